@@ -1,0 +1,379 @@
+//! Host detection: where each field of a [`HostInfo`] comes from.
+//!
+//! Detection does I/O (system calls, netlink sockets, environment reads), so
+//! it only runs when a [`HostCache`](crate::HostCache) is created and when it
+//! is refreshed, never while a record is logged.
+
+use std::net::IpAddr;
+
+use crate::{Error, HostInfo};
+
+/// A source of host snapshots, called by [`HostCache`](crate::HostCache) at
+/// creation and on every refresh.
+///
+/// [`SystemProbe`] is the real one. Any `Fn() -> Result<HostInfo, Error>`
+/// closure is a probe too, which is how tests inject failures:
+///
+/// ```
+/// use slog_host::{Error, HostCache, HostInfo};
+///
+/// let cache = HostCache::new(|| Ok(HostInfo::new().with_host_name("fixed"))).unwrap();
+/// assert_eq!(cache.load().host_name(), Some("fixed"));
+///
+/// let failing = HostCache::new(|| Err(Error::probe("no network")));
+/// assert!(failing.is_err());
+/// ```
+pub trait Probe: Send + Sync + 'static {
+    /// Detects a complete snapshot. An error keeps the cache's last good one.
+    fn detect(&self) -> Result<HostInfo, Error>;
+}
+
+impl<F> Probe for F
+where
+    F: Fn() -> Result<HostInfo, Error> + Send + Sync + 'static,
+{
+    fn detect(&self) -> Result<HostInfo, Error> {
+        self()
+    }
+}
+
+/// Interface name prefixes of virtual interfaces (container bridges, veth
+/// pairs, CNI plugins) whose addresses are never the host's address.
+pub const VIRTUAL_INTERFACE_PREFIXES: &[&str] = &[
+    "docker", "veth", "br-", "virbr", "cni", "flannel", "cali",
+];
+
+/// The real probe: environment overrides, `gethostname`, the local IP.
+///
+/// | field | source, in order of preference |
+/// |---|---|
+/// | `host.name` | `gethostname` (re-read on every refresh) |
+/// | `host.ip` | `POD_IP`, `MY_POD_IP` (must parse, else an error); else `local_ip_address::local_ip()`; else the first address of `list_afinet_netifas()` that is not loopback, link-local or on a virtual interface ([`VIRTUAL_INTERFACE_PREFIXES`]), IPv4 preferred (re-detected on every refresh) |
+/// | `process.pid` | `std::process::id()`, read once |
+/// | `service.name` | [`SystemProbe::service`], else `OTEL_SERVICE_NAME`, else the executable's file name |
+/// | `service.version` | [`SystemProbe::service`] |
+/// | `k8s.pod.name` | `POD_NAME`, `MY_POD_NAME` |
+/// | `k8s.namespace.name` | `POD_NAMESPACE`, `MY_POD_NAMESPACE` |
+/// | `k8s.node.name` | `NODE_NAME`, `MY_NODE_NAME` |
+///
+/// Environment variables are read once, when the probe is made; a variable
+/// set to the empty string counts as unset.
+#[derive(Clone, Debug)]
+pub struct SystemProbe {
+    base: HostInfo,
+    pod_ip: Option<IpAddr>,
+}
+
+/// The environment variables the probe reads, in order of preference.
+const POD_IP_VARS: [&str; 2] = ["POD_IP", "MY_POD_IP"];
+const POD_NAME_VARS: [&str; 2] = ["POD_NAME", "MY_POD_NAME"];
+const NAMESPACE_VARS: [&str; 2] = ["POD_NAMESPACE", "MY_POD_NAMESPACE"];
+const NODE_NAME_VARS: [&str; 2] = ["NODE_NAME", "MY_NODE_NAME"];
+const SERVICE_NAME_VAR: &str = "OTEL_SERVICE_NAME";
+
+/// Reads an environment variable; an empty value counts as unset, a value that
+/// is not UTF-8 is an error naming the variable.
+pub(crate) fn env_var(name: &str) -> Result<Option<String>, Error> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(v) => match v.into_string() {
+            Ok(s) if s.is_empty() => Ok(None),
+            Ok(s) => Ok(Some(s)),
+            Err(raw) => Err(Error::invalid(
+                name,
+                raw.to_string_lossy(),
+                "not valid UTF-8",
+            )),
+        },
+    }
+}
+
+impl SystemProbe {
+    /// Reads the environment and checks it; an invalid value (such as
+    /// `POD_IP=999.1.1.1`) is an error naming the variable and the value.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(env_var)
+    }
+
+    /// Like [`from_env`](Self::from_env), with the variables taken from
+    /// `lookup` instead of the process environment (`Ok(None)`: unset).
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Result<Option<String>, Error>,
+    ) -> Result<Self, Error> {
+        let first = |names: &[&str]| -> Result<Option<(String, String)>, Error> {
+            for n in names {
+                if let Some(v) = lookup(n)?.filter(|v| !v.is_empty()) {
+                    return Ok(Some((n.to_string(), v)));
+                }
+            }
+            Ok(None)
+        };
+        let pod_ip = match first(&POD_IP_VARS)? {
+            None => None,
+            Some((var, v)) => Some(parse_ip(&var, &v)?),
+        };
+        let mut base = HostInfo::new();
+        let service = match lookup(SERVICE_NAME_VAR)? {
+            Some(name) if !name.is_empty() => Some(name),
+            _ => executable_name(),
+        };
+        if let Some(name) = service {
+            base = base.with_service(name, "");
+        }
+        if let Some((_, v)) = first(&POD_NAME_VARS)? {
+            base = base.with_pod_name(v);
+        }
+        if let Some((_, v)) = first(&NAMESPACE_VARS)? {
+            base = base.with_namespace(v);
+        }
+        if let Some((_, v)) = first(&NODE_NAME_VARS)? {
+            base = base.with_node_name(v);
+        }
+        Ok(SystemProbe { base, pod_ip })
+    }
+
+    /// Sets `service.name` and `service.version`; wins over
+    /// `OTEL_SERVICE_NAME` and the executable name.
+    pub fn service(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.base = self.base.with_service(name, version);
+        self
+    }
+
+    /// Adds an extra static field to every snapshot.
+    pub fn field(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.base = self.base.with_field(key, value);
+        self
+    }
+
+    /// The `POD_IP`/`MY_POD_IP` override, if one was set.
+    pub fn pod_ip(&self) -> Option<IpAddr> {
+        self.pod_ip
+    }
+}
+
+impl Probe for SystemProbe {
+    fn detect(&self) -> Result<HostInfo, Error> {
+        let mut info = self.base.clone().with_host_name(host_name());
+        let ip = match self.pod_ip {
+            Some(ip) => Some(ip),
+            None => detect_ip()?,
+        };
+        if let Some(ip) = ip {
+            info = info.with_ip(ip);
+        }
+        Ok(info)
+    }
+}
+
+/// Parses an IP address given in the environment variable `var`.
+pub(crate) fn parse_ip(var: &str, value: &str) -> Result<IpAddr, Error> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| Error::invalid(var, value, "not an IPv4 or IPv6 address"))
+}
+
+/// The host name from `gethostname` (a system call, not a spawned program).
+pub fn host_name() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+fn executable_name() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let name = exe.file_name()?.to_string_lossy().into_owned();
+    Some(name).filter(|n| !n.is_empty())
+}
+
+/// True for an address that can be the host's address: not loopback,
+/// unspecified, multicast or link-local.
+pub(crate) fn is_usable(ip: &IpAddr) -> bool {
+    if ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() {
+        return false;
+    }
+    match ip {
+        IpAddr::V4(v4) => !v4.is_link_local() && !v4.is_broadcast(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) != 0xfe80,
+    }
+}
+
+/// True for an interface name of a virtual interface.
+pub(crate) fn is_virtual_interface(name: &str) -> bool {
+    VIRTUAL_INTERFACE_PREFIXES
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+/// The fallback choice among all interfaces: the first usable address on a
+/// non-virtual interface, IPv4 preferred.
+pub(crate) fn pick_ip(interfaces: &[(String, IpAddr)]) -> Option<IpAddr> {
+    let mut candidates = interfaces
+        .iter()
+        .filter(|(name, ip)| is_usable(ip) && !is_virtual_interface(name))
+        .map(|(_, ip)| *ip);
+    let first = candidates.next()?;
+    if first.is_ipv4() {
+        return Some(first);
+    }
+    Some(candidates.find(IpAddr::is_ipv4).unwrap_or(first))
+}
+
+/// Detects the host's IP: the routing table's choice, else the interface list.
+///
+/// `Ok(None)` means there is no usable address (the host has no network); an
+/// error means neither source could be read.
+pub(crate) fn detect_ip() -> Result<Option<IpAddr>, Error> {
+    let routed = local_ip_address::local_ip();
+    if let Ok(ip) = routed {
+        if is_usable(&ip) {
+            return Ok(Some(ip));
+        }
+    }
+    match local_ip_address::list_afinet_netifas() {
+        Ok(list) => Ok(pick_ip(&list)),
+        Err(e) => Err(Error::probe(format!(
+            "no local IP: local_ip(): {}; list_afinet_netifas(): {e}",
+            match routed {
+                Ok(ip) => format!("{ip} is not usable"),
+                Err(e) => e.to_string(),
+            }
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn probe(vars: &[(&str, &str)]) -> Result<SystemProbe, Error> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        SystemProbe::from_lookup(move |k| Ok(map.get(k).cloned()))
+    }
+
+    fn ifaces(list: &[(&str, &str)]) -> Vec<(String, IpAddr)> {
+        list.iter()
+            .map(|(n, ip)| (n.to_string(), ip.parse().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn invalid_pod_ip_names_variable_and_value() {
+        let e = probe(&[("POD_IP", "999.1.1.1")]).unwrap_err();
+        assert_eq!(e.setting(), Some("POD_IP"));
+        assert_eq!(e.value(), Some("999.1.1.1"));
+        assert!(e.to_string().contains("POD_IP=\"999.1.1.1\""), "{e}");
+        let e = probe(&[("MY_POD_IP", "pod")]).unwrap_err();
+        assert!(e.to_string().contains("MY_POD_IP=\"pod\""), "{e}");
+    }
+
+    #[test]
+    fn pod_ip_overrides_detection_and_wins_over_alias() {
+        let p = probe(&[("POD_IP", "10.1.2.3"), ("MY_POD_IP", "10.9.9.9")]).unwrap();
+        assert_eq!(p.pod_ip(), Some("10.1.2.3".parse().unwrap()));
+        let info = p.detect().unwrap();
+        assert_eq!(info.ip_str(), Some("10.1.2.3"));
+        let p = probe(&[("POD_IP", ""), ("MY_POD_IP", "fd00::7")]).unwrap();
+        assert_eq!(p.detect().unwrap().ip_str(), Some("fd00::7"));
+    }
+
+    #[test]
+    fn k8s_and_service_from_env() {
+        let p = probe(&[
+            ("MY_POD_NAME", "orders-7d9"),
+            ("POD_NAMESPACE", "shop"),
+            ("MY_POD_NAMESPACE", "ignored"),
+            ("NODE_NAME", "node-3"),
+            ("OTEL_SERVICE_NAME", "orders"),
+        ])
+        .unwrap();
+        let info = p.detect().unwrap();
+        assert_eq!(info.pod_name(), Some("orders-7d9"));
+        assert_eq!(info.namespace(), Some("shop"));
+        assert_eq!(info.node_name(), Some("node-3"));
+        assert_eq!(info.service_name(), Some("orders"));
+        assert_eq!(info.service_version(), None);
+        assert_eq!(info.pid(), std::process::id());
+        assert_eq!(info.host_name(), Some(host_name().as_str()));
+    }
+
+    #[test]
+    fn builder_service_wins_and_executable_name_is_the_default() {
+        let p = probe(&[("OTEL_SERVICE_NAME", "from-env")])
+            .unwrap()
+            .service("api", "2.0.1");
+        let info = p.detect().unwrap();
+        assert_eq!(info.service_name(), Some("api"));
+        assert_eq!(info.service_version(), Some("2.0.1"));
+        let exe = std::env::current_exe().unwrap();
+        let exe = exe.file_name().unwrap().to_str().unwrap();
+        let info = probe(&[]).unwrap().detect().unwrap();
+        assert_eq!(info.service_name(), Some(exe));
+        assert_eq!(info.pod_name(), None);
+    }
+
+    #[test]
+    fn lookup_errors_propagate() {
+        let e = SystemProbe::from_lookup(|k| {
+            if k == "POD_NAME" {
+                Err(Error::invalid("POD_NAME", "\u{fffd}", "not valid UTF-8"))
+            } else {
+                Ok(None)
+            }
+        })
+        .unwrap_err();
+        assert_eq!(e.setting(), Some("POD_NAME"));
+    }
+
+    #[test]
+    fn fallback_skips_loopback_link_local_and_virtual() {
+        let list = ifaces(&[
+            ("lo", "127.0.0.1"),
+            ("docker0", "172.17.0.1"),
+            ("veth12ab", "172.17.0.5"),
+            ("br-0f3a", "172.18.0.1"),
+            ("virbr0", "192.168.122.1"),
+            ("cni0", "10.244.0.1"),
+            ("flannel.1", "10.244.0.0"),
+            ("cali77", "10.0.0.9"),
+            ("eth0", "169.254.3.4"),
+            ("eth0", "fe80::1"),
+            ("eth0", "10.20.30.40"),
+        ]);
+        assert_eq!(pick_ip(&list), Some("10.20.30.40".parse().unwrap()));
+    }
+
+    #[test]
+    fn fallback_prefers_ipv4_and_accepts_ipv6_alone() {
+        let list = ifaces(&[("eth0", "2001:db8::5"), ("eth1", "192.0.2.8")]);
+        assert_eq!(pick_ip(&list), Some("192.0.2.8".parse().unwrap()));
+        let list = ifaces(&[("eth0", "2001:db8::5"), ("lo", "::1")]);
+        assert_eq!(pick_ip(&list), Some("2001:db8::5".parse().unwrap()));
+        let list = ifaces(&[("lo", "127.0.0.1"), ("docker0", "172.17.0.1")]);
+        assert_eq!(pick_ip(&list), None);
+    }
+
+    #[test]
+    fn usable_addresses() {
+        for bad in ["127.0.0.1", "0.0.0.0", "169.254.1.1", "224.0.0.1", "::1", "::", "fe80::1", "febf::1"] {
+            assert!(!is_usable(&bad.parse().unwrap()), "{bad}");
+        }
+        for good in ["10.0.0.1", "192.168.1.2", "2001:db8::1", "fd00::1", "fec0::1"] {
+            assert!(is_usable(&good.parse().unwrap()), "{good}");
+        }
+    }
+
+    #[test]
+    fn detects_a_usable_ip_on_this_machine() {
+        // Whenever the interface list has a usable address, detection must
+        // find one, and what it finds must pass the fallback's filter.
+        let listed = pick_ip(&local_ip_address::list_afinet_netifas().unwrap());
+        let found = detect_ip().unwrap();
+        assert_eq!(found.is_some(), listed.is_some(), "{found:?} vs {listed:?}");
+        if let Some(ip) = found {
+            assert!(is_usable(&ip), "{ip}");
+        }
+    }
+}

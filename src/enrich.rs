@@ -1,0 +1,102 @@
+//! [`Enrich`]: the drain wrapper that adds the host snapshot to every record.
+
+use slog::{BorrowedKV, Drain, Level, OwnedKVList, Record, RecordStatic, KV};
+
+use crate::cache::CacheRef;
+use crate::HostInfo;
+
+/// A drain wrapper that adds the current [`HostInfo`] fields to every record.
+///
+/// Per record it does one [`HostCache::load`](crate::HostCache::load) (an
+/// atomic load), builds a new [`Record`] on the stack whose key-values are the
+/// record's own followed by the snapshot's, and passes it on. All fields of a
+/// record come from one snapshot, even while a refresh swaps it. No system
+/// call, no allocation. `is_enabled` and `flush` are forwarded, so level
+/// checks and flushing see through the wrapper.
+///
+/// ```
+/// use slog::{info, o, Drain};
+/// use slog_host::Enrich;
+///
+/// let json = slog_json::Json::default(std::io::stdout());
+/// let drain = Enrich::new(std::sync::Mutex::new(json)).fuse();
+/// let log = slog::Logger::root(drain, o!());
+/// info!(log, "request done"; "status" => 200);
+/// // {"msg":"request done",...,"status":200,"host.name":"...","process.pid":...}
+/// ```
+#[derive(Debug, Clone)]
+pub struct Enrich<D> {
+    drain: D,
+    cache: CacheRef,
+}
+
+impl<D> Enrich<D> {
+    /// Wraps `drain`, reading [`HostCache::global`](crate::HostCache::global).
+    pub fn new(drain: D) -> Self {
+        Enrich {
+            drain,
+            cache: CacheRef::global(),
+        }
+    }
+
+    /// Wraps `drain`, reading `cache` (an `Arc<HostCache>` or the global one).
+    pub fn with_cache(drain: D, cache: impl Into<CacheRef>) -> Self {
+        Enrich {
+            drain,
+            cache: cache.into(),
+        }
+    }
+
+    /// The wrapped drain.
+    pub fn inner(&self) -> &D {
+        &self.drain
+    }
+
+    /// Unwraps the drain.
+    pub fn into_inner(self) -> D {
+        self.drain
+    }
+}
+
+/// The record's own key-values, then the snapshot's.
+struct WithHost<'a> {
+    record: BorrowedKV<'a>,
+    host: &'a HostInfo,
+}
+
+impl KV for WithHost<'_> {
+    fn serialize(&self, record: &Record<'_>, s: &mut dyn slog::Serializer) -> slog::Result {
+        self.record.serialize(record, s)?;
+        self.host.serialize(record, s)
+    }
+}
+
+impl<D: Drain> Drain for Enrich<D> {
+    type Ok = D::Ok;
+    type Err = D::Err;
+
+    #[inline]
+    fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<D::Ok, D::Err> {
+        let host = self.cache.load();
+        let rstatic = RecordStatic {
+            location: record.location(),
+            tag: record.tag(),
+            level: record.level(),
+        };
+        let kv = WithHost {
+            record: record.kv(),
+            host: &host,
+        };
+        let enriched = Record::new(&rstatic, record.msg(), BorrowedKV(&kv));
+        self.drain.log(&enriched, values)
+    }
+
+    #[inline]
+    fn is_enabled(&self, level: Level) -> bool {
+        self.drain.is_enabled(level)
+    }
+
+    fn flush(&self) -> Result<(), slog::FlushError> {
+        self.drain.flush()
+    }
+}

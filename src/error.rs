@@ -1,0 +1,135 @@
+//! The crate's one error type.
+
+use std::fmt;
+
+/// Everything that can go wrong in `slog-host`: an invalid setting, a failed
+/// host probe, a thread that could not be started.
+///
+/// The type is opaque on purpose; its [`Display`](fmt::Display) text is the
+/// message meant for people and always names the setting and the value that
+/// were rejected, e.g.
+/// `invalid POD_IP="999.1.1.1": not an IPv4 or IPv6 address`.
+/// [`Error::setting`] and [`Error::value`] give the same facts to code.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: Kind,
+    setting: Option<String>,
+    value: Option<String>,
+    reason: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Invalid,
+    Probe,
+    Io,
+}
+
+impl Error {
+    /// A setting (environment variable or builder option) with a value that
+    /// cannot be used.
+    pub(crate) fn invalid(
+        setting: impl Into<String>,
+        value: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error {
+            kind: Kind::Invalid,
+            setting: Some(setting.into()),
+            value: Some(value.into()),
+            reason: reason.into(),
+        }
+    }
+
+    /// A host probe that failed while detecting metadata; for implementors of
+    /// [`Probe`](crate::Probe).
+    pub fn probe(reason: impl Into<String>) -> Self {
+        Error {
+            kind: Kind::Probe,
+            setting: None,
+            value: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// An operating-system operation (such as spawning a thread) that failed.
+    pub(crate) fn io(what: &str, err: &std::io::Error) -> Self {
+        Error {
+            kind: Kind::Io,
+            setting: None,
+            value: None,
+            reason: format!("{what}: {err}"),
+        }
+    }
+
+    /// The rejected setting (an environment variable or a builder option), if
+    /// this error is about one.
+    pub fn setting(&self) -> Option<&str> {
+        self.setting.as_deref()
+    }
+
+    /// The rejected value, if this error is about a setting.
+    pub fn value(&self) -> Option<&str> {
+        self.value.as_deref()
+    }
+
+    /// True if the error is about an invalid setting (as opposed to a failed
+    /// detection or an operating-system failure).
+    pub fn is_invalid_setting(&self) -> bool {
+        self.kind == Kind::Invalid
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.setting, &self.value) {
+            (Some(s), Some(v)) => write!(f, "invalid {s}={v:?}: {}", self.reason),
+            _ => match self.kind {
+                Kind::Probe => write!(f, "host detection failed: {}", self.reason),
+                _ => f.write_str(&self.reason),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Debug shows the same sentence as Display, so `main() -> Result<_, Error>`
+        // and `unwrap()` print something a person can act on.
+        write!(f, "Error({self})")
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_setting_and_value() {
+        let e = Error::invalid("POD_IP", "999.1.1.1", "not an IPv4 or IPv6 address");
+        assert_eq!(
+            e.to_string(),
+            r#"invalid POD_IP="999.1.1.1": not an IPv4 or IPv6 address"#
+        );
+        assert_eq!(e.setting(), Some("POD_IP"));
+        assert_eq!(e.value(), Some("999.1.1.1"));
+        assert!(e.is_invalid_setting());
+        assert!(format!("{e:?}").contains("POD_IP"));
+    }
+
+    #[test]
+    fn probe_errors_say_what_failed() {
+        let e = Error::probe("no interface");
+        assert_eq!(e.to_string(), "host detection failed: no interface");
+        assert!(!e.is_invalid_setting());
+        assert_eq!(e.setting(), None);
+    }
+
+    #[test]
+    fn error_is_send_sync_static() {
+        fn check<T: Send + Sync + 'static + std::error::Error>() {}
+        check::<Error>();
+    }
+}

@@ -1,0 +1,47 @@
+//! Host metadata on every [`slog`] record, for the cost of one atomic load.
+//!
+//! A service that logs on every request must not do I/O per log line: looking
+//! up the local IP address costs dozens of system calls, and under load a
+//! server that did it per record ran out of file descriptors and died.
+//! `slog-host` detects the host metadata once, keeps it in a lock-free
+//! [`HostCache`], refreshes it on a background [`Refresher`] thread, and its
+//! [`Enrich`] drain adds it to every record without a system call or an
+//! allocation.
+//!
+//! ```
+//! use std::sync::Mutex;
+//! use std::time::Duration;
+//! use slog::{info, o, Drain};
+//! use slog_host::{Enrich, HostCache, Refresher};
+//!
+//! // Keep the metadata current off the logging path (IP changes, renames).
+//! let _refresher = Refresher::start(HostCache::global(), Duration::from_secs(30)).unwrap();
+//!
+//! let json = slog_json::Json::default(std::io::stdout());
+//! let log = slog::Logger::root(Enrich::new(Mutex::new(json)).fuse(), o!());
+//! info!(log, "request done"; "status" => 200, "path" => "/orders");
+//! ```
+//!
+//! Fields (OpenTelemetry semantic conventions, see [`keys`]): `host.name`,
+//! `host.ip`, `process.pid`, `service.name`, `service.version`,
+//! `k8s.pod.name`, `k8s.namespace.name`, `k8s.node.name`. Where each comes
+//! from is in [`SystemProbe`]. A field that is unknown is left out.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod cache;
+mod detect;
+mod enrich;
+mod error;
+mod info;
+mod refresh;
+
+pub use cache::{CacheRef, HostCache, RefreshStatus};
+pub use detect::{host_name, Probe, SystemProbe, VIRTUAL_INTERFACE_PREFIXES};
+pub use enrich::Enrich;
+pub use error::Error;
+pub use info::{keys, HostInfo};
+pub use refresh::{
+    RefreshConfig, Refresher, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF, DEFAULT_REFRESH_INTERVAL,
+    REFRESHER_THREAD_NAME,
+};

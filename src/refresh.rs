@@ -1,0 +1,303 @@
+//! [`Refresher`]: the background thread that keeps a [`HostCache`] current.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::cache::CacheRef;
+use crate::{Error, HostInfo};
+
+/// Default time between refreshes: 30 seconds.
+pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+/// Default upper bound of the wait after repeated failures: 5 minutes.
+pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// Default jitter: every wait is spread uniformly by ±10 %.
+pub const DEFAULT_JITTER: f64 = 0.1;
+/// The refresher thread's name (at most 15 bytes, the Linux limit).
+pub const REFRESHER_THREAD_NAME: &str = "slog-host-rfsh";
+
+type ChangeHook = Box<dyn Fn(&HostInfo, &HostInfo) + Send>;
+
+/// How a [`Refresher`] schedules its work.
+///
+/// | setting | default | meaning |
+/// |---|---|---|
+/// | `interval` | [`DEFAULT_REFRESH_INTERVAL`] (30 s) | wait between refreshes while healthy |
+/// | `max_backoff` | [`DEFAULT_MAX_BACKOFF`] (5 min) | cap of the wait after failures (never below `interval`) |
+/// | `jitter` | [`DEFAULT_JITTER`] (0.1) | each wait is spread by ± this fraction, so a fleet does not refresh in lockstep |
+///
+/// After `n` consecutive failures the wait is `interval * 2^n`, capped at
+/// `max_backoff`, then spread by the jitter; a success goes back to `interval`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RefreshConfig {
+    /// Wait between refreshes while healthy.
+    pub interval: Duration,
+    /// Cap of the wait after failures.
+    pub max_backoff: Duration,
+    /// Fraction (0 to 1) by which each wait is spread.
+    pub jitter: f64,
+}
+
+impl Default for RefreshConfig {
+    fn default() -> Self {
+        RefreshConfig {
+            interval: DEFAULT_REFRESH_INTERVAL,
+            max_backoff: DEFAULT_MAX_BACKOFF,
+            jitter: DEFAULT_JITTER,
+        }
+    }
+}
+
+impl RefreshConfig {
+    /// The defaults with another interval.
+    pub fn every(interval: Duration) -> Self {
+        RefreshConfig {
+            interval,
+            ..Self::default()
+        }
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        if self.interval.is_zero() {
+            return Err(Error::invalid(
+                "refresh interval",
+                format!("{:?}", self.interval),
+                "must be greater than zero",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.jitter) {
+            return Err(Error::invalid(
+                "refresh jitter",
+                self.jitter.to_string(),
+                "must be between 0 and 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The wait before the next attempt after `failures` consecutive
+    /// failures, for a uniform random `unit` in `[0, 1)`.
+    pub(crate) fn delay(&self, failures: u32, unit: f64) -> Duration {
+        let cap = self.max_backoff.max(self.interval);
+        let base = if failures == 0 {
+            self.interval
+        } else {
+            let factor = 2u32.saturating_pow(failures.min(31));
+            self.interval.saturating_mul(factor).min(cap)
+        };
+        base.mul_f64(1.0 + self.jitter * (2.0 * unit - 1.0))
+    }
+}
+
+/// A small xorshift generator for jitter, seeded from the standard library's
+/// random hasher keys; not for anything that needs real randomness.
+struct Jitter(u64);
+
+impl Jitter {
+    fn new() -> Self {
+        Jitter(RandomState::new().hash_one(std::process::id()) | 1)
+    }
+
+    fn unit(&mut self) -> f64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+struct Stop {
+    stopped: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl Stop {
+    /// Waits up to `timeout`; true if a stop was requested.
+    fn wait(&self, timeout: Duration) -> bool {
+        let guard = self.stopped.lock().unwrap_or_else(PoisonError::into_inner);
+        let (guard, _) = self
+            .wake
+            .wait_timeout_while(guard, timeout, |stopped| !*stopped)
+            .unwrap_or_else(PoisonError::into_inner);
+        *guard
+    }
+
+    fn request(&self) {
+        *self.stopped.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.wake.notify_all();
+    }
+}
+
+/// The background thread that refreshes a [`HostCache`](crate::HostCache).
+///
+/// It is named [`REFRESHER_THREAD_NAME`], refreshes every
+/// [`RefreshConfig::interval`] (with jitter), backs off after failures, and
+/// runs each attempt under `catch_unwind`, so a panicking probe costs one
+/// failed attempt and never the thread. Snapshots it replaces are freed on
+/// this thread.
+///
+/// Dropping the handle stops the thread and joins it; the wait is a condition
+/// variable, so this takes microseconds, plus at most one attempt already in
+/// progress.
+///
+/// ```
+/// use std::time::Duration;
+/// use slog_host::{HostCache, Refresher};
+///
+/// let refresher = Refresher::start(HostCache::global(), Duration::from_secs(30)).unwrap();
+/// // ... the service runs; host metadata stays current ...
+/// drop(refresher); // stops and joins the thread
+/// ```
+pub struct Refresher {
+    stop: Arc<Stop>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Refresher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Refresher").finish_non_exhaustive()
+    }
+}
+
+impl Refresher {
+    /// Starts refreshing `cache` every `interval` (other settings default).
+    pub fn start(cache: impl Into<CacheRef>, interval: Duration) -> Result<Refresher, Error> {
+        Self::with_config(cache, RefreshConfig::every(interval))
+    }
+
+    /// Starts refreshing `cache` as `config` says.
+    pub fn with_config(cache: impl Into<CacheRef>, config: RefreshConfig) -> Result<Refresher, Error> {
+        Self::spawn(cache.into(), config, None)
+    }
+
+    /// Like [`with_config`](Self::with_config); `on_change(old, new)` runs on
+    /// the refresher thread whenever a refresh replaces the snapshot.
+    pub fn with_change_hook(
+        cache: impl Into<CacheRef>,
+        config: RefreshConfig,
+        on_change: impl Fn(&HostInfo, &HostInfo) + Send + 'static,
+    ) -> Result<Refresher, Error> {
+        Self::spawn(cache.into(), config, Some(Box::new(on_change)))
+    }
+
+    fn spawn(cache: CacheRef, config: RefreshConfig, hook: Option<ChangeHook>) -> Result<Refresher, Error> {
+        config.validate()?;
+        let stop = Arc::new(Stop {
+            stopped: Mutex::new(false),
+            wake: Condvar::new(),
+        });
+        let thread_stop = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name(REFRESHER_THREAD_NAME.to_string())
+            .spawn(move || run(cache, config, hook, &thread_stop))
+            .map_err(|e| Error::io("cannot start the host refresher thread", &e))?;
+        Ok(Refresher {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the thread and waits for it (the same as dropping the handle).
+    pub fn stop(self) {}
+}
+
+fn run(cache: CacheRef, config: RefreshConfig, hook: Option<ChangeHook>, stop: &Stop) {
+    let mut jitter = Jitter::new();
+    let mut failures = 0u32;
+    loop {
+        if stop.wait(config.delay(failures, jitter.unit())) {
+            return;
+        }
+        let attempt = catch_unwind(AssertUnwindSafe(|| {
+            cache.refresh_with(|old, new| {
+                if let Some(hook) = &hook {
+                    hook(old, new);
+                }
+            })
+        }));
+        failures = match attempt {
+            Ok(Ok(_)) => 0,
+            // The cache records the error; a panic here (a change hook) is
+            // contained the same way.
+            Ok(Err(_)) | Err(_) => failures.saturating_add(1),
+        };
+    }
+}
+
+impl Drop for Refresher {
+    fn drop(&mut self) {
+        self.stop.request();
+        if let Some(t) = self.thread.take() {
+            // The thread catches every panic, so join only fails if the
+            // runtime itself is broken; nothing useful to do then.
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delay_backs_off_exponentially_up_to_the_cap() {
+        let c = RefreshConfig {
+            interval: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(10),
+            jitter: 0.0,
+        };
+        let d: Vec<u64> = (0..6).map(|n| c.delay(n, 0.5).as_secs()).collect();
+        assert_eq!(d, vec![1, 2, 4, 8, 10, 10]);
+        assert_eq!(c.delay(u32::MAX, 0.5), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn cap_is_never_below_interval() {
+        let c = RefreshConfig {
+            interval: Duration::from_secs(60),
+            max_backoff: Duration::from_secs(1),
+            jitter: 0.0,
+        };
+        assert_eq!(c.delay(3, 0.0), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn jitter_spreads_within_bounds() {
+        let c = RefreshConfig::every(Duration::from_secs(10));
+        assert_eq!(c.delay(0, 0.0), Duration::from_secs(9));
+        assert_eq!(c.delay(0, 0.5), Duration::from_secs(10));
+        let mut j = Jitter::new();
+        let mut seen_low = false;
+        let mut seen_high = false;
+        for _ in 0..10_000 {
+            let u = j.unit();
+            assert!((0.0..1.0).contains(&u));
+            let d = c.delay(0, u);
+            assert!(d >= Duration::from_secs(9) && d <= Duration::from_secs(11));
+            seen_low |= u < 0.1;
+            seen_high |= u > 0.9;
+        }
+        assert!(seen_low && seen_high, "the generator covers the range");
+    }
+
+    #[test]
+    fn invalid_configs_are_errors() {
+        let cache = std::sync::Arc::new(crate::HostCache::starting_with(
+            HostInfo::new(),
+            || Ok(HostInfo::new()),
+        ));
+        let e = Refresher::start(&cache, Duration::ZERO).unwrap_err();
+        assert_eq!(e.setting(), Some("refresh interval"));
+        assert_eq!(e.value(), Some("0ns"));
+        let mut c = RefreshConfig::default();
+        c.jitter = 2.0;
+        let e = Refresher::with_config(&cache, c).unwrap_err();
+        assert_eq!(e.value(), Some("2"));
+    }
+}
