@@ -186,7 +186,10 @@ impl HostCache {
 
     /// Like [`refresh`](Self::refresh); `on_change(old, new)` is called when
     /// the snapshot is replaced, before the old one is released.
-    pub fn refresh_with(&self, on_change: impl FnOnce(&HostInfo, &HostInfo)) -> Result<bool, Error> {
+    pub fn refresh_with(
+        &self,
+        on_change: impl FnOnce(&HostInfo, &HostInfo),
+    ) -> Result<bool, Error> {
         let mut control = self.control();
         let now = SystemTime::now();
         control.status.refreshes += 1;
@@ -318,7 +321,10 @@ mod tests {
         let (generation, cache) = counting_cache();
         let before = cache.load_full();
         assert!(!cache.refresh().unwrap());
-        assert!(Arc::ptr_eq(&before, &cache.load_full()), "unchanged: no swap");
+        assert!(
+            Arc::ptr_eq(&before, &cache.load_full()),
+            "unchanged: no swap"
+        );
         generation.store(1, Ordering::SeqCst);
         assert!(cache.refresh().unwrap());
         assert_eq!(cache.load().host_name(), Some("h1"));
@@ -333,7 +339,11 @@ mod tests {
         let held = cache.load(); // a reader in the middle of a record
         generation.store(1, Ordering::SeqCst);
         assert!(cache.refresh().unwrap());
-        assert_eq!(held.host_name(), Some("h0"), "the reader keeps its snapshot");
+        assert_eq!(
+            held.host_name(),
+            Some("h0"),
+            "the reader keeps its snapshot"
+        );
         assert_eq!(cache.retired_len(), 1);
         let weak = Arc::downgrade(&*held);
         drop(held); // the reader finishes: the refresher still owns it
@@ -358,7 +368,10 @@ mod tests {
         assert!(e.to_string().contains("netlink down"), "{e}");
         mode.store(2, Ordering::SeqCst);
         let e = cache.refresh().unwrap_err();
-        assert!(e.to_string().contains("probe panicked: probe exploded"), "{e}");
+        assert!(
+            e.to_string().contains("probe panicked: probe exploded"),
+            "{e}"
+        );
         assert_eq!(cache.load().host_name(), Some("good"));
         let s = cache.status();
         assert_eq!(s.consecutive_failures, 2);

@@ -39,9 +39,8 @@ where
 
 /// Interface name prefixes of virtual interfaces (container bridges, veth
 /// pairs, CNI plugins) whose addresses are never the host's address.
-pub const VIRTUAL_INTERFACE_PREFIXES: &[&str] = &[
-    "docker", "veth", "br-", "virbr", "cni", "flannel", "cali",
-];
+pub const VIRTUAL_INTERFACE_PREFIXES: &[&str] =
+    &["docker", "veth", "br-", "virbr", "cni", "flannel", "cali"];
 
 /// The real probe: environment overrides, `gethostname`, the local IP.
 ///
@@ -357,10 +356,25 @@ mod tests {
 
     #[test]
     fn usable_addresses() {
-        for bad in ["127.0.0.1", "0.0.0.0", "169.254.1.1", "224.0.0.1", "::1", "::", "fe80::1", "febf::1"] {
+        for bad in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "169.254.1.1",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "febf::1",
+        ] {
             assert!(!is_usable(&bad.parse().unwrap()), "{bad}");
         }
-        for good in ["10.0.0.1", "192.168.1.2", "2001:db8::1", "fd00::1", "fec0::1"] {
+        for good in [
+            "10.0.0.1",
+            "192.168.1.2",
+            "2001:db8::1",
+            "fd00::1",
+            "fec0::1",
+        ] {
             assert!(is_usable(&good.parse().unwrap()), "{good}");
         }
     }

@@ -33,6 +33,7 @@ mod cache;
 mod detect;
 mod enrich;
 mod error;
+pub mod format;
 mod info;
 mod refresh;
 

@@ -172,7 +172,10 @@ impl Refresher {
     }
 
     /// Starts refreshing `cache` as `config` says.
-    pub fn with_config(cache: impl Into<CacheRef>, config: RefreshConfig) -> Result<Refresher, Error> {
+    pub fn with_config(
+        cache: impl Into<CacheRef>,
+        config: RefreshConfig,
+    ) -> Result<Refresher, Error> {
         Self::spawn(cache.into(), config, None)
     }
 
@@ -186,7 +189,11 @@ impl Refresher {
         Self::spawn(cache.into(), config, Some(Box::new(on_change)))
     }
 
-    fn spawn(cache: CacheRef, config: RefreshConfig, hook: Option<ChangeHook>) -> Result<Refresher, Error> {
+    fn spawn(
+        cache: CacheRef,
+        config: RefreshConfig,
+        hook: Option<ChangeHook>,
+    ) -> Result<Refresher, Error> {
         config.validate()?;
         let stop = Arc::new(Stop {
             stopped: Mutex::new(false),
@@ -288,15 +295,16 @@ mod tests {
 
     #[test]
     fn invalid_configs_are_errors() {
-        let cache = std::sync::Arc::new(crate::HostCache::starting_with(
-            HostInfo::new(),
-            || Ok(HostInfo::new()),
-        ));
+        let cache = std::sync::Arc::new(crate::HostCache::starting_with(HostInfo::new(), || {
+            Ok(HostInfo::new())
+        }));
         let e = Refresher::start(&cache, Duration::ZERO).unwrap_err();
         assert_eq!(e.setting(), Some("refresh interval"));
         assert_eq!(e.value(), Some("0ns"));
-        let mut c = RefreshConfig::default();
-        c.jitter = 2.0;
+        let c = RefreshConfig {
+            jitter: 2.0,
+            ..RefreshConfig::default()
+        };
         let e = Refresher::with_config(&cache, c).unwrap_err();
         assert_eq!(e.value(), Some("2"));
     }

@@ -1,0 +1,164 @@
+//! Counts the system calls the calling thread makes, with `perf_event_open`
+//! on the kernel tracepoint `raw_syscalls:sys_enter`.
+//!
+//! This needs `unsafe` (raw `perf_event_open`, `ioctl` and `read` calls), so
+//! it lives with the tests and benches; the library itself forbids unsafe code.
+//!
+//! The count is exact and deterministic: the kernel increments the counter on
+//! every syscall entry of this thread while it is enabled. The only syscall of
+//! the measurement itself inside the window is the disabling `ioctl`; it is
+//! measured with an empty closure (the baseline) and subtracted.
+#![allow(dead_code)]
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+const PERF_TYPE_TRACEPOINT: u32 = 2;
+const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
+const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
+const PERF_EVENT_IOC_DISABLE: libc::c_ulong = 0x2401;
+const PERF_EVENT_IOC_RESET: libc::c_ulong = 0x2403;
+/// `disabled` is bit 0 of the attribute flags.
+const ATTR_DISABLED: u64 = 1;
+
+/// `struct perf_event_attr`, first version (`PERF_ATTR_SIZE_VER0`, 64 bytes).
+#[repr(C)]
+#[derive(Default)]
+struct PerfEventAttr {
+    kind: u32,
+    size: u32,
+    config: u64,
+    sample_period: u64,
+    sample_type: u64,
+    read_format: u64,
+    flags: u64,
+    wakeup_events: u32,
+    bp_type: u32,
+    config1: u64,
+}
+
+const TRACEPOINT_ID_PATHS: [&str; 2] = [
+    "/sys/kernel/tracing/events/raw_syscalls/sys_enter/id",
+    "/sys/kernel/debug/tracing/events/raw_syscalls/sys_enter/id",
+];
+
+/// A syscall counter for the thread that created it.
+pub struct SyscallCounter {
+    fd: OwnedFd,
+    baseline: u64,
+}
+
+impl SyscallCounter {
+    /// Opens the counter for the calling thread and measures its baseline.
+    /// The error says why the kernel refused and what would allow it.
+    pub fn new() -> Result<Self, String> {
+        let id = TRACEPOINT_ID_PATHS
+            .iter()
+            .find_map(|p| std::fs::read_to_string(p).ok())
+            .ok_or_else(|| {
+                format!(
+                    "no tracefs: none of {TRACEPOINT_ID_PATHS:?} is readable \
+                     (mount it: mount -t tracefs nodev /sys/kernel/tracing)"
+                )
+            })?;
+        let id: u64 = id
+            .trim()
+            .parse()
+            .map_err(|e| format!("tracepoint id {id:?}: {e}"))?;
+        let attr = PerfEventAttr {
+            kind: PERF_TYPE_TRACEPOINT,
+            size: std::mem::size_of::<PerfEventAttr>() as u32,
+            config: id,
+            sample_period: 0,
+            flags: ATTR_DISABLED,
+            ..Default::default()
+        };
+        // SAFETY: `attr` is a valid, initialised perf_event_attr of the size it
+        // declares; pid 0 / cpu -1 means "this thread, any CPU".
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_perf_event_open,
+                &attr as *const PerfEventAttr,
+                0 as libc::pid_t,
+                -1 as libc::c_int,
+                -1 as libc::c_int,
+                PERF_FLAG_FD_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            let err = std::io::Error::last_os_error();
+            let paranoid =
+                std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid").unwrap_or_default();
+            return Err(format!(
+                "perf_event_open(raw_syscalls:sys_enter) failed: {err} \
+                 (kernel.perf_event_paranoid={}; tracepoints need root or CAP_PERFMON, \
+                 and a container seccomp profile may forbid perf_event_open)",
+                paranoid.trim()
+            ));
+        }
+        // SAFETY: the kernel just returned this descriptor and nothing else owns it.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) };
+        let mut counter = SyscallCounter { fd, baseline: 0 };
+        let baselines: Vec<u64> = (0..5).map(|_| counter.raw(|| ()).0).collect();
+        if baselines.iter().any(|b| *b != baselines[0]) || baselines[0] > 2 {
+            return Err(format!("unstable counter baseline: {baselines:?}"));
+        }
+        counter.baseline = baselines[0];
+        Ok(counter)
+    }
+
+    /// The counter, or a loud refusal: panics with the reason, unless
+    /// `SLOG_HOST_NO_SYSCALL_COUNTER=1` is set, in which case it prints a
+    /// warning that the syscall facts were NOT checked and returns `None`.
+    pub fn or_explain() -> Option<Self> {
+        match Self::new() {
+            Ok(c) => Some(c),
+            Err(why) if std::env::var_os("SLOG_HOST_NO_SYSCALL_COUNTER").is_some() => {
+                eprintln!(
+                    "\n!!!!! SYSCALL COUNTING UNAVAILABLE: {why}\n\
+                     !!!!! SLOG_HOST_NO_SYSCALL_COUNTER is set: the zero-syscall facts were NOT checked.\n"
+                );
+                None
+            }
+            Err(why) => panic!(
+                "cannot count syscalls on this machine: {why}. \
+                 Set SLOG_HOST_NO_SYSCALL_COUNTER=1 to skip these checks knowingly."
+            ),
+        }
+    }
+
+    /// The syscalls made by this thread while `f` ran.
+    pub fn count<R>(&self, f: impl FnOnce() -> R) -> (u64, R) {
+        let (raw, r) = self.raw(f);
+        (raw - self.baseline, r)
+    }
+
+    /// The calibrated overhead subtracted from every count (the disabling
+    /// `ioctl`, normally 1).
+    pub fn baseline(&self) -> u64 {
+        self.baseline
+    }
+
+    fn raw<R>(&self, f: impl FnOnce() -> R) -> (u64, R) {
+        let fd = self.fd.as_raw_fd();
+        // SAFETY: plain ioctls on a perf event descriptor we own.
+        unsafe {
+            libc::ioctl(fd, PERF_EVENT_IOC_RESET as _, 0);
+            libc::ioctl(fd, PERF_EVENT_IOC_ENABLE as _, 0);
+        }
+        let r = std::hint::black_box(f());
+        // SAFETY: as above.
+        unsafe {
+            libc::ioctl(fd, PERF_EVENT_IOC_DISABLE as _, 0);
+        }
+        let mut value = 0u64;
+        // SAFETY: reads 8 bytes (the counter value) into a u64 we own.
+        let n = unsafe { libc::read(fd, (&mut value as *mut u64).cast(), 8) };
+        assert_eq!(
+            n,
+            8,
+            "read perf counter: {}",
+            std::io::Error::last_os_error()
+        );
+        (value, r)
+    }
+}

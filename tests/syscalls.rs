@@ -1,0 +1,125 @@
+//! The logging hot path makes no system calls: counted by the kernel, with a
+//! negative control through the same counter in the same run.
+
+#[path = "support/pipeline.rs"]
+mod pipeline;
+#[path = "support/syscalls.rs"]
+mod syscalls;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use slog::{info, o, Drain, FnValue};
+use slog_host::{Enrich, HostCache};
+use syscalls::SyscallCounter;
+
+const N: u64 = 10_000;
+/// Records in the negative control: each does a `local_ip()` lookup (~100 us).
+const CONTROL_N: u64 = 200;
+
+fn lookup_ip() -> String {
+    local_ip_address::local_ip()
+        .map(|ip| ip.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn enrich_hot_path_makes_zero_syscalls_and_the_counter_catches_a_per_record_lookup() {
+    let Some(counter) = SyscallCounter::or_explain() else {
+        return;
+    };
+    let w = pipeline::NoIo::default();
+    let log = pipeline::enriched(w.clone(), HostCache::global());
+    // Warm-up: the global cache's detection, arc-swap's per-thread slot,
+    // slog-json's thread-local buffer.
+    for i in 0..1000 {
+        info!(log, "request done"; "status" => 200, "i" => i);
+    }
+
+    let (calls, ()) = counter.count(|| {
+        for i in 0..N {
+            info!(log, "request done"; "status" => 200, "path" => "/orders", "i" => i);
+        }
+    });
+    let (control_calls, ()) = counter.count(|| {
+        for i in 0..CONTROL_N {
+            info!(log, "request done"; "status" => 200, "path" => "/orders", "i" => i,
+                  "ip" => FnValue(|_| lookup_ip()));
+        }
+    });
+    println!(
+        "syscalls: Enrich {calls} in {N} records; per-record local_ip() {control_calls} in \
+         {CONTROL_N} records ({:.1} per record); counter baseline {}",
+        control_calls as f64 / CONTROL_N as f64,
+        counter.baseline()
+    );
+    assert_eq!(w.lines(), 1000 + N + CONTROL_N, "every record was written");
+    assert_eq!(calls, 0, "the enriched hot path made syscalls");
+    assert!(
+        control_calls >= CONTROL_N * 10,
+        "the counter missed the per-record lookups: {control_calls} in {CONTROL_N} records"
+    );
+}
+
+#[test]
+fn load_makes_zero_syscalls_and_refresh_is_counted() {
+    let Some(counter) = SyscallCounter::or_explain() else {
+        return;
+    };
+    let cache = HostCache::global();
+    drop(cache.load()); // warm-up
+    let (calls, ()) = counter.count(|| {
+        for _ in 0..N {
+            let s = cache.load();
+            std::hint::black_box(s.pid());
+        }
+    });
+    let (refresh_calls, result) = counter.count(|| cache.refresh());
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(calls, 0, "HostCache::load made syscalls");
+    assert!(refresh_calls > 0, "a real detection was not counted");
+}
+
+#[test]
+fn the_counter_sees_a_single_syscall() {
+    let Some(counter) = SyscallCounter::or_explain() else {
+        return;
+    };
+    let (none, ()) = counter.count(|| ());
+    let (one, _) = counter.count(|| std::io::sink().write_all(b"x").and(std::fs::metadata("/")));
+    assert_eq!(none, 0);
+    // statx (or stat) of "/": exactly one syscall.
+    assert_eq!(one, 1);
+}
+
+#[test]
+fn enriched_records_carry_the_host_fields() {
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let drain = Enrich::new(Mutex::new(slog_host::format::json(buf.clone())));
+    let log = slog::Logger::root(drain.fuse(), o!());
+    info!(log, "request done"; "status" => 200);
+    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+    let info = HostCache::global().load();
+    assert_eq!(v["msg"], "request done");
+    assert_eq!(v["status"], 200);
+    assert_eq!(v["host.name"], info.host_name().unwrap());
+    assert_eq!(v["process.pid"], std::process::id());
+    assert_eq!(v["service.name"], info.service_name().unwrap());
+    match info.ip_str() {
+        Some(ip) => assert_eq!(v["host.ip"], ip),
+        None => assert!(v.get("host.ip").is_none(), "unknown: left out"),
+    }
+    assert!(v.get("k8s.pod.name").is_none() || info.pod_name().is_some());
+}
