@@ -21,7 +21,7 @@ mod alloc;
 mod syscalls;
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use criterion::Criterion;
@@ -133,7 +133,7 @@ fn criterion_dir() -> PathBuf {
 }
 
 /// The mean time per iteration (ns) criterion measured for `id` in this run.
-fn criterion_mean_ns(dir: &PathBuf, id: &str) -> Option<f64> {
+fn criterion_mean_ns(dir: &Path, id: &str) -> Option<f64> {
     let path = dir.join(GROUP).join(id).join("new/estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
