@@ -119,6 +119,26 @@ impl HostCache {
         GLOBAL.get_or_init(Self::from_env_reporting)
     }
 
+    /// The global cache, set up with `probe`: if it does not exist yet it is
+    /// created from `probe` (so the environment is never read for it);
+    /// otherwise `probe` replaces its probe and it is refreshed at once.
+    pub(crate) fn init_global(probe: impl Probe) -> Result<&'static HostCache, Error> {
+        if GLOBAL.get().is_none() {
+            let first = run_probe(&probe)?;
+            let mut probe = Some(probe);
+            let cache = GLOBAL
+                .get_or_init(|| Self::starting_with(first, probe.take().expect("taken once")));
+            match probe {
+                None => return Ok(cache),
+                // Another thread created it in between: configure that one.
+                Some(p) => return cache.set_probe(p).map(|_| cache),
+            }
+        }
+        let cache = Self::global();
+        cache.set_probe(probe)?;
+        Ok(cache)
+    }
+
     fn from_env_reporting() -> HostCache {
         let mut rejected: Vec<Error> = Vec::new();
         let probe = loop {

@@ -23,6 +23,7 @@ enum Kind {
     Invalid,
     Probe,
     Io,
+    State,
 }
 
 impl Error {
@@ -59,6 +60,29 @@ impl Error {
             setting: None,
             value: None,
             reason: format!("{what}: {err}"),
+        }
+    }
+
+    /// `init()` called when a global pipeline was already started.
+    pub(crate) fn already_initialized() -> Self {
+        Self::state(
+            "slog-host is already initialised in this process: init() installs the global logger \
+             and the `log` bridge once; keep the first LogGuard, or use Builder::global(false) \
+             for another pipeline",
+        )
+    }
+
+    /// Any other failure, described by `reason`.
+    pub(crate) fn other(reason: impl Into<String>) -> Self {
+        Self::state(reason)
+    }
+
+    fn state(reason: impl Into<String>) -> Self {
+        Error {
+            kind: Kind::State,
+            setting: None,
+            value: None,
+            reason: reason.into(),
         }
     }
 

@@ -29,20 +29,52 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod builder;
 mod cache;
 mod detect;
 mod enrich;
 mod error;
+mod filter;
 pub mod format;
 mod info;
 mod refresh;
+mod writer;
 
+pub use builder::{
+    Builder, Format, LogGuard, Output, Overflow, DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW,
+    WRITER_THREAD_NAME,
+};
 pub use cache::{CacheRef, HostCache, RefreshStatus};
 pub use detect::{host_name, Probe, SystemProbe, VIRTUAL_INTERFACE_PREFIXES};
 pub use enrich::Enrich;
 pub use error::Error;
+pub use filter::{Directives, LevelFilter, DEFAULT_FILTER};
 pub use info::{keys, HostInfo};
 pub use refresh::{
     RefreshConfig, Refresher, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF, DEFAULT_REFRESH_INTERVAL,
     REFRESHER_THREAD_NAME,
 };
+pub use writer::OVERFLOW_MESSAGE;
+
+/// Starts logging as the environment says, in one call: the same as
+/// `Builder::from_env()?.init()`.
+///
+/// Every record, the service's own and its dependencies' through the `log`
+/// crate, becomes one line with the host metadata, filtered by `RUST_LOG`,
+/// written off the calling thread. Keep the returned [`LogGuard`] until
+/// shutdown; dropping it writes everything still queued.
+///
+/// ```no_run
+/// fn main() -> Result<(), slog_host::Error> {
+///     let guard = slog_host::init()?;
+///     slog::info!(guard.logger(), "service started"; "port" => 8080);
+///     log::info!("records from the log crate are enriched too");
+///     Ok(())
+/// }
+/// ```
+///
+/// The variables it reads, their defaults and their errors are listed at
+/// [`Builder`]. A second call in the same process returns an error.
+pub fn init() -> Result<LogGuard, Error> {
+    Builder::from_env()?.init()
+}

@@ -61,7 +61,7 @@ impl RefreshConfig {
         }
     }
 
-    fn validate(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.interval.is_zero() {
             return Err(Error::invalid(
                 "refresh interval",

@@ -1,0 +1,464 @@
+//! [`Builder`], [`init`](crate::init) and [`LogGuard`]: the whole pipeline in
+//! one call.
+
+use std::fmt;
+use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use slog::{info, o, Drain, Logger};
+
+use crate::cache::CacheRef;
+use crate::detect::{env_var, SystemProbe};
+use crate::filter::{Directives, LevelFilter};
+use crate::refresh::{RefreshConfig, Refresher, DEFAULT_REFRESH_INTERVAL};
+use crate::writer::{format_drain, Channel, Reported, WriteErrors};
+use crate::{Enrich, Error, HostCache, HostInfo};
+
+/// Default capacity of the channel between the calling threads and the writer
+/// thread, in records.
+pub const DEFAULT_CHANNEL_SIZE: usize = 4096;
+/// Default overflow policy: callers wait, nothing is lost.
+pub const DEFAULT_OVERFLOW: Overflow = Overflow::Block;
+/// The writer thread's name.
+pub const WRITER_THREAD_NAME: &str = "slog-host-log";
+
+/// Record format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per line: `ts` (RFC 3339 UTC), `level`, `msg`, then the
+    /// fields ([`format::json`](crate::format::json)).
+    Json,
+    /// slog-term's full format: timestamp, level, message, fields.
+    Full,
+    /// slog-term's compact format: fields of nested loggers grouped.
+    Compact,
+}
+
+impl Format {
+    fn parse(setting: &str, value: &str) -> Result<Format, Error> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "json" => Ok(Format::Json),
+            "full" => Ok(Format::Full),
+            "compact" => Ok(Format::Compact),
+            _ => Err(Error::invalid(
+                setting,
+                value,
+                "expected json, full or compact",
+            )),
+        }
+    }
+}
+
+/// Where records go.
+pub enum Output {
+    /// Standard output (the default).
+    Stdout,
+    /// Standard error.
+    Stderr,
+    /// Any writer, such as a buffer in a test. It is written from the writer
+    /// thread; term formats write it without colors.
+    Writer(Box<dyn Write + Send>),
+}
+
+impl fmt::Debug for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Output::Stdout => f.write_str("Stdout"),
+            Output::Stderr => f.write_str("Stderr"),
+            Output::Writer(_) => f.write_str("Writer(..)"),
+        }
+    }
+}
+
+impl Output {
+    fn is_terminal(&self) -> bool {
+        match self {
+            Output::Stdout => io::stdout().is_terminal(),
+            Output::Stderr => io::stderr().is_terminal(),
+            Output::Writer(_) => false,
+        }
+    }
+
+    pub(crate) fn into_writer(self) -> Box<dyn Write + Send> {
+        match self {
+            Output::Stdout => Box::new(io::stdout()),
+            Output::Stderr => Box::new(io::stderr()),
+            Output::Writer(w) => w,
+        }
+    }
+}
+
+/// What happens when the writer falls behind and the channel is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overflow {
+    /// The logging thread waits for room. No record is lost.
+    Block,
+    /// The record is dropped and counted; the count is written as a WARN
+    /// record ([`OVERFLOW_MESSAGE`](crate::OVERFLOW_MESSAGE), field
+    /// `dropped`) as soon as there is room, and at shutdown.
+    DropAndReport,
+}
+
+/// Configures and starts the logging pipeline.
+///
+/// ```text
+/// record -> level filter -> channel -> [writer thread] Enrich -> format -> output
+/// ```
+///
+/// | setting | default | environment ([`from_env`](Self::from_env)) |
+/// |---|---|---|
+/// | [`filter`](Self::filter) | [`DEFAULT_FILTER`](crate::DEFAULT_FILTER) (`info`) | `RUST_LOG` |
+/// | [`format`](Self::format) | `Json` if the output is not a terminal, else `Full` | `LOG_FORMAT` (`json`, `full`, `compact`) |
+/// | colors (term formats) | on a terminal only | `NO_COLOR` (any non-empty value: never) |
+/// | [`output`](Self::output) | `Output::Stdout` | |
+/// | [`refresh_interval`](Self::refresh_interval) | [`DEFAULT_REFRESH_INTERVAL`] (30 s) | `LOG_HOST_REFRESH` (`30s`, `250ms`, `5m`, `1h`) |
+/// | [`service`](Self::service) | `OTEL_SERVICE_NAME`, else the executable name | `OTEL_SERVICE_NAME` |
+/// | host detection | see [`SystemProbe`] | `POD_IP`, `POD_NAME`, `POD_NAMESPACE`, `NODE_NAME` (and `MY_` aliases) |
+/// | [`channel_size`](Self::channel_size) | [`DEFAULT_CHANNEL_SIZE`] (4096 records) | |
+/// | [`overflow`](Self::overflow) | [`DEFAULT_OVERFLOW`] (`Block`: no loss) | |
+/// | [`global`](Self::global) | `true`: global slog-scope logger and `log` bridge | |
+///
+/// Every invalid value is an [`Error`] naming the setting and the value.
+pub struct Builder {
+    probe: SystemProbe,
+    filter: Directives,
+    format: Option<Format>,
+    no_color: bool,
+    output: Output,
+    refresh: Duration,
+    channel_size: usize,
+    overflow: Overflow,
+    global: bool,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("filter", &self.filter)
+            .field("format", &self.format)
+            .field("no_color", &self.no_color)
+            .field("output", &self.output)
+            .field("refresh", &self.refresh)
+            .field("channel_size", &self.channel_size)
+            .field("overflow", &self.overflow)
+            .field("global", &self.global)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Parses a duration such as `30s`, `250ms`, `5m` or `1h`; zero is an error.
+pub(crate) fn parse_duration(setting: &str, value: &str) -> Result<Duration, Error> {
+    let v = value.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let bad = |why: &str| Error::invalid(setting, value, why);
+    if num.is_empty() {
+        return Err(bad(
+            "expected a whole number with a unit: ms, s, m or h (e.g. 30s)",
+        ));
+    }
+    let n: u64 = num.parse().map_err(|_| bad("number too large"))?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        "" => return Err(bad("missing unit: ms, s, m or h (e.g. 30s)")),
+        _ => return Err(bad("unknown unit (expected ms, s, m or h)")),
+    };
+    if d.is_zero() {
+        return Err(bad("must be greater than zero"));
+    }
+    Ok(d)
+}
+
+impl Builder {
+    /// The defaults; the environment is not read (host detection included:
+    /// no pod variables, no `OTEL_SERVICE_NAME`).
+    pub fn new() -> Builder {
+        Builder {
+            probe: SystemProbe::from_lookup(|_| Ok(None)).expect("no variables, nothing invalid"),
+            filter: Directives::default(),
+            format: None,
+            no_color: false,
+            output: Output::Stdout,
+            refresh: DEFAULT_REFRESH_INTERVAL,
+            channel_size: DEFAULT_CHANNEL_SIZE,
+            overflow: DEFAULT_OVERFLOW,
+            global: true,
+        }
+    }
+
+    /// The defaults, overridden by the environment variables in the table
+    /// above. The first invalid value is returned as an error.
+    pub fn from_env() -> Result<Builder, Error> {
+        let mut b = Builder::new();
+        b.probe = SystemProbe::from_env()?;
+        if let Some(spec) = env_var("RUST_LOG")? {
+            b.filter = Directives::parse_setting("RUST_LOG", &spec)?;
+        }
+        if let Some(f) = env_var("LOG_FORMAT")? {
+            b.format = Some(Format::parse("LOG_FORMAT", &f)?);
+        }
+        b.no_color = env_var("NO_COLOR")?.is_some();
+        if let Some(d) = env_var("LOG_HOST_REFRESH")? {
+            b.refresh = parse_duration("LOG_HOST_REFRESH", &d)?;
+        }
+        Ok(b)
+    }
+
+    /// Sets `service.name` and `service.version`.
+    pub fn service(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.probe = self.probe.service(name, version);
+        self
+    }
+
+    /// Sets the record format.
+    pub fn format(mut self, f: Format) -> Self {
+        self.format = Some(f);
+        self
+    }
+
+    /// Sets the level directives (`RUST_LOG` syntax, see [`Directives`]).
+    pub fn filter(mut self, directives: &str) -> Result<Self, Error> {
+        self.filter = Directives::parse_setting("filter", directives)?;
+        Ok(self)
+    }
+
+    /// Sets the output.
+    pub fn output(mut self, o: Output) -> Self {
+        self.output = o;
+        self
+    }
+
+    /// Sets how often host metadata is re-detected. A zero interval makes
+    /// [`init`](Self::init) fail.
+    pub fn refresh_interval(mut self, every: Duration) -> Self {
+        self.refresh = every;
+        self
+    }
+
+    /// Adds a static field to every record.
+    pub fn field(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.probe = self.probe.field(key, value);
+        self
+    }
+
+    /// Turns colors off in the term formats (as `NO_COLOR` does).
+    pub fn no_color(mut self) -> Self {
+        self.no_color = true;
+        self
+    }
+
+    /// Sets the channel capacity in records (at least 1).
+    pub fn channel_size(mut self, records: usize) -> Self {
+        self.channel_size = records;
+        self
+    }
+
+    /// Sets the overflow policy.
+    pub fn overflow(mut self, policy: Overflow) -> Self {
+        self.overflow = policy;
+        self
+    }
+
+    /// With `true` (the default), [`init`](Self::init) installs the logger
+    /// as slog-scope's global logger, forwards the `log` crate's records to
+    /// it, and uses [`HostCache::global`]; only one such `init` may run in a
+    /// process. With `false` the pipeline is private: it has its own host
+    /// cache, and any number can run.
+    pub fn global(mut self, install: bool) -> Self {
+        self.global = install;
+        self
+    }
+
+    /// Starts the pipeline: host detection, the refresher thread, the writer
+    /// thread and, unless turned off, the global logger and the `log` bridge.
+    pub fn init(self) -> Result<LogGuard, Error> {
+        if self.channel_size == 0 {
+            return Err(Error::invalid("channel size", "0", "must be at least 1"));
+        }
+        let refresh = RefreshConfig::every(self.refresh);
+        refresh.validate()?;
+        if self.global && GLOBAL_INIT.swap(true, Ordering::SeqCst) {
+            return Err(Error::already_initialized());
+        }
+        let result = self.start(refresh);
+        if result.is_err() {
+            GLOBAL_INIT.store(false, Ordering::SeqCst);
+        }
+        result
+    }
+
+    fn start(self, refresh: RefreshConfig) -> Result<LogGuard, Error> {
+        let cache: CacheRef = if self.global {
+            HostCache::init_global(self.probe)?.into()
+        } else {
+            Arc::new(HostCache::new(self.probe)?).into()
+        };
+        let format = match self.format {
+            Some(f) => f,
+            None if self.output.is_terminal() => Format::Full,
+            None => Format::Json,
+        };
+        let color = !self.no_color && self.output.is_terminal();
+        let write_errors = Arc::new(WriteErrors::default());
+        let terminal = Reported {
+            drain: format_drain(format, color, self.output),
+            errors: Arc::clone(&write_errors),
+        };
+        let (core, async_guard) =
+            slog_async::AsyncCore::custom(Enrich::with_cache(terminal, cache.clone()))
+                .chan_size(self.channel_size)
+                .blocking(self.overflow == Overflow::Block)
+                .thread_name(WRITER_THREAD_NAME.to_string())
+                .build_with_guard();
+        let dropped = Arc::new(AtomicU64::new(0));
+        let channel = Arc::new(Channel::new(core, self.overflow, Arc::clone(&dropped)));
+        let max_level = self.filter.max_level();
+        let root = Logger::root(
+            LevelFilter::new(Arc::clone(&channel), self.filter).ignore_res(),
+            o!(),
+        );
+
+        let notice_log = root.clone();
+        let refresher = Refresher::with_change_hook(cache.clone(), refresh, move |old, new| {
+            change_notice(&notice_log, old, new)
+        })?;
+
+        let scope = if self.global {
+            let guard = slog_scope::set_global_logger(root.clone());
+            // A `log` logger can be set once per process; if something else set
+            // one first, say so rather than silently missing its records.
+            if slog_stdlog::init().is_err() {
+                drop(guard);
+                return Err(Error::other(
+                    "the `log` crate already has a logger; use Builder::global(false) or remove the other one",
+                ));
+            }
+            log::set_max_level(to_log_level(max_level));
+            Some(guard)
+        } else {
+            None
+        };
+        Ok(LogGuard {
+            logger: root,
+            cache,
+            write_errors,
+            dropped,
+            channel,
+            refresher: Some(refresher),
+            scope,
+            async_guard: Some(async_guard),
+        })
+    }
+}
+
+static GLOBAL_INIT: AtomicBool = AtomicBool::new(false);
+
+fn to_log_level(l: slog::FilterLevel) -> log::LevelFilter {
+    use slog::FilterLevel as F;
+    match l {
+        F::Off => log::LevelFilter::Off,
+        F::Critical | F::Error => log::LevelFilter::Error,
+        F::Warning => log::LevelFilter::Warn,
+        F::Info => log::LevelFilter::Info,
+        F::Debug => log::LevelFilter::Debug,
+        F::Trace => log::LevelFilter::Trace,
+    }
+}
+
+fn change_notice(log: &Logger, old: &HostInfo, new: &HostInfo) {
+    let changes = old
+        .changes(new)
+        .into_iter()
+        .map(|(k, o, n)| {
+            format!(
+                "{k}: {} -> {}",
+                o.as_deref().unwrap_or("(none)"),
+                n.as_deref().unwrap_or("(none)")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    info!(log, "host metadata changed"; "changes" => changes);
+}
+
+/// The running pipeline. Keep it alive for the life of the service.
+///
+/// Dropping it stops the host refresher, removes the global logger, writes
+/// every record still queued, and joins the writer thread; records logged
+/// afterwards through a clone of [`logger`](Self::logger) are discarded.
+#[must_use = "dropping the guard stops logging; keep it until shutdown"]
+pub struct LogGuard {
+    logger: Logger,
+    cache: CacheRef,
+    write_errors: Arc<WriteErrors>,
+    dropped: Arc<AtomicU64>,
+    channel: Arc<Channel>,
+    refresher: Option<Refresher>,
+    scope: Option<slog_scope::GlobalLoggerGuard>,
+    async_guard: Option<slog_async::AsyncGuard>,
+}
+
+impl fmt::Debug for LogGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogGuard")
+            .field("global", &self.scope.is_some())
+            .field("write_errors", &self.write_errors())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogGuard {
+    /// The root logger.
+    pub fn logger(&self) -> &Logger {
+        &self.logger
+    }
+
+    /// The host cache the pipeline enriches from.
+    pub fn cache(&self) -> &HostCache {
+        &self.cache
+    }
+
+    /// Records that could not be written because the output failed.
+    pub fn write_errors(&self) -> u64 {
+        self.write_errors.count()
+    }
+
+    /// The most recent output error, if any.
+    pub fn last_write_error(&self) -> Option<String> {
+        self.write_errors.last()
+    }
+
+    /// Records dropped because the channel was full (only with
+    /// [`Overflow::DropAndReport`]); each drop is also reported in the output.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for LogGuard {
+    fn drop(&mut self) {
+        // Order matters: no new change notices, no new global records, then
+        // drain the channel and join the writer.
+        drop(self.refresher.take());
+        if let Some(scope) = self.scope.take() {
+            // `log` records after shutdown would reach a discarding logger;
+            // stop them at the macro instead.
+            log::set_max_level(log::LevelFilter::Off);
+            drop(scope);
+        }
+        self.channel.report_final(Duration::from_secs(1));
+        drop(self.async_guard.take());
+        let _ = io::stdout().flush();
+    }
+}
