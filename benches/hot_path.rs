@@ -8,7 +8,13 @@
 //! - (c) `enrich`: the host fields added per record by `Enrich`;
 //! - (d) `lookup_per_record`: (b), but `host.ip` looked up per record with
 //!   `FnValue(|_| local_ip())`, the bug this crate exists to prevent;
-//! - (e) `tracing_json`: tracing-subscriber's JSON formatter, same fields.
+//! - (e) `tracing_json`: tracing-subscriber's JSON formatter, same fields;
+//! - (f) `init_pipeline`: the whole `init()` pipeline (filter, channel, writer
+//!   thread with `Enrich` and JSON) into `io::sink()`: the cost on the caller.
+//!
+//! It also paces records at about 1k, 10k and 100k per second through (f) and
+//! counts the caller thread's syscalls per record (the writer thread's wake-ups
+//! are futex calls made by the caller).
 //!
 //! After criterion has measured them, the bench counts syscalls (kernel
 //! tracepoint) and allocations (counting allocator) per record on the caller
@@ -19,107 +25,55 @@
 mod alloc;
 #[path = "../tests/support/syscalls.rs"]
 mod syscalls;
+#[path = "support/variants.rs"]
+mod variants;
 
-use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use criterion::Criterion;
-use slog::{info, o, Drain, FnValue, Logger, OwnedKV};
-use slog_host::{Enrich, HostCache, HostInfo};
+use slog::{info, Logger};
+use variants::{init_pipeline, variants, Variant};
 
 #[global_allocator]
 static COUNTING: alloc::CountingAlloc = alloc::CountingAlloc;
 
 const GROUP: &str = "hot_path";
 
-fn json_sink() -> Mutex<slog_json::Json<io::Sink>> {
-    Mutex::new(slog_host::format::json(io::sink()))
+/// The median over `rounds` of time-per-record(x) / time-per-record(y), with
+/// x and y run alternately in short batches so both see the same machine.
+fn paired_ratio(x: &Variant, nx: u64, y: &Variant, ny: u64, rounds: usize) -> f64 {
+    use std::time::Instant;
+    let per_record = |v: &Variant, n: u64| {
+        let start = Instant::now();
+        (0..n).for_each(|_| (v.record)());
+        start.elapsed().as_secs_f64() / n as f64
+    };
+    let mut ratios: Vec<f64> = (0..rounds)
+        .map(|_| per_record(x, nx) / per_record(y, ny))
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios[rounds / 2]
 }
 
-fn lookup_ip() -> String {
-    local_ip_address::local_ip()
-        .map(|ip| ip.to_string())
-        .unwrap_or_default()
-}
-
-struct Variant {
-    id: &'static str,
-    label: &'static str,
-    record: Box<dyn Fn()>,
-}
-
-fn slog_variant(id: &'static str, label: &'static str, log: Logger) -> Variant {
-    Variant {
-        id,
-        label,
-        record: Box::new(move || {
+/// Logs through `log` at about `rate` records per second for one second,
+/// pacing with a spin on `Instant` (vDSO, no syscall), and returns the
+/// caller thread's syscalls per record.
+fn paced_syscalls(log: &Logger, rate: u64, counter: &syscalls::SyscallCounter) -> (f64, f64) {
+    use std::time::{Duration, Instant};
+    let n = rate; // one second's worth
+    let gap = Duration::from_secs(1) / rate as u32;
+    let (calls, achieved) = counter.count(|| {
+        let start = Instant::now();
+        for i in 0..n {
+            let due = start + gap * i as u32;
+            while Instant::now() < due {
+                std::hint::spin_loop();
+            }
             info!(log, "request done"; "status" => 200, "path" => "/orders");
-        }),
-    }
-}
-
-fn tracing_variant(host: &HostInfo) -> Variant {
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_writer(io::sink)
-        .with_target(false)
-        .finish();
-    let dispatch = tracing::Dispatch::new(subscriber);
-    let host = host.clone();
-    Variant {
-        id: "e_tracing_json",
-        label: "(e) tracing-subscriber JSON, same fields",
-        record: Box::new(move || {
-            tracing::dispatcher::with_default(&dispatch, || {
-                tracing::info!(
-                    status = 200,
-                    path = "/orders",
-                    host.name = host.host_name(),
-                    host.ip = host.ip_str(),
-                    process.pid = host.pid(),
-                    service.name = host.service_name(),
-                    service.version = host.service_version(),
-                    k8s.pod.name = host.pod_name(),
-                    k8s.namespace.name = host.namespace(),
-                    k8s.node.name = host.node_name(),
-                    "request done"
-                );
-            })
-        }),
-    }
-}
-
-fn variants() -> Vec<Variant> {
-    let cache = HostCache::global();
-    let host: HostInfo = (**cache.load()).clone();
-    vec![
-        slog_variant(
-            "a_plain",
-            "(a) no host fields",
-            Logger::root(json_sink().fuse(), o!()),
-        ),
-        slog_variant(
-            "b_static_fields",
-            "(b) host fields as static o!()",
-            Logger::root(json_sink().fuse(), OwnedKV(host.clone())),
-        ),
-        slog_variant(
-            "c_enrich",
-            "(c) Enrich",
-            Logger::root(Enrich::with_cache(json_sink(), cache).fuse(), o!()),
-        ),
-        slog_variant(
-            "d_lookup_per_record",
-            "(d) local_ip() per record (the bug)",
-            Logger::root(
-                json_sink().fuse(),
-                o!("host.ip" => FnValue(|_| lookup_ip())),
-            )
-            .new(OwnedKV(host.clone().without_ip())),
-        ),
-        tracing_variant(&host),
-    ]
+        }
+        n as f64 / start.elapsed().as_secs_f64()
+    });
+    (calls as f64 / n as f64, achieved)
 }
 
 fn criterion_dir() -> PathBuf {
@@ -174,7 +128,8 @@ fn main() {
     let mut criterion = Criterion::default()
         .output_directory(&dir)
         .configure_from_args();
-    let variants = variants();
+    let guard = init_pipeline();
+    let variants = variants(&guard);
     {
         let mut group = criterion.benchmark_group(GROUP);
         for v in &variants {
@@ -221,11 +176,32 @@ fn main() {
         _ => "n/a".into(),
     };
     println!(
-        "\nratios: (c)/(b) = {} (target <= 1.05), (d)/(c) = {} (target >= 300), (e)/(c) = {}",
+        "\ncriterion ratios: (c)/(b) = {} (target <= 1.05), (d)/(c) = {} (target >= 300), (e)/(c) = {}",
         ratio(2, 1),
         ratio(3, 2),
         ratio(4, 2)
     );
+
+    const ROUNDS: usize = 31;
+    let paired_cb = paired_ratio(&variants[2], 20_000, &variants[1], 20_000, ROUNDS);
+    let paired_dc = paired_ratio(&variants[3], 100, &variants[2], 20_000, ROUNDS);
+    let paired_ec = paired_ratio(&variants[4], 5_000, &variants[2], 20_000, ROUNDS);
+    println!(
+        "paired (median of {ROUNDS} alternating rounds): (c)/(b) = {paired_cb:.3} (target <= 1.05: {}), \
+         (d)/(c) = {paired_dc:.0} (target >= 300: {}), (e)/(c) = {paired_ec:.2}",
+        if paired_cb <= 1.05 { "met" } else { "NOT met" },
+        if paired_dc >= 300.0 { "met" } else { "NOT met" },
+    );
+
+    if let Some(counter) = counter.as_ref() {
+        println!("\n## init() pipeline: caller-thread syscalls per record by rate\n");
+        println!("| target rate | achieved | syscalls / record |");
+        println!("|---:|---:|---:|");
+        for rate in [1_000, 10_000, 100_000] {
+            let (per, achieved) = paced_syscalls(guard.logger(), rate, counter);
+            println!("| {rate}/s | {achieved:.0}/s | {per:.3} |");
+        }
+    }
 
     let mut failures = Vec::new();
     if counts[2].allocations != 0.0 {

@@ -1,30 +1,28 @@
-//! Prints a few JSON records, each with the host metadata added by `Enrich`.
+//! Prints a few JSON records, each with the host metadata.
 //!
 //! ```text
 //! cargo run --example quickstart
-//! POD_NAME=orders-7d9 POD_NAMESPACE=shop cargo run --example quickstart
+//! POD_NAME=orders-7d9 POD_NAMESPACE=shop RUST_LOG=debug cargo run --example quickstart
 //! ```
 
-use std::sync::Mutex;
-use std::time::Duration;
-
-use slog::{info, o, warn, Drain};
-use slog_host::{Enrich, HostCache, Refresher, SystemProbe};
+use slog::{debug, info, warn};
+use slog_host::{Builder, Format};
 
 fn main() -> Result<(), slog_host::Error> {
-    // Detect once (environment, host name, IP); name the service.
-    let probe = SystemProbe::from_env()?.service("quickstart", env!("CARGO_PKG_VERSION"));
-    HostCache::global().set_probe(probe)?;
-    // Keep it current in the background; dropping the handle stops the thread.
-    let _refresher = Refresher::start(HostCache::global(), Duration::from_secs(30))?;
-
-    let json = slog_host::format::json(std::io::stdout());
-    let log = slog::Logger::root(Enrich::new(Mutex::new(json)).fuse(), o!());
+    // The environment (RUST_LOG, POD_NAME, ...) as `slog_host::init()` reads
+    // it, with JSON output even on a terminal.
+    let guard = Builder::from_env()?
+        .service("quickstart", env!("CARGO_PKG_VERSION"))
+        .format(Format::Json)
+        .init()?;
+    let log = guard.logger();
 
     info!(log, "service started"; "port" => 8080);
     for (path, status) in [("/orders", 200), ("/orders/17", 404)] {
         info!(log, "request done"; "method" => "GET", "path" => path, "status" => status);
     }
+    debug!(log, "shown with RUST_LOG=debug"; "cache_entries" => 12);
     warn!(log, "slow request"; "path" => "/reports", "elapsed_ms" => 1250);
-    Ok(())
+    log::info!("a record from the log crate, enriched the same way");
+    Ok(()) // the guard is dropped here: every queued record is written
 }

@@ -8,6 +8,41 @@
 //! [`Enrich`] drain adds it to every record without a system call or an
 //! allocation.
 //!
+//! # One call
+//!
+//! ```no_run
+//! fn main() -> Result<(), slog_host::Error> {
+//!     // RUST_LOG, LOG_FORMAT, NO_COLOR, LOG_HOST_REFRESH, OTEL_SERVICE_NAME,
+//!     // POD_IP, POD_NAME, POD_NAMESPACE, NODE_NAME: see `Builder`.
+//!     let guard = slog_host::init()?;
+//!     slog::info!(guard.logger(), "request done"; "status" => 200);
+//!     log::info!("dependencies using the `log` crate are enriched too");
+//!     Ok(()) // dropping the guard writes everything still queued
+//! }
+//! ```
+//!
+//! Or from code, ignoring the environment:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use slog_host::{Builder, Format, Output};
+//!
+//! # fn main() -> Result<(), slog_host::Error> {
+//! let guard = Builder::new()
+//!     .service("orders", "1.4.2")
+//!     .format(Format::Json)
+//!     .filter("info,hyper=warn")?
+//!     .output(Output::Stderr)
+//!     .refresh_interval(Duration::from_secs(60))
+//!     .field("deployment.environment", "prod")
+//!     .init()?;
+//! # Ok(()) }
+//! ```
+//!
+//! # The parts
+//!
+//! [`Enrich`] works with any slog drain, without `init()`:
+//!
 //! ```
 //! use std::sync::Mutex;
 //! use std::time::Duration;
@@ -17,7 +52,7 @@
 //! // Keep the metadata current off the logging path (IP changes, renames).
 //! let _refresher = Refresher::start(HostCache::global(), Duration::from_secs(30)).unwrap();
 //!
-//! let json = slog_json::Json::default(std::io::stdout());
+//! let json = slog_host::format::json(std::io::stdout());
 //! let log = slog::Logger::root(Enrich::new(Mutex::new(json)).fuse(), o!());
 //! info!(log, "request done"; "status" => 200, "path" => "/orders");
 //! ```
