@@ -15,7 +15,9 @@ cargo build --release --example microservice
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-LOG_FORMAT=json RUST_LOG=info ADDR=127.0.0.1:$PORT POD_NAME=load-test-pod \
+# LOG_FLOOD=off: the access log is one call site at tens of thousands of
+# records per second, which the flood guard (100/1s by default) would sample.
+LOG_FLOOD=off LOG_FORMAT=json RUST_LOG=info ADDR=127.0.0.1:$PORT POD_NAME=load-test-pod \
   target/release/examples/microservice >"$work/out.jsonl" 2>"$work/err.txt" &
 pid=$!
 

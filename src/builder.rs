@@ -12,6 +12,7 @@ use slog::{info, o, Drain, Logger};
 use crate::cache::CacheRef;
 use crate::detect::{env_var, SystemProbe};
 use crate::filter::{Directives, LevelFilter};
+use crate::flood::{FloodConfig, FloodGuard, FloodStats};
 use crate::refresh::{RefreshConfig, Refresher, DEFAULT_REFRESH_INTERVAL};
 use crate::writer::{format_drain, Channel, Reported, WriteErrors};
 use crate::{Enrich, Error, HostCache, HostInfo};
@@ -104,7 +105,7 @@ pub enum Overflow {
 /// Configures and starts the logging pipeline.
 ///
 /// ```text
-/// record -> level filter -> channel -> [writer thread] Enrich -> format -> output
+/// record -> level filter -> flood guard -> channel -> [writer thread] Enrich -> format -> output
 /// ```
 ///
 /// | setting | default | environment ([`from_env`](Self::from_env)) |
@@ -119,6 +120,7 @@ pub enum Overflow {
 /// | [`channel_size`](Self::channel_size) | [`DEFAULT_CHANNEL_SIZE`] (4096 records) | |
 /// | [`overflow`](Self::overflow) | [`DEFAULT_OVERFLOW`] (`Block`: no loss) | |
 /// | [`global`](Self::global) | `true`: global slog-scope logger and `log` bridge | |
+/// | [`flood`](Self::flood) | 100 records per call site and level per 1 s ([`FloodConfig`]) | `LOG_FLOOD` (`100/1s`, `off`) |
 ///
 /// Every invalid value is an [`Error`] naming the setting and the value.
 pub struct Builder {
@@ -131,6 +133,7 @@ pub struct Builder {
     channel_size: usize,
     overflow: Overflow,
     global: bool,
+    flood: Option<FloodConfig>,
 }
 
 impl fmt::Debug for Builder {
@@ -144,6 +147,7 @@ impl fmt::Debug for Builder {
             .field("channel_size", &self.channel_size)
             .field("overflow", &self.overflow)
             .field("global", &self.global)
+            .field("flood", &self.flood)
             .finish_non_exhaustive()
     }
 }
@@ -194,6 +198,7 @@ impl Builder {
             channel_size: DEFAULT_CHANNEL_SIZE,
             overflow: DEFAULT_OVERFLOW,
             global: true,
+            flood: Some(FloodConfig::default()),
         }
     }
 
@@ -211,6 +216,9 @@ impl Builder {
         b.no_color = env_var("NO_COLOR")?.is_some();
         if let Some(d) = env_var("LOG_HOST_REFRESH")? {
             b.refresh = parse_duration("LOG_HOST_REFRESH", &d)?;
+        }
+        if let Some(f) = env_var("LOG_FLOOD")? {
+            b.flood = FloodConfig::parse_setting("LOG_FLOOD", &f)?;
         }
         Ok(b)
     }
@@ -270,6 +278,13 @@ impl Builder {
         self
     }
 
+    /// Sets the flood guard's budget, or turns it off with `None` (see
+    /// [`FloodGuard`]).
+    pub fn flood(mut self, config: Option<FloodConfig>) -> Self {
+        self.flood = config;
+        self
+    }
+
     /// With `true` (the default), [`init`](Self::init) installs the logger
     /// as slog-scope's global logger, forwards the `log` crate's records to
     /// it, and uses [`HostCache::global`]; only one such `init` may run in a
@@ -324,10 +339,18 @@ impl Builder {
         let dropped = Arc::new(AtomicU64::new(0));
         let channel = Arc::new(Channel::new(core, self.overflow, Arc::clone(&dropped)));
         let max_level = self.filter.max_level();
-        let root = Logger::root(
-            LevelFilter::new(Arc::clone(&channel), self.filter).ignore_res(),
-            o!(),
-        );
+        let (root, flood) = match self.flood {
+            Some(config) => {
+                let guard = FloodGuard::new(Arc::clone(&channel), config)?;
+                let stats = guard.stats();
+                let drain = LevelFilter::new(guard, self.filter).ignore_res();
+                (Logger::root(drain, o!()), Some(stats))
+            }
+            None => {
+                let drain = LevelFilter::new(Arc::clone(&channel), self.filter).ignore_res();
+                (Logger::root(drain, o!()), None)
+            }
+        };
 
         let notice_log = root.clone();
         let refresher = Refresher::with_change_hook(cache.clone(), refresh, move |old, new| {
@@ -355,6 +378,7 @@ impl Builder {
             write_errors,
             dropped,
             channel,
+            flood,
             refresher: Some(refresher),
             scope,
             async_guard: Some(async_guard),
@@ -404,6 +428,7 @@ pub struct LogGuard {
     write_errors: Arc<WriteErrors>,
     dropped: Arc<AtomicU64>,
     channel: Arc<Channel>,
+    flood: Option<FloodStats>,
     refresher: Option<Refresher>,
     scope: Option<slog_scope::GlobalLoggerGuard>,
     async_guard: Option<slog_async::AsyncGuard>,
@@ -439,6 +464,11 @@ impl LogGuard {
         self.write_errors.last()
     }
 
+    /// Records the flood guard dropped (each is counted in a summary record).
+    pub fn suppressed(&self) -> u64 {
+        self.flood.as_ref().map_or(0, FloodStats::suppressed)
+    }
+
     /// Records dropped because the channel was full (only with
     /// [`Overflow::DropAndReport`]); each drop is also reported in the output.
     pub fn dropped(&self) -> u64 {
@@ -456,6 +486,9 @@ impl Drop for LogGuard {
             // stop them at the macro instead.
             log::set_max_level(log::LevelFilter::Off);
             drop(scope);
+        }
+        if let Some(flood) = &self.flood {
+            flood.stop(); // writes the pending summaries
         }
         self.channel.report_final(Duration::from_secs(1));
         drop(self.async_guard.take());

@@ -70,6 +70,7 @@ mod detect;
 mod enrich;
 mod error;
 mod filter;
+mod flood;
 pub mod format;
 mod info;
 mod refresh;
@@ -84,6 +85,10 @@ pub use detect::{host_name, Probe, SystemProbe, VIRTUAL_INTERFACE_PREFIXES};
 pub use enrich::Enrich;
 pub use error::Error;
 pub use filter::{Directives, LevelFilter, DEFAULT_FILTER};
+pub use flood::{
+    flood_keys, FloodConfig, FloodGuard, FloodStats, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_WINDOW,
+    FLOOD_TABLE_SIZE, FLOOD_THREAD_NAME,
+};
 pub use info::{keys, HostInfo};
 pub use refresh::{
     RefreshConfig, Refresher, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF, DEFAULT_REFRESH_INTERVAL,

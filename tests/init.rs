@@ -29,6 +29,7 @@ const CLEARED: &[&str] = &[
     "MY_POD_NAMESPACE",
     "NODE_NAME",
     "MY_NODE_NAME",
+    "LOG_FLOOD",
 ];
 
 // ---------------------------------------------------------------- children
@@ -74,6 +75,14 @@ fn child(name: &str) -> Result<(), Error> {
                 std::thread::sleep(Duration::from_millis(5));
             }
             std::thread::sleep(Duration::from_millis(50));
+        }
+        "flood" => {
+            let guard = slog_host::init()?;
+            for i in 0..1000 {
+                slog::error!(guard.logger(), "accept failed"; "i" => i);
+            }
+            slog::info!(guard.logger(), "still serving");
+            eprintln!("SUPPRESSED: {}", guard.suppressed());
         }
         "after_drop" => {
             let guard = slog_host::init()?;
@@ -122,7 +131,9 @@ fn stderr(out: &Output) -> String {
 }
 
 fn no_loss_on_exit() {
-    let out = run("no_loss", &[("LOG_FORMAT", "json")]);
+    // 100,000 records from one call site: the flood guard would (rightly)
+    // suppress most of them, so it is off here.
+    let out = run("no_loss", &[("LOG_FORMAT", "json"), ("LOG_FLOOD", "off")]);
     assert!(out.status.success(), "{}", stderr(&out));
     let lines = json_lines(&out);
     assert_eq!(lines.len() as u64, NO_LOSS_RECORDS, "lines written");
@@ -153,6 +164,9 @@ fn bad_env_values_are_errors_naming_variable_and_value() {
         ("LOG_HOST_REFRESH", "0s"),
         ("LOG_HOST_REFRESH", "30"),
         ("LOG_HOST_REFRESH", "5y"),
+        ("LOG_FLOOD", "100"),
+        ("LOG_FLOOD", "0/1s"),
+        ("LOG_FLOOD", "100/forever"),
     ];
     for (var, value) in cases {
         let out = run("init_only", &[(var, value)]);
@@ -222,6 +236,46 @@ fn change_notice_names_old_and_new_values() {
     assert_eq!(notices[0]["changes"], "host.name: before -> after");
     assert_eq!(notices[0]["level"], "INFO");
     assert_eq!(notices[0]["host.name"], "after");
+}
+
+fn flood_guard_is_on_by_default_and_its_summary_is_enriched() {
+    let out = run("flood", &[("LOG_FORMAT", "json"), ("POD_NAME", "p-1")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    let written = lines.iter().filter(|v| v["msg"] == "accept failed").count();
+    assert_eq!(written, slog_host::DEFAULT_FLOOD_BURST as usize);
+    let summary: Vec<_> = lines
+        .iter()
+        .filter(|v| v["flood.suppressed"].is_u64())
+        .collect();
+    assert_eq!(
+        summary.len(),
+        1,
+        "the pending summary is written at guard drop"
+    );
+    assert_eq!(summary[0]["flood.suppressed"], 900);
+    assert_eq!(summary[0]["msg"], "suppressed 900 similar records");
+    assert_eq!(summary[0]["level"], "ERRO");
+    assert_eq!(
+        summary[0]["k8s.pod.name"], "p-1",
+        "summaries are enriched too"
+    );
+    assert!(lines.iter().any(|v| v["msg"] == "still serving"));
+    assert!(stderr(&out).contains("SUPPRESSED: 900"));
+    // LOG_FLOOD=off: all 1000 pass.
+    let out = run("flood", &[("LOG_FORMAT", "json"), ("LOG_FLOOD", "off")]);
+    let lines = json_lines(&out);
+    assert_eq!(
+        lines.iter().filter(|v| v["msg"] == "accept failed").count(),
+        1000
+    );
+    // A budget from the environment.
+    let out = run("flood", &[("LOG_FORMAT", "json"), ("LOG_FLOOD", "7/1h")]);
+    let lines = json_lines(&out);
+    assert_eq!(
+        lines.iter().filter(|v| v["msg"] == "accept failed").count(),
+        7
+    );
 }
 
 fn records_after_drop_are_discarded_without_panic() {
@@ -359,6 +413,7 @@ fn drop_and_report_counts_what_it_drops() {
         .global(false)
         .format(Format::Json)
         .channel_size(16)
+        .flood(None)
         .overflow(slog_host::Overflow::DropAndReport)
         .output(slog_host::Output::Writer(Box::new(out.clone())))
         .init()
@@ -426,6 +481,10 @@ fn main() {
         (
             "drop_and_report_counts_what_it_drops",
             drop_and_report_counts_what_it_drops,
+        ),
+        (
+            "flood_guard_is_on_by_default_and_its_summary_is_enriched",
+            flood_guard_is_on_by_default_and_its_summary_is_enriched,
         ),
     ];
     let (mut passed, mut failed) = (0, 0);

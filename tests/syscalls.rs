@@ -123,3 +123,36 @@ fn enriched_records_carry_the_host_fields() {
     }
     assert!(v.get("k8s.pod.name").is_none() || info.pod_name().is_some());
 }
+
+#[test]
+fn a_record_the_flood_guard_drops_makes_zero_syscalls() {
+    use slog_host::{FloodConfig, FloodGuard};
+    let Some(counter) = SyscallCounter::or_explain() else {
+        return;
+    };
+    let w = pipeline::NoIo::default();
+    let config = FloodConfig {
+        burst: 10,
+        window: std::time::Duration::from_secs(3600),
+    };
+    let guard = FloodGuard::new(Mutex::new(slog_host::format::json(w.clone())), config).unwrap();
+    let stats = guard.stats();
+    let log = slog::Logger::root(guard.fuse(), o!());
+    let flood = |n: u64| {
+        for i in 0..n {
+            slog::error!(log, "accept failed"; "error" => "Too many open files", "i" => i);
+        }
+    };
+    flood(1000); // warm-up: 10 pass, then the call site is over budget
+    let (calls, ()) = counter.count(|| flood(N));
+    // Control, same counter: one stat of "/" per record.
+    let (control, ()) = counter.count(|| {
+        for _ in 0..100 {
+            let _ = std::fs::metadata("/");
+        }
+    });
+    assert_eq!(w.lines(), 10);
+    assert_eq!(stats.suppressed(), 990 + N);
+    assert_eq!(calls, 0, "suppressed records made syscalls");
+    assert_eq!(control, 100, "the counter sees the control's syscalls");
+}

@@ -5,7 +5,9 @@ use std::io;
 use std::sync::Mutex;
 
 use slog::{info, o, Drain, FnValue, Logger, OwnedKV};
-use slog_host::{Builder, Enrich, Format, HostCache, HostInfo, LogGuard, Output};
+use slog_host::{
+    Builder, Enrich, FloodConfig, FloodGuard, Format, HostCache, HostInfo, LogGuard, Output,
+};
 
 fn json_sink() -> Mutex<slog_json::Json<io::Sink>> {
     Mutex::new(slog_host::format::json(io::sink()))
@@ -68,6 +70,7 @@ pub fn init_pipeline() -> LogGuard {
     Builder::new()
         .global(false)
         .format(Format::Json)
+        .flood(None) // one call site at full speed: measure the pipeline, not the guard
         .output(Output::Writer(Box::new(io::sink())))
         .init()
         .expect("init pipeline")
@@ -106,6 +109,22 @@ pub fn variants(guard: &LogGuard) -> Vec<Variant> {
             "f_init_pipeline",
             "(f) init() pipeline, caller thread",
             guard.logger().clone(),
+        ),
+        slog_variant(
+            "g_flood_suppressed",
+            "(g) a record the flood guard drops",
+            Logger::root(
+                FloodGuard::new(
+                    json_sink(),
+                    FloodConfig {
+                        burst: 1,
+                        window: std::time::Duration::from_secs(3600),
+                    },
+                )
+                .expect("flood guard")
+                .fuse(),
+                o!(),
+            ),
         ),
     ]
 }

@@ -1,0 +1,554 @@
+//! [`FloodGuard`]: per-call-site flood control that counts and reports every
+//! record it drops.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use slog::{Drain, Level, OwnedKVList, Record, RecordLocation, RecordStatic};
+
+use crate::Error;
+
+/// Default records per call site and level that pass in each window.
+pub const DEFAULT_FLOOD_BURST: u32 = 100;
+/// Default window: one second.
+pub const DEFAULT_FLOOD_WINDOW: Duration = Duration::from_secs(1);
+/// Call sites (times levels) the guard tracks; see [`FloodGuard`].
+pub const FLOOD_TABLE_SIZE: usize = 4096;
+/// The flood guard's timer thread name.
+pub const FLOOD_THREAD_NAME: &str = "slog-host-flood";
+/// Fields of a summary record.
+pub mod flood_keys {
+    /// The call site, `file:line`.
+    pub const SITE: &str = "flood.site";
+    /// How many records from that site were dropped.
+    pub const SUPPRESSED: &str = "flood.suppressed";
+    /// The window, in milliseconds.
+    pub const WINDOW_MS: &str = "flood.window_ms";
+}
+/// How many slots a key may probe before it counts as a table overflow.
+const MAX_PROBES: usize = 64;
+
+/// Budget of a [`FloodGuard`]: `burst` records per call site and level in
+/// each `window`.
+///
+/// | setting | default | why |
+/// |---|---|---|
+/// | `burst` | [`DEFAULT_FLOOD_BURST`] (100) | zap's production sampler passes the first 100 per second; a tight error loop then writes about 20 KB/s instead of filling a disk |
+/// | `window` | [`DEFAULT_FLOOD_WINDOW`] (1 s) | short enough that a summary follows a burst quickly |
+///
+/// `LOG_FLOOD` sets it as `burst/window` (`100/1s`, `1000/500ms`) or `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FloodConfig {
+    /// Records per call site and level that pass in each window.
+    pub burst: u32,
+    /// The window.
+    pub window: Duration,
+}
+
+impl Default for FloodConfig {
+    fn default() -> Self {
+        FloodConfig {
+            burst: DEFAULT_FLOOD_BURST,
+            window: DEFAULT_FLOOD_WINDOW,
+        }
+    }
+}
+
+impl FloodConfig {
+    /// Parses `burst/window` (`100/1s`) or `off` (`None`); errors name
+    /// `setting` and the value.
+    pub fn parse_setting(setting: &str, value: &str) -> Result<Option<FloodConfig>, Error> {
+        let v = value.trim();
+        if v.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        let bad = |why: &str| Error::invalid(setting, value, why);
+        let (burst, window) = v
+            .split_once('/')
+            .ok_or_else(|| bad("expected burst/window such as 100/1s, or off"))?;
+        let burst: u32 = burst
+            .trim()
+            .parse()
+            .map_err(|_| bad("the burst must be a whole number such as 100"))?;
+        let window = crate::builder::parse_duration(setting, window)
+            .map_err(|_| bad("the window must be a duration such as 1s or 500ms"))?;
+        let config = FloodConfig { burst, window };
+        config.validate(setting, value)?;
+        Ok(Some(config))
+    }
+
+    fn validate(&self, setting: &str, value: &str) -> Result<(), Error> {
+        if self.burst == 0 {
+            return Err(Error::invalid(
+                setting,
+                value,
+                "the burst must be at least 1 (use `off` to disable)",
+            ));
+        }
+        if self.window < Duration::from_millis(1) {
+            return Err(Error::invalid(
+                setting,
+                value,
+                "the window must be at least 1ms",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Where a call site is, for its summary record.
+#[derive(Clone, Copy)]
+struct Site {
+    location: &'static RecordLocation,
+    level: Level,
+}
+
+struct Slot {
+    /// Hash of the call site and level; 0 while free.
+    key: AtomicU64,
+    site: OnceLock<Site>,
+    /// `(window epoch << 32) | records passed in that window`.
+    window: AtomicU64,
+    /// Dropped since the last summary.
+    dropped: AtomicU64,
+}
+
+struct Shared<D> {
+    drain: D,
+    config: FloodConfig,
+    slots: Box<[Slot]>,
+    epoch: AtomicU64,
+    counters: Arc<Counters>,
+}
+
+#[derive(Default)]
+struct Counters {
+    suppressed: AtomicU64,
+    /// Records of call sites that found no free slot (passed, not guarded).
+    unguarded: AtomicU64,
+    /// Windows started; the same as `Shared::epoch`, readable from stats.
+    windows: AtomicU64,
+}
+
+struct Control {
+    stop: Mutex<bool>,
+    wake: Condvar,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// A drain wrapper that stops floods: per call site (file, line, column and
+/// level; never the message text, which varies), the first
+/// [`burst`](FloodConfig::burst) records of each
+/// [`window`](FloodConfig::window) pass, and the rest are dropped and counted.
+/// Budgets are per level, so an INFO flood never hides an ERROR.
+///
+/// Once per window, for every call site that had drops, a timer thread
+/// ([`FLOOD_THREAD_NAME`]) writes exactly one summary record at that site's
+/// level, `"suppressed N similar records"` with fields
+/// [`flood.site`](flood_keys::SITE), [`flood.suppressed`](flood_keys::SUPPRESSED)
+/// and [`flood.window_ms`](flood_keys::WINDOW_MS). Summaries come even after
+/// the flood stops, and pending ones are written when the guard stops
+/// ([`stop`](Self::stop) or drop). So written records plus the summaries'
+/// counts always equal the records logged.
+///
+/// Memory is a fixed table of [`FLOOD_TABLE_SIZE`] slots (about 256 KiB),
+/// claimed once per call site and level; call sites are static, so it does
+/// not grow. If it is ever full, records of further call sites pass unguarded
+/// and are counted ([`unguarded`](Self::unguarded)).
+///
+/// A dropped record costs a hash, a table probe and one atomic add: no lock,
+/// no system call, no allocation. `is_enabled` and `flush` are forwarded.
+///
+/// ```
+/// use std::sync::Mutex;
+/// use slog::{error, o, Drain};
+/// use slog_host::{FloodConfig, FloodGuard};
+///
+/// let json = Mutex::new(slog_host::format::json(std::io::stdout()));
+/// let guard = FloodGuard::new(json, FloodConfig::default()).unwrap();
+/// let stats = guard.stats();
+/// let log = slog::Logger::root(guard.fuse(), o!());
+/// for _ in 0..1000 {
+///     error!(log, "accept failed"; "error" => "too many open files");
+/// }
+/// assert_eq!(stats.suppressed(), 900);
+/// drop(log); // the guard stops: "suppressed 900 similar records" is written
+/// ```
+pub struct FloodGuard<D: Drain + Send + Sync + 'static> {
+    shared: Arc<Shared<D>>,
+    control: Arc<Control>,
+}
+
+/// Counters of a [`FloodGuard`], readable after the guard moved into a logger.
+#[derive(Clone)]
+pub struct FloodStats {
+    counters: Arc<Counters>,
+    control: Arc<Control>,
+}
+
+impl fmt::Debug for FloodStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FloodStats")
+            .field("suppressed", &self.suppressed())
+            .field("unguarded", &self.unguarded())
+            .finish()
+    }
+}
+
+impl FloodStats {
+    /// Records dropped so far.
+    pub fn suppressed(&self) -> u64 {
+        self.counters.suppressed.load(Ordering::Relaxed)
+    }
+
+    /// Records that passed unguarded because the table was full.
+    pub fn unguarded(&self) -> u64 {
+        self.counters.unguarded.load(Ordering::Relaxed)
+    }
+
+    /// Windows started so far (the timer's ticks, plus the first).
+    pub fn windows(&self) -> u64 {
+        self.counters.windows.load(Ordering::Relaxed)
+    }
+
+    /// Writes the pending summaries and stops the timer thread. Drops counted
+    /// after this are reported when the [`FloodGuard`] itself is dropped.
+    pub fn stop(&self) {
+        stop(&self.control);
+    }
+}
+
+fn stop(control: &Control) {
+    *control.stop.lock().unwrap_or_else(PoisonError::into_inner) = true;
+    control.wake.notify_all();
+    let thread = control
+        .thread
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    if let Some(t) = thread {
+        let _ = t.join();
+    }
+}
+
+fn mix(mut x: u64) -> u64 {
+    // splitmix64 finaliser
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+fn key_of(record: &Record<'_>) -> u64 {
+    let loc = record.location();
+    let mut h = mix(loc.file.as_ptr() as u64 ^ (loc.file.len() as u64) << 48);
+    h = mix(h ^ (u64::from(loc.line) << 20) ^ u64::from(loc.column));
+    h = mix(h ^ loc.module.as_ptr() as u64);
+    h = mix(h ^ record.level().as_usize() as u64);
+    h | 1 // never 0, the free marker
+}
+
+enum Verdict {
+    Pass,
+    Drop,
+}
+
+impl<D: Drain + Send + Sync + 'static> Shared<D> {
+    fn slot_for(&self, key: u64, site: impl FnOnce() -> Site) -> Option<&Slot> {
+        let mask = self.slots.len() - 1;
+        let start = key as usize & mask;
+        for i in 0..MAX_PROBES {
+            let slot = &self.slots[(start + i) & mask];
+            let k = slot.key.load(Ordering::Acquire);
+            if k == key {
+                return Some(slot);
+            }
+            if k == 0 {
+                match slot
+                    .key
+                    .compare_exchange(0, key, Ordering::AcqRel, Ordering::Acquire)
+                {
+                    Ok(_) => {
+                        let _ = slot.site.set(site());
+                        return Some(slot);
+                    }
+                    Err(k) if k == key => return Some(slot),
+                    Err(_) => continue,
+                }
+            }
+        }
+        None
+    }
+
+    fn judge(&self, slot: &Slot) -> Verdict {
+        let epoch = self.epoch.load(Ordering::Relaxed) & 0xffff_ffff;
+        let mut state = slot.window.load(Ordering::Relaxed);
+        loop {
+            let (window, passed) = (state >> 32, state & 0xffff_ffff);
+            let next = if window != epoch {
+                (epoch << 32) | 1
+            } else if passed < u64::from(self.config.burst) {
+                state + 1
+            } else {
+                slot.dropped.fetch_add(1, Ordering::Relaxed);
+                self.counters.suppressed.fetch_add(1, Ordering::Relaxed);
+                return Verdict::Drop;
+            };
+            match slot.window.compare_exchange_weak(
+                state,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Verdict::Pass,
+                Err(now) => state = now,
+            }
+        }
+    }
+
+    /// Writes one summary for every slot with drops.
+    fn summarise(&self) {
+        let empty = OwnedKVList::from(slog::o!());
+        let window_ms = self.config.window.as_millis() as u64;
+        for slot in self.slots.iter() {
+            if slot.dropped.load(Ordering::Relaxed) == 0 {
+                continue;
+            }
+            let Some(site) = slot.site.get() else {
+                continue;
+            };
+            let n = slot.dropped.swap(0, Ordering::Relaxed);
+            if n == 0 {
+                continue;
+            }
+            let rs = RecordStatic {
+                location: site.location,
+                tag: "",
+                level: site.level,
+            };
+            let loc = site.location;
+            let _ = self.drain.log(
+                &Record::new(
+                    &rs,
+                    &format_args!("suppressed {n} similar records"),
+                    slog::b!(
+                        flood_keys::SITE => format_args!("{}:{}", loc.file, loc.line),
+                        flood_keys::SUPPRESSED => n,
+                        flood_keys::WINDOW_MS => window_ms,
+                    ),
+                ),
+                &empty,
+            );
+        }
+    }
+}
+
+fn ticker<D: Drain + Send + Sync + 'static>(shared: Arc<Shared<D>>, control: Arc<Control>) {
+    loop {
+        let stopped = {
+            let guard = control.stop.lock().unwrap_or_else(PoisonError::into_inner);
+            let (guard, _) = control
+                .wake
+                .wait_timeout_while(guard, shared.config.window, |s| !*s)
+                .unwrap_or_else(PoisonError::into_inner);
+            *guard
+        };
+        shared.epoch.fetch_add(1, Ordering::Relaxed);
+        shared.counters.windows.fetch_add(1, Ordering::Relaxed);
+        // A panicking inner drain costs one summary round, not the thread.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shared.summarise()));
+        if stopped {
+            return;
+        }
+    }
+}
+
+impl<D: Drain + Send + Sync + 'static> FloodGuard<D> {
+    /// Wraps `drain` and starts the timer thread.
+    pub fn new(drain: D, config: FloodConfig) -> Result<Self, Error> {
+        config.validate(
+            "flood config",
+            &format!("{}/{:?}", config.burst, config.window),
+        )?;
+        let slots = (0..FLOOD_TABLE_SIZE)
+            .map(|_| Slot {
+                key: AtomicU64::new(0),
+                site: OnceLock::new(),
+                window: AtomicU64::new(0),
+                dropped: AtomicU64::new(0),
+            })
+            .collect();
+        let shared = Arc::new(Shared {
+            drain,
+            config,
+            slots,
+            // Epoch 0 is what a fresh slot holds: start at 1 so a new slot's
+            // first record opens a window.
+            epoch: AtomicU64::new(1),
+            counters: Arc::new(Counters {
+                windows: AtomicU64::new(1),
+                ..Counters::default()
+            }),
+        });
+        let control = Arc::new(Control {
+            stop: Mutex::new(false),
+            wake: Condvar::new(),
+            thread: Mutex::new(None),
+        });
+        let (s, c) = (Arc::clone(&shared), Arc::clone(&control));
+        let thread = std::thread::Builder::new()
+            .name(FLOOD_THREAD_NAME.to_string())
+            .spawn(move || ticker(s, c))
+            .map_err(|e| Error::io("cannot start the flood guard thread", &e))?;
+        *control
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(thread);
+        Ok(FloodGuard { shared, control })
+    }
+
+    /// Counters that stay readable after the guard moved into a logger.
+    pub fn stats(&self) -> FloodStats {
+        FloodStats {
+            counters: Arc::clone(&self.shared.counters),
+            control: Arc::clone(&self.control),
+        }
+    }
+
+    /// Records dropped so far.
+    pub fn suppressed(&self) -> u64 {
+        self.shared.counters.suppressed.load(Ordering::Relaxed)
+    }
+
+    /// Records that passed unguarded because the table was full.
+    pub fn unguarded(&self) -> u64 {
+        self.shared.counters.unguarded.load(Ordering::Relaxed)
+    }
+
+    /// Writes pending summaries and stops the timer thread (also done on drop).
+    pub fn stop(&self) {
+        stop(&self.control);
+    }
+}
+
+impl<D: Drain + Send + Sync + 'static> Drop for FloodGuard<D> {
+    fn drop(&mut self) {
+        stop(&self.control);
+        // Drops counted after an early `stop` are reported here.
+        self.shared.summarise();
+    }
+}
+
+impl<D: Drain + Send + Sync + 'static> fmt::Debug for FloodGuard<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FloodGuard")
+            .field("config", &self.shared.config)
+            .field("suppressed", &self.suppressed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Drain + Send + Sync + 'static> Drain for FloodGuard<D> {
+    type Ok = Option<D::Ok>;
+    type Err = D::Err;
+
+    fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<Self::Ok, D::Err> {
+        let key = key_of(record);
+        let site = || Site {
+            location: static_location(record),
+            level: record.level(),
+        };
+        let Some(slot) = self.shared.slot_for(key, site) else {
+            self.shared
+                .counters
+                .unguarded
+                .fetch_add(1, Ordering::Relaxed);
+            return self.shared.drain.log(record, values).map(Some);
+        };
+        match self.shared.judge(slot) {
+            Verdict::Pass => self.shared.drain.log(record, values).map(Some),
+            Verdict::Drop => Ok(None),
+        }
+    }
+
+    #[inline]
+    fn is_enabled(&self, level: Level) -> bool {
+        self.shared.drain.is_enabled(level)
+    }
+
+    fn flush(&self) -> Result<(), slog::FlushError> {
+        self.shared.drain.flush()
+    }
+}
+
+/// A `'static` copy of the record's location for its summary. slog's macros
+/// put the location in a static already; records bridged from `log` carry it
+/// on the stack, so their file, line and module (all `'static` strings) are
+/// copied into a leaked `RecordLocation`: once per call site, bounded by the
+/// table size.
+fn static_location(record: &Record<'_>) -> &'static RecordLocation {
+    let l = record.location();
+    Box::leak(Box::new(RecordLocation {
+        file: l.file,
+        line: l.line,
+        column: l.column,
+        function: l.function,
+        module: l.module,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_budgets_and_off() {
+        assert_eq!(
+            FloodConfig::parse_setting("LOG_FLOOD", "off").unwrap(),
+            None
+        );
+        assert_eq!(
+            FloodConfig::parse_setting("LOG_FLOOD", "100/1s").unwrap(),
+            Some(FloodConfig {
+                burst: 100,
+                window: Duration::from_secs(1)
+            })
+        );
+        assert_eq!(
+            FloodConfig::parse_setting("LOG_FLOOD", " 5/250ms ").unwrap(),
+            Some(FloodConfig {
+                burst: 5,
+                window: Duration::from_millis(250)
+            })
+        );
+    }
+
+    #[test]
+    fn bad_budgets_name_setting_and_value() {
+        for (v, why) in [
+            ("100", "burst/window"),
+            ("x/1s", "whole number"),
+            ("100/fast", "duration"),
+            ("0/1s", "at least 1"),
+            ("100/0s", "duration"),
+            ("-1/1s", "whole number"),
+        ] {
+            let e = FloodConfig::parse_setting("LOG_FLOOD", v).unwrap_err();
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("invalid LOG_FLOOD={v:?}")),
+                "{e}"
+            );
+            assert!(e.to_string().contains(why), "{v}: {e}");
+        }
+    }
+
+    #[test]
+    fn table_size_is_a_power_of_two() {
+        assert!(FLOOD_TABLE_SIZE.is_power_of_two());
+    }
+}

@@ -1,0 +1,284 @@
+//! The flood guard: exact accounting under a storm, per-key accounting under
+//! two threads, per-level budgets, summaries from the timer and at drop.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use slog::{error, info, o, Drain, Level, OwnedKVList, Record, RecordLocation, RecordStatic, KV};
+use slog_host::{flood_keys, FloodConfig, FloodGuard};
+
+/// One captured record: level, message, and the summary fields if any.
+#[derive(Clone, Debug)]
+struct Line {
+    level: Level,
+    msg: String,
+    site: Option<String>,
+    suppressed: Option<u64>,
+}
+
+#[derive(Default)]
+struct Fields {
+    site: Option<String>,
+    suppressed: Option<u64>,
+}
+
+impl slog::Serializer for Fields {
+    fn emit_arguments(&mut self, key: slog::Key, val: &std::fmt::Arguments<'_>) -> slog::Result {
+        if key == flood_keys::SITE {
+            self.site = Some(val.to_string());
+        }
+        Ok(())
+    }
+    fn emit_u64(&mut self, key: slog::Key, val: u64) -> slog::Result {
+        if key == flood_keys::SUPPRESSED {
+            self.suppressed = Some(val);
+        }
+        Ok(())
+    }
+}
+
+/// A terminal drain that keeps what it is given.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<Line>>>);
+
+impl Drain for Capture {
+    type Ok = ();
+    type Err = slog::Never;
+    fn log(&self, r: &Record<'_>, _: &OwnedKVList) -> Result<(), slog::Never> {
+        let mut f = Fields::default();
+        r.kv().serialize(r, &mut f).unwrap();
+        self.0.lock().unwrap().push(Line {
+            level: r.level(),
+            msg: r.msg().to_string(),
+            site: f.site,
+            suppressed: f.suppressed,
+        });
+        Ok(())
+    }
+}
+
+impl Capture {
+    fn lines(&self) -> Vec<Line> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+fn summaries(lines: &[Line]) -> Vec<&Line> {
+    lines.iter().filter(|l| l.suppressed.is_some()).collect()
+}
+
+fn config(burst: u32, window_ms: u64) -> FloodConfig {
+    FloodConfig {
+        burst,
+        window: Duration::from_millis(window_ms),
+    }
+}
+
+#[test]
+fn a_million_record_storm_is_bounded_and_counted_exactly() {
+    const N: u64 = 1_000_000;
+    const BURST: u32 = 100;
+    let out = Capture::default();
+    let guard = FloodGuard::new(out.clone(), config(BURST, 100)).unwrap();
+    let stats = guard.stats();
+    let log = slog::Logger::root(guard.fuse(), o!());
+
+    let windows_before = stats.windows();
+    let start = Instant::now();
+    // Spread over about a second, as a failing accept loop would be.
+    for i in 0..N {
+        if i % 10_000 == 0 {
+            let due = start + Duration::from_millis(i / 1000);
+            while Instant::now() < due {
+                std::hint::spin_loop();
+            }
+        }
+        error!(log, "accept failed"; "error" => "Too many open files (os error 24)", "i" => i);
+    }
+    info!(log, "still serving"; "port" => 8080);
+    let windows = stats.windows() - windows_before + 1;
+    let took = start.elapsed();
+    drop(log); // stops the guard: pending summaries are written
+
+    let lines = out.lines();
+    let written = lines.iter().filter(|l| l.msg == "accept failed").count() as u64;
+    let sums = summaries(&lines);
+    let suppressed: u64 = sums.iter().map(|l| l.suppressed.unwrap()).sum();
+    println!(
+        "{N} records in {took:?} over {windows} windows: {written} written, {} summaries, {suppressed} suppressed",
+        sums.len()
+    );
+    assert_eq!(written + suppressed, N, "every record written or counted");
+    assert!(
+        written <= u64::from(BURST) * windows,
+        "at most burst per window"
+    );
+    assert!(
+        sums.len() as u64 <= windows + 1,
+        "at most one summary per window (+ the final one)"
+    );
+    assert!(windows >= 5, "the storm spanned several windows");
+    for s in &sums {
+        assert_eq!(s.level, Level::Error, "summaries at the key's level");
+        assert!(
+            s.site.as_deref().unwrap().starts_with("tests/flood.rs:"),
+            "{s:?}"
+        );
+        assert_eq!(
+            s.msg,
+            format!("suppressed {} similar records", s.suppressed.unwrap())
+        );
+    }
+    assert_eq!(lines.iter().filter(|l| l.msg == "still serving").count(), 1);
+    assert_eq!(
+        lines.len() as u64,
+        written + sums.len() as u64 + 1,
+        "nothing else"
+    );
+}
+
+/// Floods from one call site; returns that site as `file:line`.
+fn flood_from_site_a(log: &slog::Logger, n: u64) -> String {
+    for i in 0..n {
+        error!(log, "site a"; "i" => i);
+    }
+    format!("{}:{}", file!(), line!() - 2)
+}
+
+/// Floods from another call site; returns that site as `file:line`.
+fn flood_from_site_b(log: &slog::Logger, n: u64) -> String {
+    for i in 0..n {
+        error!(log, "site b"; "i" => i);
+    }
+    format!("{}:{}", file!(), line!() - 2)
+}
+
+#[test]
+fn two_threads_on_two_call_sites_are_each_counted_exactly() {
+    const N: u64 = 300_000;
+    let out = Capture::default();
+    let log = slog::Logger::root(
+        FloodGuard::new(out.clone(), config(50, 20)).unwrap().fuse(),
+        o!(),
+    );
+    let (la, lb) = (log.clone(), log.clone());
+    let a = std::thread::spawn(move || flood_from_site_a(&la, N));
+    let b = std::thread::spawn(move || flood_from_site_b(&lb, N));
+    let (a, b) = (a.join().unwrap(), b.join().unwrap());
+    drop(log);
+
+    let (site_a, site_b) = (a, b);
+    let lines = out.lines();
+    let sums = summaries(&lines);
+    let mut sites: Vec<&str> = sums.iter().map(|s| s.site.as_deref().unwrap()).collect();
+    sites.sort();
+    sites.dedup();
+    let mut expected = vec![site_a.as_str(), site_b.as_str()];
+    expected.sort();
+    assert_eq!(sites, expected, "one set of summaries per call site");
+    for (msg, site) in [("site a", &site_a), ("site b", &site_b)] {
+        let written = lines.iter().filter(|l| l.msg == msg).count() as u64;
+        let suppressed: u64 = sums
+            .iter()
+            .filter(|s| s.site.as_ref() == Some(site))
+            .map(|s| s.suppressed.unwrap())
+            .sum();
+        assert_eq!(
+            written + suppressed,
+            N,
+            "{msg} ({site}): {written} + {suppressed}"
+        );
+    }
+}
+
+#[test]
+fn an_info_flood_never_hides_an_error_from_the_same_place() {
+    // One location, two levels: two keys, two budgets.
+    static LOCATION: RecordLocation = RecordLocation {
+        file: "tests/flood.rs",
+        line: 1,
+        column: 1,
+        function: "",
+        module: "flood",
+    };
+    let out = Capture::default();
+    let guard = FloodGuard::new(out.clone(), config(5, 60_000)).unwrap();
+    let values = OwnedKVList::from(o!());
+    let log_at = |level: Level| {
+        let rs = RecordStatic {
+            location: &LOCATION,
+            tag: "",
+            level,
+        };
+        guard
+            .log(
+                &Record::new(&rs, &format_args!("same place"), slog::b!()),
+                &values,
+            )
+            .unwrap();
+    };
+    for _ in 0..1000 {
+        log_at(Level::Info);
+    }
+    for _ in 0..3 {
+        log_at(Level::Error);
+    }
+    let lines = out.lines();
+    assert_eq!(lines.iter().filter(|l| l.level == Level::Info).count(), 5);
+    assert_eq!(
+        lines.iter().filter(|l| l.level == Level::Error).count(),
+        3,
+        "errors all pass"
+    );
+    assert_eq!(guard.suppressed(), 995);
+}
+
+#[test]
+fn summaries_come_from_the_timer_after_the_flood_stops() {
+    let out = Capture::default();
+    let log = slog::Logger::root(
+        FloodGuard::new(out.clone(), config(10, 20)).unwrap().fuse(),
+        o!(),
+    );
+    for i in 0..1000 {
+        error!(log, "burst"; "i" => i);
+    }
+    // No more records: only the timer can write the summary.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while summaries(&out.lines()).is_empty() {
+        assert!(Instant::now() < deadline, "no summary from the timer");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let lines = out.lines();
+    assert_eq!(summaries(&lines)[0].suppressed, Some(990));
+    drop(log);
+    assert_eq!(summaries(&out.lines()).len(), 1, "nothing more to report");
+}
+
+#[test]
+fn summaries_pending_at_drop_are_written() {
+    let out = Capture::default();
+    // A window of an hour: only the drop can write the summary.
+    let log = slog::Logger::root(
+        FloodGuard::new(out.clone(), config(3, 3_600_000))
+            .unwrap()
+            .fuse(),
+        o!(),
+    );
+    for i in 0..50 {
+        error!(log, "burst"; "i" => i);
+    }
+    assert!(summaries(&out.lines()).is_empty());
+    drop(log);
+    let lines = out.lines();
+    assert_eq!(lines.iter().filter(|l| l.msg == "burst").count(), 3);
+    assert_eq!(summaries(&lines)[0].suppressed, Some(47));
+}
+
+#[test]
+fn is_enabled_and_flush_are_forwarded() {
+    let inner = slog::LevelFilter::new(Capture::default(), Level::Warning);
+    let guard = FloodGuard::new(inner, FloodConfig::default()).unwrap();
+    assert!(guard.is_enabled(Level::Error));
+    assert!(!guard.is_enabled(Level::Info));
+}
