@@ -11,6 +11,7 @@ use slog::{info, o, Drain, Logger};
 
 use crate::cache::CacheRef;
 use crate::detect::{env_var, SystemProbe};
+use crate::file::{parse_size, FileConfig, RotatingFile};
 use crate::filter::{Directives, LevelFilter};
 use crate::flood::{FloodConfig, FloodGuard, FloodStats};
 use crate::refresh::{RefreshConfig, Refresher, DEFAULT_REFRESH_INTERVAL};
@@ -58,6 +59,8 @@ pub enum Output {
     Stdout,
     /// Standard error.
     Stderr,
+    /// A file with size-based rotation ([`FileConfig`]).
+    File(FileConfig),
     /// Any writer, such as a buffer in a test. It is written from the writer
     /// thread; term formats write it without colors.
     Writer(Box<dyn Write + Send>),
@@ -68,6 +71,7 @@ impl fmt::Debug for Output {
         match self {
             Output::Stdout => f.write_str("Stdout"),
             Output::Stderr => f.write_str("Stderr"),
+            Output::File(c) => f.debug_tuple("File").field(c).finish(),
             Output::Writer(_) => f.write_str("Writer(..)"),
         }
     }
@@ -78,7 +82,17 @@ impl Output {
         match self {
             Output::Stdout => io::stdout().is_terminal(),
             Output::Stderr => io::stderr().is_terminal(),
-            Output::Writer(_) => false,
+            Output::File(_) | Output::Writer(_) => false,
+        }
+    }
+
+    /// Opens a file output; `setting` names where its path came from.
+    fn opened(self, setting: &str) -> Result<Output, Error> {
+        match self {
+            Output::File(config) => Ok(Output::Writer(Box::new(RotatingFile::open(
+                config, setting,
+            )?))),
+            other => Ok(other),
         }
     }
 
@@ -86,6 +100,7 @@ impl Output {
         match self {
             Output::Stdout => Box::new(io::stdout()),
             Output::Stderr => Box::new(io::stderr()),
+            Output::File(_) => unreachable!("files are opened in Builder::init"),
             Output::Writer(w) => w,
         }
     }
@@ -113,7 +128,7 @@ pub enum Overflow {
 /// | [`filter`](Self::filter) | [`DEFAULT_FILTER`](crate::DEFAULT_FILTER) (`info`) | `RUST_LOG` |
 /// | [`format`](Self::format) | `Json` if the output is not a terminal, else `Full` | `LOG_FORMAT` (`json`, `full`, `compact`) |
 /// | colors (term formats) | on a terminal only | `NO_COLOR` (any non-empty value: never) |
-/// | [`output`](Self::output) | `Output::Stdout` | |
+/// | [`output`](Self::output) | `Output::Stdout` | `LOG_FILE` (with `LOG_FILE_MAX_SIZE`, `LOG_FILE_KEEP`: see [`FileConfig`]) |
 /// | [`refresh_interval`](Self::refresh_interval) | [`DEFAULT_REFRESH_INTERVAL`] (30 s) | `LOG_HOST_REFRESH` (`30s`, `250ms`, `5m`, `1h`) |
 /// | [`service`](Self::service) | `OTEL_SERVICE_NAME`, else the executable name | `OTEL_SERVICE_NAME` |
 /// | host detection | see [`SystemProbe`] | `POD_IP`, `POD_NAME`, `POD_NAMESPACE`, `NODE_NAME` (and `MY_` aliases) |
@@ -134,6 +149,8 @@ pub struct Builder {
     overflow: Overflow,
     global: bool,
     flood: Option<FloodConfig>,
+    /// Where a file output's path came from, for errors.
+    output_setting: &'static str,
 }
 
 impl fmt::Debug for Builder {
@@ -199,6 +216,7 @@ impl Builder {
             overflow: DEFAULT_OVERFLOW,
             global: true,
             flood: Some(FloodConfig::default()),
+            output_setting: "output file",
         }
     }
 
@@ -219,6 +237,31 @@ impl Builder {
         }
         if let Some(f) = env_var("LOG_FLOOD")? {
             b.flood = FloodConfig::parse_setting("LOG_FLOOD", &f)?;
+        }
+        let max_size = env_var("LOG_FILE_MAX_SIZE")?;
+        let keep = env_var("LOG_FILE_KEEP")?;
+        match env_var("LOG_FILE")? {
+            Some(path) => {
+                let mut file = FileConfig::new(path);
+                if let Some(v) = max_size {
+                    file = file.max_size(parse_size("LOG_FILE_MAX_SIZE", &v)?);
+                }
+                if let Some(v) = keep {
+                    let n = v.trim().parse().map_err(|_| {
+                        Error::invalid("LOG_FILE_KEEP", &v, "expected a whole number of files")
+                    })?;
+                    file = file.keep(n);
+                }
+                b.output = Output::File(file);
+                b.output_setting = "LOG_FILE";
+            }
+            None => {
+                for (var, value) in [("LOG_FILE_MAX_SIZE", max_size), ("LOG_FILE_KEEP", keep)] {
+                    if let Some(v) = value {
+                        return Err(Error::invalid(var, v, "set without LOG_FILE"));
+                    }
+                }
+            }
         }
         Ok(b)
     }
@@ -244,6 +287,7 @@ impl Builder {
     /// Sets the output.
     pub fn output(mut self, o: Output) -> Self {
         self.output = o;
+        self.output_setting = "output file";
         self
     }
 
@@ -325,9 +369,10 @@ impl Builder {
             None => Format::Json,
         };
         let color = !self.no_color && self.output.is_terminal();
+        let output = self.output.opened(self.output_setting)?;
         let write_errors = Arc::new(WriteErrors::default());
         let terminal = Reported {
-            drain: format_drain(format, color, self.output),
+            drain: format_drain(format, color, output),
             errors: Arc::clone(&write_errors),
         };
         let (core, async_guard) =
@@ -457,6 +502,12 @@ impl LogGuard {
     /// Records that could not be written because the output failed.
     pub fn write_errors(&self) -> u64 {
         self.write_errors.count()
+    }
+
+    /// True while the output is failing (from the first failed write to the
+    /// next successful one).
+    pub fn output_failing(&self) -> bool {
+        self.write_errors.failing()
     }
 
     /// The most recent output error, if any.

@@ -79,9 +79,15 @@ pub mod json_keys {
 /// // {"ts":"2026-11-21T23:05:09.123456Z","level":"INFO","msg":"hello","n":1}
 /// ```
 pub fn json<W: io::Write>(writer: W) -> slog_json::Json<W> {
+    json_with_flush(writer, false)
+}
+
+/// [`json`], flushing the writer after every record when `flush` is set
+/// (record boundaries for the rotating file writer).
+pub(crate) fn json_with_flush<W: io::Write>(writer: W, flush: bool) -> slog_json::Json<W> {
     slog_json::Json::new(writer)
         .set_newlines(true)
-        .set_flush(false)
+        .set_flush(flush)
         // `o!` writes its pairs last to first: this is ts, level, msg.
         .add_key_value(o!(
             json_keys::MSG => PushFnValue(|r: &Record<'_>, s| s.emit(r.msg())),

@@ -69,6 +69,7 @@ mod cache;
 mod detect;
 mod enrich;
 mod error;
+mod file;
 mod filter;
 mod flood;
 pub mod format;
@@ -84,6 +85,9 @@ pub use cache::{CacheRef, HostCache, RefreshStatus};
 pub use detect::{host_name, Probe, SystemProbe, VIRTUAL_INTERFACE_PREFIXES};
 pub use enrich::Enrich;
 pub use error::Error;
+pub use file::{
+    FileConfig, DEFAULT_FILE_KEEP, DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_MODE, FILE_CHECK_INTERVAL,
+};
 pub use filter::{Directives, LevelFilter, DEFAULT_FILTER};
 pub use flood::{
     flood_keys, FloodConfig, FloodGuard, FloodStats, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_WINDOW,

@@ -32,7 +32,10 @@ pub(crate) fn format_drain(format: Format, color: bool, output: Output) -> Boxed
         };
     }
     match (format, color, output) {
-        (Format::Json, _, output) => Box::new(crate::format::json(output.into_writer())),
+        // Flushed per record: the rotating file writer commits whole records.
+        (Format::Json, _, output) => {
+            Box::new(crate::format::json_with_flush(output.into_writer(), true))
+        }
         (_, true, Output::Stdout) => term!(slog_term::TermDecorator::new()
             .stdout()
             .force_color()
@@ -56,6 +59,10 @@ pub(crate) struct WriteErrors {
 impl WriteErrors {
     pub(crate) fn count(&self) -> u64 {
         self.count.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn failing(&self) -> bool {
+        self.failing.load(Ordering::Relaxed)
     }
 
     pub(crate) fn last(&self) -> Option<String> {

@@ -193,6 +193,59 @@ fn bad_env_values_are_errors_naming_variable_and_value() {
     assert_eq!(lines[0]["host.ip"], "10.1.2.3");
 }
 
+fn log_file_settings_are_checked() {
+    let dir = std::env::temp_dir().join(format!("slog-host-init-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("app.log");
+    let path = file.to_str().unwrap();
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[("LOG_FILE", path), ("LOG_FILE_MAX_SIZE", "10X")],
+            r#"invalid LOG_FILE_MAX_SIZE="10X""#,
+        ),
+        (
+            &[("LOG_FILE", path), ("LOG_FILE_MAX_SIZE", "0")],
+            r#"invalid LOG_FILE_MAX_SIZE="0""#,
+        ),
+        (
+            &[("LOG_FILE", path), ("LOG_FILE_KEEP", "many")],
+            r#"invalid LOG_FILE_KEEP="many""#,
+        ),
+        (
+            &[("LOG_FILE_MAX_SIZE", "10M")],
+            r#"invalid LOG_FILE_MAX_SIZE="10M": set without LOG_FILE"#,
+        ),
+        (
+            &[("LOG_FILE_KEEP", "3")],
+            r#"invalid LOG_FILE_KEEP="3": set without LOG_FILE"#,
+        ),
+        (
+            &[("LOG_FILE", "/nonexistent-dir/app.log")],
+            r#"invalid LOG_FILE="/nonexistent-dir/app.log": cannot open"#,
+        ),
+    ];
+    for (env, expected) in cases {
+        let out = run("init_only", env);
+        assert_eq!(out.status.code(), Some(2), "{env:?} must fail init()");
+        assert!(stderr(&out).contains(expected), "{env:?}: {}", stderr(&out));
+    }
+    // Control: valid settings write JSON to the file (a file is not a terminal).
+    let out = run(
+        "init_only",
+        &[
+            ("LOG_FILE", path),
+            ("LOG_FILE_MAX_SIZE", "1M"),
+            ("LOG_FILE_KEEP", "2"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let v: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(v["msg"], "started");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 fn log_bridge_is_enriched_and_filtered() {
     let out = run(
         "bridge",
@@ -485,6 +538,10 @@ fn main() {
         (
             "flood_guard_is_on_by_default_and_its_summary_is_enriched",
             flood_guard_is_on_by_default_and_its_summary_is_enriched,
+        ),
+        (
+            "log_file_settings_are_checked",
+            log_file_settings_are_checked,
         ),
     ];
     let (mut passed, mut failed) = (0, 0);

@@ -1,0 +1,433 @@
+//! File output: rotation bounds the disk use, records stay whole and in
+//! order across rotations, write faults are counted and recovered from, and
+//! files get the configured permissions.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use slog_host::{Builder, FileConfig, Format, LogGuard, Output};
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("slog-host-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn start(file: FileConfig) -> LogGuard {
+    Builder::new()
+        .global(false)
+        .flood(None)
+        .format(Format::Json)
+        .output(Output::File(file))
+        .init()
+        .unwrap()
+}
+
+/// The log files in `dir`, oldest first: `app.log.N` ... `app.log.1`, `app.log`.
+fn files_oldest_first(dir: &Path) -> Vec<PathBuf> {
+    let mut rotated: Vec<(usize, PathBuf)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?.to_owned();
+            let n = name
+                .strip_prefix("app.log.")?
+                .trim_end_matches(".gz")
+                .parse()
+                .ok()?;
+            Some((n, p))
+        })
+        .collect();
+    rotated.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let mut files: Vec<PathBuf> = rotated.into_iter().map(|(_, p)| p).collect();
+    files.push(dir.join("app.log"));
+    files
+}
+
+fn read_text(path: &Path) -> String {
+    let bytes = fs::read(path).unwrap();
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    } else {
+        String::from_utf8(bytes).unwrap()
+    }
+}
+
+/// Every line of every file, oldest first, parsed (a torn line fails here).
+fn records(dir: &Path) -> Vec<serde_json::Value> {
+    files_oldest_first(dir)
+        .iter()
+        .flat_map(|f| {
+            read_text(f)
+                .lines()
+                .map(|l| {
+                    serde_json::from_str(l)
+                        .unwrap_or_else(|e| panic!("torn line in {f:?} ({e}): {l}"))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn total_size(dir: &Path) -> u64 {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum()
+}
+
+#[test]
+fn two_hundred_megabytes_into_1mb_files_keep_3_stay_under_4mb() {
+    const MAX: u64 = 1 << 20;
+    let dir = TempDir::new("bound");
+    let guard = start(FileConfig::new(dir.0.join("app.log")).max_size(MAX).keep(3));
+    // 185,000 records of about 1,190 bytes each: over 200 MB.
+    const N: u64 = 185_000;
+    let payload = "x".repeat(1000);
+    for seq in 0..N {
+        slog::info!(guard.logger(), "record"; "seq" => seq, "payload" => &payload);
+    }
+    drop(guard);
+
+    let files = files_oldest_first(&dir.0);
+    let names: Vec<_> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["app.log.3", "app.log.2", "app.log.1", "app.log"]
+    );
+    let longest = records(&dir.0)
+        .iter()
+        .map(|r| r.to_string().len() as u64 + 1)
+        .max()
+        .unwrap();
+    let total = total_size(&dir.0);
+    let shortest = records(&dir.0)
+        .iter()
+        .map(|r| r.to_string().len() as u64 + 1)
+        .min()
+        .unwrap();
+    println!(
+        "{N} records ({} MB at least) written; {total} bytes kept in 4 files",
+        (N * shortest) >> 20
+    );
+    assert!(N * shortest > 200 << 20, "at least 200 MB written");
+    assert!(total <= 4 * MAX + longest, "{total} bytes kept");
+    for f in &files {
+        assert!(
+            fs::metadata(f).unwrap().len() <= MAX,
+            "{f:?} over the limit"
+        );
+    }
+    let kept = records(&dir.0);
+    let seqs: Vec<u64> = kept.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!(*seqs.last().unwrap(), N - 1, "the newest record is kept");
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "kept records are contiguous and in order"
+    );
+    assert!(
+        kept.len() > 3000,
+        "about 4 MB of records kept: {}",
+        kept.len()
+    );
+}
+
+#[test]
+fn rotation_while_two_threads_log_loses_and_tears_nothing() {
+    // Enough rotated files to keep everything: every record of both threads
+    // must be found exactly once, whole, in order, across about 80 rotations.
+    const PER_THREAD: u64 = 20_000;
+    let dir = TempDir::new("threads");
+    let guard = start(
+        FileConfig::new(dir.0.join("app.log"))
+            .max_size(256 << 10)
+            .keep(100),
+    );
+    let payload = "y".repeat(300);
+    std::thread::scope(|s| {
+        for t in 0..2u64 {
+            let log = guard.logger().clone();
+            let payload = &payload;
+            s.spawn(move || {
+                for seq in 0..PER_THREAD {
+                    slog::info!(log, "record"; "thread" => t, "seq" => seq, "payload" => payload);
+                }
+            });
+        }
+    });
+    drop(guard);
+    let files = files_oldest_first(&dir.0).len();
+    assert!(files > 50, "rotated while logging: {files} files");
+    assert!(files <= 101);
+    let mut per_thread: HashMap<u64, Vec<u64>> = HashMap::new();
+    let mut interleaved = 0;
+    let mut last_thread = None;
+    for r in records(&dir.0) {
+        let t = r["thread"].as_u64().unwrap();
+        interleaved += usize::from(last_thread.is_some_and(|l| l != t));
+        last_thread = Some(t);
+        per_thread
+            .entry(t)
+            .or_default()
+            .push(r["seq"].as_u64().unwrap());
+    }
+    println!("{files} files; the two threads' records alternate {interleaved} times");
+    assert!(interleaved > 10, "the threads logged at the same time");
+    for t in 0..2 {
+        let expected: Vec<u64> = (0..PER_THREAD).collect();
+        assert_eq!(
+            per_thread[&t], expected,
+            "thread {t}: every record once, in order"
+        );
+    }
+}
+
+#[test]
+fn writing_to_dev_full_counts_errors_and_never_panics() {
+    let guard = start(FileConfig::new("/dev/full"));
+    for i in 0..100 {
+        slog::info!(guard.logger(), "record"; "i" => i);
+    }
+    wait_for(|| guard.write_errors() == 100, "100 write errors");
+    assert!(guard.output_failing());
+    assert!(guard
+        .last_write_error()
+        .unwrap()
+        .contains("No space left on device"));
+    drop(guard); // no panic, and /dev/full is not rotated away
+    assert!(Path::new("/dev/full").exists());
+}
+
+fn wait_for(cond: impl Fn() -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_removed_log_directory_is_counted_and_logging_resumes_when_it_returns() {
+    let dir = TempDir::new("removed");
+    let logs = dir.0.join("logs");
+    fs::create_dir(&logs).unwrap();
+    let guard = start(FileConfig::new(logs.join("app.log")));
+    let log = guard.logger();
+    slog::info!(log, "before the fault");
+
+    fs::remove_dir_all(&logs).unwrap();
+    // Past the check interval the writer notices the file is gone.
+    std::thread::sleep(slog_host::FILE_CHECK_INTERVAL + Duration::from_millis(100));
+    for i in 0..10 {
+        slog::info!(log, "during the fault"; "i" => i);
+    }
+    wait_for(|| guard.write_errors() == 10, "10 write errors");
+    assert!(guard.output_failing());
+
+    fs::create_dir(&logs).unwrap(); // the fault clears
+    slog::info!(log, "after the fault");
+    wait_for(|| !guard.output_failing(), "recovery");
+    drop(guard);
+    let text = fs::read_to_string(logs.join("app.log")).unwrap();
+    let msgs: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["msg"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(msgs, vec!["after the fault"]);
+}
+
+#[test]
+fn rotated_files_can_be_compressed() {
+    let dir = TempDir::new("gzip");
+    let guard = start(
+        FileConfig::new(dir.0.join("app.log"))
+            .max_size(64 << 10)
+            .keep(2)
+            .compress(true),
+    );
+    for seq in 0..5000u64 {
+        slog::info!(guard.logger(), "record"; "seq" => seq, "payload" => "z".repeat(100));
+    }
+    drop(guard);
+    let names: Vec<String> = files_oldest_first(&dir.0)
+        .iter()
+        .map(|f| f.file_name().unwrap().to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, vec!["app.log.2.gz", "app.log.1.gz", "app.log"]);
+    let seqs: Vec<u64> = records(&dir.0)
+        .iter()
+        .map(|r| r["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(*seqs.last().unwrap(), 4999);
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1));
+    assert!(fs::metadata(dir.0.join("app.log.1.gz")).unwrap().len() < 64 << 10);
+}
+
+#[test]
+fn files_get_the_configured_permissions_whatever_the_umask() {
+    // SAFETY: umask only changes the mask for files created afterwards; the
+    // files this test checks are created by the pipeline it starts.
+    let old = unsafe { libc::umask(0o077) };
+    let mode_of = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    for (mode, compress) in [(None, false), (Some(0o600), false), (Some(0o644), true)] {
+        let dir = TempDir::new(&format!("mode-{mode:?}-{compress}"));
+        let mut config = FileConfig::new(dir.0.join("app.log"))
+            .max_size(4096)
+            .keep(1)
+            .compress(compress);
+        if let Some(m) = mode {
+            config = config.mode(m);
+        }
+        let guard = start(config);
+        for i in 0..100 {
+            slog::info!(guard.logger(), "record"; "i" => i);
+        }
+        drop(guard);
+        let expected = mode.unwrap_or(slog_host::DEFAULT_FILE_MODE);
+        for f in files_oldest_first(&dir.0) {
+            assert_eq!(mode_of(&f), expected, "{f:?}");
+        }
+        assert_eq!(files_oldest_first(&dir.0).len(), 2, "rotated once at least");
+    }
+    unsafe { libc::umask(old) };
+}
+
+/// A tmpfs mounted for one test, unmounted on drop.
+struct SmallFs(TempDir);
+
+impl SmallFs {
+    /// Mounts a tmpfs of `size`; needs root. Without it the test fails and
+    /// says why, unless `SLOG_HOST_NO_MOUNT=1` skips it with a warning.
+    fn mount(name: &str, size: &str) -> Option<SmallFs> {
+        let dir = TempDir::new(name);
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir.0)
+            .status();
+        match status {
+            Ok(s) if s.success() => Some(SmallFs(dir)),
+            other if std::env::var_os("SLOG_HOST_NO_MOUNT").is_some() => {
+                eprintln!(
+                    "\n!!!!! cannot mount a tmpfs ({other:?}): the full-disk test was NOT run\n"
+                );
+                None
+            }
+            other => panic!(
+                "cannot mount a tmpfs for the full-disk test ({other:?}); it needs root. \
+                 Set SLOG_HOST_NO_MOUNT=1 to skip it knowingly."
+            ),
+        }
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(&self.0 .0)
+            .status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_counted_and_logging_resumes_when_space_returns() {
+    use std::io::Write;
+    let Some(fs_) = SmallFs::mount("fulldisk", "256k") else {
+        return;
+    };
+    let dir = &fs_.0 .0;
+    let guard = start(FileConfig::new(dir.join("app.log")));
+    let log = guard.logger();
+    slog::info!(log, "before the disk fills");
+    wait_for(
+        || fs::metadata(dir.join("app.log")).unwrap().len() > 0,
+        "the first record",
+    );
+
+    // Another file takes every free byte.
+    let mut filler = fs::File::create(dir.join("filler")).unwrap();
+    let block = vec![0u8; 4096];
+    while filler.write(&block).is_ok_and(|n| n > 0) {}
+    let _ = filler.write_all(&block[..1]); // down to the last byte
+    drop(filler);
+
+    for i in 0..20 {
+        slog::info!(log, "while the disk is full"; "i" => i, "payload" => "w".repeat(200));
+    }
+    // tmpfs allocates by the page: the records that still fit in the log
+    // file's last page are written, the rest fail. Each is one or the other.
+    let written_while_full = || {
+        fs::read_to_string(dir.join("app.log"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("while the disk is full"))
+            .count() as u64
+    };
+    wait_for(
+        || written_while_full() + guard.write_errors() == 20,
+        "all 20 records handled",
+    );
+    let failed = guard.write_errors();
+    println!(
+        "disk full: {} records written into the last page, {failed} counted as errors",
+        20 - failed
+    );
+    assert!(failed > 0, "the disk was full");
+    assert!(guard.output_failing());
+    assert!(guard
+        .last_write_error()
+        .unwrap()
+        .contains("No space left on device"));
+
+    fs::remove_file(dir.join("filler")).unwrap(); // space returns
+    slog::info!(log, "after space returns");
+    wait_for(|| !guard.output_failing(), "recovery");
+    drop(guard);
+
+    let text = fs::read_to_string(dir.join("app.log")).unwrap();
+    let msgs: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("torn line ({e}): {l}"));
+            v["msg"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        msgs.first().map(String::as_str),
+        Some("before the disk fills")
+    );
+    assert_eq!(msgs.last().map(String::as_str), Some("after space returns"));
+    assert_eq!(
+        msgs.len() as u64,
+        2 + 20 - failed,
+        "written + failed = logged"
+    );
+}
