@@ -16,7 +16,7 @@ use crate::filter::{Directives, LevelFilter};
 use crate::flood::{FloodConfig, FloodGuard, FloodStats};
 use crate::refresh::{RefreshConfig, Refresher, DEFAULT_REFRESH_INTERVAL};
 use crate::writer::{format_drain, Channel, Reported, WriteErrors};
-use crate::{Enrich, Error, HostCache, HostInfo};
+use crate::{Enrich, Error, HostCache, HostInfo, Schema};
 
 /// Default capacity of the channel between the calling threads and the writer
 /// thread, in records.
@@ -135,6 +135,7 @@ pub enum Overflow {
 /// | [`channel_size`](Self::channel_size) | [`DEFAULT_CHANNEL_SIZE`] (4096 records) | |
 /// | [`overflow`](Self::overflow) | [`DEFAULT_OVERFLOW`] (`Block`: no loss) | |
 /// | [`global`](Self::global) | `true`: global slog-scope logger and `log` bridge | |
+/// | [`schema`](Self::schema) | [`Schema::Otel`] | `LOG_SCHEMA` (`otel`, `ecs`) |
 /// | [`flood`](Self::flood) | 100 records per call site and level per 1 s ([`FloodConfig`]) | `LOG_FLOOD` (`100/1s`, `off`) |
 ///
 /// Every invalid value is an [`Error`] naming the setting and the value.
@@ -149,6 +150,7 @@ pub struct Builder {
     overflow: Overflow,
     global: bool,
     flood: Option<FloodConfig>,
+    schema: Schema,
     /// Where a file output's path came from, for errors.
     output_setting: &'static str,
 }
@@ -216,6 +218,7 @@ impl Builder {
             overflow: DEFAULT_OVERFLOW,
             global: true,
             flood: Some(FloodConfig::default()),
+            schema: Schema::Otel,
             output_setting: "output file",
         }
     }
@@ -234,6 +237,9 @@ impl Builder {
         b.no_color = env_var("NO_COLOR")?.is_some();
         if let Some(d) = env_var("LOG_HOST_REFRESH")? {
             b.refresh = parse_duration("LOG_HOST_REFRESH", &d)?;
+        }
+        if let Some(s) = env_var("LOG_SCHEMA")? {
+            b.schema = Schema::parse_setting("LOG_SCHEMA", &s)?;
         }
         if let Some(f) = env_var("LOG_FLOOD")? {
             b.flood = FloodConfig::parse_setting("LOG_FLOOD", &f)?;
@@ -322,6 +328,12 @@ impl Builder {
         self
     }
 
+    /// Names fields and record keys as `schema` says ([`Schema`]).
+    pub fn schema(mut self, schema: Schema) -> Self {
+        self.schema = schema;
+        self
+    }
+
     /// Sets the flood guard's budget, or turns it off with `None` (see
     /// [`FloodGuard`]).
     pub fn flood(mut self, config: Option<FloodConfig>) -> Self {
@@ -358,10 +370,11 @@ impl Builder {
     }
 
     fn start(self, refresh: RefreshConfig) -> Result<LogGuard, Error> {
+        let probe = self.probe.schema(self.schema);
         let cache: CacheRef = if self.global {
-            HostCache::init_global(self.probe)?.into()
+            HostCache::init_global(probe)?.into()
         } else {
-            Arc::new(HostCache::new(self.probe)?).into()
+            Arc::new(HostCache::new(probe)?).into()
         };
         let format = match self.format {
             Some(f) => f,
@@ -372,7 +385,7 @@ impl Builder {
         let output = self.output.opened(self.output_setting)?;
         let write_errors = Arc::new(WriteErrors::default());
         let terminal = Reported {
-            drain: format_drain(format, color, output),
+            drain: format_drain(format, color, output, self.schema),
             errors: Arc::clone(&write_errors),
         };
         let (core, async_guard) =

@@ -6,7 +6,11 @@
 
 use std::net::IpAddr;
 
-use crate::{Error, HostInfo};
+use crate::resource::{
+    detect_container_id, instance_id, intern, namespace_from_file, parse_resource_attributes,
+    OTEL_RESOURCE_ATTRIBUTES, SERVICE_ACCOUNT_NAMESPACE_FILE,
+};
+use crate::{keys, Error, HostInfo};
 
 /// A source of host snapshots, called by [`HostCache`](crate::HostCache) at
 /// creation and on every refresh.
@@ -49,11 +53,20 @@ pub const VIRTUAL_INTERFACE_PREFIXES: &[&str] =
 /// | `host.name` | `gethostname` (re-read on every refresh) |
 /// | `host.ip` | `POD_IP`, `MY_POD_IP` (must parse, else an error); else `local_ip_address::local_ip()`; else the first address of `list_afinet_netifas()` that is not loopback, link-local or on a virtual interface ([`VIRTUAL_INTERFACE_PREFIXES`]), IPv4 preferred (re-detected on every refresh) |
 /// | `process.pid` | `std::process::id()`, read once |
-/// | `service.name` | [`SystemProbe::service`], else `OTEL_SERVICE_NAME`, else the executable's file name |
-/// | `service.version` | [`SystemProbe::service`] |
+/// | `service.name` | [`SystemProbe::service`], else `OTEL_SERVICE_NAME`, else `service.name` of `OTEL_RESOURCE_ATTRIBUTES`, else the executable's file name |
+/// | `service.version` | [`SystemProbe::service`], else `service.version` of `OTEL_RESOURCE_ATTRIBUTES` |
 /// | `k8s.pod.name` | `POD_NAME`, `MY_POD_NAME` |
-/// | `k8s.namespace.name` | `POD_NAMESPACE`, `MY_POD_NAMESPACE` |
+/// | `k8s.namespace.name` | `POD_NAMESPACE`, `MY_POD_NAMESPACE`, else the service-account file [`SERVICE_ACCOUNT_NAMESPACE_FILE`](crate::SERVICE_ACCOUNT_NAMESPACE_FILE) |
 /// | `k8s.node.name` | `NODE_NAME`, `MY_NODE_NAME` |
+/// | `service.instance.id` | a UUID v4 made once per process ([`instance_id`](crate::instance_id)) |
+/// | `container.id` | `/proc/self/cgroup`, else `/proc/self/mountinfo` ([`detect_container_id`](crate::detect_container_id)) |
+/// | others | `OTEL_RESOURCE_ATTRIBUTES` ([`parse_resource_attributes`](crate::parse_resource_attributes)) |
+///
+/// `OTEL_RESOURCE_ATTRIBUTES` may also give any field of the table; the
+/// dedicated variables above win over it (`OTEL_SERVICE_NAME` over its
+/// `service.name`, `POD_NAME` over its `k8s.pod.name`, ...), and what it
+/// gives wins over detection (`host.name`, `container.id`,
+/// `service.instance.id`).
 ///
 /// Environment variables are read once, when the probe is made; a variable
 /// set to the empty string counts as unset.
@@ -61,6 +74,8 @@ pub const VIRTUAL_INTERFACE_PREFIXES: &[&str] =
 pub struct SystemProbe {
     base: HostInfo,
     pod_ip: Option<IpAddr>,
+    /// `host.name` from `OTEL_RESOURCE_ATTRIBUTES`: not re-detected.
+    host_name: Option<String>,
 }
 
 /// The environment variables the probe reads, in order of preference.
@@ -107,34 +122,98 @@ impl SystemProbe {
             }
             Ok(None)
         };
+        let attrs = match lookup(OTEL_RESOURCE_ATTRIBUTES)? {
+            Some(v) => parse_resource_attributes(OTEL_RESOURCE_ATTRIBUTES, &v)?,
+            None => Vec::new(),
+        };
+        let attr = |key: &str| {
+            attrs
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .filter(|v| !v.is_empty())
+        };
         let pod_ip = match first(&POD_IP_VARS)? {
-            None => None,
             Some((var, v)) => Some(parse_ip(&var, &v)?),
+            None => match attr(keys::HOST_IP) {
+                Some(v) => Some(parse_ip(OTEL_RESOURCE_ATTRIBUTES, &v)?),
+                None => None,
+            },
         };
         let mut base = HostInfo::new();
+        if let Some(pid) = attr(keys::PROCESS_PID) {
+            let pid = pid.parse().map_err(|_| {
+                Error::invalid(
+                    OTEL_RESOURCE_ATTRIBUTES,
+                    format!("process.pid={pid}"),
+                    "not a process id",
+                )
+            })?;
+            base = base.with_pid(pid);
+        }
+        // OTEL_SERVICE_NAME wins over service.name in OTEL_RESOURCE_ATTRIBUTES.
         let service = match lookup(SERVICE_NAME_VAR)? {
             Some(name) if !name.is_empty() => Some(name),
-            _ => executable_name(),
+            _ => attr(keys::SERVICE_NAME).or_else(executable_name),
         };
-        if let Some(name) = service {
-            base = base.with_service(name, "");
-        }
-        if let Some((_, v)) = first(&POD_NAME_VARS)? {
+        base = base.with_service(
+            service.unwrap_or_default(),
+            attr(keys::SERVICE_VERSION).unwrap_or_default(),
+        );
+        let pick = |vars: &[&str], key: &str| -> Result<Option<String>, Error> {
+            Ok(first(vars)?.map(|(_, v)| v).or_else(|| attr(key)))
+        };
+        if let Some(v) = pick(&POD_NAME_VARS, keys::K8S_POD_NAME)? {
             base = base.with_pod_name(v);
         }
-        if let Some((_, v)) = first(&NAMESPACE_VARS)? {
+        let namespace = pick(&NAMESPACE_VARS, keys::K8S_NAMESPACE_NAME)?
+            .or_else(|| namespace_from_file(SERVICE_ACCOUNT_NAMESPACE_FILE));
+        if let Some(v) = namespace {
             base = base.with_namespace(v);
         }
-        if let Some((_, v)) = first(&NODE_NAME_VARS)? {
+        if let Some(v) = pick(&NODE_NAME_VARS, keys::K8S_NODE_NAME)? {
             base = base.with_node_name(v);
         }
-        Ok(SystemProbe { base, pod_ip })
+        base = base.with_instance_id(
+            attr(keys::SERVICE_INSTANCE_ID).unwrap_or_else(|| instance_id().to_string()),
+        );
+        if let Some(id) = attr(keys::CONTAINER_ID).or_else(detect_container_id) {
+            base = base.with_container_id(id);
+        }
+        const MAPPED: [&str; 10] = [
+            keys::HOST_NAME,
+            keys::HOST_IP,
+            keys::PROCESS_PID,
+            keys::SERVICE_NAME,
+            keys::SERVICE_VERSION,
+            keys::K8S_POD_NAME,
+            keys::K8S_NAMESPACE_NAME,
+            keys::K8S_NODE_NAME,
+            keys::SERVICE_INSTANCE_ID,
+            keys::CONTAINER_ID,
+        ];
+        for (k, v) in &attrs {
+            if !MAPPED.contains(&k.as_str()) {
+                base = base.with_field(intern(k), v.clone());
+            }
+        }
+        Ok(SystemProbe {
+            base,
+            pod_ip,
+            host_name: attr(keys::HOST_NAME),
+        })
     }
 
     /// Sets `service.name` and `service.version`; wins over
     /// `OTEL_SERVICE_NAME` and the executable name.
     pub fn service(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
         self.base = self.base.with_service(name, version);
+        self
+    }
+
+    /// Names the fields as `schema` says (default [`Schema::Otel`](crate::Schema::Otel)).
+    pub fn schema(mut self, schema: crate::Schema) -> Self {
+        self.base = self.base.with_schema(schema);
         self
     }
 
@@ -152,7 +231,8 @@ impl SystemProbe {
 
 impl Probe for SystemProbe {
     fn detect(&self) -> Result<HostInfo, Error> {
-        let mut info = self.base.clone().with_host_name(host_name());
+        let name = self.host_name.clone().unwrap_or_else(host_name);
+        let mut info = self.base.clone().with_host_name(name);
         let ip = match self.pod_ip {
             Some(ip) => Some(ip),
             None => detect_ip()?,

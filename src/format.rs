@@ -6,6 +6,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use slog::{o, FnValue, PushFnValue, Record};
 
+use crate::schema::ECS_VERSION;
+use crate::Schema;
+
 /// A time in RFC 3339 UTC with microseconds, `2026-11-21T23:05:09.123456Z`.
 ///
 /// Formatting writes straight into the formatter: no allocation, and the text
@@ -79,22 +82,38 @@ pub mod json_keys {
 /// // {"ts":"2026-11-21T23:05:09.123456Z","level":"INFO","msg":"hello","n":1}
 /// ```
 pub fn json<W: io::Write>(writer: W) -> slog_json::Json<W> {
-    json_with_flush(writer, false)
+    json_with(writer, false, Schema::Otel)
 }
 
-/// [`json`], flushing the writer after every record when `flush` is set
+/// [`json`] with the record keys of `schema` (`@timestamp`, `log.level`,
+/// `message` and `ecs.version` for [`Schema::Ecs`](crate::Schema::Ecs)).
+pub fn json_with_schema<W: io::Write>(writer: W, schema: Schema) -> slog_json::Json<W> {
+    json_with(writer, false, schema)
+}
+
+/// The JSON drain; with `flush` set the writer is flushed after every record
 /// (record boundaries for the rotating file writer).
-pub(crate) fn json_with_flush<W: io::Write>(writer: W, flush: bool) -> slog_json::Json<W> {
-    slog_json::Json::new(writer)
+pub(crate) fn json_with<W: io::Write>(
+    writer: W,
+    flush: bool,
+    schema: Schema,
+) -> slog_json::Json<W> {
+    let (ts, level, msg) = schema.record_keys();
+    let builder = slog_json::Json::new(writer)
         .set_newlines(true)
-        .set_flush(flush)
-        // `o!` writes its pairs last to first: this is ts, level, msg.
-        .add_key_value(o!(
-            json_keys::MSG => PushFnValue(|r: &Record<'_>, s| s.emit(r.msg())),
-            json_keys::LEVEL => FnValue(|r: &Record<'_>| r.level().as_short_str()),
-            json_keys::TS => PushFnValue(|_: &Record<'_>, s| s.emit(format_args!("{}", Rfc3339Utc(SystemTime::now())))),
-        ))
-        .build()
+        .set_flush(flush);
+    // `o!` writes its pairs last to first: this is ts, level, msg.
+    let builder = builder.add_key_value(o!(
+        msg => PushFnValue(|r: &Record<'_>, s| s.emit(r.msg())),
+        level => FnValue(move |r: &Record<'_>| schema.level(r.level())),
+        ts => PushFnValue(|_: &Record<'_>, s| s.emit(format_args!("{}", Rfc3339Utc(SystemTime::now())))),
+    ));
+    match schema {
+        Schema::Otel => builder.build(),
+        Schema::Ecs => builder
+            .add_key_value(o!("ecs.version" => ECS_VERSION))
+            .build(),
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::Schema;
+
 /// Field names written into every record (OpenTelemetry semantic conventions).
 pub mod keys {
     /// `host.name`: the host name from `gethostname`.
@@ -22,6 +24,10 @@ pub mod keys {
     pub const K8S_NAMESPACE_NAME: &str = "k8s.namespace.name";
     /// `k8s.node.name`: the Kubernetes node.
     pub const K8S_NODE_NAME: &str = "k8s.node.name";
+    /// `service.instance.id`: this process's instance of the service.
+    pub const SERVICE_INSTANCE_ID: &str = "service.instance.id";
+    /// `container.id`: the container this process runs in.
+    pub const CONTAINER_ID: &str = "container.id";
 }
 
 /// One immutable snapshot of the host metadata.
@@ -56,7 +62,10 @@ pub struct HostInfo {
     pod_name: Option<String>,
     namespace: Option<String>,
     node_name: Option<String>,
+    instance_id: Option<String>,
+    container_id: Option<String>,
     extra: Vec<(&'static str, String)>,
+    schema: Schema,
 }
 
 /// A field value as it is written: a string or a number.
@@ -103,7 +112,10 @@ impl HostInfo {
             pod_name: None,
             namespace: None,
             node_name: None,
+            instance_id: None,
+            container_id: None,
             extra: Vec::new(),
+            schema: Schema::Otel,
         }
     }
 
@@ -156,6 +168,29 @@ impl HostInfo {
     /// Sets `k8s.node.name`.
     pub fn with_node_name(mut self, node: impl Into<String>) -> Self {
         self.node_name = non_empty(node);
+        self
+    }
+
+    /// Names the fields as `schema` says when written into records.
+    pub fn with_schema(mut self, schema: Schema) -> Self {
+        self.schema = schema;
+        self
+    }
+
+    /// The schema the fields are written in.
+    pub fn schema(&self) -> Schema {
+        self.schema
+    }
+
+    /// Sets `service.instance.id`.
+    pub fn with_instance_id(mut self, id: impl Into<String>) -> Self {
+        self.instance_id = non_empty(id);
+        self
+    }
+
+    /// Sets `container.id`.
+    pub fn with_container_id(mut self, id: impl Into<String>) -> Self {
+        self.container_id = non_empty(id);
         self
     }
 
@@ -215,6 +250,16 @@ impl HostInfo {
         self.node_name.as_deref()
     }
 
+    /// `service.instance.id`, if known.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// `container.id`, if known.
+    pub fn container_id(&self) -> Option<&str> {
+        self.container_id.as_deref()
+    }
+
     /// The extra fields, in the order they are written.
     pub fn extra_fields(&self) -> impl Iterator<Item = (&'static str, &str)> {
         self.extra.iter().map(|(k, v)| (*k, v.as_str()))
@@ -241,6 +286,8 @@ impl HostInfo {
             (keys::K8S_POD_NAME, &self.pod_name),
             (keys::K8S_NAMESPACE_NAME, &self.namespace),
             (keys::K8S_NODE_NAME, &self.node_name),
+            (keys::SERVICE_INSTANCE_ID, &self.instance_id),
+            (keys::CONTAINER_ID, &self.container_id),
         ];
         for (k, v) in strs {
             if let Some(v) = v {
@@ -296,9 +343,10 @@ impl fmt::Debug for HostInfo {
 
 impl slog::KV for HostInfo {
     fn serialize(&self, _record: &slog::Record<'_>, s: &mut dyn slog::Serializer) -> slog::Result {
+        let schema = self.schema;
         self.visit(|k, v| match v {
-            FieldValue::Str(v) => s.emit_str(k, v),
-            FieldValue::U32(n) => s.emit_u32(k, n),
+            FieldValue::Str(v) => s.emit_str(schema.field(k), v),
+            FieldValue::U32(n) => s.emit_u32(schema.field(k), n),
         })
     }
 }

@@ -75,6 +75,8 @@ mod flood;
 pub mod format;
 mod info;
 mod refresh;
+mod resource;
+mod schema;
 mod writer;
 
 pub use builder::{
@@ -98,6 +100,11 @@ pub use refresh::{
     RefreshConfig, Refresher, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF, DEFAULT_REFRESH_INTERVAL,
     REFRESHER_THREAD_NAME,
 };
+pub use resource::{
+    container_id_from_cgroup, container_id_from_mountinfo, detect_container_id, instance_id,
+    parse_resource_attributes, OTEL_RESOURCE_ATTRIBUTES, SERVICE_ACCOUNT_NAMESPACE_FILE,
+};
+pub use schema::{Schema, ECS_VERSION};
 pub use writer::OVERFLOW_MESSAGE;
 
 /// Starts logging as the environment says, in one call: the same as

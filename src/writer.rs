@@ -10,11 +10,17 @@ use slog::{Drain, Level, OwnedKVList, Record};
 use slog_async::{AsyncCore, AsyncError};
 
 use crate::builder::{Format, Output, Overflow};
+use crate::Schema;
 
 pub(crate) type BoxedDrain = Box<dyn Drain<Ok = (), Err = io::Error> + Send>;
 
 /// The formatting drain for `format`, writing to `output`.
-pub(crate) fn format_drain(format: Format, color: bool, output: Output) -> BoxedDrain {
+pub(crate) fn format_drain(
+    format: Format,
+    color: bool,
+    output: Output,
+    schema: Schema,
+) -> BoxedDrain {
     macro_rules! term {
         ($decorator:expr) => {
             match format {
@@ -34,7 +40,7 @@ pub(crate) fn format_drain(format: Format, color: bool, output: Output) -> Boxed
     match (format, color, output) {
         // Flushed per record: the rotating file writer commits whole records.
         (Format::Json, _, output) => {
-            Box::new(crate::format::json_with_flush(output.into_writer(), true))
+            Box::new(crate::format::json_with(output.into_writer(), true, schema))
         }
         (_, true, Output::Stdout) => term!(slog_term::TermDecorator::new()
             .stdout()

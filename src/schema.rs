@@ -1,0 +1,87 @@
+//! Field naming schemas: OpenTelemetry (default) or Elastic Common Schema.
+
+use slog::Level;
+
+use crate::{keys, Error};
+
+/// How fields and record keys are named.
+///
+/// | field | `Otel` (default) | `Ecs` |
+/// |---|---|---|
+/// | timestamp | `ts` | `@timestamp` |
+/// | level | `level` (`INFO`, `WARN`, ...) | `log.level` (`info`, `warn`, ...) |
+/// | message | `msg` | `message` |
+/// | host name | `host.name` | `host.hostname` |
+/// | host IP | `host.ip` | `host.ip` |
+/// | pid | `process.pid` | `process.pid` |
+/// | service | `service.name`, `service.version` | `service.name`, `service.version` |
+/// | instance | `service.instance.id` | `service.node.name` |
+/// | container | `container.id` | `container.id` |
+/// | pod | `k8s.pod.name` | `orchestrator.resource.name` |
+/// | namespace | `k8s.namespace.name` | `orchestrator.namespace` |
+/// | node | `k8s.node.name` | `kubernetes.node.name` (ECS has no node field; this is the name Elastic's Kubernetes integration uses) |
+///
+/// ECS records also carry `ecs.version` ([`ECS_VERSION`]). Extra fields
+/// (from `OTEL_RESOURCE_ATTRIBUTES` or `Builder::field`) keep their names.
+/// `LOG_SCHEMA` selects it (`otel` or `ecs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Schema {
+    /// OpenTelemetry semantic conventions.
+    #[default]
+    Otel,
+    /// Elastic Common Schema.
+    Ecs,
+}
+
+/// The ECS version whose field names [`Schema::Ecs`] uses.
+pub const ECS_VERSION: &str = "8.11.0";
+
+impl Schema {
+    /// The name of the field `otel_key` (one of [`keys`]) in this schema.
+    #[inline]
+    pub fn field(self, otel_key: &'static str) -> &'static str {
+        match self {
+            Schema::Otel => otel_key,
+            Schema::Ecs => match otel_key {
+                keys::HOST_NAME => "host.hostname",
+                keys::K8S_POD_NAME => "orchestrator.resource.name",
+                keys::K8S_NAMESPACE_NAME => "orchestrator.namespace",
+                keys::K8S_NODE_NAME => "kubernetes.node.name",
+                keys::SERVICE_INSTANCE_ID => "service.node.name",
+                other => other,
+            },
+        }
+    }
+
+    /// The record keys: (timestamp, level, message).
+    pub fn record_keys(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Schema::Otel => ("ts", "level", "msg"),
+            Schema::Ecs => ("@timestamp", "log.level", "message"),
+        }
+    }
+
+    /// How a level is written.
+    pub(crate) fn level(self, level: Level) -> &'static str {
+        match self {
+            Schema::Otel => level.as_short_str(),
+            Schema::Ecs => match level {
+                Level::Critical => "critical",
+                Level::Error => "error",
+                Level::Warning => "warn",
+                Level::Info => "info",
+                Level::Debug => "debug",
+                Level::Trace => "trace",
+            },
+        }
+    }
+
+    /// Parses `otel` or `ecs`; the error names `setting` and the value.
+    pub fn parse_setting(setting: &str, value: &str) -> Result<Schema, Error> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "otel" => Ok(Schema::Otel),
+            "ecs" => Ok(Schema::Ecs),
+            _ => Err(Error::invalid(setting, value, "expected otel or ecs")),
+        }
+    }
+}
