@@ -39,7 +39,7 @@ pub enum Format {
 }
 
 impl Format {
-    fn parse(setting: &str, value: &str) -> Result<Format, Error> {
+    pub(crate) fn parse(setting: &str, value: &str) -> Result<Format, Error> {
         match value.trim().to_ascii_lowercase().as_str() {
             "json" => Ok(Format::Json),
             "full" => Ok(Format::Full),

@@ -122,9 +122,14 @@ impl SystemProbe {
             }
             Ok(None)
         };
-        let attrs = match lookup(OTEL_RESOURCE_ATTRIBUTES)? {
-            Some(v) => parse_resource_attributes(OTEL_RESOURCE_ATTRIBUTES, &v)?,
-            None => Vec::new(),
+        let attrs_text = lookup(OTEL_RESOURCE_ATTRIBUTES)?.unwrap_or_default();
+        let attrs = parse_resource_attributes(OTEL_RESOURCE_ATTRIBUTES, &attrs_text)?;
+        let bad_attr = |key: &str, value: &str, what: &str| {
+            Error::invalid(
+                OTEL_RESOURCE_ATTRIBUTES,
+                &attrs_text,
+                format!("{key} {value:?} is not {what}"),
+            )
         };
         let attr = |key: &str| {
             attrs
@@ -136,19 +141,19 @@ impl SystemProbe {
         let pod_ip = match first(&POD_IP_VARS)? {
             Some((var, v)) => Some(parse_ip(&var, &v)?),
             None => match attr(keys::HOST_IP) {
-                Some(v) => Some(parse_ip(OTEL_RESOURCE_ATTRIBUTES, &v)?),
+                Some(v) => Some(
+                    v.trim()
+                        .parse()
+                        .map_err(|_| bad_attr(keys::HOST_IP, &v, "an IPv4 or IPv6 address"))?,
+                ),
                 None => None,
             },
         };
         let mut base = HostInfo::new();
         if let Some(pid) = attr(keys::PROCESS_PID) {
-            let pid = pid.parse().map_err(|_| {
-                Error::invalid(
-                    OTEL_RESOURCE_ATTRIBUTES,
-                    format!("process.pid={pid}"),
-                    "not a process id",
-                )
-            })?;
+            let pid = pid
+                .parse()
+                .map_err(|_| bad_attr(keys::PROCESS_PID, &pid, "a process id"))?;
             base = base.with_pid(pid);
         }
         // OTEL_SERVICE_NAME wins over service.name in OTEL_RESOURCE_ATTRIBUTES.
@@ -391,6 +396,26 @@ mod tests {
         let info = probe(&[]).unwrap().detect().unwrap();
         assert_eq!(info.service_name(), Some(exe));
         assert_eq!(info.pod_name(), None);
+    }
+
+    #[test]
+    fn bad_attribute_values_name_the_whole_variable() {
+        let v = "deployment.environment=prod,process.pid=abc";
+        let e = probe(&[("OTEL_RESOURCE_ATTRIBUTES", v)]).unwrap_err();
+        assert_eq!(e.setting(), Some("OTEL_RESOURCE_ATTRIBUTES"));
+        assert_eq!(e.value(), Some(v));
+        assert!(
+            e.to_string()
+                .contains("process.pid \"abc\" is not a process id"),
+            "{e}"
+        );
+        let ok = probe(&[(
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "process.pid=42,host.ip=10.9.8.7",
+        )])
+        .unwrap();
+        let info = ok.detect().unwrap();
+        assert_eq!((info.pid(), info.ip_str()), (42, Some("10.9.8.7")));
     }
 
     #[test]

@@ -74,6 +74,8 @@ mod filter;
 mod flood;
 pub mod format;
 mod info;
+#[cfg(test)]
+mod proptests;
 mod refresh;
 mod resource;
 mod schema;

@@ -167,6 +167,10 @@ fn bad_env_values_are_errors_naming_variable_and_value() {
         ("LOG_FLOOD", "100"),
         ("LOG_FLOOD", "0/1s"),
         ("LOG_FLOOD", "100/forever"),
+        ("LOG_SCHEMA", "gelf"),
+        ("OTEL_RESOURCE_ATTRIBUTES", "novalue"),
+        ("OTEL_RESOURCE_ATTRIBUTES", "k=%zz"),
+        ("OTEL_RESOURCE_ATTRIBUTES", "host.ip=999.1.1.1"),
     ];
     for (var, value) in cases {
         let out = run("init_only", &[(var, value)]);
@@ -244,6 +248,31 @@ fn log_file_settings_are_checked() {
     let v: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(v["msg"], "started");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn ecs_schema_and_resource_attributes_through_init() {
+    let out = run(
+        "init_only",
+        &[
+            ("LOG_FORMAT", "json"),
+            ("LOG_SCHEMA", "ecs"),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "deployment.environment=prod,team=a%2Cb",
+            ),
+            ("POD_NAME", "web-7"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["message"], "started");
+    assert_eq!(v["log.level"], "info");
+    assert_eq!(v["orchestrator.resource.name"], "web-7");
+    assert_eq!(v["host.hostname"], slog_host::host_name().as_str());
+    assert_eq!(v["deployment.environment"], "prod");
+    assert_eq!(v["team"], "a,b");
+    assert!(v["service.node.name"].as_str().unwrap().len() == 36);
+    assert!(v.get("msg").is_none() && v.get("host.name").is_none());
 }
 
 fn log_bridge_is_enriched_and_filtered() {
@@ -542,6 +571,10 @@ fn main() {
         (
             "log_file_settings_are_checked",
             log_file_settings_are_checked,
+        ),
+        (
+            "ecs_schema_and_resource_attributes_through_init",
+            ecs_schema_and_resource_attributes_through_init,
         ),
     ];
     let (mut passed, mut failed) = (0, 0);
