@@ -59,6 +59,8 @@ fn tracing_variant(host: &HostInfo) -> Variant {
                     k8s.pod.name = host.pod_name(),
                     k8s.namespace.name = host.namespace(),
                     k8s.node.name = host.node_name(),
+                    service.instance.id = host.instance_id(),
+                    container.id = host.container_id(),
                     "request done"
                 );
             })
