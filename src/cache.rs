@@ -167,7 +167,7 @@ impl HostCache {
             }
         };
         for e in &rejected {
-            eprintln!("slog-host: {e}; left out of the host metadata");
+            crate::error::report(format_args!("{e}; left out of the host metadata"));
         }
         if let Some(e) = rejected.last() {
             cache.control().status.last_error = Some(e.to_string());

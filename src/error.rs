@@ -126,6 +126,14 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
+/// Writes one line about the crate itself to stderr. Unlike `eprintln!`,
+/// which panics when stderr cannot be written, a failure here is ignored:
+/// this runs on the writer thread exactly when output is failing.
+pub(crate) fn report(args: fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "slog-host: {args}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,7 +86,7 @@ pub fn json<W: io::Write>(writer: W) -> slog_json::Json<W> {
 }
 
 /// [`json`] with the record keys of `schema` (`@timestamp`, `log.level`,
-/// `message` and `ecs.version` for [`Schema::Ecs`](crate::Schema::Ecs)).
+/// `message` and `ecs.version` for [`Schema::Ecs`]).
 pub fn json_with_schema<W: io::Write>(writer: W, schema: Schema) -> slog_json::Json<W> {
     json_with(writer, false, schema)
 }

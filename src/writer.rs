@@ -94,16 +94,16 @@ impl Drain for Reported {
         match self.drain.log(record, values) {
             Ok(()) => {
                 if self.errors.failing.swap(false, Ordering::Relaxed) {
-                    eprintln!("slog-host: log output is writable again");
+                    crate::error::report(format_args!("log output is writable again"));
                 }
             }
             Err(e) => {
                 self.errors.count.fetch_add(1, Ordering::Relaxed);
                 if !self.errors.failing.swap(true, Ordering::Relaxed) {
-                    eprintln!(
-                        "slog-host: cannot write log output: {e}; \
+                    crate::error::report(format_args!(
+                        "cannot write log output: {e}; \
                          records are counted and dropped until it recovers"
-                    );
+                    ));
                 }
                 *self
                     .errors
@@ -181,7 +181,9 @@ impl Channel {
         while !self.report(&empty) {
             if Instant::now() >= deadline {
                 let n = self.pending.load(Ordering::Acquire);
-                eprintln!("slog-host: {n} log records dropped (channel overflow); the report could not be written");
+                crate::error::report(format_args!(
+                    "{n} log records dropped (channel overflow); the report could not be written"
+                ));
                 return;
             }
             std::thread::sleep(Duration::from_millis(1));

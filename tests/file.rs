@@ -7,8 +7,12 @@ use std::fs;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+#[path = "support/capture.rs"]
+mod capture;
+
+use capture::wait_for;
 use slog_host::{Builder, FileConfig, Format, LogGuard, Output};
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -219,14 +223,6 @@ fn writing_to_dev_full_counts_errors_and_never_panics() {
         .contains("No space left on device"));
     drop(guard); // no panic, and /dev/full is not rotated away
     assert!(Path::new("/dev/full").exists());
-}
-
-fn wait_for(cond: impl Fn() -> bool, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 #[test]

@@ -5,7 +5,12 @@
 //!
 //! This file has `harness = false`; it prints `N passed, N failed` at the end.
 
+#[path = "support/capture.rs"]
+mod capture;
+
 use std::collections::HashSet;
+
+use capture::Buf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -412,17 +417,6 @@ fn term_formats_color_only_on_a_terminal_and_never_with_no_color() {
 }
 
 fn private_pipelines_can_run_side_by_side() {
-    #[derive(Clone, Default)]
-    struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-    impl std::io::Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
     let (a, b) = (Buf::default(), Buf::default());
     let start = |buf: &Buf, name: &str| {
         Builder::new()

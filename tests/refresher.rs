@@ -1,11 +1,14 @@
 //! The refresher thread: faults keep the last good snapshot, recovery resets
 //! the status, panics never escape, and dropping the handle stops it promptly.
 
-use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{mpsc, Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
+#[path = "support/capture.rs"]
+mod capture;
+
+use capture::{wait_for, Buf};
 use slog::{info, o, Drain};
 use slog_host::{
     Enrich, Error, HostCache, HostInfo, RefreshConfig, RefreshStatus, Refresher,
@@ -53,41 +56,22 @@ fn refresher_threads() -> usize {
         .count()
 }
 
-/// Polls `status` until `done` holds; panics with the last status after 10 s.
-fn wait_for(cache: &HostCache, what: &str, done: impl Fn(&RefreshStatus) -> bool) -> RefreshStatus {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let s = cache.status();
-        if done(&s) {
-            return s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}: {s:?}"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
+/// Polls the cache's status until `done` holds (10 s at most); returns it.
+fn wait_status(
+    cache: &HostCache,
+    what: &str,
+    done: impl Fn(&RefreshStatus) -> bool,
+) -> RefreshStatus {
+    wait_for(|| done(&cache.status()), what);
+    cache.status()
 }
 
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Lines {
-    fn last_host_name(&self) -> String {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        let v: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
-        v["host.name"].as_str().unwrap().to_string()
-    }
+fn last_host_name(lines: &Buf) -> String {
+    let all = lines.json_lines();
+    all.last().unwrap()["host.name"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -105,7 +89,7 @@ fn failing_and_panicking_probes_keep_the_last_good_snapshot_and_recovery_resets(
         })
         .unwrap(),
     );
-    let lines = Lines::default();
+    let lines = Buf::default();
     let log = slog::Logger::root(
         Enrich::with_cache(Mutex::new(slog_host::format::json(lines.clone())), &cache).fuse(),
         o!(),
@@ -115,7 +99,7 @@ fn failing_and_panicking_probes_keep_the_last_good_snapshot_and_recovery_resets(
     let refresher = Refresher::with_config(&cache, config).unwrap();
 
     mode.store(FAIL, Ordering::SeqCst);
-    let s = wait_for(&cache, "failures", |s| s.consecutive_failures >= 3);
+    let s = wait_status(&cache, "failures", |s| s.consecutive_failures >= 3);
     assert!(
         s.last_error
             .as_deref()
@@ -124,10 +108,10 @@ fn failing_and_panicking_probes_keep_the_last_good_snapshot_and_recovery_resets(
         "{s:?}"
     );
     info!(log, "during failures");
-    assert_eq!(lines.last_host_name(), "good-0");
+    assert_eq!(last_host_name(&lines), "good-0");
 
     mode.store(PANIC, Ordering::SeqCst);
-    let s = wait_for(&cache, "panics", |s| {
+    let s = wait_status(&cache, "panics", |s| {
         s.consecutive_failures >= 6
             && s.last_error
                 .as_deref()
@@ -141,16 +125,16 @@ fn failing_and_panicking_probes_keep_the_last_good_snapshot_and_recovery_resets(
         "the refresher thread survives panics"
     );
     info!(log, "during panics");
-    assert_eq!(lines.last_host_name(), "good-0");
+    assert_eq!(last_host_name(&lines), "good-0");
 
     generation.store(1, Ordering::SeqCst);
     mode.store(OK, Ordering::SeqCst);
-    let s = wait_for(&cache, "recovery", |s| s.consecutive_failures == 0);
+    let s = wait_status(&cache, "recovery", |s| s.consecutive_failures == 0);
     assert_eq!(s.changes, 1);
     assert!(s.last_success.is_some());
     assert_eq!(s.last_success, s.last_attempt, "the last attempt succeeded");
     info!(log, "recovered");
-    assert_eq!(lines.last_host_name(), "good-1");
+    assert_eq!(last_host_name(&lines), "good-1");
     drop(refresher);
 }
 
@@ -162,7 +146,7 @@ fn dropping_the_handle_stops_and_joins_within_50ms() {
     }));
     let before = refresher_threads();
     let refresher = Refresher::start(&cache, Duration::from_secs(3600)).unwrap();
-    wait_until(|| refresher_threads() == before + 1);
+    wait_for(|| refresher_threads() == before + 1, "the refresher thread");
     std::thread::sleep(Duration::from_millis(20)); // it is now waiting on its condvar
     let start = Instant::now();
     drop(refresher);
@@ -171,14 +155,6 @@ fn dropping_the_handle_stops_and_joins_within_50ms() {
     assert!(took < Duration::from_millis(50), "stop took {took:?}");
     assert_eq!(refresher_threads(), before, "the thread is gone");
     assert_eq!(cache.status().refreshes, 0, "an hour did not pass");
-}
-
-fn wait_until(cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !cond() {
-        assert!(Instant::now() < deadline, "condition not reached");
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 #[test]
@@ -221,7 +197,7 @@ fn change_hook_runs_on_the_named_refresher_thread_with_old_and_new() {
 fn the_global_cache_refreshes_too() {
     let _serial = serial();
     let refresher = Refresher::start(HostCache::global(), Duration::from_millis(5)).unwrap();
-    wait_for(HostCache::global(), "a refresh", |s| s.refreshes >= 2);
+    wait_status(HostCache::global(), "a refresh", |s| s.refreshes >= 2);
     drop(refresher);
     assert_eq!(HostCache::global().status().consecutive_failures, 0);
 }

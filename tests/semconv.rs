@@ -2,26 +2,17 @@
 //! checked against the `opentelemetry-semantic-conventions` crate's
 //! constants, and the ECS schema renames what it should.
 
+#[path = "support/capture.rs"]
+mod capture;
+
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::sync::{Arc, Mutex};
+
+use capture::Buf;
 
 use opentelemetry_semantic_conventions::resource as semconv;
 use slog::{info, o, Drain};
 use slog_host::{keys, Enrich, HostCache, HostInfo, Schema};
-
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn full_snapshot() -> HostInfo {
     HostInfo::new()
@@ -44,8 +35,7 @@ fn emitted(info: HostInfo, schema: Schema) -> serde_json::Map<String, serde_json
     let json = slog_host::format::json_with_schema(buf.clone(), schema);
     let log = slog::Logger::root(Enrich::with_cache(Mutex::new(json), cache).fuse(), o!());
     info!(log, "hello");
-    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-    serde_json::from_str(text.trim_end()).unwrap()
+    serde_json::from_str(buf.text().trim_end()).unwrap()
 }
 
 #[test]

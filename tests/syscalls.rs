@@ -1,13 +1,17 @@
 //! The logging hot path makes no system calls: counted by the kernel, with a
 //! negative control through the same counter in the same run.
 
+#[path = "support/capture.rs"]
+mod capture;
 #[path = "support/pipeline.rs"]
 mod pipeline;
 #[path = "support/syscalls.rs"]
 mod syscalls;
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+
+use capture::Buf;
 
 use slog::{info, o, Drain, FnValue};
 use slog_host::{Enrich, HostCache};
@@ -94,23 +98,11 @@ fn the_counter_sees_a_single_syscall() {
 
 #[test]
 fn enriched_records_carry_the_host_fields() {
-    #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
     let buf = Buf::default();
     let drain = Enrich::new(Mutex::new(slog_host::format::json(buf.clone())));
     let log = slog::Logger::root(drain.fuse(), o!());
     info!(log, "request done"; "status" => 200);
-    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-    let v: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+    let v = &buf.json_lines()[0];
     let info = HostCache::global().load();
     assert_eq!(v["msg"], "request done");
     assert_eq!(v["status"], 200);
