@@ -370,6 +370,10 @@ impl Builder {
     }
 
     fn start(self, refresh: RefreshConfig) -> Result<LogGuard, Error> {
+        // Decided and opened before anything global changes: a file that
+        // cannot be opened fails `init` with nothing touched.
+        let terminal_output = self.output.is_terminal();
+        let output = self.output.opened(self.output_setting)?;
         let probe = self.probe.schema(self.schema);
         let cache: CacheRef = if self.global {
             HostCache::init_global(probe)?.into()
@@ -378,11 +382,10 @@ impl Builder {
         };
         let format = match self.format {
             Some(f) => f,
-            None if self.output.is_terminal() => Format::Full,
+            None if terminal_output => Format::Full,
             None => Format::Json,
         };
-        let color = !self.no_color && self.output.is_terminal();
-        let output = self.output.opened(self.output_setting)?;
+        let color = !self.no_color && terminal_output;
         let write_errors = Arc::new(WriteErrors::default());
         let terminal = Reported {
             drain: format_drain(format, color, output, self.schema),
