@@ -171,3 +171,40 @@ pub fn instance_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| uuid::Uuid::new_v4().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_file_is_read_and_trimmed() {
+        let dir = std::env::temp_dir().join(format!("slog-host-ns-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("namespace");
+        std::fs::write(&file, "payments\n").unwrap();
+        assert_eq!(
+            namespace_from_file(file.to_str().unwrap()).as_deref(),
+            Some("payments")
+        );
+        std::fs::write(&file, "  \n").unwrap();
+        assert_eq!(
+            namespace_from_file(file.to_str().unwrap()),
+            None,
+            "empty: unknown"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            namespace_from_file(file.to_str().unwrap()),
+            None,
+            "missing: unknown"
+        );
+    }
+
+    #[test]
+    fn intern_returns_one_copy_per_name() {
+        let a = intern("deployment.environment");
+        let b = intern(&String::from("deployment.environment"));
+        assert!(std::ptr::eq(a, b));
+        assert_eq!(a, "deployment.environment");
+    }
+}
