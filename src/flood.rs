@@ -120,7 +120,6 @@ struct Shared<D> {
     drain: D,
     config: FloodConfig,
     slots: Box<[Slot]>,
-    epoch: AtomicU64,
     counters: Arc<Counters>,
 }
 
@@ -129,7 +128,9 @@ struct Counters {
     suppressed: AtomicU64,
     /// Records of call sites that found no free slot (passed, not guarded).
     unguarded: AtomicU64,
-    /// Windows started; the same as `Shared::epoch`, readable from stats.
+    /// Windows started: the current window's epoch. Starts at 1, because
+    /// epoch 0 is what a fresh slot holds, so a new slot's first record
+    /// opens a window.
     windows: AtomicU64,
 }
 
@@ -285,7 +286,7 @@ impl<D: Drain + Send + Sync + 'static> Shared<D> {
     }
 
     fn judge(&self, slot: &Slot) -> Verdict {
-        let epoch = self.epoch.load(Ordering::Relaxed) & 0xffff_ffff;
+        let epoch = self.counters.windows.load(Ordering::Relaxed) & 0xffff_ffff;
         let mut state = slot.window.load(Ordering::Relaxed);
         loop {
             let (window, passed) = (state >> 32, state & 0xffff_ffff);
@@ -357,7 +358,6 @@ fn ticker<D: Drain + Send + Sync + 'static>(shared: Arc<Shared<D>>, control: Arc
                 .unwrap_or_else(PoisonError::into_inner);
             *guard
         };
-        shared.epoch.fetch_add(1, Ordering::Relaxed);
         shared.counters.windows.fetch_add(1, Ordering::Relaxed);
         // A panicking inner drain costs one summary round, not the thread.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shared.summarise()));
@@ -386,9 +386,6 @@ impl<D: Drain + Send + Sync + 'static> FloodGuard<D> {
             drain,
             config,
             slots,
-            // Epoch 0 is what a fresh slot holds: start at 1 so a new slot's
-            // first record opens a window.
-            epoch: AtomicU64::new(1),
             counters: Arc::new(Counters {
                 windows: AtomicU64::new(1),
                 ..Counters::default()
