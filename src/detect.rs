@@ -185,20 +185,9 @@ impl SystemProbe {
         if let Some(id) = attr(keys::CONTAINER_ID).or_else(detect_container_id) {
             base = base.with_container_id(id);
         }
-        const MAPPED: [&str; 10] = [
-            keys::HOST_NAME,
-            keys::HOST_IP,
-            keys::PROCESS_PID,
-            keys::SERVICE_NAME,
-            keys::SERVICE_VERSION,
-            keys::K8S_POD_NAME,
-            keys::K8S_NAMESPACE_NAME,
-            keys::K8S_NODE_NAME,
-            keys::SERVICE_INSTANCE_ID,
-            keys::CONTAINER_ID,
-        ];
         for (k, v) in &attrs {
-            if !MAPPED.contains(&k.as_str()) {
+            // Standard fields were taken above; the rest are extra fields.
+            if !keys::ALL.contains(&k.as_str()) {
                 base = base.with_field(intern(k), v.clone());
             }
         }

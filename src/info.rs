@@ -28,6 +28,20 @@ pub mod keys {
     pub const SERVICE_INSTANCE_ID: &str = "service.instance.id";
     /// `container.id`: the container this process runs in.
     pub const CONTAINER_ID: &str = "container.id";
+
+    /// Every standard field above.
+    pub const ALL: [&str; 10] = [
+        HOST_NAME,
+        HOST_IP,
+        PROCESS_PID,
+        SERVICE_NAME,
+        SERVICE_VERSION,
+        K8S_POD_NAME,
+        K8S_NAMESPACE_NAME,
+        K8S_NODE_NAME,
+        SERVICE_INSTANCE_ID,
+        CONTAINER_ID,
+    ];
 }
 
 /// One immutable snapshot of the host metadata.

@@ -80,6 +80,8 @@ fn an_enriched_record_carries_exactly_the_semantic_convention_names() {
     .into_iter()
     .collect();
     assert_eq!(names, expected);
+    let all: BTreeSet<&str> = keys::ALL.into_iter().collect();
+    assert_eq!(all, expected, "keys::ALL is the standard set");
     assert_eq!(
         fields[semconv::PROCESS_PID],
         std::process::id(),
