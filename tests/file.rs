@@ -77,6 +77,18 @@ fn read_text(path: &Path) -> String {
     }
 }
 
+/// The `msg` of every line of one file (a torn line fails here).
+fn messages(path: &Path) -> Vec<String> {
+    read_text(path)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("torn line in {path:?} ({e}): {l}"));
+            v["msg"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
 /// Every line of every file, oldest first, parsed (a torn line fails here).
 fn records(dir: &Path) -> Vec<serde_json::Value> {
     files_oldest_first(dir)
@@ -248,16 +260,7 @@ fn a_removed_log_directory_is_counted_and_logging_resumes_when_it_returns() {
     slog::info!(log, "after the fault");
     wait_for(|| !guard.output_failing(), "recovery");
     drop(guard);
-    let text = fs::read_to_string(logs.join("app.log")).unwrap();
-    let msgs: Vec<String> = text
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["msg"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let msgs = messages(&logs.join("app.log"));
     assert_eq!(msgs, vec!["after the fault"]);
 }
 
@@ -408,15 +411,7 @@ fn a_full_disk_is_counted_and_logging_resumes_when_space_returns() {
     wait_for(|| !guard.output_failing(), "recovery");
     drop(guard);
 
-    let text = fs::read_to_string(dir.join("app.log")).unwrap();
-    let msgs: Vec<String> = text
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value =
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("torn line ({e}): {l}"));
-            v["msg"].as_str().unwrap().to_owned()
-        })
-        .collect();
+    let msgs = messages(&dir.join("app.log"));
     assert_eq!(
         msgs.first().map(String::as_str),
         Some("before the disk fills")
