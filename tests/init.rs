@@ -7,6 +7,8 @@
 
 #[path = "support/capture.rs"]
 mod capture;
+#[path = "support/runner.rs"]
+mod runner;
 
 use std::collections::HashSet;
 
@@ -571,21 +573,12 @@ fn main() {
             ecs_schema_and_resource_attributes_through_init,
         ),
     ];
-    let (mut passed, mut failed) = (0, 0);
-    for (name, test) in tests {
-        match std::panic::catch_unwind(test) {
-            Ok(()) => {
-                println!("test {name} ... ok");
-                passed += 1;
-            }
-            Err(_) => {
-                println!("test {name} ... FAILED");
-                failed += 1;
-            }
-        }
-    }
-    println!("\ninit: {passed} passed, {failed} failed");
-    if failed > 0 {
-        std::process::exit(1);
-    }
+    runner::report(
+        "init",
+        tests.iter().map(|(name, test)| {
+            let result = std::panic::catch_unwind(test)
+                .map_err(|_| "panicked (the message is printed above)".to_string());
+            (name.to_string(), result)
+        }),
+    );
 }

@@ -17,6 +17,9 @@
 //! `harness = false`: it sets process environment variables, one case at a
 //! time, on one thread.
 
+#[path = "support/runner.rs"]
+mod runner;
+
 use opentelemetry_sdk::resource::{
     EnvResourceDetector, ResourceDetector, SdkProvidedResourceDetector,
 };
@@ -293,21 +296,5 @@ fn main() {
         "attributes become fields".into(),
         attributes_become_fields(),
     ));
-    let (mut passed, mut failed) = (0, 0);
-    for (name, r) in &results {
-        match r {
-            Ok(()) => {
-                println!("test {name} ... ok");
-                passed += 1;
-            }
-            Err(e) => {
-                println!("test {name} ... FAILED: {e}");
-                failed += 1;
-            }
-        }
-    }
-    println!("\notel_attributes: {passed} passed, {failed} failed");
-    if failed > 0 {
-        std::process::exit(1);
-    }
+    runner::report("otel_attributes", results);
 }
