@@ -2,21 +2,22 @@
 //! one call.
 
 use std::fmt;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use slog::{info, o, Drain, Logger};
 
-use crate::cache::CacheRef;
-use crate::detect::{env_var, SystemProbe};
-use crate::file::{parse_size, FileConfig, RotatingFile};
-use crate::filter::{Directives, LevelFilter};
-use crate::flood::{FloodConfig, FloodGuard, FloodStats};
-use crate::refresh::{RefreshConfig, Refresher, DEFAULT_REFRESH_INTERVAL};
-use crate::writer::{format_drain, Channel, Reported, WriteErrors};
-use crate::{Enrich, Error, HostCache, HostInfo, Schema};
+use crate::backend::file::FileConfig;
+use crate::backend::writer::{format_drain, Channel, Reported, WriteErrors};
+use crate::frontend::filter::{Directives, LevelFilter};
+use crate::frontend::flood::{FloodConfig, FloodGuard, FloodStats};
+use crate::host::cache::CacheRef;
+use crate::host::detect::{env_var, SystemProbe};
+use crate::host::refresh::{RefreshConfig, Refresher, DEFAULT_REFRESH_INTERVAL};
+use crate::settings::{parse_duration, parse_size};
+use crate::{Enrich, Error, Format, HostCache, HostInfo, Output, Overflow, Schema};
 
 /// Default capacity of the channel between the calling threads and the writer
 /// thread, in records.
@@ -25,97 +26,6 @@ pub const DEFAULT_CHANNEL_SIZE: usize = 4096;
 pub const DEFAULT_OVERFLOW: Overflow = Overflow::Block;
 /// The writer thread's name.
 pub const WRITER_THREAD_NAME: &str = "slog-host-log";
-
-/// Record format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// One JSON object per line: `ts` (RFC 3339 UTC), `level`, `msg`, then the
-    /// fields ([`format::json`](crate::format::json)).
-    Json,
-    /// slog-term's full format: timestamp, level, message, fields.
-    Full,
-    /// slog-term's compact format: fields of nested loggers grouped.
-    Compact,
-}
-
-impl Format {
-    pub(crate) fn parse(setting: &str, value: &str) -> Result<Format, Error> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "json" => Ok(Format::Json),
-            "full" => Ok(Format::Full),
-            "compact" => Ok(Format::Compact),
-            _ => Err(Error::invalid(
-                setting,
-                value,
-                "expected json, full or compact",
-            )),
-        }
-    }
-}
-
-/// Where records go.
-pub enum Output {
-    /// Standard output (the default).
-    Stdout,
-    /// Standard error.
-    Stderr,
-    /// A file with size-based rotation ([`FileConfig`]).
-    File(FileConfig),
-    /// Any writer, such as a buffer in a test. It is written from the writer
-    /// thread; term formats write it without colors.
-    Writer(Box<dyn Write + Send>),
-}
-
-impl fmt::Debug for Output {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Output::Stdout => f.write_str("Stdout"),
-            Output::Stderr => f.write_str("Stderr"),
-            Output::File(c) => f.debug_tuple("File").field(c).finish(),
-            Output::Writer(_) => f.write_str("Writer(..)"),
-        }
-    }
-}
-
-impl Output {
-    fn is_terminal(&self) -> bool {
-        match self {
-            Output::Stdout => io::stdout().is_terminal(),
-            Output::Stderr => io::stderr().is_terminal(),
-            Output::File(_) | Output::Writer(_) => false,
-        }
-    }
-
-    /// Opens a file output; `setting` names where its path came from.
-    fn opened(self, setting: &str) -> Result<Output, Error> {
-        match self {
-            Output::File(config) => Ok(Output::Writer(Box::new(RotatingFile::open(
-                config, setting,
-            )?))),
-            other => Ok(other),
-        }
-    }
-
-    pub(crate) fn into_writer(self) -> Box<dyn Write + Send> {
-        match self {
-            Output::Stdout => Box::new(io::stdout()),
-            Output::Stderr => Box::new(io::stderr()),
-            Output::File(_) => unreachable!("files are opened in Builder::init"),
-            Output::Writer(w) => w,
-        }
-    }
-}
-
-/// What happens when the writer falls behind and the channel is full.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Overflow {
-    /// The logging thread waits for room. No record is lost.
-    Block,
-    /// The record is dropped and counted; the count is written as a WARN
-    /// record ([`OVERFLOW_MESSAGE`](crate::OVERFLOW_MESSAGE), field
-    /// `dropped`) as soon as there is room, and at shutdown.
-    DropAndReport,
-}
 
 /// Configures and starts the logging pipeline.
 ///
@@ -175,32 +85,6 @@ impl Default for Builder {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Parses a duration such as `30s`, `250ms`, `5m` or `1h`; zero is an error.
-pub(crate) fn parse_duration(setting: &str, value: &str) -> Result<Duration, Error> {
-    let v = value.trim();
-    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
-    let (num, unit) = v.split_at(split);
-    let bad = |why: &str| Error::invalid(setting, value, why);
-    if num.is_empty() {
-        return Err(bad(
-            "expected a whole number with a unit: ms, s, m or h (e.g. 30s)",
-        ));
-    }
-    let n: u64 = num.parse().map_err(|_| bad("number too large"))?;
-    let d = match unit {
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n.saturating_mul(60)),
-        "h" => Duration::from_secs(n.saturating_mul(3600)),
-        "" => return Err(bad("missing unit: ms, s, m or h (e.g. 30s)")),
-        _ => return Err(bad("unknown unit (expected ms, s, m or h)")),
-    };
-    if d.is_zero() {
-        return Err(bad("must be greater than zero"));
-    }
-    Ok(d)
 }
 
 impl Builder {

@@ -64,50 +64,43 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backend;
 mod builder;
-mod cache;
-mod detect;
-mod enrich;
 mod error;
-mod file;
-mod filter;
-mod flood;
-pub mod format;
-mod info;
+mod frontend;
+mod host;
 #[cfg(test)]
 mod proptests;
-mod refresh;
-mod resource;
-mod schema;
-mod writer;
+mod settings;
 
-pub use builder::{
-    Builder, Format, LogGuard, Output, Overflow, DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW,
-    WRITER_THREAD_NAME,
-};
-pub use cache::{CacheRef, HostCache, RefreshStatus};
-pub use detect::{host_name, Probe, SystemProbe, VIRTUAL_INTERFACE_PREFIXES};
-pub use enrich::Enrich;
-pub use error::Error;
-pub use file::{
+pub use backend::enrich::Enrich;
+pub use backend::file::{
     FileConfig, DEFAULT_FILE_KEEP, DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_MODE, FILE_CHECK_INTERVAL,
 };
-pub use filter::{Directives, LevelFilter, DEFAULT_FILTER};
-pub use flood::{
+pub use backend::format;
+pub use backend::format::Format;
+pub use backend::output::Output;
+pub use backend::writer::OVERFLOW_MESSAGE;
+pub use builder::{Builder, LogGuard, DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, WRITER_THREAD_NAME};
+pub use error::Error;
+pub use frontend::filter::{Directives, LevelFilter, DEFAULT_FILTER};
+pub use frontend::flood::{
     flood_keys, FloodConfig, FloodGuard, FloodStats, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_WINDOW,
     FLOOD_TABLE_SIZE, FLOOD_THREAD_NAME,
 };
-pub use info::{keys, HostInfo};
-pub use refresh::{
+pub use frontend::Overflow;
+pub use host::cache::{CacheRef, HostCache, RefreshStatus};
+pub use host::detect::{host_name, Probe, SystemProbe, VIRTUAL_INTERFACE_PREFIXES};
+pub use host::info::{keys, HostInfo};
+pub use host::refresh::{
     RefreshConfig, Refresher, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF, DEFAULT_REFRESH_INTERVAL,
     REFRESHER_THREAD_NAME,
 };
-pub use resource::{
+pub use host::resource::{
     container_id_from_cgroup, container_id_from_mountinfo, detect_container_id, instance_id,
     parse_resource_attributes, OTEL_RESOURCE_ATTRIBUTES, SERVICE_ACCOUNT_NAMESPACE_FILE,
 };
-pub use schema::{Schema, ECS_VERSION};
-pub use writer::OVERFLOW_MESSAGE;
+pub use host::schema::{Schema, ECS_VERSION};
 
 /// Starts logging as the environment says, in one call: the same as
 /// `Builder::from_env()?.init()`.

@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 
-use crate::builder::{parse_duration, Format};
-use crate::file::parse_size;
+use crate::settings::{parse_duration, parse_size};
+use crate::Format;
 use crate::{
     container_id_from_cgroup, container_id_from_mountinfo, parse_resource_attributes, Directives,
     FloodConfig, Schema,

@@ -2,7 +2,7 @@
 
 use slog::{BorrowedKV, Drain, Level, OwnedKVList, Record, RecordStatic, KV};
 
-use crate::cache::CacheRef;
+use crate::host::cache::CacheRef;
 use crate::HostInfo;
 
 /// A drain wrapper that adds the current [`HostInfo`] fields to every record.

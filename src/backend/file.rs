@@ -115,33 +115,6 @@ impl FileConfig {
     }
 }
 
-/// Parses a size in bytes: `1048576`, `512K`, `10M`, `1G` (powers of 1024).
-pub(crate) fn parse_size(setting: &str, value: &str) -> Result<u64, Error> {
-    let v = value.trim();
-    let bad = |why: &str| Error::invalid(setting, value, why);
-    let (num, mult) = match v.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let mult: u64 = match c.to_ascii_uppercase() {
-                'K' => 1 << 10,
-                'M' => 1 << 20,
-                'G' => 1 << 30,
-                _ => return Err(bad("unknown suffix (expected K, M or G)")),
-            };
-            (&v[..i], mult)
-        }
-        _ => (v, 1),
-    };
-    let n: u64 = num
-        .trim()
-        .parse()
-        .map_err(|_| bad("expected a whole number of bytes, optionally with K, M or G"))?;
-    let bytes = n.checked_mul(mult).ok_or_else(|| bad("too large"))?;
-    if bytes == 0 {
-        return Err(bad("must be at least 1 byte"));
-    }
-    Ok(bytes)
-}
-
 /// The writer behind [`Output::File`](crate::Output::File).
 ///
 /// It runs on the writer thread only. The format drains write a record in
@@ -311,35 +284,6 @@ impl Drop for RotatingFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse_with_binary_suffixes() {
-        assert_eq!(parse_size("S", "1048576").unwrap(), 1 << 20);
-        assert_eq!(parse_size("S", "512K").unwrap(), 512 << 10);
-        assert_eq!(parse_size("S", "10m").unwrap(), 10 << 20);
-        assert_eq!(parse_size("S", " 1G ").unwrap(), 1 << 30);
-    }
-
-    #[test]
-    fn bad_sizes_name_setting_and_value() {
-        for v in [
-            "",
-            "M",
-            "10X",
-            "-1",
-            "0",
-            "0K",
-            "1.5M",
-            "99999999999999999999G",
-        ] {
-            let e = parse_size("LOG_FILE_MAX_SIZE", v).unwrap_err();
-            assert!(
-                e.to_string()
-                    .starts_with(&format!("invalid LOG_FILE_MAX_SIZE={v:?}")),
-                "{e}"
-            );
-        }
-    }
 
     #[test]
     fn rotated_names() {

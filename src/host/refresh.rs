@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::cache::CacheRef;
+use crate::host::cache::CacheRef;
 use crate::{Error, HostInfo};
 
 /// Default time between refreshes: 30 seconds.

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use arc_swap::{ArcSwap, Guard};
 
-use crate::detect::{env_var, Probe, SystemProbe};
+use crate::host::detect::{env_var, Probe, SystemProbe};
 use crate::{Error, HostInfo};
 
 /// What the cache knows about its refreshes. Returned by

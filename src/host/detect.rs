@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use crate::resource::{
+use crate::host::resource::{
     detect_container_id, instance_id, intern, namespace_from_file, parse_resource_attributes,
     OTEL_RESOURCE_ATTRIBUTES, SERVICE_ACCOUNT_NAMESPACE_FILE,
 };

@@ -6,8 +6,35 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use slog::{o, FnValue, PushFnValue, Record};
 
-use crate::schema::ECS_VERSION;
-use crate::Schema;
+use crate::host::schema::ECS_VERSION;
+use crate::{Error, Schema};
+
+/// Record format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per line: `ts` (RFC 3339 UTC), `level`, `msg`, then the
+    /// fields ([`format::json`](crate::format::json)).
+    Json,
+    /// slog-term's full format: timestamp, level, message, fields.
+    Full,
+    /// slog-term's compact format: fields of nested loggers grouped.
+    Compact,
+}
+
+impl Format {
+    pub(crate) fn parse(setting: &str, value: &str) -> Result<Format, Error> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "json" => Ok(Format::Json),
+            "full" => Ok(Format::Full),
+            "compact" => Ok(Format::Compact),
+            _ => Err(Error::invalid(
+                setting,
+                value,
+                "expected json, full or compact",
+            )),
+        }
+    }
+}
 
 /// A time in RFC 3339 UTC with microseconds, `2026-11-21T23:05:09.123456Z`.
 ///

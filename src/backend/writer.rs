@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use slog::{Drain, Level, OwnedKVList, Record};
 use slog_async::{AsyncCore, AsyncError};
 
-use crate::builder::{Format, Output, Overflow};
+use crate::backend::output::Output;
+use crate::frontend::Overflow;
+use crate::Format;
 use crate::Schema;
 
 pub(crate) type BoxedDrain = Box<dyn Drain<Ok = (), Err = io::Error> + Send>;
@@ -39,9 +41,11 @@ pub(crate) fn format_drain(
     }
     match (format, color, output) {
         // Flushed per record: the rotating file writer commits whole records.
-        (Format::Json, _, output) => {
-            Box::new(crate::format::json_with(output.into_writer(), true, schema))
-        }
+        (Format::Json, _, output) => Box::new(crate::backend::format::json_with(
+            output.into_writer(),
+            true,
+            schema,
+        )),
         (_, true, Output::Stdout) => term!(slog_term::TermDecorator::new()
             .stdout()
             .force_color()

@@ -73,7 +73,7 @@ impl FloodConfig {
             .trim()
             .parse()
             .map_err(|_| bad("the burst must be a whole number such as 100"))?;
-        let window = crate::builder::parse_duration(setting, window)
+        let window = crate::settings::parse_duration(setting, window)
             .map_err(|_| bad("the window must be a duration such as 1s or 500ms"))?;
         let config = FloodConfig { burst, window };
         config.validate(setting, value)?;

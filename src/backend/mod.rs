@@ -1,0 +1,7 @@
+//! The writer thread's side of the pipeline: enrichment, formats, outputs.
+
+pub(crate) mod enrich;
+pub(crate) mod file;
+pub mod format;
+pub(crate) mod output;
+pub(crate) mod writer;
