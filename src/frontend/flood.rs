@@ -328,7 +328,7 @@ impl<D: Drain + Send + Sync + 'static> Shared<D> {
             }
             let rs = RecordStatic {
                 location: site.location,
-                tag: "",
+                tag: crate::frontend::queue::NEVER_DROP_TAG,
                 level: site.level,
             };
             let loc = site.location;
