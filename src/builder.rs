@@ -321,17 +321,17 @@ impl Builder {
             self.overflow,
         ));
         let writer = Writer::start(Arc::clone(&queue), recipe, output, WRITER_THREAD_NAME)?;
-        let sender = Sender(Arc::clone(&queue));
+        let sender = writer.sender();
         let max_level = self.filter.max_level();
         let (root, flood) = match self.flood {
             Some(config) => {
-                let guard = FloodGuard::new(sender, config)?;
+                let guard = FloodGuard::new(sender.clone(), config)?;
                 let stats = guard.stats();
                 let drain = LevelFilter::new(guard, self.filter).ignore_res();
                 (Logger::root(drain, o!()), Some(stats))
             }
             None => {
-                let drain = LevelFilter::new(sender, self.filter).ignore_res();
+                let drain = LevelFilter::new(sender.clone(), self.filter).ignore_res();
                 (Logger::root(drain, o!()), None)
             }
         };
@@ -359,7 +359,7 @@ impl Builder {
         Ok(LogGuard {
             logger: root,
             cache,
-            queue,
+            sender,
             writer,
             flood,
             refresher: Some(refresher),
@@ -411,7 +411,7 @@ fn change_notice(log: &Logger, old: &HostInfo, new: &HostInfo) {
 pub struct LogGuard {
     logger: Logger,
     cache: CacheRef,
-    queue: Arc<Queue>,
+    sender: Sender,
     writer: Arc<Writer>,
     flood: Option<FloodStats>,
     refresher: Option<Refresher>,
@@ -442,7 +442,7 @@ impl LogGuard {
     /// output (or counted as a write error), and the output is flushed. The
     /// same as `guard.logger().flush()`.
     pub fn flush(&self) {
-        self.queue.flush();
+        self.sender.flush();
     }
 
     /// Records written to the output so far (or counted as write errors),
@@ -475,7 +475,7 @@ impl LogGuard {
     /// Records dropped because the queue was full (only with
     /// [`Overflow::DropAndReport`]); each drop is also reported in the output.
     pub fn dropped(&self) -> u64 {
-        self.queue.dropped()
+        self.sender.queue.dropped()
     }
 }
 

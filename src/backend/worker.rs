@@ -16,7 +16,7 @@
 use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -29,7 +29,7 @@ use super::output::Opened;
 use super::time::with_record_time;
 use super::writer::{term_drain, BoxedDrain, SharedBuf, WriteErrors, OVERFLOW_MESSAGE};
 use crate::frontend::capture::{Event, Kind};
-use crate::frontend::queue::Queue;
+use crate::frontend::queue::{Queue, Sender};
 use crate::host::cache::CacheRef;
 use crate::{Error, Format, Schema};
 
@@ -194,18 +194,21 @@ impl Backend {
         if self.batch_records == 0 && self.batch.is_empty() {
             return;
         }
-        let result = match &mut self.sink {
-            Sink::Stream(w) => w.write_all(&self.batch).and_then(|()| w.flush()),
-            Sink::File(f) => self
-                .batch
-                .split_inclusive(|b| *b == b'\n')
-                .try_for_each(|line| f.write_all(line).and_then(|()| f.flush())),
-        };
         let n = std::mem::take(&mut self.batch_records);
-        match result {
-            Ok(()) => self.stats.errors.recovered(),
-            Err(e) => {
-                self.stats.errors.failed_n(&e, n);
+        let errors = &self.stats.errors;
+        match &mut self.sink {
+            Sink::Stream(w) => match w.write_all(&self.batch).and_then(|()| w.flush()) {
+                Ok(()) => errors.recovered(),
+                Err(e) => errors.failed_n(&e, n),
+            },
+            // Each record is committed (or fails) whole.
+            Sink::File(f) => {
+                for line in self.batch.split_inclusive(|b| *b == b'\n') {
+                    match f.write_all(line).and_then(|()| f.flush()) {
+                        Ok(()) => errors.recovered(),
+                        Err(e) => errors.failed(&e),
+                    }
+                }
             }
         }
         self.stats.written.fetch_add(n, Ordering::Release);
@@ -294,12 +297,6 @@ impl Writer {
             thread: Mutex::new(None),
             pid: std::process::id(),
         });
-        let weak: Weak<Writer> = Arc::downgrade(&writer);
-        queue.on_sync(Box::new(move || {
-            if let Some(w) = weak.upgrade() {
-                w.drain_here();
-            }
-        }));
         let w = Arc::clone(&writer);
         let thread = std::thread::Builder::new()
             .name(name.to_string())
@@ -307,6 +304,15 @@ impl Writer {
             .map_err(|e| Error::io("cannot start the writer thread", &e))?;
         *writer.thread.lock().unwrap_or_else(PoisonError::into_inner) = Some(thread);
         Ok(writer)
+    }
+
+    /// The drain for the logging threads; it keeps this writer alive.
+    pub(crate) fn sender(self: &Arc<Self>) -> Sender {
+        let writer = Arc::clone(self);
+        Sender {
+            queue: Arc::clone(&self.queue),
+            write_now: Arc::new(Box::new(move || writer.drain_here())),
+        }
     }
 
     pub(crate) fn stats(&self) -> &Arc<Stats> {

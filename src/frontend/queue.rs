@@ -17,7 +17,7 @@
 
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::Thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -77,9 +77,8 @@ pub(crate) struct Queue {
     /// The process that started the writer.
     pid: AtomicU64,
     /// Callers write synchronously (no writer thread: stopped, or a forked
-    /// child) by running `write_now`.
+    /// child), with their [`Sender`]'s `write_now`.
     sync: AtomicBool,
-    write_now: OnceLock<WriteNow>,
     next_ticket: AtomicU64,
     flushed: Mutex<u64>,
     flushed_cv: Condvar,
@@ -107,7 +106,6 @@ impl Queue {
             heartbeat: AtomicU64::new(micros(SystemTime::now())),
             pid: AtomicU64::new(u64::from(std::process::id())),
             sync: AtomicBool::new(false),
-            write_now: OnceLock::new(),
             next_ticket: AtomicU64::new(0),
             flushed: Mutex::new(0),
             flushed_cv: Condvar::new(),
@@ -124,20 +122,9 @@ impl Queue {
         self.unreported.swap(0, Ordering::AcqRel)
     }
 
-    /// Sets how a caller writes what is queued itself, in synchronous mode.
-    pub(crate) fn on_sync(&self, write_now: WriteNow) {
-        let _ = self.write_now.set(write_now);
-    }
-
     /// From now on callers write synchronously.
     pub(crate) fn set_sync(&self) {
         self.sync.store(true, Ordering::Release);
-    }
-
-    fn write_now(&self) {
-        if let Some(f) = self.write_now.get() {
-            f();
-        }
     }
 
     // ---- caller side ----
@@ -148,22 +135,26 @@ impl Queue {
     }
 
     /// Captures `record` and queues it.
-    fn send_record(&self, record: &Record<'_>, values: &OwnedKVList) {
+    fn send_record(&self, record: &Record<'_>, values: &OwnedKVList, write_now: &WriteNow) {
         let mut ev = self.event();
         ev.capture(record, values);
         let never_drop = record.tag() == NEVER_DROP_TAG;
         if micros(ev.time).saturating_sub(self.heartbeat.load(Ordering::Relaxed))
             > STALL_AFTER.as_micros() as u64
         {
-            self.check_writer();
+            self.check_writer(write_now);
         }
-        self.send(ev, self.overflow == Overflow::Block || never_drop);
+        self.send(
+            ev,
+            self.overflow == Overflow::Block || never_drop,
+            write_now,
+        );
         if self.sync.load(Ordering::Acquire) {
-            self.write_now();
+            write_now();
         }
     }
 
-    fn send(&self, mut ev: Event, block: bool) {
+    fn send(&self, mut ev: Event, block: bool, write_now: &WriteNow) {
         let size = ev.size();
         let mut waiting: Option<Instant> = None;
         let mut attempt = 0u32;
@@ -186,7 +177,7 @@ impl Queue {
                 return;
             }
             if self.sync.load(Ordering::Acquire) {
-                self.write_now();
+                write_now();
                 continue;
             }
             self.wake();
@@ -195,7 +186,7 @@ impl Queue {
             attempt = attempt.saturating_add(1);
             if since.elapsed() >= STALL_CHECK {
                 waiting = None;
-                self.check_writer();
+                self.check_writer(write_now);
             }
         }
     }
@@ -228,11 +219,11 @@ impl Queue {
     /// there is no writer thread: callers write synchronously from now on.
     /// Otherwise the heartbeat is moved on, so the next look is
     /// `STALL_AFTER` later.
-    fn check_writer(&self) {
+    fn check_writer(&self, write_now: &WriteNow) {
         let pid = u64::from(std::process::id());
         if self.pid.swap(pid, Ordering::AcqRel) != pid {
             self.set_sync();
-            self.write_now();
+            write_now();
         } else {
             self.heartbeat
                 .store(micros(SystemTime::now()), Ordering::Relaxed);
@@ -241,14 +232,14 @@ impl Queue {
 
     /// Returns once every record queued before the call is written (or
     /// counted as a write error). Returns at once after `close`.
-    pub(crate) fn flush(&self) {
+    fn flush(&self, write_now: &WriteNow) {
         if self.sync.load(Ordering::Acquire) {
-            return self.write_now();
+            return write_now();
         }
         let ticket = self.next_ticket.fetch_add(1, Ordering::AcqRel) + 1;
         let mut marker = self.event();
         marker.flush_marker(ticket);
-        self.send(marker, true);
+        self.send(marker, true, write_now);
         self.wake();
         let mut done = self.flushed.lock().unwrap_or_else(PoisonError::into_inner);
         while *done < ticket {
@@ -259,9 +250,9 @@ impl Queue {
                 .0;
             if *done < ticket {
                 drop(done);
-                self.check_writer();
+                self.check_writer(write_now);
                 if self.sync.load(Ordering::Acquire) {
-                    return self.write_now();
+                    return write_now();
                 }
                 self.wake();
                 done = self.flushed.lock().unwrap_or_else(PoisonError::into_inner);
@@ -336,8 +327,20 @@ fn backoff(attempt: u32) {
 ///
 /// `log` makes no system call and, once the event pool is warm, no
 /// allocation. `flush` returns once every earlier record is written.
+/// `write_now` writes what is queued on the calling thread (synchronous
+/// mode); it keeps the writer alive as long as any logger can use it.
 #[derive(Clone)]
-pub(crate) struct Sender(pub(crate) Arc<Queue>);
+pub(crate) struct Sender {
+    pub(crate) queue: Arc<Queue>,
+    pub(crate) write_now: Arc<WriteNow>,
+}
+
+impl Sender {
+    /// Returns once every record logged before the call is written.
+    pub(crate) fn flush(&self) {
+        self.queue.flush(&self.write_now);
+    }
+}
 
 impl Drain for Sender {
     type Ok = ();
@@ -345,12 +348,12 @@ impl Drain for Sender {
 
     #[inline]
     fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), slog::Never> {
-        self.0.send_record(record, values);
+        self.queue.send_record(record, values, &self.write_now);
         Ok(())
     }
 
     fn flush(&self) -> Result<(), slog::FlushError> {
-        self.0.flush();
+        Sender::flush(self);
         Ok(())
     }
 }
