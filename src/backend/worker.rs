@@ -16,7 +16,7 @@
 use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock, PoisonError, TryLockError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -263,6 +263,7 @@ pub(crate) struct Writer {
     /// A forked child's own backend, when the parent's was locked at the
     /// fork (by a writer thread the child does not have).
     child: OnceLock<Mutex<Backend>>,
+    forked: Once,
     recipe: Recipe,
     output: OutputKind,
     stats: Arc<Stats>,
@@ -290,6 +291,7 @@ impl Writer {
             backend: Mutex::new(recipe.build(output, Arc::clone(&stats))),
             queue: Arc::clone(&queue),
             child: OnceLock::new(),
+            forked: Once::new(),
             recipe,
             output: kind,
             stats,
@@ -352,8 +354,14 @@ impl Writer {
         if std::process::id() == self.pid {
             return self.backend.lock().unwrap_or_else(PoisonError::into_inner);
         }
-        // A forked child: the parent's writer thread may have held the lock
-        // at the fork, and it does not exist here to release it.
+        // A forked child. Its records carry its own pid: detect once.
+        self.forked.call_once(|| {
+            if let Err(e) = self.recipe.cache.refresh() {
+                crate::error::report(format_args!("host detection in a forked child: {e}"));
+            }
+        });
+        // The parent's writer thread may have held the lock at the fork,
+        // and it does not exist here to release it.
         match self.backend.try_lock() {
             Ok(b) => b,
             Err(TryLockError::Poisoned(p)) => p.into_inner(),

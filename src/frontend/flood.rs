@@ -141,6 +141,9 @@ struct Control {
     stop: Mutex<bool>,
     wake: Condvar,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The process that started the thread: a forked child has no thread
+    /// to join.
+    pid: u32,
 }
 
 /// A drain wrapper that stops floods: per call site (file, line, column and
@@ -237,7 +240,11 @@ fn stop(control: &Control) {
         .unwrap_or_else(PoisonError::into_inner)
         .take();
     if let Some(t) = thread {
-        let _ = t.join();
+        if std::process::id() == control.pid {
+            let _ = t.join();
+        } else {
+            std::mem::forget(t); // a forked child: the thread is not here
+        }
     }
 }
 
@@ -401,6 +408,7 @@ impl<D: Drain + Send + Sync + 'static> FloodGuard<D> {
             }),
         });
         let control = Arc::new(Control {
+            pid: std::process::id(),
             stop: Mutex::new(false),
             wake: Condvar::new(),
             thread: Mutex::new(None),

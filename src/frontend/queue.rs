@@ -44,6 +44,9 @@ pub(crate) type WriteNow = Box<dyn Fn() + Send + Sync + RefUnwindSafe + UnwindSa
 /// guard's summaries: dropping one would lose the count it carries).
 pub(crate) const NEVER_DROP_TAG: &str = "slog-host.summary";
 
+/// Pool slots beyond the queue's capacity.
+const POOL_SLACK: usize = 256;
+
 /// The writer is running.
 const RUNNING: u8 = 0;
 /// The writer sleeps until its next poll (at most the active interval).
@@ -95,7 +98,9 @@ impl Queue {
     pub(crate) fn new(records: usize, max_bytes: usize, overflow: Overflow) -> Queue {
         Queue {
             records: ArrayQueue::new(records),
-            free: ArrayQueue::new(records),
+            // Room for every queued event plus those the writer and the
+            // callers hold, so a warm pool never frees (and reallocates).
+            free: ArrayQueue::new(records + POOL_SLACK),
             bytes: AtomicUsize::new(0),
             max_bytes,
             overflow,
