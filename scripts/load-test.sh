@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load test of examples/microservice.rs, as the failing servers were tested:
+# Load test of integration/examples/microservice.rs, as the failing servers were tested:
 # a real load generator (ApacheBench) sends REQUESTS requests over loopback,
 # then we check one enriched JSON line per request, the same open fd and
 # thread counts before and after the load, and no error lines.
@@ -11,7 +11,7 @@ CONCURRENCY=${CONCURRENCY:-16}
 PORT=${PORT:-18089}
 command -v ab >/dev/null || { echo "ab (apache2-utils) is required" >&2; exit 1; }
 
-cargo build --release --example microservice
+cargo build --release -p slog-host-integration --example microservice
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 

@@ -327,7 +327,13 @@ impl Writer {
         loop {
             let started = Instant::now();
             self.queue.beat();
-            let n = self.lock().drain(&self.queue);
+            // The thread exists only in the process that started it: no
+            // fork check (a getpid per poll) here.
+            let n = self
+                .backend
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .drain(&self.queue);
             if self.stop.load(Ordering::Acquire) {
                 return;
             }

@@ -162,3 +162,105 @@ impl SyscallCounter {
         (value, r)
     }
 }
+
+/// Always-on syscall counters on every thread of this process, and on the
+/// threads those threads start later (`inherit`: a thread that exits adds
+/// its count to its parent's counter), for process-wide counts.
+pub struct ProcessCounters {
+    /// (thread id, counter); the calling thread's first.
+    counters: Vec<(i32, OwnedFd)>,
+}
+
+/// `inherit` is bit 1 of the attribute flags.
+const ATTR_INHERIT: u64 = 2;
+
+impl ProcessCounters {
+    /// Opens a counter on every thread that exists now.
+    pub fn open() -> Result<Self, String> {
+        let id = TRACEPOINT_ID_PATHS
+            .iter()
+            .find_map(|p| std::fs::read_to_string(p).ok())
+            .ok_or("no tracefs")?;
+        let id: u64 = id.trim().parse().map_err(|e| format!("{e}"))?;
+        // SAFETY: gettid has no preconditions.
+        let me = unsafe { libc::gettid() };
+        let mut tids: Vec<i32> = std::fs::read_dir("/proc/self/task")
+            .map_err(|e| e.to_string())?
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .filter(|t| *t != me)
+            .collect();
+        tids.insert(0, me);
+        let mut counters = Vec::new();
+        for tid in tids {
+            let attr = PerfEventAttr {
+                kind: PERF_TYPE_TRACEPOINT,
+                size: std::mem::size_of::<PerfEventAttr>() as u32,
+                config: id,
+                flags: ATTR_INHERIT,
+                ..Default::default()
+            };
+            // SAFETY: as in `SyscallCounter::new`, for thread `tid` of this
+            // process.
+            let fd = unsafe {
+                libc::syscall(
+                    libc::SYS_perf_event_open,
+                    &attr as *const PerfEventAttr,
+                    tid as libc::pid_t,
+                    -1 as libc::c_int,
+                    -1 as libc::c_int,
+                    PERF_FLAG_FD_CLOEXEC,
+                )
+            };
+            if fd < 0 {
+                return Err(format!(
+                    "perf_event_open(thread {tid}): {}",
+                    std::io::Error::last_os_error()
+                ));
+            }
+            // SAFETY: the kernel just returned this descriptor.
+            counters.push((tid, unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) }));
+        }
+        Ok(ProcessCounters { counters })
+    }
+
+    fn read(fd: &OwnedFd) -> u64 {
+        let mut value = 0u64;
+        // SAFETY: reads the 8-byte counter value into a u64 we own.
+        let n = unsafe { libc::read(fd.as_raw_fd(), (&mut value as *mut u64).cast(), 8) };
+        assert_eq!(n, 8, "read perf counter");
+        value
+    }
+
+    /// The values now: the calling thread's counter is read first.
+    fn snapshot(&self, caller_last: bool) -> Vec<u64> {
+        let mut v = vec![0; self.counters.len()];
+        let order: Vec<usize> = if caller_last {
+            (1..self.counters.len()).chain([0]).collect()
+        } else {
+            (0..self.counters.len()).collect()
+        };
+        for i in order {
+            v[i] = Self::read(&self.counters[i].1);
+        }
+        v
+    }
+
+    /// Runs `f` and returns (syscalls of the calling thread, syscalls of the
+    /// whole process) made while it ran. The reads of the counters made on
+    /// the calling thread inside the window are exactly `2n - 1` for `n`
+    /// counters and are subtracted from both.
+    pub fn count<R>(&self, f: impl FnOnce() -> R) -> (u64, u64, R) {
+        let before = self.snapshot(false);
+        let r = std::hint::black_box(f());
+        let after = self.snapshot(true);
+        let noise = 2 * self.counters.len() as u64 - 1;
+        let caller = after[0] - before[0] - noise;
+        let total: u64 = after.iter().zip(&before).map(|(a, b)| a - b).sum::<u64>() - noise;
+        (caller, total, r)
+    }
+
+    /// Threads counted.
+    pub fn threads(&self) -> usize {
+        self.counters.len()
+    }
+}

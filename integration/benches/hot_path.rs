@@ -23,9 +23,9 @@
 //! thread, prints a table with the ratios, and exits non-zero if (c) made a
 //! syscall or an allocation, or if the counters missed (d)'s.
 
-#[path = "../tests/support/alloc.rs"]
+#[path = "../../tests/support/alloc.rs"]
 mod alloc;
-#[path = "../tests/support/syscalls.rs"]
+#[path = "../../tests/support/syscalls.rs"]
 mod syscalls;
 #[path = "support/variants.rs"]
 mod variants;

@@ -17,7 +17,7 @@
 //! `harness = false`: it sets process environment variables, one case at a
 //! time, on one thread.
 
-#[path = "support/runner.rs"]
+#[path = "../../tests/support/runner.rs"]
 mod runner;
 
 use opentelemetry_sdk::resource::{

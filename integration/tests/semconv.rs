@@ -2,7 +2,7 @@
 //! checked against the `opentelemetry-semantic-conventions` crate's
 //! constants, and the ECS schema renames what it should.
 
-#[path = "support/capture.rs"]
+#[path = "../../tests/support/capture.rs"]
 mod capture;
 
 use std::collections::BTreeSet;

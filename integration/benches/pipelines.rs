@@ -1,0 +1,417 @@
+//! Whole logging pipelines side by side, one process per pipeline, the same
+//! record (3 fields and the host fields), stdout to /dev/null:
+//!
+//! - `slog-host init()`: this crate's pipeline (capture, queue, batching
+//!   writer thread);
+//! - `slog-async + Enrich`: slog-async (blocking, so nothing is lost) around
+//!   `Enrich` and the JSON format;
+//! - `tracing json + appender`: tracing-subscriber's JSON formatter into
+//!   tracing-appender's `non_blocking` (not lossy), the host fields as event
+//!   fields;
+//! - `tracing json, sync`: tracing-subscriber's JSON formatter into stdout;
+//! - `Enrich + Mutex<json>, sync`: `Enrich` and the JSON format behind a
+//!   mutex, writing on the calling thread.
+//!
+//! Per pipeline: caller and process-wide syscalls per record at 1k, 10k and
+//! 100k records per second (kernel tracepoint counters on every thread),
+//! caller allocations per record, call latency at 10k/s (p50, p99, p99.9),
+//! and records per second end to end (logged, then flushed) from 1 and 2
+//! threads; for this crate, peak RSS logging 6,000 records of 1 MiB.
+//!
+//! `cargo bench --bench pipelines` (full) or `-- --short` (CI). The counts are
+//! facts and fail the run when a target is missed; the timings are ratios
+//! measured in this run and are reported against their targets.
+
+#[path = "../../tests/support/alloc.rs"]
+mod alloc;
+#[path = "../../tests/support/syscalls.rs"]
+mod syscalls;
+
+use std::io;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use slog::{info, o, Drain, Logger};
+use slog_host::{Builder, Enrich, Format, HostCache, HostInfo, Output};
+
+#[global_allocator]
+static COUNTING: alloc::CountingAlloc = alloc::CountingAlloc;
+
+const PIPELINES: [&str; 5] = [
+    "slog-host init()",
+    "slog-async + Enrich",
+    "tracing json + appender",
+    "tracing json, sync",
+    "Enrich + Mutex<json>, sync",
+];
+
+/// A running pipeline: how to log one record, and how to wait until all
+/// logged records are written (dropping guards for the async ones).
+struct Running {
+    log: Box<dyn Fn(u64) + Send + Sync>,
+    finish: Box<dyn FnOnce()>,
+}
+
+fn slog_running(log: Logger, finish: Box<dyn FnOnce()>) -> Running {
+    Running {
+        log: Box::new(move |i| {
+            info!(log, "request done"; "status" => 200, "path" => "/orders", "i" => i);
+        }),
+        finish,
+    }
+}
+
+fn tracing_running(dispatch: tracing::Dispatch, finish: Box<dyn FnOnce()>) -> Running {
+    let host: HostInfo = (**HostCache::global().load()).clone();
+    tracing::dispatcher::set_global_default(dispatch).expect("one subscriber per process");
+    Running {
+        log: Box::new(move |i| {
+            tracing::info!(
+                status = 200,
+                path = "/orders",
+                i = i,
+                host.name = host.host_name(),
+                host.ip = host.ip_str(),
+                process.pid = host.pid(),
+                service.name = host.service_name(),
+                service.version = host.service_version(),
+                k8s.pod.name = host.pod_name(),
+                k8s.namespace.name = host.namespace(),
+                k8s.node.name = host.node_name(),
+                service.instance.id = host.instance_id(),
+                container.id = host.container_id(),
+                "request done"
+            );
+        }),
+        finish,
+    }
+}
+
+fn start(name: &str) -> Running {
+    match name {
+        "slog-host init()" => {
+            let guard = Builder::new()
+                .format(Format::Json)
+                .flood(None) // one call site at full speed: measure the pipeline
+                .output(Output::Stdout)
+                .init()
+                .expect("init");
+            let log = guard.logger().clone();
+            slog_running(log, Box::new(move || guard.flush()))
+        }
+        "slog-async + Enrich" => {
+            let json = Mutex::new(slog_host::format::json(io::stdout()));
+            let (drain, guard) = slog_async::Async::new(Enrich::new(json).fuse())
+                .overflow_strategy(slog_async::OverflowStrategy::Block)
+                .build_with_guard();
+            slog_running(
+                Logger::root(drain.fuse(), o!()),
+                Box::new(move || drop(guard)),
+            )
+        }
+        "tracing json + appender" => {
+            let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .lossy(false)
+                .finish(io::stdout());
+            let subscriber = tracing_subscriber::fmt()
+                .json()
+                .with_writer(writer)
+                .finish();
+            tracing_running(
+                tracing::Dispatch::new(subscriber),
+                Box::new(move || drop(guard)),
+            )
+        }
+        "tracing json, sync" => {
+            let subscriber = tracing_subscriber::fmt()
+                .json()
+                .with_writer(io::stdout)
+                .finish();
+            tracing_running(tracing::Dispatch::new(subscriber), Box::new(|| ()))
+        }
+        "Enrich + Mutex<json>, sync" => {
+            let json = Mutex::new(slog_host::format::json(io::stdout()));
+            slog_running(
+                Logger::root(Enrich::new(json).fuse(), o!()),
+                Box::new(|| ()),
+            )
+        }
+        other => panic!("unknown pipeline {other}"),
+    }
+}
+
+/// Logs `n` records at `rate` per second, pacing on the clock (the vDSO: no
+/// syscall).
+fn paced(log: &(dyn Fn(u64) + Send + Sync), n: u64, rate: u64) {
+    let gap = Duration::from_nanos(1_000_000_000 / rate);
+    let start = Instant::now();
+    for i in 0..n {
+        let due = start + gap * i as u32;
+        while Instant::now() < due {
+            std::hint::spin_loop();
+        }
+        log(i);
+    }
+}
+
+struct Mode {
+    window: Duration,
+    latency: Duration,
+    e2e: u64,
+}
+
+const RATES: [u64; 3] = [1_000, 10_000, 100_000];
+
+/// One process, one pipeline: everything but the 2-thread and memory runs.
+/// Prints one line of results on stderr (stdout is the log).
+fn measure(name: &str, mode: &Mode) {
+    let running = start(name);
+    let log = &*running.log;
+    paced(log, 20_000, 20_000); // warm-up
+    std::thread::sleep(Duration::from_millis(200));
+    let counters = syscalls::ProcessCounters::open().expect("syscall counters");
+    let mut out = vec![format!("threads={}", counters.threads())];
+    for rate in RATES {
+        let n = (rate as f64 * mode.window.as_secs_f64()) as u64;
+        let (caller, process, ()) = counters.count(|| paced(log, n, rate));
+        out.push(format!("caller@{rate}={}", caller as f64 / n as f64));
+        out.push(format!("process@{rate}={}", process as f64 / n as f64));
+    }
+    let (allocs, ()) = alloc::count_allocations(|| paced(log, 10_000, 10_000));
+    out.push(format!("allocs={}", allocs as f64 / 10_000.0));
+    let n = (10_000.0 * mode.latency.as_secs_f64()) as u64;
+    let gap = Duration::from_micros(100);
+    let mut lat = Vec::with_capacity(n as usize);
+    let begin = Instant::now();
+    for i in 0..n {
+        let due = begin + gap * i as u32;
+        while Instant::now() < due {
+            std::hint::spin_loop();
+        }
+        let t = Instant::now();
+        log(i);
+        lat.push(t.elapsed().as_nanos() as u64);
+    }
+    lat.sort_unstable();
+    for (q, label) in [(0.5, "p50"), (0.99, "p99"), (0.999, "p999")] {
+        out.push(format!(
+            "{label}={}",
+            lat[((lat.len() - 1) as f64 * q) as usize]
+        ));
+    }
+    let t = Instant::now();
+    for i in 0..mode.e2e {
+        log(i);
+    }
+    (running.finish)();
+    out.push(format!(
+        "e2e1={}",
+        mode.e2e as f64 / t.elapsed().as_secs_f64()
+    ));
+    eprintln!("RESULT {}", out.join(" "));
+}
+
+/// Records per second end to end from two threads.
+fn measure_two_threads(name: &str, mode: &Mode) {
+    let running = start(name);
+    let log: &'static (dyn Fn(u64) + Send + Sync) = Box::leak(running.log);
+    paced(log, 20_000, 20_000);
+    let per = mode.e2e / 2;
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(move || {
+                for i in 0..per {
+                    log(i);
+                }
+            });
+        }
+    });
+    (running.finish)();
+    eprintln!(
+        "RESULT e2e2={}",
+        (2 * per) as f64 / t.elapsed().as_secs_f64()
+    );
+}
+
+/// Peak RSS logging 6,000 records with a 1 MiB value, this crate's pipeline.
+fn measure_memory() {
+    let guard = Builder::new()
+        .format(Format::Json)
+        .flood(None)
+        .output(Output::Stdout)
+        .init()
+        .expect("init");
+    let value = "v".repeat(1 << 20);
+    for i in 0..6000 {
+        info!(guard.logger(), "huge"; "i" => i, "v" => &value);
+    }
+    drop(guard);
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    eprintln!("RESULT rss_mb={}", kb / 1024);
+}
+
+/// Runs this binary as a child for one measurement; returns its results.
+fn child(args: &[&str]) -> Vec<(String, f64)> {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(args)
+        .env("BENCH_CHILD", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?} failed:\n{err}");
+    let line = err
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .unwrap_or_else(|| panic!("{args:?}: no result\n{err}"));
+    line.split(' ')
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (k.to_string(), v.parse().unwrap())
+        })
+        .collect()
+}
+
+fn get(r: &[(String, f64)], k: &str) -> f64 {
+    r.iter()
+        .find(|(key, _)| key == k)
+        .map_or(f64::NAN, |(_, v)| *v)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let short = args.iter().any(|a| a == "--short");
+    let mode = if short {
+        Mode {
+            window: Duration::from_millis(1000),
+            latency: Duration::from_secs(1),
+            e2e: 200_000,
+        }
+    } else {
+        Mode {
+            window: Duration::from_secs(3),
+            latency: Duration::from_secs(5),
+            e2e: 1_000_000,
+        }
+    };
+    if std::env::var_os("BENCH_CHILD").is_some() {
+        match args.get(1).map(String::as_str) {
+            Some("measure") => measure(&args[2], &mode),
+            Some("two") => measure_two_threads(&args[2], &mode),
+            Some("memory") => measure_memory(),
+            other => panic!("unknown child {other:?}"),
+        }
+        return;
+    }
+    if args.iter().any(|a| a == "--list") {
+        return; // `cargo bench -- --list`: nothing to list for criterion
+    }
+    let flag = if short { "--short" } else { "--full" };
+    let mut rows = Vec::new();
+    for p in PIPELINES {
+        eprintln!("measuring {p} ...");
+        let mut r = child(&["measure", p, flag]);
+        r.extend(child(&["two", p, flag]));
+        rows.push((p, r));
+    }
+    let memory = child(&["memory", flag]);
+
+    let n_e2e = mode.e2e;
+    println!(
+        "\npipelines ({}; {} records end to end; stdout to /dev/null; per record unless said)\n",
+        if short { "short mode" } else { "full mode" },
+        n_e2e
+    );
+    println!("| pipeline | caller syscalls @1k / 10k / 100k | process syscalls @1k / 10k / 100k | caller allocs | latency @10k/s p50 / p99 / p99.9 | end to end, 1 thread | 2 threads |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (p, r) in &rows {
+        println!(
+            "| {p} | {:.4} / {:.4} / {:.4} | {:.3} / {:.3} / {:.4} | {:.2} | {:.2} / {:.2} / {:.2} µs | {:.0} k/s | {:.0} k/s |",
+            get(r, "caller@1000"),
+            get(r, "caller@10000"),
+            get(r, "caller@100000"),
+            get(r, "process@1000"),
+            get(r, "process@10000"),
+            get(r, "process@100000"),
+            get(r, "allocs"),
+            get(r, "p50") / 1000.0,
+            get(r, "p99") / 1000.0,
+            get(r, "p999") / 1000.0,
+            get(r, "e2e1") / 1000.0,
+            get(r, "e2e2") / 1000.0,
+        );
+    }
+    let ours = &rows[0].1;
+    let sync_enrich = &rows[4].1;
+    let best_tracing = get(&rows[2].1, "e2e1").max(get(&rows[3].1, "e2e1"));
+    let rss = get(&memory, "rss_mb");
+    println!("\npeak RSS, 6,000 records of 1 MiB through init(): {rss} MiB\n");
+
+    let mut failed = Vec::new();
+    let mut fact = |ok: bool, what: String| {
+        println!("{} {what}", if ok { "ok  " } else { "FAIL" });
+        if !ok {
+            failed.push(what);
+        }
+    };
+    for rate in RATES {
+        let c = get(ours, &format!("caller@{rate}"));
+        fact(
+            c <= 0.001,
+            format!("caller syscalls per record at {rate}/s: {c:.4} (target <= 0.001)"),
+        );
+    }
+    // The floor at a steady rate: one sleep and one write per poll, so a
+    // record is written within ACTIVE_POLL (20 ms) of its call: 100 per
+    // second, 0.100 per record at 1k/s. The 1k/s bound allows 5 % over that
+    // floor for the rest of the process (the host refresher, the clock).
+    let floor_1k = 2.0 / slog_host::ACTIVE_POLL.as_secs_f64() / 1000.0;
+    for (rate, target) in [(1_000, floor_1k * 1.05), (10_000, 0.02), (100_000, 0.01)] {
+        let c = get(ours, &format!("process@{rate}"));
+        fact(
+            c <= target,
+            format!("process syscalls per record at {rate}/s: {c:.4} (target <= {target:.3})"),
+        );
+    }
+    let a = get(ours, "allocs");
+    fact(
+        a == 0.0,
+        format!("caller allocations per record: {a} (target 0)"),
+    );
+    fact(
+        rss <= 256.0,
+        format!("peak RSS with 1 MiB records: {rss} MiB (target <= 256)"),
+    );
+
+    println!("\ntimings, as ratios in this run (reported, not failed on: the machine is shared):");
+    let ratio = |a: f64, b: f64| a / b;
+    let report = |ok: bool, what: String| println!("{} {what}", if ok { "met " } else { "MISS" });
+    let p50 = ratio(get(ours, "p50"), get(sync_enrich, "p50"));
+    report(
+        p50 <= 0.25,
+        format!("latency p50 vs sync Enrich: {p50:.2}x (target <= 0.25x)"),
+    );
+    let p999 = ratio(get(ours, "p999"), get(sync_enrich, "p999"));
+    report(
+        p999 <= 0.5,
+        format!("latency p99.9 vs sync Enrich: {p999:.2}x (target <= 0.5x)"),
+    );
+    let e2e = ratio(get(ours, "e2e1"), best_tracing);
+    report(
+        e2e >= 2.5,
+        format!("end to end, 1 thread, vs the faster tracing pipeline: {e2e:.2}x (target >= 2.5x)"),
+    );
+
+    if !failed.is_empty() {
+        eprintln!("\n{} count target(s) missed", failed.len());
+        std::process::exit(1);
+    }
+}
