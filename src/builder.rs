@@ -13,6 +13,7 @@ use crate::backend::file::FileConfig;
 use crate::backend::worker::{Recipe, Writer};
 use crate::frontend::filter::{Directives, LevelFilter};
 use crate::frontend::flood::{FloodConfig, FloodGuard, FloodStats};
+use crate::frontend::log_bridge::LogBridge;
 use crate::frontend::queue::{Queue, Sender};
 use crate::host::cache::CacheRef;
 use crate::host::detect::{env_var, SystemProbe};
@@ -67,6 +68,8 @@ pub struct Builder {
     channel_size: usize,
     queue_bytes: usize,
     source_location: bool,
+    #[cfg(feature = "tracing")]
+    tracing: bool,
     overflow: Overflow,
     global: bool,
     flood: Option<FloodConfig>,
@@ -111,6 +114,8 @@ impl Builder {
             channel_size: DEFAULT_CHANNEL_SIZE,
             queue_bytes: DEFAULT_QUEUE_BYTES,
             source_location: false,
+            #[cfg(feature = "tracing")]
+            tracing: true,
             overflow: DEFAULT_OVERFLOW,
             global: true,
             flood: Some(FloodConfig::default()),
@@ -226,6 +231,18 @@ impl Builder {
         self
     }
 
+    /// With `true` (the default), a global [`init`](Self::init) also
+    /// installs a `tracing` subscriber (a `Registry` with this crate's
+    /// layer) as the global default, so `tracing` events become records of
+    /// this pipeline, with the fields of their spans. `init` fails, naming
+    /// the conflict, if another global subscriber is already set. Cargo
+    /// feature `tracing` (on by default).
+    #[cfg(feature = "tracing")]
+    pub fn tracing(mut self, install: bool) -> Self {
+        self.tracing = install;
+        self
+    }
+
     /// With `true`, every record carries its source file and line
     /// (`code.file.path`, `code.line.number`; ECS `log.origin.file.name`,
     /// `log.origin.file.line`) in the JSON format.
@@ -320,9 +337,17 @@ impl Builder {
             self.queue_bytes,
             self.overflow,
         ));
+        #[cfg(feature = "tracing")]
+        if self.global && self.tracing && tracing_core::dispatcher::has_been_set() {
+            return Err(Error::other(
+                "a global tracing subscriber is already set; use Builder::tracing(false) \
+                 or remove the other one",
+            ));
+        }
         let writer = Writer::start(Arc::clone(&queue), recipe, output, WRITER_THREAD_NAME)?;
         let sender = writer.sender();
         let max_level = self.filter.max_level();
+        let directives = Arc::new(self.filter.clone());
         let (root, flood) = match self.flood {
             Some(config) => {
                 let guard = FloodGuard::new(sender.clone(), config)?;
@@ -336,26 +361,45 @@ impl Builder {
             }
         };
 
-        let notice_log = root.clone();
-        let refresher = Refresher::with_change_hook(cache.clone(), refresh, move |old, new| {
-            change_notice(&notice_log, old, new)
-        })?;
-
         if self.global {
-            let scope = slog_scope::set_global_logger(root.clone());
             // A `log` logger can be set once per process; if something else set
             // one first, say so rather than silently missing its records.
-            if slog_stdlog::init().is_err() {
-                drop(scope);
+            let bridge = LogBridge {
+                logger: root.clone(),
+                directives: Arc::clone(&directives),
+            };
+            if log::set_boxed_logger(Box::new(bridge)).is_err() {
+                writer.stop();
                 return Err(Error::other(
                     "the `log` crate already has a logger; use Builder::global(false) or remove the other one",
                 ));
             }
+            log::set_max_level(to_log_level(max_level));
             // The global logger stays for the life of the process: records
             // logged after the guard is dropped are written synchronously.
-            scope.cancel_reset();
-            log::set_max_level(to_log_level(max_level));
+            slog_scope::set_global_logger(root.clone()).cancel_reset();
+            #[cfg(feature = "tracing")]
+            if self.tracing {
+                use tracing_subscriber::layer::SubscriberExt;
+                let layer = crate::frontend::tracing_layer::TracingLayer {
+                    logger: root.clone(),
+                    directives,
+                };
+                let subscriber = tracing_subscriber::registry().with(layer);
+                let dispatch = tracing_core::Dispatch::new(subscriber);
+                if tracing_core::dispatcher::set_global_default(dispatch).is_err() {
+                    crate::error::report(format_args!(
+                        "a global tracing subscriber was set while init() ran; \
+                         tracing events do not reach this pipeline"
+                    ));
+                }
+            }
         }
+
+        let notice_log = root.clone();
+        let refresher = Refresher::with_change_hook(cache.clone(), refresh, move |old, new| {
+            change_notice(&notice_log, old, new)
+        })?;
         Ok(LogGuard {
             logger: root,
             cache,

@@ -91,7 +91,16 @@ impl Encoder {
         let loc = record.location();
         out.push(b',');
         key(out, self.schema.target_key());
-        string(out, loc.module);
+        // The filter's target: an explicit one (slog's tag, `log`'s target)
+        // or the module path.
+        string(
+            out,
+            if record.tag().is_empty() {
+                loc.module
+            } else {
+                record.tag()
+            },
+        );
         if self.source {
             let (file, line) = self.schema.source_keys();
             out.push(b',');

@@ -13,6 +13,25 @@ use std::time::SystemTime;
 
 use slog::{BorrowedKV, Key, Level, OwnedKVList, Record, RecordLocation, RecordStatic, KV};
 
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Event> = std::cell::RefCell::new(Event::default());
+}
+
+/// Runs `f` with this thread's reused scratch event (a fresh one if `f`
+/// logs again from inside).
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Event) -> R) -> R {
+    let mut f = Some(f);
+    let reused = SCRATCH.try_with(|cell| {
+        cell.try_borrow_mut()
+            .ok()
+            .map(|mut ev| (f.take().expect("called once"))(&mut ev))
+    });
+    match reused {
+        Ok(Some(r)) => r,
+        _ => (f.take().expect("not called yet"))(&mut Event::default()),
+    }
+}
+
 /// A typed value; strings point into the event's text arena.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Value {
@@ -98,6 +117,62 @@ impl Event {
         self.logger = Some(values.clone());
     }
 
+    /// Starts an event built field by field (the `log` and `tracing`
+    /// bridges), reusing its buffers; `tag` is the record's explicit target
+    /// ("" when it is the module path).
+    pub(crate) fn begin(&mut self, level: Level, location: RecordLocation, tag: &str) {
+        self.kind = Kind::Record;
+        self.time = SystemTime::now();
+        self.level = level;
+        self.location = location;
+        self.text.clear();
+        self.fields.clear();
+        self.logger = None;
+        self.text.push_str(tag);
+        self.tag = 0..self.text.len();
+        self.msg = self.tag.end..self.tag.end;
+    }
+
+    /// Sets the message.
+    pub(crate) fn set_message(&mut self, msg: fmt::Arguments<'_>) {
+        let start = self.text.len();
+        let _ = self.text.write_fmt(msg);
+        self.msg = start..self.text.len();
+    }
+
+    /// Adds a field.
+    pub(crate) fn push(&mut self, key: Key, value: FieldIn<'_>) {
+        let v = match value {
+            FieldIn::Str(s) => {
+                let start = self.text.len();
+                self.text.push_str(s);
+                Value::Str(start..self.text.len())
+            }
+            FieldIn::Fmt(args) => {
+                let start = self.text.len();
+                let _ = self.text.write_fmt(args);
+                Value::Str(start..self.text.len())
+            }
+            FieldIn::Plain(v) => v,
+        };
+        self.fields.push((key, v));
+    }
+
+    /// True if a field named `key` is already there.
+    pub(crate) fn has_field(&self, key: &str) -> bool {
+        self.fields.iter().any(|(k, _)| *k == key)
+    }
+
+    /// The number of fields so far.
+    pub(crate) fn field_count(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Reverses the order of the fields from `from` on.
+    pub(crate) fn reverse_fields_from(&mut self, from: usize) {
+        self.fields[from..].reverse();
+    }
+
     /// Makes this event a flush marker.
     pub(crate) fn flush_marker(&mut self, ticket: u64) {
         self.kind = Kind::Flush(ticket);
@@ -169,6 +244,14 @@ impl Event {
             values,
         )
     }
+}
+
+/// A field value given to [`Event::push`].
+pub(crate) enum FieldIn<'a> {
+    Str(&'a str),
+    Fmt(fmt::Arguments<'a>),
+    /// Not a string (`Value::Str` is not allowed here).
+    Plain(Value),
 }
 
 /// A field value as the writer sees it.

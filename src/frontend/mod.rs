@@ -5,4 +5,7 @@
 pub(crate) mod capture;
 pub(crate) mod filter;
 pub(crate) mod flood;
+pub(crate) mod log_bridge;
 pub(crate) mod queue;
+#[cfg(feature = "tracing")]
+pub(crate) mod tracing_layer;

@@ -263,8 +263,22 @@ impl HostCache {
     }
 }
 
+thread_local! {
+    static DETECTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True while this thread runs host detection: what detection's
+/// dependencies log then is not the service's business (the `log` bridge
+/// drops it).
+pub(crate) fn detecting() -> bool {
+    DETECTING.with(std::cell::Cell::get)
+}
+
 fn run_probe(probe: &dyn Probe) -> Result<HostInfo, Error> {
-    catch_unwind(AssertUnwindSafe(|| probe.detect())).unwrap_or_else(|payload| {
+    DETECTING.with(|d| d.set(true));
+    let result = catch_unwind(AssertUnwindSafe(|| probe.detect()));
+    DETECTING.with(|d| d.set(false));
+    result.unwrap_or_else(|payload| {
         Err(Error::probe(format!(
             "probe panicked: {}",
             panic_text(&*payload)

@@ -1,0 +1,72 @@
+//! The `log` crate's records into the pipeline.
+//!
+//! Each record is filtered by the same directives as slog's, built into a
+//! reused event (no allocation once warm) and logged through the root logger,
+//! so it meets the flood guard and the queue like any other record. Its
+//! location (file, line, module) keys the flood guard; an explicit target
+//! becomes the record's tag, which the filter and the `target` key use.
+//!
+//! Not forwarded: what the crate's own host detection logs (neli and friends
+//! under `local-ip-address`, whatever `RUST_LOG` says), `tracing`'s span
+//! lifecycle lines (`tracing::span*` targets), and a `tracing` event's `log`
+//! echo (`tracing/log-always`) right after the event itself was recorded.
+
+use std::sync::Arc;
+
+use slog::{Level, Logger, RecordLocation};
+
+use super::capture::with_scratch;
+use super::filter::Directives;
+
+/// The `log` logger `init()` installs.
+pub(crate) struct LogBridge {
+    pub(crate) logger: Logger,
+    pub(crate) directives: Arc<Directives>,
+}
+
+pub(crate) fn level(l: log::Level) -> Level {
+    match l {
+        log::Level::Error => Level::Error,
+        log::Level::Warn => Level::Warning,
+        log::Level::Info => Level::Info,
+        log::Level::Debug => Level::Debug,
+        log::Level::Trace => Level::Trace,
+    }
+}
+
+impl log::Log for LogBridge {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        self.directives.enabled(level(m.level()), m.target())
+    }
+
+    fn log(&self, r: &log::Record<'_>) {
+        if !self.enabled(r.metadata())
+            || r.target().starts_with("tracing::span")
+            || crate::host::cache::detecting()
+        {
+            return;
+        }
+        #[cfg(feature = "tracing")]
+        if super::tracing_layer::just_recorded(r.file_static(), r.line()) {
+            return;
+        }
+        let module = r.module_path_static().unwrap_or("");
+        let location = RecordLocation {
+            file: r.file_static().unwrap_or("<unknown>"),
+            line: r.line().unwrap_or(0),
+            column: 0,
+            function: "",
+            module,
+        };
+        let tag = if r.target() == module { "" } else { r.target() };
+        with_scratch(|ev| {
+            ev.begin(level(r.level()), location, tag);
+            ev.set_message(*r.args());
+            ev.replay(|record, _| self.logger.log(record));
+        });
+    }
+
+    fn flush(&self) {
+        let _ = self.logger.flush();
+    }
+}
