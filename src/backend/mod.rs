@@ -4,4 +4,5 @@ pub(crate) mod enrich;
 pub(crate) mod file;
 pub mod format;
 pub(crate) mod output;
+pub(crate) mod term;
 pub(crate) mod writer;

@@ -23,38 +23,14 @@ pub(crate) fn format_drain(
     output: Output,
     schema: Schema,
 ) -> BoxedDrain {
-    macro_rules! term {
-        ($decorator:expr) => {
-            match format {
-                Format::Compact => Box::new(
-                    slog_term::CompactFormat::new($decorator)
-                        .use_utc_timestamp()
-                        .build(),
-                ),
-                _ => Box::new(
-                    slog_term::FullFormat::new($decorator)
-                        .use_utc_timestamp()
-                        .build(),
-                ),
-            }
-        };
-    }
-    match (format, color, output) {
+    match format {
         // Flushed per record: the rotating file writer commits whole records.
-        (Format::Json, _, output) => Box::new(crate::backend::format::json_with(
+        Format::Json => Box::new(crate::backend::format::json_with(
             output.into_writer(),
             true,
             schema,
         )),
-        (_, true, Output::Stdout) => term!(slog_term::TermDecorator::new()
-            .stdout()
-            .force_color()
-            .build()),
-        (_, true, Output::Stderr) => term!(slog_term::TermDecorator::new()
-            .stderr()
-            .force_color()
-            .build()),
-        (_, _, output) => term!(slog_term::PlainDecorator::new(output.into_writer())),
+        Format::Full | Format::Compact => crate::backend::term::term_drain(format, color, output),
     }
 }
 
