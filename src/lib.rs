@@ -80,7 +80,7 @@ pub use backend::file::{
 pub use backend::format;
 pub use backend::format::Format;
 pub use backend::output::Output;
-pub use backend::term::EscapingDecorator;
+pub use backend::term::TermFormat;
 pub use backend::writer::OVERFLOW_MESSAGE;
 pub use builder::{Builder, LogGuard, DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, WRITER_THREAD_NAME};
 pub use error::Error;
