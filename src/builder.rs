@@ -3,25 +3,33 @@
 
 use std::fmt;
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use slog::{info, o, Drain, Logger};
 
 use crate::backend::file::FileConfig;
-use crate::backend::writer::{format_drain, Channel, Reported, WriteErrors};
+use crate::backend::worker::{Recipe, Writer};
 use crate::frontend::filter::{Directives, LevelFilter};
 use crate::frontend::flood::{FloodConfig, FloodGuard, FloodStats};
+use crate::frontend::queue::{Queue, Sender};
 use crate::host::cache::CacheRef;
 use crate::host::detect::{env_var, SystemProbe};
 use crate::host::refresh::{RefreshConfig, Refresher, DEFAULT_REFRESH_INTERVAL};
 use crate::settings::{parse_duration, parse_size};
-use crate::{Enrich, Error, Format, HostCache, HostInfo, Output, Overflow, Schema};
+use crate::{Error, Format, HostCache, HostInfo, Output, Overflow, Schema};
 
-/// Default capacity of the channel between the calling threads and the writer
+/// Default capacity of the queue between the logging threads and the writer
 /// thread, in records.
-pub const DEFAULT_CHANNEL_SIZE: usize = 4096;
+pub const DEFAULT_CHANNEL_SIZE: usize = 8192;
+/// Default bound of the queue in bytes (what the queued records hold).
+pub const DEFAULT_QUEUE_BYTES: usize = 16 << 20;
+/// The largest queue: [`channel_size`](Builder::channel_size) and
+/// [`queue_bytes`](Builder::queue_bytes) beyond these are errors.
+pub const MAX_CHANNEL_SIZE: usize = 1 << 20;
+/// The largest byte bound of the queue (1 GiB).
+pub const MAX_QUEUE_BYTES: usize = 1 << 30;
 /// Default overflow policy: callers wait, nothing is lost.
 pub const DEFAULT_OVERFLOW: Overflow = Overflow::Block;
 /// The writer thread's name.
@@ -57,6 +65,8 @@ pub struct Builder {
     output: Output,
     refresh: Duration,
     channel_size: usize,
+    queue_bytes: usize,
+    source_location: bool,
     overflow: Overflow,
     global: bool,
     flood: Option<FloodConfig>,
@@ -99,6 +109,8 @@ impl Builder {
             output: Output::Stdout,
             refresh: DEFAULT_REFRESH_INTERVAL,
             channel_size: DEFAULT_CHANNEL_SIZE,
+            queue_bytes: DEFAULT_QUEUE_BYTES,
+            source_location: false,
             overflow: DEFAULT_OVERFLOW,
             global: true,
             flood: Some(FloodConfig::default()),
@@ -200,9 +212,25 @@ impl Builder {
         self
     }
 
-    /// Sets the channel capacity in records (at least 1).
+    /// Sets the queue's capacity in records (1 to [`MAX_CHANNEL_SIZE`]).
     pub fn channel_size(mut self, records: usize) -> Self {
         self.channel_size = records;
+        self
+    }
+
+    /// Sets the queue's bound in bytes: what the queued records hold, their
+    /// strings included (1 KiB to [`MAX_QUEUE_BYTES`]). A record larger than
+    /// the bound is still accepted when the queue is empty.
+    pub fn queue_bytes(mut self, bytes: usize) -> Self {
+        self.queue_bytes = bytes;
+        self
+    }
+
+    /// With `true`, every record carries its source file and line
+    /// (`code.file.path`, `code.line.number`; ECS `log.origin.file.name`,
+    /// `log.origin.file.line`) in the JSON format.
+    pub fn source_location(mut self, on: bool) -> Self {
+        self.source_location = on;
         self
     }
 
@@ -238,8 +266,19 @@ impl Builder {
     /// Starts the pipeline: host detection, the refresher thread, the writer
     /// thread and, unless turned off, the global logger and the `log` bridge.
     pub fn init(self) -> Result<LogGuard, Error> {
-        if self.channel_size == 0 {
-            return Err(Error::invalid("channel size", "0", "must be at least 1"));
+        if !(1..=MAX_CHANNEL_SIZE).contains(&self.channel_size) {
+            return Err(Error::invalid(
+                "channel size",
+                self.channel_size.to_string(),
+                format!("must be 1 to {MAX_CHANNEL_SIZE} records"),
+            ));
+        }
+        if !(1024..=MAX_QUEUE_BYTES).contains(&self.queue_bytes) {
+            return Err(Error::invalid(
+                "queue bytes",
+                self.queue_bytes.to_string(),
+                format!("must be 1024 to {MAX_QUEUE_BYTES} bytes"),
+            ));
         }
         let refresh = RefreshConfig::every(self.refresh);
         refresh.validate()?;
@@ -256,8 +295,8 @@ impl Builder {
     fn start(self, refresh: RefreshConfig) -> Result<LogGuard, Error> {
         // Decided and opened before anything global changes: a file that
         // cannot be opened fails `init` with nothing touched.
-        let terminal_output = self.output.is_terminal();
-        let output = self.output.opened(self.output_setting)?;
+        let output = self.output.open(self.output_setting)?;
+        let terminal_output = output.is_terminal();
         let probe = self.probe.schema(self.schema);
         let cache: CacheRef = if self.global {
             HostCache::init_global(probe)?.into()
@@ -269,30 +308,30 @@ impl Builder {
             None if terminal_output => Format::Full,
             None => Format::Json,
         };
-        let color = !self.no_color && terminal_output;
-        let write_errors = Arc::new(WriteErrors::default());
-        let terminal = Reported {
-            drain: format_drain(format, color, output, self.schema),
-            errors: Arc::clone(&write_errors),
+        let recipe = Recipe {
+            format,
+            color: !self.no_color && terminal_output,
+            schema: self.schema,
+            source: self.source_location,
+            cache: cache.clone(),
         };
-        let (core, async_guard) =
-            slog_async::AsyncCore::custom(Enrich::with_cache(terminal, cache.clone()))
-                .chan_size(self.channel_size)
-                .blocking(self.overflow == Overflow::Block)
-                .thread_name(WRITER_THREAD_NAME.to_string())
-                .build_with_guard();
-        let dropped = Arc::new(AtomicU64::new(0));
-        let channel = Arc::new(Channel::new(core, self.overflow, Arc::clone(&dropped)));
+        let queue = Arc::new(Queue::new(
+            self.channel_size,
+            self.queue_bytes,
+            self.overflow,
+        ));
+        let writer = Writer::start(Arc::clone(&queue), recipe, output, WRITER_THREAD_NAME)?;
+        let sender = writer.sender();
         let max_level = self.filter.max_level();
         let (root, flood) = match self.flood {
             Some(config) => {
-                let guard = FloodGuard::new(Arc::clone(&channel), config)?;
+                let guard = FloodGuard::new(sender.clone(), config)?;
                 let stats = guard.stats();
                 let drain = LevelFilter::new(guard, self.filter).ignore_res();
                 (Logger::root(drain, o!()), Some(stats))
             }
             None => {
-                let drain = LevelFilter::new(Arc::clone(&channel), self.filter).ignore_res();
+                let drain = LevelFilter::new(sender.clone(), self.filter).ignore_res();
                 (Logger::root(drain, o!()), None)
             }
         };
@@ -302,31 +341,29 @@ impl Builder {
             change_notice(&notice_log, old, new)
         })?;
 
-        let scope = if self.global {
-            let guard = slog_scope::set_global_logger(root.clone());
+        if self.global {
+            let scope = slog_scope::set_global_logger(root.clone());
             // A `log` logger can be set once per process; if something else set
             // one first, say so rather than silently missing its records.
             if slog_stdlog::init().is_err() {
-                drop(guard);
+                drop(scope);
                 return Err(Error::other(
                     "the `log` crate already has a logger; use Builder::global(false) or remove the other one",
                 ));
             }
+            // The global logger stays for the life of the process: records
+            // logged after the guard is dropped are written synchronously.
+            scope.cancel_reset();
             log::set_max_level(to_log_level(max_level));
-            Some(guard)
-        } else {
-            None
-        };
+        }
         Ok(LogGuard {
             logger: root,
             cache,
-            write_errors,
-            dropped,
-            channel,
+            sender,
+            writer,
             flood,
             refresher: Some(refresher),
-            scope,
-            async_guard: Some(async_guard),
+            global: self.global,
         })
     }
 }
@@ -363,26 +400,28 @@ fn change_notice(log: &Logger, old: &HostInfo, new: &HostInfo) {
 
 /// The running pipeline. Keep it alive for the life of the service.
 ///
-/// Dropping it stops the host refresher, removes the global logger, writes
-/// every record still queued, and joins the writer thread; records logged
-/// afterwards through a clone of [`logger`](Self::logger) are discarded.
-#[must_use = "dropping the guard stops logging; keep it until shutdown"]
+/// Dropping it stops the host refresher and the flood guard's timer (their
+/// pending summaries are written), writes every record still queued, and
+/// stops the writer thread. Logging keeps working afterwards: the global
+/// logger and the `log` bridge stay installed, and records logged after the
+/// drop (through them or a clone of [`logger`](Self::logger)) are written
+/// synchronously, on the calling thread, before `log` returns.
+#[must_use = "dropping the guard at once makes every record a synchronous write on the \
+              calling thread; keep it until shutdown (`let _guard = ...`)"]
 pub struct LogGuard {
     logger: Logger,
     cache: CacheRef,
-    write_errors: Arc<WriteErrors>,
-    dropped: Arc<AtomicU64>,
-    channel: Arc<Channel>,
+    sender: Sender,
+    writer: Arc<Writer>,
     flood: Option<FloodStats>,
     refresher: Option<Refresher>,
-    scope: Option<slog_scope::GlobalLoggerGuard>,
-    async_guard: Option<slog_async::AsyncGuard>,
+    global: bool,
 }
 
 impl fmt::Debug for LogGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogGuard")
-            .field("global", &self.scope.is_some())
+            .field("global", &self.global)
             .field("write_errors", &self.write_errors())
             .finish_non_exhaustive()
     }
@@ -399,20 +438,33 @@ impl LogGuard {
         &self.cache
     }
 
+    /// Returns once every record logged before the call is written to the
+    /// output (or counted as a write error), and the output is flushed. The
+    /// same as `guard.logger().flush()`.
+    pub fn flush(&self) {
+        self.sender.flush();
+    }
+
+    /// Records written to the output so far (or counted as write errors),
+    /// reports included.
+    pub fn written(&self) -> u64 {
+        self.writer.stats().written.load(Ordering::Acquire)
+    }
+
     /// Records that could not be written because the output failed.
     pub fn write_errors(&self) -> u64 {
-        self.write_errors.count()
+        self.writer.stats().errors.count()
     }
 
     /// True while the output is failing (from the first failed write to the
     /// next successful one).
     pub fn output_failing(&self) -> bool {
-        self.write_errors.failing()
+        self.writer.stats().errors.failing()
     }
 
     /// The most recent output error, if any.
     pub fn last_write_error(&self) -> Option<String> {
-        self.write_errors.last()
+        self.writer.stats().errors.last()
     }
 
     /// Records the flood guard dropped (each is counted in a summary record).
@@ -420,29 +472,22 @@ impl LogGuard {
         self.flood.as_ref().map_or(0, FloodStats::suppressed)
     }
 
-    /// Records dropped because the channel was full (only with
+    /// Records dropped because the queue was full (only with
     /// [`Overflow::DropAndReport`]); each drop is also reported in the output.
     pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.sender.queue.dropped()
     }
 }
 
 impl Drop for LogGuard {
     fn drop(&mut self) {
-        // Order matters: no new change notices, no new global records, then
-        // drain the channel and join the writer.
+        // Order matters: no new change notices, the flood summaries into the
+        // queue, then drain the queue and stop the writer thread.
         drop(self.refresher.take());
-        if let Some(scope) = self.scope.take() {
-            // `log` records after shutdown would reach a discarding logger;
-            // stop them at the macro instead.
-            log::set_max_level(log::LevelFilter::Off);
-            drop(scope);
-        }
         if let Some(flood) = &self.flood {
             flood.stop(); // writes the pending summaries
         }
-        self.channel.report_final(Duration::from_secs(1));
-        drop(self.async_guard.take());
+        self.writer.stop();
         let _ = io::stdout().flush();
     }
 }

@@ -81,15 +81,19 @@ pub use backend::format;
 pub use backend::format::Format;
 pub use backend::output::Output;
 pub use backend::term::TermFormat;
+pub use backend::worker::{ACTIVE_POLL, IDLE_POLL, QUIET_SPELL};
 pub use backend::writer::OVERFLOW_MESSAGE;
-pub use builder::{Builder, LogGuard, DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, WRITER_THREAD_NAME};
+pub use builder::{
+    Builder, LogGuard, DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, DEFAULT_QUEUE_BYTES,
+    MAX_CHANNEL_SIZE, MAX_QUEUE_BYTES, WRITER_THREAD_NAME,
+};
 pub use error::Error;
 pub use frontend::filter::{Directives, LevelFilter, DEFAULT_FILTER};
 pub use frontend::flood::{
     flood_keys, FloodConfig, FloodGuard, FloodStats, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_WINDOW,
     FLOOD_TABLE_SIZE, FLOOD_THREAD_NAME,
 };
-pub use frontend::Overflow;
+pub use frontend::queue::Overflow;
 pub use host::cache::{CacheRef, HostCache, RefreshStatus};
 pub use host::detect::{host_name, Probe, SystemProbe, VIRTUAL_INTERFACE_PREFIXES};
 pub use host::info::{keys, HostInfo};

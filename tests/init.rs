@@ -96,8 +96,9 @@ fn child(name: &str) -> Result<(), Error> {
             let log = guard.logger().clone();
             slog::info!(log, "before drop");
             drop(guard);
-            slog::info!(log, "after drop is discarded");
-            log::info!("log after drop is discarded");
+            slog::info!(log, "after drop, through a clone");
+            log::info!("after drop, through the log bridge");
+            slog::info!(slog_scope::logger(), "after drop, through slog-scope");
         }
         other => panic!("unknown scenario {other}"),
     }
@@ -344,7 +345,7 @@ fn flood_guard_is_on_by_default_and_its_summary_is_enriched() {
     );
     assert_eq!(summary[0]["flood.suppressed"], 900);
     assert_eq!(summary[0]["msg"], "suppressed 900 similar records");
-    assert_eq!(summary[0]["level"], "ERRO");
+    assert_eq!(summary[0]["level"], "ERROR");
     assert_eq!(
         summary[0]["k8s.pod.name"], "p-1",
         "summaries are enriched too"
@@ -367,14 +368,21 @@ fn flood_guard_is_on_by_default_and_its_summary_is_enriched() {
     );
 }
 
-fn records_after_drop_are_discarded_without_panic() {
+fn records_after_drop_are_written_synchronously() {
     let out = run("after_drop", &[("LOG_FORMAT", "json")]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let msgs: Vec<String> = json_lines(&out)
-        .iter()
-        .map(|v| v["msg"].to_string())
-        .collect();
-    assert_eq!(msgs, vec!["\"before drop\""]);
+    let lines = json_lines(&out);
+    let msgs: Vec<&str> = lines.iter().map(|v| v["msg"].as_str().unwrap()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "before drop",
+            "after drop, through a clone",
+            "after drop, through the log bridge",
+            "after drop, through slog-scope"
+        ]
+    );
+    assert!(lines.iter().all(|v| v["host.name"].is_string()));
 }
 
 fn has_escape_codes(s: &[u8]) -> bool {
@@ -541,8 +549,8 @@ fn main() {
             change_notice_names_old_and_new_values,
         ),
         (
-            "records_after_drop_are_discarded_without_panic",
-            records_after_drop_are_discarded_without_panic,
+            "records_after_drop_are_written_synchronously",
+            records_after_drop_are_written_synchronously,
         ),
         (
             "term_formats_color_only_on_a_terminal_and_never_with_no_color",

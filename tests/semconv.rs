@@ -63,7 +63,7 @@ fn an_enriched_record_carries_exactly_the_semantic_convention_names() {
     let names: BTreeSet<&str> = fields
         .keys()
         .map(String::as_str)
-        .filter(|k| !["ts", "level", "msg"].contains(k))
+        .filter(|k| !Schema::Otel.is_record_key(k))
         .collect();
     let expected: BTreeSet<&str> = [
         semconv::HOST_NAME,

@@ -9,7 +9,7 @@ use slog_host::{
     Builder, Enrich, FloodConfig, FloodGuard, Format, HostCache, HostInfo, LogGuard, Output,
 };
 
-fn json_sink() -> Mutex<slog_json::Json<io::Sink>> {
+fn json_sink() -> Mutex<slog_host::format::Json<io::Sink>> {
     Mutex::new(slog_host::format::json(io::sink()))
 }
 

@@ -24,6 +24,21 @@ use crate::HostInfo;
 /// info!(log, "request done"; "status" => 200);
 /// // {"msg":"request done",...,"status":200,"host.name":"...","process.pid":...}
 /// ```
+///
+/// It composes with any drain, slog-async's included (there it runs on
+/// slog-async's thread, so the snapshot is the one current when the record
+/// is written):
+///
+/// ```
+/// use slog::{info, o, Drain};
+/// use slog_host::Enrich;
+///
+/// let json = slog_host::format::json(std::io::stdout());
+/// let (drain, _guard) = slog_async::Async::new(Enrich::new(std::sync::Mutex::new(json)).fuse())
+///     .build_with_guard();
+/// let log = slog::Logger::root(drain.fuse(), o!());
+/// info!(log, "request done"; "status" => 200);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Enrich<D> {
     drain: D,

@@ -156,6 +156,11 @@ impl RotatingFile {
         Ok(w)
     }
 
+    /// The configuration it was opened with.
+    pub(crate) fn config(&self) -> &FileConfig {
+        &self.config
+    }
+
     fn reopen(&mut self) -> io::Result<()> {
         self.file = None;
         let path = &self.config.path;

@@ -4,9 +4,7 @@ use std::fmt;
 use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use slog::{o, FnValue, PushFnValue, Record};
-
-use crate::host::schema::ECS_VERSION;
+pub use super::json::{Json, RESERVED_PREFIX};
 use crate::{Error, Schema};
 
 /// Record format.
@@ -87,18 +85,20 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 pub mod json_keys {
     /// Timestamp, RFC 3339 UTC.
     pub const TS: &str = "ts";
-    /// Level, short form (`INFO`, `WARN`, ...).
+    /// Level: `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`, `FATAL`.
     pub const LEVEL: &str = "level";
     /// The message.
     pub const MSG: &str = "msg";
 }
 
-/// A slog-json drain writing one JSON object per line: `ts` (RFC 3339 UTC),
-/// `level`, `msg`, then the logger's and the record's fields.
+/// A drain writing one JSON object per line: `ts` (RFC 3339 UTC), `level`,
+/// `msg`, `target`, then the record's and the logger's fields.
 ///
-/// It allocates nothing per record after its first (slog-json formats values
-/// in a reused thread-local buffer). Writes are not flushed per record; wrap
-/// a slow writer in a buffer and flush on shutdown.
+/// Control characters and line separators are escaped, a field named like a
+/// record key is written as `fields.<name>`, and no line has a key twice
+/// (see the README's Security section). It allocates nothing per record once
+/// its buffer is warm, and writes each line with one `write_all`; wrap a slow
+/// writer in a buffer.
 ///
 /// ```
 /// use slog::{info, o, Drain};
@@ -106,41 +106,16 @@ pub mod json_keys {
 /// let drain = std::sync::Mutex::new(slog_host::format::json(std::io::stdout())).fuse();
 /// let log = slog::Logger::root(drain, o!());
 /// info!(log, "hello"; "n" => 1);
-/// // {"ts":"2026-11-21T23:05:09.123456Z","level":"INFO","msg":"hello","n":1}
+/// // {"ts":"2026-11-21T23:05:09.123456Z","level":"INFO","msg":"hello","target":"rust_out","n":1}
 /// ```
-pub fn json<W: io::Write>(writer: W) -> slog_json::Json<W> {
-    json_with(writer, false, Schema::Otel)
+pub fn json<W: io::Write>(writer: W) -> Json<W> {
+    Json::new(writer, Schema::Otel, None)
 }
 
 /// [`json`] with the record keys of `schema` (`@timestamp`, `log.level`,
-/// `message` and `ecs.version` for [`Schema::Ecs`]).
-pub fn json_with_schema<W: io::Write>(writer: W, schema: Schema) -> slog_json::Json<W> {
-    json_with(writer, false, schema)
-}
-
-/// The JSON drain; with `flush` set the writer is flushed after every record
-/// (record boundaries for the rotating file writer).
-pub(crate) fn json_with<W: io::Write>(
-    writer: W,
-    flush: bool,
-    schema: Schema,
-) -> slog_json::Json<W> {
-    let (ts, level, msg) = schema.record_keys();
-    let builder = slog_json::Json::new(writer)
-        .set_newlines(true)
-        .set_flush(flush);
-    // `o!` writes its pairs last to first: this is ts, level, msg.
-    let builder = builder.add_key_value(o!(
-        msg => PushFnValue(|r: &Record<'_>, s| s.emit(r.msg())),
-        level => FnValue(move |r: &Record<'_>| schema.level(r.level())),
-        ts => PushFnValue(|_: &Record<'_>, s| s.emit(format_args!("{}", Rfc3339Utc(SystemTime::now())))),
-    ));
-    match schema {
-        Schema::Otel => builder.build(),
-        Schema::Ecs => builder
-            .add_key_value(o!("ecs.version" => ECS_VERSION))
-            .build(),
-    }
+/// `message`, `ecs.version` and `log.logger` for [`Schema::Ecs`]).
+pub fn json_with_schema<W: io::Write>(writer: W, schema: Schema) -> Json<W> {
+    Json::new(writer, schema, None)
 }
 
 #[cfg(test)]
@@ -215,7 +190,7 @@ mod tests {
             }
         }
         let buf = Buf::default();
-        let log = slog::Logger::root(Mutex::new(json(buf.clone())).fuse(), o!("svc" => "x"));
+        let log = slog::Logger::root(Mutex::new(json(buf.clone())).fuse(), slog::o!("svc" => "x"));
         info!(log, "hello {}", "world"; "n" => 7);
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         let line = text.strip_suffix('\n').unwrap();
@@ -224,6 +199,6 @@ mod tests {
             line.contains(r#""level":"INFO","msg":"hello world""#),
             "{line}"
         );
-        assert!(line.ends_with(r#""svc":"x","n":7}"#), "{line}");
+        assert!(line.ends_with(r#""n":7,"svc":"x"}"#), "{line}");
     }
 }

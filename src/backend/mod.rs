@@ -3,6 +3,9 @@
 pub(crate) mod enrich;
 pub(crate) mod file;
 pub mod format;
+pub(crate) mod json;
 pub(crate) mod output;
 pub(crate) mod term;
+pub(crate) mod time;
+pub(crate) mod worker;
 pub(crate) mod writer;

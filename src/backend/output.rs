@@ -31,30 +31,31 @@ impl fmt::Debug for Output {
 }
 
 impl Output {
+    /// Opens the output; for a file, an error names `setting` and the path.
+    pub(crate) fn open(self, setting: &str) -> Result<Opened, Error> {
+        Ok(match self {
+            Output::Stdout => Opened::Stdout,
+            Output::Stderr => Opened::Stderr,
+            Output::File(config) => Opened::File(RotatingFile::open(config, setting)?),
+            Output::Writer(w) => Opened::Writer(w),
+        })
+    }
+}
+
+/// An output ready to be written.
+pub(crate) enum Opened {
+    Stdout,
+    Stderr,
+    File(RotatingFile),
+    Writer(Box<dyn Write + Send>),
+}
+
+impl Opened {
     pub(crate) fn is_terminal(&self) -> bool {
         match self {
-            Output::Stdout => io::stdout().is_terminal(),
-            Output::Stderr => io::stderr().is_terminal(),
-            Output::File(_) | Output::Writer(_) => false,
-        }
-    }
-
-    /// Opens a file output; `setting` names where its path came from.
-    pub(crate) fn opened(self, setting: &str) -> Result<Output, Error> {
-        match self {
-            Output::File(config) => Ok(Output::Writer(Box::new(RotatingFile::open(
-                config, setting,
-            )?))),
-            other => Ok(other),
-        }
-    }
-
-    pub(crate) fn into_writer(self) -> Box<dyn Write + Send> {
-        match self {
-            Output::Stdout => Box::new(io::stdout()),
-            Output::Stderr => Box::new(io::stderr()),
-            Output::File(_) => unreachable!("files are opened in Builder::init"),
-            Output::Writer(w) => w,
+            Opened::Stdout => io::stdout().is_terminal(),
+            Opened::Stderr => io::stderr().is_terminal(),
+            Opened::File(_) | Opened::Writer(_) => false,
         }
     }
 }

@@ -18,31 +18,25 @@ use std::io::{self, Write};
 use slog::{Drain, Key, OwnedKVList, Record, KV};
 use slog_term::{Decorator, RecordDecorator};
 
-use crate::backend::output::Output;
+use crate::backend::output::Opened;
 use crate::Format;
 
 type BoxedDrain = Box<dyn Drain<Ok = (), Err = io::Error> + Send>;
 
-/// The drain for a term format, writing to `output`; with `color`, stdout and
-/// stderr get slog-term's colors (other outputs never do).
+/// The drain for a term format: with slog-term's colors on `terminal`, or
+/// without colors into `plain`.
 ///
 /// `format` is [`Format::Full`] or [`Format::Compact`]; JSON is not a term
 /// format and is written as [`Format::Full`].
-pub(crate) fn term_drain(format: Format, color: bool, output: Output) -> BoxedDrain {
+pub(crate) fn term_drain(
+    format: Format,
+    terminal: Option<Opened>,
+    plain: impl Write + Send + 'static,
+) -> BoxedDrain {
     debug_assert!(format != Format::Json, "JSON is not a term format");
     let compact = format == Format::Compact;
-    match (color, output) {
-        (true, Output::Stdout) => Box::new(Layout::new(
-            compact,
-            Styled(
-                slog_term::TermDecorator::new()
-                    .stdout()
-                    .force_color()
-                    .build(),
-            ),
-            timestamp,
-        )),
-        (true, Output::Stderr) => Box::new(Layout::new(
+    match terminal {
+        Some(Opened::Stderr) => Box::new(Layout::new(
             compact,
             Styled(
                 slog_term::TermDecorator::new()
@@ -52,18 +46,24 @@ pub(crate) fn term_drain(format: Format, color: bool, output: Output) -> BoxedDr
             ),
             timestamp,
         )),
-        (_, output) => Box::new(Layout::new(
+        Some(_) => Box::new(Layout::new(
             compact,
-            Plain(RefCell::new(output.into_writer())),
+            Styled(
+                slog_term::TermDecorator::new()
+                    .stdout()
+                    .force_color()
+                    .build(),
+            ),
             timestamp,
         )),
+        None => Box::new(Layout::new(compact, Plain(RefCell::new(plain)), timestamp)),
     }
 }
 
-/// The time at the start of a term line: now, in UTC, slog-term's layout
-/// (`Nov 21 23:05:09.123`).
+/// The time at the start of a term line: the record's time (see
+/// [`record_time`](super::time::record_time)), RFC 3339 UTC.
 fn timestamp(w: &mut dyn Write) -> io::Result<()> {
-    slog_term::timestamp_utc(w)
+    super::time::write_term_timestamp(w)
 }
 
 /// A term format without colors, into any writer: slog-term's full or
@@ -106,7 +106,7 @@ fn timestamp(w: &mut dyn Write) -> io::Result<()> {
 ///
 /// let log = Logger::root(Mutex::new(TermFormat::full(out)).fuse(), o!());
 /// info!(log, "line one\nline two"; "user" => "bob\u{1b}[2J");
-/// // Nov 21 23:05:09.123 INFO line one\nline two, user: bob\u{1b}[2J
+/// // 2026-11-21T23:05:09.123456Z INFO line one\nline two, user: bob\u{1b}[2J
 ///
 /// # let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
 /// # assert!(text.ends_with(" INFO line one\\nline two, user: bob\\u{1b}[2J\n"), "{text}");

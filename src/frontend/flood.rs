@@ -128,6 +128,9 @@ struct Counters {
     suppressed: AtomicU64,
     /// Records of call sites that found no free slot (passed, not guarded).
     unguarded: AtomicU64,
+    /// Set once the timer stopped: no summary could report a drop any more,
+    /// so every record passes.
+    stopped: std::sync::atomic::AtomicBool,
     /// Windows started: the current window's epoch. Starts at 1, because
     /// epoch 0 is what a fresh slot holds, so a new slot's first record
     /// opens a window.
@@ -138,6 +141,9 @@ struct Control {
     stop: Mutex<bool>,
     wake: Condvar,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The process that started the thread: a forked child has no thread
+    /// to join.
+    pid: u32,
 }
 
 /// A drain wrapper that stops floods: per call site (file, line, column and
@@ -215,9 +221,12 @@ impl FloodStats {
         self.counters.windows.load(Ordering::Relaxed)
     }
 
-    /// Writes the pending summaries and stops the timer thread. Drops counted
-    /// after this are reported when the [`FloodGuard`] itself is dropped.
+    /// Writes the pending summaries and stops the timer thread. From then on
+    /// every record passes: no timer is left to report a drop. (A record
+    /// dropped while it stops is reported when the [`FloodGuard`] itself is
+    /// dropped.)
     pub fn stop(&self) {
+        self.counters.stopped.store(true, Ordering::Relaxed);
         stop(&self.control);
     }
 }
@@ -231,7 +240,11 @@ fn stop(control: &Control) {
         .unwrap_or_else(PoisonError::into_inner)
         .take();
     if let Some(t) = thread {
-        let _ = t.join();
+        if std::process::id() == control.pid {
+            let _ = t.join();
+        } else {
+            std::mem::forget(t); // a forked child: the thread is not here
+        }
     }
 }
 
@@ -286,6 +299,9 @@ impl<D: Drain + Send + Sync + 'static> Shared<D> {
     }
 
     fn judge(&self, slot: &Slot) -> Verdict {
+        if self.counters.stopped.load(Ordering::Relaxed) {
+            return Verdict::Pass;
+        }
         let epoch = self.counters.windows.load(Ordering::Relaxed) & 0xffff_ffff;
         let mut state = slot.window.load(Ordering::Relaxed);
         loop {
@@ -328,7 +344,7 @@ impl<D: Drain + Send + Sync + 'static> Shared<D> {
             }
             let rs = RecordStatic {
                 location: site.location,
-                tag: "",
+                tag: crate::frontend::queue::NEVER_DROP_TAG,
                 level: site.level,
             };
             let loc = site.location;
@@ -392,6 +408,7 @@ impl<D: Drain + Send + Sync + 'static> FloodGuard<D> {
             }),
         });
         let control = Arc::new(Control {
+            pid: std::process::id(),
             stop: Mutex::new(false),
             wake: Condvar::new(),
             thread: Mutex::new(None),
@@ -428,6 +445,7 @@ impl<D: Drain + Send + Sync + 'static> FloodGuard<D> {
 
     /// Writes pending summaries and stops the timer thread (also done on drop).
     pub fn stop(&self) {
+        self.shared.counters.stopped.store(true, Ordering::Relaxed);
         stop(&self.control);
     }
 }

@@ -52,7 +52,7 @@ pub const VIRTUAL_INTERFACE_PREFIXES: &[&str] =
 /// |---|---|
 /// | `host.name` | `gethostname` (re-read on every refresh) |
 /// | `host.ip` | `POD_IP`, `MY_POD_IP` (must parse, else an error); else `local_ip_address::local_ip()`; else the first address of `list_afinet_netifas()` that is not loopback, link-local or on a virtual interface ([`VIRTUAL_INTERFACE_PREFIXES`]), IPv4 preferred (re-detected on every refresh) |
-/// | `process.pid` | `std::process::id()`, read once |
+/// | `process.pid` | `std::process::id()`, re-read on every refresh (a forked child is another process) |
 /// | `service.name` | [`SystemProbe::service`], else `OTEL_SERVICE_NAME`, else `service.name` of `OTEL_RESOURCE_ATTRIBUTES`, else the executable's file name |
 /// | `service.version` | [`SystemProbe::service`], else `service.version` of `OTEL_RESOURCE_ATTRIBUTES` |
 /// | `k8s.pod.name` | `POD_NAME`, `MY_POD_NAME` |
@@ -76,6 +76,8 @@ pub struct SystemProbe {
     pod_ip: Option<IpAddr>,
     /// `host.name` from `OTEL_RESOURCE_ATTRIBUTES`: not re-detected.
     host_name: Option<String>,
+    /// `process.pid` from `OTEL_RESOURCE_ATTRIBUTES`: not re-detected.
+    pid_fixed: bool,
 }
 
 /// The environment variables the probe reads, in order of preference.
@@ -195,6 +197,7 @@ impl SystemProbe {
             base,
             pod_ip,
             host_name: attr(keys::HOST_NAME),
+            pid_fixed: attr(keys::PROCESS_PID).is_some(),
         })
     }
 
@@ -227,6 +230,10 @@ impl Probe for SystemProbe {
     fn detect(&self) -> Result<HostInfo, Error> {
         let name = self.host_name.clone().unwrap_or_else(host_name);
         let mut info = self.base.clone().with_host_name(name);
+        if !self.pid_fixed {
+            // A forked child is another process.
+            info = info.with_pid(std::process::id());
+        }
         let ip = match self.pod_ip {
             Some(ip) => Some(ip),
             None => detect_ip()?,

@@ -157,6 +157,9 @@ impl Stop {
 pub struct Refresher {
     stop: Arc<Stop>,
     thread: Option<JoinHandle<()>>,
+    /// The process that started the thread: a forked child has no thread
+    /// to join.
+    pid: u32,
 }
 
 impl std::fmt::Debug for Refresher {
@@ -207,6 +210,7 @@ impl Refresher {
         Ok(Refresher {
             stop,
             thread: Some(thread),
+            pid: std::process::id(),
         })
     }
 
@@ -241,6 +245,10 @@ impl Drop for Refresher {
     fn drop(&mut self) {
         self.stop.request();
         if let Some(t) = self.thread.take() {
+            if std::process::id() != self.pid {
+                std::mem::forget(t); // a forked child: the thread is not here
+                return;
+            }
             // The thread catches every panic, so join only fails if the
             // runtime itself is broken; nothing useful to do then.
             let _ = t.join();

@@ -61,10 +61,72 @@ impl Schema {
         }
     }
 
-    /// How a level is written.
-    pub(crate) fn level(self, level: Level) -> &'static str {
+    /// The key of the record's origin (its target or module).
+    pub fn target_key(self) -> &'static str {
         match self {
-            Schema::Otel => level.as_short_str(),
+            Schema::Otel => "target",
+            Schema::Ecs => "log.logger",
+        }
+    }
+
+    /// The keys of the record's source file and line.
+    pub fn source_keys(self) -> (&'static str, &'static str) {
+        match self {
+            Schema::Otel => ("code.file.path", "code.line.number"),
+            Schema::Ecs => ("log.origin.file.name", "log.origin.file.line"),
+        }
+    }
+
+    /// The keys only the record itself writes: time, level, message, origin,
+    /// source location, trace correlation (and `ecs.version` in ECS). A
+    /// field of the application with one of these names is written as
+    /// `fields.<name>`.
+    pub fn reserved_keys(self) -> &'static [&'static str] {
+        match self {
+            Schema::Otel => &[
+                "ts",
+                "level",
+                "msg",
+                "target",
+                "code.file.path",
+                "code.line.number",
+                "trace_id",
+                "span_id",
+                "trace_flags",
+            ],
+            Schema::Ecs => &[
+                "@timestamp",
+                "log.level",
+                "message",
+                "ecs.version",
+                "log.logger",
+                "log.origin.file.name",
+                "log.origin.file.line",
+                "trace.id",
+                "span.id",
+            ],
+        }
+    }
+
+    /// True if `key` is one of [`reserved_keys`](Self::reserved_keys).
+    #[inline]
+    pub fn is_record_key(self, key: &str) -> bool {
+        self.reserved_keys().contains(&key)
+    }
+
+    /// How a level is written: OpenTelemetry's severity texts (slog's
+    /// Critical is `FATAL`, where the OpenTelemetry logs data model maps
+    /// syslog's Critical), or ECS's lowercase names.
+    pub fn level(self, level: Level) -> &'static str {
+        match self {
+            Schema::Otel => match level {
+                Level::Critical => "FATAL",
+                Level::Error => "ERROR",
+                Level::Warning => "WARN",
+                Level::Info => "INFO",
+                Level::Debug => "DEBUG",
+                Level::Trace => "TRACE",
+            },
             Schema::Ecs => match level {
                 Level::Critical => "critical",
                 Level::Error => "error",

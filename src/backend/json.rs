@@ -1,0 +1,459 @@
+//! The JSON line format: one object per record, one `\n` per line.
+//!
+//! Layout: time, level and message first (`ts`, `level`, `msg`, or ECS's
+//! `@timestamp`, `log.level`, `message`, then `ecs.version`), the record's
+//! origin (`target`; file and line when asked), the record's fields, the
+//! logger's fields (innermost logger first), then the host fields.
+//!
+//! What the application writes cannot change what a line says:
+//! - every control character (C0, DEL, C1) and U+2028/U+2029 is escaped as
+//!   `\uXXXX` (`\n`, `\r`, `\t`, `\"`, `\\` short), so a line is always one
+//!   line for every line splitter;
+//! - a field named like a record key (`ts`, `level`, `msg`, `target`, ...) or
+//!   a host field is written as `fields.<name>`, and a key that was already
+//!   written is skipped (the first one wins: the record's own over its
+//!   logger's, an inner logger's over an outer one's), so no line ever has a
+//!   duplicate key.
+//!
+//! The host fields are encoded once per host snapshot (when the cache swaps)
+//! and copied into each line.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::io::{self, Write as _};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use slog::{Drain, Key, OwnedKVList, Record, KV};
+
+use super::format::Rfc3339Utc;
+use crate::host::cache::CacheRef;
+use crate::host::info::FieldValue;
+use crate::host::schema::ECS_VERSION;
+use crate::{HostInfo, Schema};
+
+/// The prefix of a field whose name is reserved for the record or the host.
+pub const RESERVED_PREFIX: &str = "fields.";
+
+/// Encodes records as JSON lines into a byte buffer, allocation-free once its
+/// buffers are warm.
+pub(crate) struct Encoder {
+    schema: Schema,
+    source: bool,
+    cache: Option<CacheRef>,
+    /// The host snapshot `host` was encoded from.
+    snapshot: Option<Arc<HostInfo>>,
+    /// `,"host.name":"...",...` for `snapshot`.
+    host: Vec<u8>,
+    host_keys: Vec<&'static str>,
+    seen: Vec<(bool, Key)>,
+}
+
+impl Encoder {
+    pub(crate) fn new(schema: Schema, source: bool, cache: Option<CacheRef>) -> Encoder {
+        Encoder {
+            schema,
+            source,
+            cache,
+            snapshot: None,
+            host: Vec::new(),
+            host_keys: Vec::new(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Appends `record` as one line to `out`.
+    pub(crate) fn encode(
+        &mut self,
+        out: &mut Vec<u8>,
+        record: &Record<'_>,
+        values: &OwnedKVList,
+        time: SystemTime,
+    ) {
+        self.refresh_host();
+        let (ts, level, msg) = self.schema.record_keys();
+        out.push(b'{');
+        key(out, ts);
+        let _ = write!(out, "\"{}\"", Rfc3339Utc(time));
+        out.push(b',');
+        key(out, level);
+        out.push(b'"');
+        out.extend_from_slice(self.schema.level(record.level()).as_bytes());
+        out.extend_from_slice(b"\",");
+        key(out, msg);
+        let _ = write!(Escaped::new(out), "{}", record.msg());
+        out.push(b'"');
+        if self.schema == Schema::Ecs {
+            out.extend_from_slice(b",\"ecs.version\":\"");
+            out.extend_from_slice(ECS_VERSION.as_bytes());
+            out.push(b'"');
+        }
+        let loc = record.location();
+        out.push(b',');
+        key(out, self.schema.target_key());
+        string(out, loc.module);
+        if self.source {
+            let (file, line) = self.schema.source_keys();
+            out.push(b',');
+            key(out, file);
+            string(out, loc.file);
+            let _ = write!(out, ",\"{line}\":{}", loc.line);
+        }
+        self.seen.clear();
+        let mut fields = Fields {
+            out,
+            seen: &mut self.seen,
+            schema: self.schema,
+            host_keys: &self.host_keys,
+        };
+        let _ = record.kv().serialize(record, &mut fields);
+        let _ = values.serialize(record, &mut fields);
+        out.extend_from_slice(&self.host);
+        out.extend_from_slice(b"}\n");
+    }
+
+    /// Re-encodes the host fields if the cache holds a new snapshot.
+    fn refresh_host(&mut self) {
+        let Some(cache) = &self.cache else { return };
+        let now = cache.load();
+        if let Some(old) = &self.snapshot {
+            if Arc::ptr_eq(old, &now) {
+                return;
+            }
+        }
+        self.host.clear();
+        self.host_keys.clear();
+        let schema = self.schema;
+        let (out, keys) = (&mut self.host, &mut self.host_keys);
+        let _ = now.visit(|k, v| -> Result<(), ()> {
+            let k = schema.field(k);
+            if schema.is_record_key(k) || keys.contains(&k) {
+                return Ok(());
+            }
+            keys.push(k);
+            out.push(b',');
+            key(out, k);
+            match v {
+                FieldValue::Str(s) => string(out, s),
+                FieldValue::U32(n) => {
+                    let _ = write!(out, "{n}");
+                }
+            }
+            Ok(())
+        });
+        self.snapshot = Some(Arc::clone(&now));
+    }
+}
+
+/// Writes `"k":` (keys are escaped like any string).
+fn key(out: &mut Vec<u8>, k: &str) {
+    string(out, k);
+    out.push(b':');
+}
+
+/// Writes `s` as a JSON string.
+fn string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    escape(out, s.as_bytes());
+    out.push(b'"');
+}
+
+/// Bytes that start something to escape: `"`, `\`, C0, DEL, and the lead
+/// bytes of C1 (0xC2 0x80..0x9F) and U+2028/U+2029 (0xE2 0x80 0xA8/0xA9).
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[0x7f] = true;
+    t[0xc2] = true;
+    t[0xe2] = true;
+    t
+};
+
+/// Appends `s` (UTF-8) escaped for a JSON string, runs of safe bytes at once.
+pub(crate) fn escape(out: &mut Vec<u8>, s: &[u8]) {
+    let mut start = 0;
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        if !SPECIAL[b as usize] {
+            i += 1;
+            continue;
+        }
+        let (len, esc): (usize, Option<u32>) = match b {
+            0xc2 => match s.get(i + 1) {
+                Some(&c) if (0x80..=0x9f).contains(&c) => (2, Some(u32::from(c))),
+                _ => (1, None),
+            },
+            0xe2 => match (s.get(i + 1), s.get(i + 2)) {
+                (Some(0x80), Some(&c)) if c == 0xa8 || c == 0xa9 => {
+                    (3, Some(0x2000 + u32::from(c) - 0x80))
+                }
+                _ => (1, None),
+            },
+            _ => (1, Some(u32::from(b))),
+        };
+        let Some(cp) = esc else {
+            i += len;
+            continue;
+        };
+        out.extend_from_slice(&s[start..i]);
+        match cp {
+            0x22 => out.extend_from_slice(b"\\\""),
+            0x5c => out.extend_from_slice(b"\\\\"),
+            0x0a => out.extend_from_slice(b"\\n"),
+            0x0d => out.extend_from_slice(b"\\r"),
+            0x09 => out.extend_from_slice(b"\\t"),
+            cp => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(HEX[(cp >> shift) as usize & 0xf]);
+                }
+            }
+        }
+        i += len;
+        start = i;
+    }
+    out.extend_from_slice(&s[start..]);
+}
+
+/// An `fmt::Write` that escapes what it is given into a JSON string body.
+struct Escaped<'a>(&'a mut Vec<u8>);
+
+impl<'a> Escaped<'a> {
+    /// Starts a string: writes the opening quote.
+    fn new(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'"');
+        Escaped(out)
+    }
+}
+
+impl fmt::Write for Escaped<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        escape(self.0, s.as_bytes());
+        Ok(())
+    }
+}
+
+impl io::Write for Escaped<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        escape(self.0, buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Serializes record and logger fields, renaming reserved keys and skipping
+/// keys already written.
+struct Fields<'a> {
+    out: &'a mut Vec<u8>,
+    seen: &'a mut Vec<(bool, Key)>,
+    schema: Schema,
+    host_keys: &'a [&'static str],
+}
+
+impl Fields<'_> {
+    /// Writes `,"key":` unless the key was written already; false to skip.
+    fn key(&mut self, k: Key) -> bool {
+        let reserved = self.schema.is_record_key(k) || self.host_keys.contains(&k);
+        let name = (reserved, k);
+        if self.seen.iter().any(|s| same_name(*s, name)) {
+            return false;
+        }
+        self.seen.push(name);
+        self.out.extend_from_slice(b",\"");
+        if reserved {
+            self.out.extend_from_slice(RESERVED_PREFIX.as_bytes());
+        }
+        escape(self.out, k.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        true
+    }
+
+    fn raw(&mut self, k: Key, v: fmt::Arguments<'_>) -> slog::Result {
+        if self.key(k) {
+            let _ = self.out.write_fmt(v);
+        }
+        Ok(())
+    }
+
+    fn float(&mut self, k: Key, v: f64, text: fmt::Arguments<'_>) -> slog::Result {
+        if v.is_finite() {
+            self.raw(k, text)
+        } else {
+            // NaN and infinities are not JSON numbers.
+            self.raw(k, format_args!("\"{v}\""))
+        }
+    }
+}
+
+/// Whether two (reserved, key) names are written the same: `fields.` + a
+/// reserved key equals a plain key that is spelled with the prefix.
+fn same_name(a: (bool, Key), b: (bool, Key)) -> bool {
+    match (a.0, b.0) {
+        (x, y) if x == y => a.1 == b.1,
+        (true, false) => b.1.strip_prefix(RESERVED_PREFIX) == Some(a.1),
+        _ => a.1.strip_prefix(RESERVED_PREFIX) == Some(b.1),
+    }
+}
+
+macro_rules! raw_number {
+    ($($name:ident: $t:ty),*) => {
+        $(fn $name(&mut self, key: Key, val: $t) -> slog::Result {
+            self.raw(key, format_args!("{val}"))
+        })*
+    };
+}
+
+impl slog::Serializer for Fields<'_> {
+    raw_number!(
+        emit_usize: usize, emit_isize: isize, emit_u8: u8, emit_i8: i8, emit_u16: u16,
+        emit_i16: i16, emit_u32: u32, emit_i32: i32, emit_u64: u64, emit_i64: i64,
+        emit_u128: u128, emit_i128: i128, emit_bool: bool
+    );
+
+    fn emit_f32(&mut self, key: Key, val: f32) -> slog::Result {
+        self.float(key, f64::from(val), format_args!("{val}"))
+    }
+
+    fn emit_f64(&mut self, key: Key, val: f64) -> slog::Result {
+        self.float(key, val, format_args!("{val}"))
+    }
+
+    fn emit_unit(&mut self, key: Key) -> slog::Result {
+        self.raw(key, format_args!("null"))
+    }
+
+    fn emit_none(&mut self, key: Key) -> slog::Result {
+        self.raw(key, format_args!("null"))
+    }
+
+    fn emit_str(&mut self, key: Key, val: &str) -> slog::Result {
+        if self.key(key) {
+            string(self.out, val);
+        }
+        Ok(())
+    }
+
+    fn emit_char(&mut self, key: Key, val: char) -> slog::Result {
+        self.emit_str(key, val.encode_utf8(&mut [0; 4]))
+    }
+
+    fn emit_arguments(&mut self, key: Key, val: &fmt::Arguments<'_>) -> slog::Result {
+        if self.key(key) {
+            let _ = write!(Escaped::new(self.out), "{val}");
+            self.out.push(b'"');
+        }
+        Ok(())
+    }
+}
+
+/// A slog drain writing JSON lines to `W` (see [`json`](crate::format::json)
+/// for the layout). It is not `Sync`: share it behind a `Mutex`.
+pub struct Json<W: io::Write> {
+    state: RefCell<(Encoder, Vec<u8>, W)>,
+}
+
+impl<W: io::Write> Json<W> {
+    pub(crate) fn new(writer: W, schema: Schema, cache: Option<CacheRef>) -> Self {
+        Json {
+            state: RefCell::new((Encoder::new(schema, false, cache), Vec::new(), writer)),
+        }
+    }
+
+    /// Adds the host fields of `cache` to every line, encoded once per
+    /// snapshot (what [`Enrich`](crate::Enrich) does, without a drain around
+    /// this one).
+    pub fn with_host(self, cache: impl Into<CacheRef>) -> Self {
+        let (enc, buf, w) = self.state.into_inner();
+        let enc = Encoder::new(enc.schema, enc.source, Some(cache.into()));
+        Json {
+            state: RefCell::new((enc, buf, w)),
+        }
+    }
+
+    /// Adds `code.file.path` and `code.line.number` (ECS:
+    /// `log.origin.file.name`, `log.origin.file.line`) to every line.
+    pub fn with_source_location(self) -> Self {
+        let (mut enc, buf, w) = self.state.into_inner();
+        enc.source = true;
+        Json {
+            state: RefCell::new((enc, buf, w)),
+        }
+    }
+}
+
+impl<W: io::Write> Drain for Json<W> {
+    type Ok = ();
+    type Err = io::Error;
+
+    fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> io::Result<()> {
+        let mut state = self.state.borrow_mut();
+        let (enc, buf, w) = &mut *state;
+        buf.clear();
+        enc.encode(buf, record, values, super::time::record_time());
+        w.write_all(buf)
+    }
+
+    fn flush(&self) -> Result<(), slog::FlushError> {
+        self.state
+            .borrow_mut()
+            .2
+            .flush()
+            .map_err(slog::FlushError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn esc(s: &str) -> String {
+        let mut out = Vec::new();
+        escape(&mut out, s.as_bytes());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn escapes_every_control_and_line_separator() {
+        assert_eq!(esc("plain text é ü 日本"), "plain text é ü 日本");
+        assert_eq!(esc("a\"b\\c"), r#"a\"b\\c"#);
+        assert_eq!(esc("\n\r\t\u{0}\u{1b}"), r"\n\r\t\u0000\u001b");
+        assert_eq!(esc("\u{7f}"), r"\u007f");
+        assert_eq!(
+            esc("\u{80}\u{85}\u{9f}\u{a0}"),
+            "\\u0080\\u0085\\u009f\u{a0}"
+        );
+        assert_eq!(
+            esc("\u{2027}\u{2028}\u{2029}\u{202a}"),
+            "\u{2027}\\u2028\\u2029\u{202a}"
+        );
+        for c in (0u32..0x110000).filter_map(char::from_u32) {
+            let e = esc(c.encode_utf8(&mut [0; 4]));
+            let control = c.is_control() || c == '\u{2028}' || c == '\u{2029}';
+            assert_eq!(
+                e.starts_with('\\'),
+                control || c == '"' || c == '\\',
+                "{c:?} -> {e}"
+            );
+            let back: String = serde_json::from_str(&format!("\"{e}\"")).unwrap();
+            assert_eq!(back, c.to_string());
+        }
+    }
+
+    #[test]
+    fn same_name_sees_through_the_prefix() {
+        assert!(same_name((true, "level"), (false, "fields.level")));
+        assert!(same_name((false, "fields.level"), (true, "level")));
+        assert!(!same_name((true, "level"), (false, "level")));
+        assert!(same_name((false, "a"), (false, "a")));
+    }
+}

@@ -1,0 +1,410 @@
+//! The writer thread: drains the queue, replays each event as a
+//! `slog::Record`, formats it into a batch and writes the batch with one
+//! `write`.
+//!
+//! Wake-up rule (an adaptive poll; callers never wake it per record):
+//! - while records arrive it polls every [`ACTIVE_POLL`] (20 ms), so a record
+//!   is in the output within about 20 ms of the call;
+//! - after [`QUIET_SPELL`] without records it sleeps up to [`IDLE_POLL`]
+//!   (1 s), and the first record after the spell wakes it (one wake-up);
+//! - a caller also wakes it when the queue is half full, full, or flushed.
+//!
+//! After [`Writer::stop`] (the guard was dropped) and in a forked child,
+//! which has no writer thread, callers write synchronously: each record is
+//! formatted and written before `log` returns.
+
+use std::io::{self, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock, PoisonError, TryLockError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use slog::{Drain, Level, OwnedKVList};
+
+use super::enrich::Enrich;
+use super::file::{FileConfig, RotatingFile};
+use super::json::Encoder;
+use super::output::Opened;
+use super::time::with_record_time;
+use super::writer::{term_drain, BoxedDrain, SharedBuf, WriteErrors, OVERFLOW_MESSAGE};
+use crate::frontend::capture::{Event, Kind};
+use crate::frontend::queue::{Queue, Sender};
+use crate::host::cache::CacheRef;
+use crate::{Error, Format, Schema};
+
+/// How often the writer polls while records arrive.
+pub const ACTIVE_POLL: Duration = Duration::from_millis(20);
+/// How long the writer polls without finding a record before it sleeps
+/// deeply.
+pub const QUIET_SPELL: Duration = Duration::from_millis(250);
+/// The longest deep sleep (the first record after a quiet spell wakes the
+/// writer at once).
+pub const IDLE_POLL: Duration = Duration::from_secs(1);
+/// A batch is written once it holds this many bytes.
+const MAX_BATCH_BYTES: usize = 1 << 20;
+
+/// How records are turned into bytes.
+enum Formatter {
+    /// The JSON encoder, host fields pre-encoded per snapshot.
+    Json(Encoder),
+    /// A slog-term format behind `Enrich`, writing into `buf` (or straight
+    /// to the terminal with colors, where `buf` is `None`).
+    Term(BoxedDrain, Option<SharedBuf>),
+}
+
+/// Where the batch goes.
+enum Sink {
+    Stream(Box<dyn Write + Send>),
+    /// Rotation needs record boundaries: one commit per record.
+    File(RotatingFile),
+}
+
+/// What the output is, to open it again in a forked child.
+#[derive(Clone)]
+enum OutputKind {
+    Stdout,
+    Stderr,
+    File(FileConfig),
+    /// A writer given by the application cannot be reopened.
+    Writer,
+}
+
+/// Everything needed to build a backend.
+#[derive(Clone)]
+pub(crate) struct Recipe {
+    pub(crate) format: Format,
+    pub(crate) color: bool,
+    pub(crate) schema: Schema,
+    pub(crate) source: bool,
+    pub(crate) cache: CacheRef,
+}
+
+/// Formatter, output and the batch between them; used by one thread at a
+/// time (the writer thread, or a caller writing synchronously).
+pub(crate) struct Backend {
+    formatter: Formatter,
+    sink: Sink,
+    batch: Vec<u8>,
+    /// Records in `batch`.
+    batch_records: u64,
+    stats: Arc<Stats>,
+}
+
+/// Counters shared with the guard.
+#[derive(Default)]
+pub(crate) struct Stats {
+    pub(crate) errors: WriteErrors,
+    /// Records written (or counted as write errors), reports included.
+    pub(crate) written: AtomicU64,
+}
+
+impl Recipe {
+    fn build(&self, output: Opened, stats: Arc<Stats>) -> Backend {
+        let (formatter, sink) = match (self.format, output) {
+            (Format::Json, output) => (
+                Formatter::Json(Encoder::new(
+                    self.schema,
+                    self.source,
+                    Some(self.cache.clone()),
+                )),
+                sink(output),
+            ),
+            (format, output) if self.color && output.is_terminal() => {
+                let drain = term_drain(format, Some(output), None);
+                (self.enrich(drain, None), Sink::Stream(Box::new(io::sink())))
+            }
+            (format, output) => {
+                let buf = SharedBuf::default();
+                let drain = term_drain(format, None, Some(buf.clone()));
+                (self.enrich(drain, Some(buf)), sink(output))
+            }
+        };
+        Backend {
+            formatter,
+            sink,
+            batch: Vec::with_capacity(64 * 1024),
+            batch_records: 0,
+            stats,
+        }
+    }
+
+    fn enrich(&self, drain: BoxedDrain, buf: Option<SharedBuf>) -> Formatter {
+        Formatter::Term(Box::new(Enrich::with_cache(drain, self.cache.clone())), buf)
+    }
+}
+
+fn sink(output: Opened) -> Sink {
+    match output {
+        Opened::Stdout => Sink::Stream(Box::new(io::stdout())),
+        Opened::Stderr => Sink::Stream(Box::new(io::stderr())),
+        Opened::File(f) => Sink::File(f),
+        Opened::Writer(w) => Sink::Stream(w),
+    }
+}
+
+impl Backend {
+    /// Formats one event into the batch.
+    fn format(&mut self, ev: &Event) {
+        let batch = &mut self.batch;
+        let result = catch_unwind(AssertUnwindSafe(|| match &mut self.formatter {
+            Formatter::Json(enc) => ev.replay(|r, v| enc.encode(batch, r, v, ev.time)),
+            Formatter::Term(drain, buf) => {
+                with_record_time(ev.time, || ev.replay(|r, v| drain.log(r, v)))
+                    .map_err(|e| self.stats.errors.failed(&e))
+                    .ok();
+                if let Some(buf) = buf {
+                    buf.move_into(batch);
+                }
+            }
+        }));
+        if result.is_err() {
+            crate::error::report(format_args!(
+                "a value of a log record panicked while it was formatted; the record is lost"
+            ));
+        }
+        self.batch_records += 1;
+    }
+
+    /// Formats a record made here (overflow report).
+    fn format_report(&mut self, dropped: u64) {
+        let empty = OwnedKVList::from(slog::o!());
+        let rs = slog::record_static!(Level::Warning, "");
+        let now = SystemTime::now();
+        let (formatter, batch) = (&mut self.formatter, &mut self.batch);
+        let mut log = |record: &slog::Record<'_>| match formatter {
+            Formatter::Json(enc) => enc.encode(batch, record, &empty, now),
+            Formatter::Term(drain, buf) => {
+                let _ = with_record_time(now, || drain.log(record, &empty));
+                if let Some(buf) = buf {
+                    buf.move_into(batch);
+                }
+            }
+        };
+        log(&slog::Record::new(
+            &rs,
+            &format_args!("{OVERFLOW_MESSAGE}"),
+            slog::b!("dropped" => dropped),
+        ));
+        self.batch_records += 1;
+    }
+
+    /// Writes the batch with one write (one commit per record for files).
+    fn write_out(&mut self) {
+        if self.batch_records == 0 && self.batch.is_empty() {
+            return;
+        }
+        let n = std::mem::take(&mut self.batch_records);
+        let errors = &self.stats.errors;
+        match &mut self.sink {
+            Sink::Stream(w) => match w.write_all(&self.batch).and_then(|()| w.flush()) {
+                Ok(()) => errors.recovered(),
+                Err(e) => errors.failed_n(&e, n),
+            },
+            // Each record is committed (or fails) whole.
+            Sink::File(f) => {
+                for line in self.batch.split_inclusive(|b| *b == b'\n') {
+                    match f.write_all(line).and_then(|()| f.flush()) {
+                        Ok(()) => errors.recovered(),
+                        Err(e) => errors.failed(&e),
+                    }
+                }
+            }
+        }
+        self.stats.written.fetch_add(n, Ordering::Release);
+        self.batch.clear();
+        if self.batch.capacity() > 4 * MAX_BATCH_BYTES {
+            self.batch.shrink_to(MAX_BATCH_BYTES);
+        }
+    }
+
+    /// Drains `queue` into the output; returns the records written.
+    fn drain(&mut self, queue: &Queue) -> u64 {
+        let mut n = 0;
+        let mut tickets: Option<u64> = None;
+        while let Some(ev) = queue.pop() {
+            match ev.kind {
+                Kind::Record => {
+                    self.format(&ev);
+                    n += 1;
+                }
+                Kind::Flush(t) => tickets = Some(tickets.map_or(t, |m| m.max(t))),
+            }
+            queue.recycle(ev);
+            if self.batch.len() >= MAX_BATCH_BYTES {
+                self.write_out();
+            }
+        }
+        let dropped = queue.take_unreported();
+        if dropped > 0 {
+            self.format_report(dropped);
+        }
+        self.write_out();
+        if let Some(t) = tickets {
+            queue.flushed(t);
+        }
+        n
+    }
+}
+
+/// The output of a forked child that cannot have the parent's.
+fn discard(why: &str) -> Opened {
+    crate::error::report(format_args!(
+        "forked while the writer thread was writing and {why}: \
+         this process's records are discarded"
+    ));
+    Opened::Writer(Box::new(io::sink()))
+}
+
+/// The writer: its thread, the backend, and the synchronous fallback.
+pub(crate) struct Writer {
+    queue: Arc<Queue>,
+    backend: Mutex<Backend>,
+    /// A forked child's own backend, when the parent's was locked at the
+    /// fork (by a writer thread the child does not have).
+    child: OnceLock<Mutex<Backend>>,
+    forked: Once,
+    recipe: Recipe,
+    output: OutputKind,
+    stats: Arc<Stats>,
+    stop: AtomicBool,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    pid: u32,
+}
+
+impl Writer {
+    /// Builds the backend and starts the writer thread named `name`.
+    pub(crate) fn start(
+        queue: Arc<Queue>,
+        recipe: Recipe,
+        output: Opened,
+        name: &str,
+    ) -> Result<Arc<Writer>, Error> {
+        let kind = match &output {
+            Opened::Stdout => OutputKind::Stdout,
+            Opened::Stderr => OutputKind::Stderr,
+            Opened::File(f) => OutputKind::File(f.config().clone()),
+            Opened::Writer(_) => OutputKind::Writer,
+        };
+        let stats = Arc::new(Stats::default());
+        let writer = Arc::new(Writer {
+            backend: Mutex::new(recipe.build(output, Arc::clone(&stats))),
+            queue: Arc::clone(&queue),
+            child: OnceLock::new(),
+            forked: Once::new(),
+            recipe,
+            output: kind,
+            stats,
+            stop: AtomicBool::new(false),
+            thread: Mutex::new(None),
+            pid: std::process::id(),
+        });
+        let w = Arc::clone(&writer);
+        let thread = std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || w.run())
+            .map_err(|e| Error::io("cannot start the writer thread", &e))?;
+        *writer.thread.lock().unwrap_or_else(PoisonError::into_inner) = Some(thread);
+        Ok(writer)
+    }
+
+    /// The drain for the logging threads; it keeps this writer alive.
+    pub(crate) fn sender(self: &Arc<Self>) -> Sender {
+        let writer = Arc::clone(self);
+        Sender {
+            queue: Arc::clone(&self.queue),
+            write_now: Arc::new(Box::new(move || writer.drain_here())),
+        }
+    }
+
+    pub(crate) fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
+    fn run(&self) {
+        self.queue.set_writer(std::thread::current());
+        let mut last_record = Instant::now();
+        loop {
+            let started = Instant::now();
+            self.queue.beat();
+            let n = self.lock().drain(&self.queue);
+            if self.stop.load(Ordering::Acquire) {
+                return;
+            }
+            if n > 0 {
+                last_record = started;
+            }
+            if !self.queue.is_empty() {
+                continue; // more arrived while writing: no sleep
+            }
+            if last_record.elapsed() >= QUIET_SPELL {
+                self.queue.park(IDLE_POLL, true);
+            } else {
+                self.queue
+                    .park(ACTIVE_POLL.saturating_sub(started.elapsed()), false);
+            }
+        }
+    }
+
+    /// The backend for this process, locked.
+    fn lock(&self) -> MutexGuard<'_, Backend> {
+        if let Some(child) = self.child.get() {
+            return child.lock().unwrap_or_else(PoisonError::into_inner);
+        }
+        if std::process::id() == self.pid {
+            return self.backend.lock().unwrap_or_else(PoisonError::into_inner);
+        }
+        // A forked child. Its records carry its own pid: detect once.
+        self.forked.call_once(|| {
+            if let Err(e) = self.recipe.cache.refresh() {
+                crate::error::report(format_args!("host detection in a forked child: {e}"));
+            }
+        });
+        // The parent's writer thread may have held the lock at the fork,
+        // and it does not exist here to release it.
+        match self.backend.try_lock() {
+            Ok(b) => b,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                let child = self.child.get_or_init(|| {
+                    let output = match &self.output {
+                        OutputKind::Stdout => Opened::Stdout,
+                        OutputKind::Stderr => Opened::Stderr,
+                        OutputKind::File(c) => RotatingFile::open(c.clone(), "output file")
+                            .map_or_else(
+                                |_| discard("the log file cannot be opened"),
+                                Opened::File,
+                            ),
+                        OutputKind::Writer => discard("the output is a custom writer"),
+                    };
+                    Mutex::new(self.recipe.build(output, Arc::clone(&self.stats)))
+                });
+                child.lock().unwrap_or_else(PoisonError::into_inner)
+            }
+        }
+    }
+
+    /// Writes everything queued, on the calling thread.
+    fn drain_here(&self) {
+        self.lock().drain(&self.queue);
+    }
+
+    /// Writes everything queued, stops the thread, and switches callers to
+    /// synchronous writes. In a forked child there is no thread to join.
+    pub(crate) fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        self.queue.set_sync();
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(t) = thread {
+            if std::process::id() == self.pid {
+                t.thread().unpark();
+                let _ = t.join();
+            }
+        }
+        self.drain_here();
+    }
+}

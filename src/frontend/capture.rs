@@ -1,0 +1,400 @@
+//! Capture: a `slog::Record` becomes an owned [`Event`] in reused memory, on
+//! the calling thread, and the writer thread replays it as a `Record` again.
+//!
+//! An event keeps its buffers when it is recycled (see `queue`), so in steady
+//! state capturing a record allocates nothing: the message and every string
+//! value are copied into one text arena, numbers keep their types, and the
+//! logger's key-values are kept by `Arc` clone. The time is taken here, with
+//! `SystemTime::now()` (the vDSO clock on Linux: no system call).
+
+use std::fmt::{self, Write as _};
+use std::ops::Range;
+use std::time::SystemTime;
+
+use slog::{BorrowedKV, Key, Level, OwnedKVList, Record, RecordLocation, RecordStatic, KV};
+
+/// A typed value; strings point into the event's text arena.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Value {
+    Str(Range<usize>),
+    U64(u64),
+    I64(i64),
+    U128(u128),
+    I128(i128),
+    F32(f32),
+    F64(f64),
+    Bool(bool),
+    Char(char),
+    Unit,
+    None,
+}
+
+/// What an event asks of the writer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A record to write.
+    Record,
+    /// Write everything before this event, then report ticket `n` done.
+    Flush(u64),
+}
+
+const NO_LOCATION: RecordLocation = RecordLocation {
+    file: "",
+    line: 0,
+    column: 0,
+    function: "",
+    module: "",
+};
+
+/// An owned record. Its buffers are reused from record to record.
+pub(crate) struct Event {
+    pub(crate) kind: Kind,
+    pub(crate) time: SystemTime,
+    pub(crate) level: Level,
+    pub(crate) location: RecordLocation,
+    /// Tag, message and string values, back to back.
+    text: String,
+    tag: Range<usize>,
+    msg: Range<usize>,
+    fields: Vec<(Key, Value)>,
+    logger: Option<OwnedKVList>,
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Event {
+            kind: Kind::Record,
+            time: SystemTime::UNIX_EPOCH,
+            level: Level::Info,
+            location: NO_LOCATION,
+            text: String::new(),
+            tag: 0..0,
+            msg: 0..0,
+            fields: Vec::new(),
+            logger: None,
+        }
+    }
+}
+
+/// Capacity an idle event may keep; a larger one is shrunk when recycled, so
+/// one huge record does not pin its memory in the pool.
+pub(crate) const KEEP_TEXT_BYTES: usize = 16 * 1024;
+const KEEP_FIELDS: usize = 64;
+
+impl Event {
+    /// Fills this event from `record`, reusing its buffers.
+    pub(crate) fn capture(&mut self, record: &Record<'_>, values: &OwnedKVList) {
+        self.kind = Kind::Record;
+        self.time = SystemTime::now();
+        self.level = record.level();
+        self.location = *record.location();
+        self.text.clear();
+        self.fields.clear();
+        self.text.push_str(record.tag());
+        self.tag = 0..self.text.len();
+        let _ = self.text.write_fmt(*record.msg());
+        self.msg = self.tag.end..self.text.len();
+        let _ = record.kv().serialize(record, &mut Capturer(self));
+        self.logger = Some(values.clone());
+    }
+
+    /// Makes this event a flush marker.
+    pub(crate) fn flush_marker(&mut self, ticket: u64) {
+        self.kind = Kind::Flush(ticket);
+        self.text.clear();
+        self.fields.clear();
+        self.tag = 0..0;
+        self.msg = 0..0;
+        self.logger = None;
+    }
+
+    /// Drops what the event refers to and trims oversized buffers (run on
+    /// the writer thread, so the caller never frees).
+    pub(crate) fn clear(&mut self) {
+        self.logger = None;
+        self.location = NO_LOCATION;
+        self.text.clear();
+        self.fields.clear();
+        self.tag = 0..0;
+        self.msg = 0..0;
+        if self.text.capacity() > KEEP_TEXT_BYTES {
+            self.text.shrink_to(KEEP_TEXT_BYTES);
+        }
+        if self.fields.capacity() > KEEP_FIELDS {
+            self.fields.shrink_to(KEEP_FIELDS);
+        }
+    }
+
+    /// The bytes this event holds, for the queue's byte bound.
+    pub(crate) fn size(&self) -> usize {
+        std::mem::size_of::<Event>()
+            + self.text.capacity()
+            + self.fields.capacity() * std::mem::size_of::<(Key, Value)>()
+    }
+
+    pub(crate) fn message(&self) -> &str {
+        &self.text[self.msg.clone()]
+    }
+
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (&'static str, ValueRef<'_>)> + '_ {
+        self.fields.iter().map(move |(k, v)| (*k, self.value(v)))
+    }
+
+    fn value<'a>(&'a self, v: &'a Value) -> ValueRef<'a> {
+        match v {
+            Value::Str(r) => ValueRef::Str(&self.text[r.clone()]),
+            other => ValueRef::Plain(other),
+        }
+    }
+
+    /// Rebuilds the `slog::Record` and passes it to `f`, with the logger's
+    /// key-values.
+    pub(crate) fn replay<R>(&self, f: impl FnOnce(&Record<'_>, &OwnedKVList) -> R) -> R {
+        let rs = RecordStatic {
+            location: &self.location,
+            tag: &self.text[self.tag.clone()],
+            level: self.level,
+        };
+        let empty;
+        let values = match &self.logger {
+            Some(v) => v,
+            None => {
+                empty = OwnedKVList::from(slog::o!());
+                &empty
+            }
+        };
+        let kv = Replay(self);
+        f(
+            &Record::new(&rs, &format_args!("{}", self.message()), BorrowedKV(&kv)),
+            values,
+        )
+    }
+}
+
+/// A field value as the writer sees it.
+pub(crate) enum ValueRef<'a> {
+    Str(&'a str),
+    Plain(&'a Value),
+}
+
+/// Writes fields into an event.
+struct Capturer<'a>(&'a mut Event);
+
+impl Capturer<'_> {
+    fn push(&mut self, key: Key, v: Value) -> slog::Result {
+        self.0.fields.push((key, v));
+        Ok(())
+    }
+}
+
+macro_rules! emit {
+    ($($name:ident: $t:ty => $variant:ident as $conv:ty),* $(,)?) => {
+        $(fn $name(&mut self, key: Key, val: $t) -> slog::Result {
+            self.push(key, Value::$variant(<$conv>::from(val)))
+        })*
+    };
+}
+
+impl slog::Serializer for Capturer<'_> {
+    emit! {
+        emit_u8: u8 => U64 as u64, emit_u16: u16 => U64 as u64, emit_u32: u32 => U64 as u64,
+        emit_u64: u64 => U64 as u64,
+        emit_i8: i8 => I64 as i64, emit_i16: i16 => I64 as i64, emit_i32: i32 => I64 as i64,
+        emit_i64: i64 => I64 as i64,
+        emit_u128: u128 => U128 as u128, emit_i128: i128 => I128 as i128,
+        emit_f32: f32 => F32 as f32, emit_f64: f64 => F64 as f64,
+        emit_bool: bool => Bool as bool, emit_char: char => Char as char,
+    }
+
+    fn emit_usize(&mut self, key: Key, val: usize) -> slog::Result {
+        self.push(key, Value::U64(val as u64))
+    }
+
+    fn emit_isize(&mut self, key: Key, val: isize) -> slog::Result {
+        self.push(key, Value::I64(val as i64))
+    }
+
+    fn emit_unit(&mut self, key: Key) -> slog::Result {
+        self.push(key, Value::Unit)
+    }
+
+    fn emit_none(&mut self, key: Key) -> slog::Result {
+        self.push(key, Value::None)
+    }
+
+    fn emit_str(&mut self, key: Key, val: &str) -> slog::Result {
+        let start = self.0.text.len();
+        self.0.text.push_str(val);
+        self.push(key, Value::Str(start..self.0.text.len()))
+    }
+
+    fn emit_arguments(&mut self, key: Key, val: &fmt::Arguments<'_>) -> slog::Result {
+        let start = self.0.text.len();
+        let _ = self.0.text.write_fmt(*val);
+        self.push(key, Value::Str(start..self.0.text.len()))
+    }
+}
+
+/// The event's fields as slog key-values, with their captured types.
+struct Replay<'a>(&'a Event);
+
+impl KV for Replay<'_> {
+    fn serialize(&self, _: &Record<'_>, s: &mut dyn slog::Serializer) -> slog::Result {
+        for (key, value) in self.0.fields() {
+            emit_value(s, key, value)?;
+        }
+        Ok(())
+    }
+}
+
+fn emit_value(s: &mut dyn slog::Serializer, key: Key, value: ValueRef<'_>) -> slog::Result {
+    match value {
+        ValueRef::Str(v) => s.emit_str(key, v),
+        ValueRef::Plain(v) => match *v {
+            Value::Str(_) => unreachable!("strings are resolved to ValueRef::Str"),
+            Value::U64(v) => s.emit_u64(key, v),
+            Value::I64(v) => s.emit_i64(key, v),
+            Value::U128(v) => s.emit_u128(key, v),
+            Value::I128(v) => s.emit_i128(key, v),
+            Value::F32(v) => s.emit_f32(key, v),
+            Value::F64(v) => s.emit_f64(key, v),
+            Value::Bool(v) => s.emit_bool(key, v),
+            Value::Char(v) => s.emit_char(key, v),
+            Value::Unit => s.emit_unit(key),
+            Value::None => s.emit_none(key),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slog::{o, Drain};
+    use std::sync::{Arc, Mutex};
+
+    /// Keeps the fields of the records it sees, as text.
+    #[derive(Clone, Default)]
+    struct Seen(Arc<Mutex<Vec<String>>>);
+
+    struct Fields<'a>(&'a mut Vec<String>);
+    impl slog::Serializer for Fields<'_> {
+        fn emit_arguments(&mut self, key: Key, val: &fmt::Arguments<'_>) -> slog::Result {
+            self.0.push(format!("{key}={val}"));
+            Ok(())
+        }
+        fn emit_u64(&mut self, key: Key, val: u64) -> slog::Result {
+            self.0.push(format!("{key}=u64:{val}"));
+            Ok(())
+        }
+        fn emit_i64(&mut self, key: Key, val: i64) -> slog::Result {
+            self.0.push(format!("{key}=i64:{val}"));
+            Ok(())
+        }
+        fn emit_f32(&mut self, key: Key, val: f32) -> slog::Result {
+            self.0.push(format!("{key}=f32:{val}"));
+            Ok(())
+        }
+        fn emit_bool(&mut self, key: Key, val: bool) -> slog::Result {
+            self.0.push(format!("{key}=bool:{val}"));
+            Ok(())
+        }
+        fn emit_str(&mut self, key: Key, val: &str) -> slog::Result {
+            self.0.push(format!("{key}=str:{val}"));
+            Ok(())
+        }
+    }
+
+    impl Drain for Seen {
+        type Ok = ();
+        type Err = slog::Never;
+        fn log(&self, r: &Record<'_>, values: &OwnedKVList) -> Result<(), slog::Never> {
+            let mut out = vec![format!(
+                "{} {} {}:{} tag={}",
+                r.level().as_short_str(),
+                r.msg(),
+                r.location().file,
+                r.line(),
+                r.tag()
+            )];
+            r.kv().serialize(r, &mut Fields(&mut out)).unwrap();
+            values.serialize(r, &mut Fields(&mut out)).unwrap();
+            self.0.lock().unwrap().push(out.join(" "));
+            Ok(())
+        }
+    }
+
+    /// Captures every record, then replays it into `Seen`.
+    struct CaptureReplay(Seen, Mutex<Event>);
+    impl Drain for CaptureReplay {
+        type Ok = ();
+        type Err = slog::Never;
+        fn log(&self, r: &Record<'_>, values: &OwnedKVList) -> Result<(), slog::Never> {
+            let mut ev = self.1.lock().unwrap();
+            ev.capture(r, values);
+            ev.replay(|r, v| self.0.log(r, v))
+        }
+    }
+
+    fn both(f: impl Fn(&slog::Logger)) -> (Vec<String>, Vec<String>) {
+        let direct = Seen::default();
+        f(&slog::Logger::root(direct.clone(), o!("svc" => "x")));
+        let replayed = Seen::default();
+        let drain = CaptureReplay(replayed.clone(), Mutex::new(Event::default()));
+        f(&slog::Logger::root(drain, o!("svc" => "x")));
+        let a = direct.0.lock().unwrap().clone();
+        let b = replayed.0.lock().unwrap().clone();
+        (a, b)
+    }
+
+    #[test]
+    fn replay_is_the_record_with_types_kept() {
+        let first = line!() + 3; // the line of the first record
+        let (direct, replayed) = both(|log| {
+            let child = log.new(o!("req" => 7u32));
+            slog::warn!(child, #"audit", "user {} did {}", "ann", 3; "ok" => true, "ratio" => 0.5f32, "neg" => -4i8, "s" => "text", "args" => format_args!("{}-{}", 1, 2));
+            slog::info!(log, "second, reusing buffers"; "n" => 1u64);
+        });
+        let line = |n: u32, rest: &str| format!("src/frontend/capture.rs:{} {rest}", first + n);
+        // slog's default `emit_i8` and `emit_arguments` are text; the replay
+        // is typed: i64 for every signed integer, str for formatted values.
+        assert_eq!(
+            direct,
+            [
+                format!("WARN user ann did 3 {}", line(0, "tag=audit args=1-2 s=str:text neg=-4 ratio=f32:0.5 ok=bool:true req=7 svc=str:x")),
+                format!("INFO second, reusing buffers {}", line(1, "tag= n=u64:1 svc=str:x")),
+            ]
+        );
+        assert_eq!(
+            replayed,
+            [
+                format!("WARN user ann did 3 {}", line(0, "tag=audit args=str:1-2 s=str:text neg=i64:-4 ratio=f32:0.5 ok=bool:true req=7 svc=str:x")),
+                format!("INFO second, reusing buffers {}", line(1, "tag= n=u64:1 svc=str:x")),
+            ]
+        );
+    }
+
+    #[test]
+    fn recycled_event_keeps_nothing_of_the_last_record() {
+        struct Into(Arc<Mutex<Event>>);
+        impl Drain for Into {
+            type Ok = ();
+            type Err = slog::Never;
+            fn log(&self, r: &Record<'_>, v: &OwnedKVList) -> Result<(), slog::Never> {
+                self.0.lock().unwrap().capture(r, v);
+                Ok(())
+            }
+        }
+        let ev = Arc::new(Mutex::new(Event::default()));
+        let log = slog::Logger::root(Into(Arc::clone(&ev)), o!());
+        let big = "x".repeat(100_000);
+        slog::info!(log, "big"; "v" => &big);
+        let mut ev = ev.lock().unwrap();
+        assert!(ev.size() > 100_000);
+        ev.clear();
+        assert!(ev.size() <= std::mem::size_of::<Event>() + KEEP_TEXT_BYTES + KEEP_FIELDS * 64);
+        assert_eq!(ev.fields().count(), 0);
+        let seen = Seen::default();
+        ev.replay(|r, v| seen.log(r, v)).unwrap();
+        assert_eq!(seen.0.lock().unwrap()[0], "INFO  :0 tag=");
+    }
+}

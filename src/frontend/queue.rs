@@ -1,0 +1,364 @@
+//! The queue between the logging threads and the writer thread, and
+//! [`Sender`], the drain that captures a record into it.
+//!
+//! Two lock-free bounded queues (crossbeam's `ArrayQueue`) carry [`Event`]s:
+//! `records` to the writer, `free` back to the callers, so an event's buffers
+//! are reused and a caller allocates nothing in steady state. The queue is
+//! bounded in records and in bytes (what the queued events hold).
+//!
+//! The writer is never woken per record. It polls (see the backend's
+//! `worker`); a caller wakes it only
+//! - when it sleeps deeply after a quiet spell (the first record after the
+//!   spell: one wake, not one per record at a steady rate),
+//! - when the queue passes its high-water mark (half full),
+//! - when the queue is full, and on flush.
+//!
+//! `parked` makes each of these one `unpark` per writer sleep at most.
+
+use std::panic::{RefUnwindSafe, UnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::Thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossbeam_queue::ArrayQueue;
+use slog::{Drain, OwnedKVList, Record};
+
+use super::capture::Event;
+
+/// What happens when the writer falls behind and the queue is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overflow {
+    /// The logging thread waits for room. No record is lost.
+    Block,
+    /// The record is dropped and counted; the writer writes the count as a
+    /// WARN record ([`OVERFLOW_MESSAGE`](crate::OVERFLOW_MESSAGE), field
+    /// `dropped`) with its next batch, and at shutdown.
+    DropAndReport,
+}
+
+/// How a caller writes the queued records itself (synchronous mode).
+pub(crate) type WriteNow = Box<dyn Fn() + Send + Sync + RefUnwindSafe + UnwindSafe>;
+
+/// The tag of records that must never be dropped for overflow (the flood
+/// guard's summaries: dropping one would lose the count it carries).
+pub(crate) const NEVER_DROP_TAG: &str = "slog-host.summary";
+
+/// Pool slots beyond the queue's capacity.
+const POOL_SLACK: usize = 256;
+
+/// The writer is running.
+const RUNNING: u8 = 0;
+/// The writer sleeps until its next poll (at most the active interval).
+const POLLING: u8 = 1;
+/// The writer sleeps deeply after a quiet spell; the next record wakes it.
+const IDLE: u8 = 2;
+
+/// How long a waiting caller goes between checks that the writer still
+/// exists (it does not in a forked child).
+const STALL_CHECK: Duration = Duration::from_millis(100);
+/// A writer that has not polled for this long while callers log is looked
+/// at (a forked child has none).
+const STALL_AFTER: Duration = Duration::from_secs(3);
+
+/// State shared by the callers ([`Sender`]) and the writer thread.
+pub(crate) struct Queue {
+    records: ArrayQueue<Event>,
+    free: ArrayQueue<Event>,
+    /// Bytes held by the queued events.
+    bytes: AtomicUsize,
+    max_bytes: usize,
+    overflow: Overflow,
+    /// Records dropped for overflow, in all.
+    dropped: AtomicU64,
+    /// Dropped records the writer has not reported yet.
+    unreported: AtomicU64,
+    parked: AtomicU8,
+    writer: Mutex<Option<Thread>>,
+    /// Microseconds since the epoch of the writer's last poll.
+    heartbeat: AtomicU64,
+    /// The process that started the writer.
+    pid: AtomicU64,
+    /// Callers write synchronously (no writer thread: stopped, or a forked
+    /// child), with their [`Sender`]'s `write_now`.
+    sync: AtomicBool,
+    next_ticket: AtomicU64,
+    flushed: Mutex<u64>,
+    flushed_cv: Condvar,
+}
+
+fn micros(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+impl Queue {
+    /// A queue of at most `records` events holding at most `max_bytes`
+    /// (one event is always admitted into an empty queue, whatever its size).
+    pub(crate) fn new(records: usize, max_bytes: usize, overflow: Overflow) -> Queue {
+        Queue {
+            records: ArrayQueue::new(records),
+            // Room for every queued event plus those the writer and the
+            // callers hold, so a warm pool never frees (and reallocates).
+            free: ArrayQueue::new(records + POOL_SLACK),
+            bytes: AtomicUsize::new(0),
+            max_bytes,
+            overflow,
+            dropped: AtomicU64::new(0),
+            unreported: AtomicU64::new(0),
+            parked: AtomicU8::new(RUNNING),
+            writer: Mutex::new(None),
+            heartbeat: AtomicU64::new(micros(SystemTime::now())),
+            pid: AtomicU64::new(u64::from(std::process::id())),
+            sync: AtomicBool::new(false),
+            next_ticket: AtomicU64::new(0),
+            flushed: Mutex::new(0),
+            flushed_cv: Condvar::new(),
+        }
+    }
+
+    /// Records dropped for overflow so far.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Takes the count of drops not reported yet (writer side).
+    pub(crate) fn take_unreported(&self) -> u64 {
+        self.unreported.swap(0, Ordering::AcqRel)
+    }
+
+    /// From now on callers write synchronously.
+    pub(crate) fn set_sync(&self) {
+        self.sync.store(true, Ordering::Release);
+    }
+
+    // ---- caller side ----
+
+    /// An event with reused buffers (a new one while the pool warms up).
+    fn event(&self) -> Event {
+        self.free.pop().unwrap_or_default()
+    }
+
+    /// Captures `record` and queues it.
+    fn send_record(&self, record: &Record<'_>, values: &OwnedKVList, write_now: &WriteNow) {
+        let mut ev = self.event();
+        ev.capture(record, values);
+        let never_drop = record.tag() == NEVER_DROP_TAG;
+        if micros(ev.time).saturating_sub(self.heartbeat.load(Ordering::Relaxed))
+            > STALL_AFTER.as_micros() as u64
+        {
+            self.check_writer(write_now);
+        }
+        self.send(
+            ev,
+            self.overflow == Overflow::Block || never_drop,
+            write_now,
+        );
+        if self.sync.load(Ordering::Acquire) {
+            write_now();
+        }
+    }
+
+    fn send(&self, mut ev: Event, block: bool, write_now: &WriteNow) {
+        let size = ev.size();
+        let mut waiting: Option<Instant> = None;
+        let mut attempt = 0u32;
+        loop {
+            let before = self.bytes.fetch_add(size, Ordering::AcqRel);
+            if before == 0 || before + size <= self.max_bytes {
+                match self.records.push(ev) {
+                    Ok(()) => {
+                        self.after_push(before + size);
+                        return;
+                    }
+                    Err(back) => ev = back,
+                }
+            }
+            self.bytes.fetch_sub(size, Ordering::AcqRel);
+            if !block {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                self.unreported.fetch_add(1, Ordering::AcqRel);
+                let _ = self.free.push(ev);
+                return;
+            }
+            if self.sync.load(Ordering::Acquire) {
+                write_now();
+                continue;
+            }
+            self.wake();
+            let since = *waiting.get_or_insert_with(Instant::now);
+            backoff(attempt);
+            attempt = attempt.saturating_add(1);
+            if since.elapsed() >= STALL_CHECK {
+                waiting = None;
+                self.check_writer(write_now);
+            }
+        }
+    }
+
+    fn after_push(&self, bytes: usize) {
+        match self.parked.load(Ordering::SeqCst) {
+            RUNNING => {}
+            IDLE => self.wake(),
+            _ => {
+                if bytes > self.max_bytes / 2 || self.records.len() > self.records.capacity() / 2 {
+                    self.wake();
+                }
+            }
+        }
+    }
+
+    /// Wakes the writer if it sleeps; only the caller that clears the
+    /// state makes the syscall.
+    fn wake(&self) {
+        if self.parked.load(Ordering::SeqCst) != RUNNING
+            && self.parked.swap(RUNNING, Ordering::SeqCst) != RUNNING
+        {
+            if let Ok(Some(t)) = self.writer.try_lock().as_deref() {
+                t.unpark();
+            }
+        }
+    }
+
+    /// Called when the writer seems gone. In a forked child (another pid)
+    /// there is no writer thread: callers write synchronously from now on.
+    /// Otherwise the heartbeat is moved on, so the next look is
+    /// `STALL_AFTER` later.
+    fn check_writer(&self, write_now: &WriteNow) {
+        let pid = u64::from(std::process::id());
+        if self.pid.swap(pid, Ordering::AcqRel) != pid {
+            self.set_sync();
+            write_now();
+        } else {
+            self.heartbeat
+                .store(micros(SystemTime::now()), Ordering::Relaxed);
+        }
+    }
+
+    /// Returns once every record queued before the call is written (or
+    /// counted as a write error). Returns at once after `close`.
+    fn flush(&self, write_now: &WriteNow) {
+        if self.sync.load(Ordering::Acquire) {
+            return write_now();
+        }
+        let ticket = self.next_ticket.fetch_add(1, Ordering::AcqRel) + 1;
+        let mut marker = self.event();
+        marker.flush_marker(ticket);
+        self.send(marker, true, write_now);
+        self.wake();
+        let mut done = self.flushed.lock().unwrap_or_else(PoisonError::into_inner);
+        while *done < ticket {
+            done = self
+                .flushed_cv
+                .wait_timeout(done, STALL_CHECK)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            if *done < ticket {
+                drop(done);
+                self.check_writer(write_now);
+                if self.sync.load(Ordering::Acquire) {
+                    return write_now();
+                }
+                self.wake();
+                done = self.flushed.lock().unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+    }
+
+    // ---- writer side ----
+
+    /// Registers the calling thread as the writer.
+    pub(crate) fn set_writer(&self, thread: Thread) {
+        *self.writer.lock().unwrap_or_else(PoisonError::into_inner) = Some(thread);
+        self.beat();
+    }
+
+    /// Notes that the writer is alive.
+    pub(crate) fn beat(&self) {
+        self.heartbeat
+            .store(micros(SystemTime::now()), Ordering::Relaxed);
+    }
+
+    /// The next queued event.
+    pub(crate) fn pop(&self) -> Option<Event> {
+        let ev = self.records.pop()?;
+        self.bytes.fetch_sub(ev.size(), Ordering::AcqRel);
+        Some(ev)
+    }
+
+    /// Gives a written event's buffers back to the callers.
+    pub(crate) fn recycle(&self, mut ev: Event) {
+        ev.clear();
+        let _ = self.free.push(ev);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Sleeps up to `timeout`, or until a caller wakes the writer; `idle`
+    /// says that the next record should wake it.
+    pub(crate) fn park(&self, timeout: Duration, idle: bool) {
+        self.parked
+            .store(if idle { IDLE } else { POLLING }, Ordering::SeqCst);
+        if self.records.is_empty() || !idle {
+            std::thread::park_timeout(timeout);
+        }
+        self.parked.store(RUNNING, Ordering::SeqCst);
+    }
+
+    /// Reports flush ticket `ticket` done.
+    pub(crate) fn flushed(&self, ticket: u64) {
+        let mut done = self.flushed.lock().unwrap_or_else(PoisonError::into_inner);
+        *done = (*done).max(ticket);
+        self.flushed_cv.notify_all();
+    }
+}
+
+/// Waiting for room: spin briefly, then yield, then sleep.
+fn backoff(attempt: u32) {
+    if attempt < 6 {
+        for _ in 0..(1 << attempt) {
+            std::hint::spin_loop();
+        }
+    } else if attempt < 16 {
+        std::thread::yield_now();
+    } else {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// The drain on the caller's side: captures each record into the queue.
+///
+/// `log` makes no system call and, once the event pool is warm, no
+/// allocation. `flush` returns once every earlier record is written.
+/// `write_now` writes what is queued on the calling thread (synchronous
+/// mode); it keeps the writer alive as long as any logger can use it.
+#[derive(Clone)]
+pub(crate) struct Sender {
+    pub(crate) queue: Arc<Queue>,
+    pub(crate) write_now: Arc<WriteNow>,
+}
+
+impl Sender {
+    /// Returns once every record logged before the call is written.
+    pub(crate) fn flush(&self) {
+        self.queue.flush(&self.write_now);
+    }
+}
+
+impl Drain for Sender {
+    type Ok = ();
+    type Err = slog::Never;
+
+    #[inline]
+    fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), slog::Never> {
+        self.queue.send_record(record, values, &self.write_now);
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<(), slog::FlushError> {
+        Sender::flush(self);
+        Ok(())
+    }
+}
