@@ -80,6 +80,7 @@ pub use backend::file::{
 pub use backend::format;
 pub use backend::format::Format;
 pub use backend::output::Output;
+pub use backend::term::TermFormat;
 pub use backend::worker::{ACTIVE_POLL, IDLE_POLL, QUIET_SPELL};
 pub use backend::writer::OVERFLOW_MESSAGE;
 pub use builder::{

@@ -5,6 +5,7 @@ pub(crate) mod file;
 pub mod format;
 pub(crate) mod json;
 pub(crate) mod output;
+pub(crate) mod term;
 pub(crate) mod time;
 pub(crate) mod worker;
 pub(crate) mod writer;

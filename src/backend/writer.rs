@@ -19,33 +19,7 @@ pub(crate) fn term_drain(
     terminal: Option<Opened>,
     buf: Option<SharedBuf>,
 ) -> BoxedDrain {
-    macro_rules! term {
-        ($decorator:expr) => {
-            match format {
-                Format::Compact => Box::new(
-                    slog_term::CompactFormat::new($decorator)
-                        .use_custom_timestamp(super::time::write_term_timestamp)
-                        .build(),
-                ),
-                _ => Box::new(
-                    slog_term::FullFormat::new($decorator)
-                        .use_custom_timestamp(super::time::write_term_timestamp)
-                        .build(),
-                ),
-            }
-        };
-    }
-    match terminal {
-        Some(Opened::Stderr) => term!(slog_term::TermDecorator::new()
-            .stderr()
-            .force_color()
-            .build()),
-        Some(_) => term!(slog_term::TermDecorator::new()
-            .stdout()
-            .force_color()
-            .build()),
-        None => term!(slog_term::PlainDecorator::new(buf.unwrap_or_default())),
-    }
+    crate::backend::term::term_drain(format, terminal, buf.unwrap_or_default())
 }
 
 /// A byte buffer the term formats write into; the writer moves its contents
