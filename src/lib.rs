@@ -75,7 +75,8 @@ mod settings;
 
 pub use backend::enrich::Enrich;
 pub use backend::file::{
-    FileConfig, DEFAULT_FILE_KEEP, DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_MODE, FILE_CHECK_INTERVAL,
+    FileConfig, DEFAULT_FILE_KEEP, DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_MODE, MAX_FILE_KEEP,
+    MAX_FILE_MAX_SIZE,
 };
 pub use backend::format;
 pub use backend::format::Format;
