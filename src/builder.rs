@@ -9,19 +9,24 @@ use std::time::Duration;
 
 use slog::{info, o, Drain, Logger};
 
-use crate::backend::file::FileConfig;
+use crate::backend::file::{FileConfig, MAX_FILE_KEEP, MAX_FILE_MAX_SIZE};
 use crate::backend::writer::{format_drain, Channel, Reported, WriteErrors};
 use crate::frontend::filter::{Directives, LevelFilter};
 use crate::frontend::flood::{FloodConfig, FloodGuard, FloodStats};
 use crate::host::cache::CacheRef;
 use crate::host::detect::{env_var, SystemProbe};
-use crate::host::refresh::{RefreshConfig, Refresher, DEFAULT_REFRESH_INTERVAL};
-use crate::settings::{parse_duration, parse_size};
+use crate::host::refresh::{
+    RefreshConfig, Refresher, DEFAULT_REFRESH_INTERVAL, MAX_REFRESH_INTERVAL,
+};
+use crate::settings::{parse_count, parse_duration, parse_size};
 use crate::{Enrich, Error, Format, HostCache, HostInfo, Output, Overflow, Schema};
 
 /// Default capacity of the channel between the calling threads and the writer
 /// thread, in records.
 pub const DEFAULT_CHANNEL_SIZE: usize = 4096;
+/// The largest channel capacity accepted, in records: 1,048,576 (a larger
+/// one makes [`Builder::init`] fail).
+pub const MAX_CHANNEL_SIZE: usize = 1 << 20;
 /// Default overflow policy: callers wait, nothing is lost.
 pub const DEFAULT_OVERFLOW: Overflow = Overflow::Block;
 /// The writer thread's name.
@@ -35,20 +40,22 @@ pub const WRITER_THREAD_NAME: &str = "slog-host-log";
 ///
 /// | setting | default | environment ([`from_env`](Self::from_env)) |
 /// |---|---|---|
-/// | [`filter`](Self::filter) | [`DEFAULT_FILTER`](crate::DEFAULT_FILTER) (`info`) | `RUST_LOG` |
+/// | [`filter`](Self::filter) | [`DEFAULT_FILTER`](crate::DEFAULT_FILTER) (`info`) | `RUST_LOG` (a bare word that looks like a misspelled level, `inof`, is a target as in env_logger, with one warning on stderr) |
 /// | [`format`](Self::format) | `Json` if the output is not a terminal, else `Full` | `LOG_FORMAT` (`json`, `full`, `compact`) |
 /// | colors (term formats) | on a terminal only | `NO_COLOR` (any non-empty value: never) |
-/// | [`output`](Self::output) | `Output::Stdout` | `LOG_FILE` (with `LOG_FILE_MAX_SIZE`, `LOG_FILE_KEEP`: see [`FileConfig`]) |
-/// | [`refresh_interval`](Self::refresh_interval) | [`DEFAULT_REFRESH_INTERVAL`] (30 s) | `LOG_HOST_REFRESH` (`30s`, `250ms`, `5m`, `1h`) |
+/// | [`output`](Self::output) | `Output::Stdout` | `LOG_FILE` (with `LOG_FILE_MAX_SIZE` up to [`MAX_FILE_MAX_SIZE`](crate::MAX_FILE_MAX_SIZE), `LOG_FILE_KEEP` up to [`MAX_FILE_KEEP`](crate::MAX_FILE_KEEP): see [`FileConfig`]) |
+/// | [`refresh_interval`](Self::refresh_interval) | [`DEFAULT_REFRESH_INTERVAL`] (30 s), at most [`MAX_REFRESH_INTERVAL`] (24 h) | `LOG_HOST_REFRESH` (`30s`, `250ms`, `5m`, `1h`) |
 /// | [`service`](Self::service) | `OTEL_SERVICE_NAME`, else the executable name | `OTEL_SERVICE_NAME` |
 /// | host detection | see [`SystemProbe`] | `POD_IP`, `POD_NAME`, `POD_NAMESPACE`, `NODE_NAME` (and `MY_` aliases) |
-/// | [`channel_size`](Self::channel_size) | [`DEFAULT_CHANNEL_SIZE`] (4096 records) | |
+/// | [`channel_size`](Self::channel_size) | [`DEFAULT_CHANNEL_SIZE`] (4096 records), at most [`MAX_CHANNEL_SIZE`] | |
 /// | [`overflow`](Self::overflow) | [`DEFAULT_OVERFLOW`] (`Block`: no loss) | |
 /// | [`global`](Self::global) | `true`: global slog-scope logger and `log` bridge | |
 /// | [`schema`](Self::schema) | [`Schema::Otel`] | `LOG_SCHEMA` (`otel`, `ecs`) |
 /// | [`flood`](Self::flood) | 100 records per call site and level per 1 s ([`FloodConfig`]) | `LOG_FLOOD` (`100/1s`, `off`) |
 ///
-/// Every invalid value is an [`Error`] naming the setting and the value.
+/// Every value is trimmed, a blank one counts as unset, and every invalid
+/// value, including one past its documented maximum, is an [`Error`] naming
+/// the setting and the value.
 pub struct Builder {
     probe: SystemProbe,
     filter: Directives,
@@ -114,13 +121,14 @@ impl Builder {
         b.probe = SystemProbe::from_env()?;
         if let Some(spec) = env_var("RUST_LOG")? {
             b.filter = Directives::parse_setting("RUST_LOG", &spec)?;
+            b.filter.report_warnings("RUST_LOG");
         }
         if let Some(f) = env_var("LOG_FORMAT")? {
             b.format = Some(Format::parse("LOG_FORMAT", &f)?);
         }
         b.no_color = env_var("NO_COLOR")?.is_some();
         if let Some(d) = env_var("LOG_HOST_REFRESH")? {
-            b.refresh = parse_duration("LOG_HOST_REFRESH", &d)?;
+            b.refresh = parse_duration("LOG_HOST_REFRESH", &d, MAX_REFRESH_INTERVAL)?;
         }
         if let Some(s) = env_var("LOG_SCHEMA")? {
             b.schema = Schema::parse_setting("LOG_SCHEMA", &s)?;
@@ -134,13 +142,12 @@ impl Builder {
             Some(path) => {
                 let mut file = FileConfig::new(path);
                 if let Some(v) = max_size {
-                    file = file.max_size(parse_size("LOG_FILE_MAX_SIZE", &v)?);
+                    file = file.max_size(parse_size("LOG_FILE_MAX_SIZE", &v, MAX_FILE_MAX_SIZE)?);
                 }
                 if let Some(v) = keep {
-                    let n = v.trim().parse().map_err(|_| {
-                        Error::invalid("LOG_FILE_KEEP", &v, "expected a whole number of files")
-                    })?;
-                    file = file.keep(n);
+                    let n = parse_count("LOG_FILE_KEEP", &v, "files", MAX_FILE_KEEP as u64)?;
+                    // At most MAX_FILE_KEEP: fits.
+                    file = file.keep(n as usize);
                 }
                 b.output = Output::File(file);
                 b.output_setting = "LOG_FILE";
@@ -171,6 +178,7 @@ impl Builder {
     /// Sets the level directives (`RUST_LOG` syntax, see [`Directives`]).
     pub fn filter(mut self, directives: &str) -> Result<Self, Error> {
         self.filter = Directives::parse_setting("filter", directives)?;
+        self.filter.report_warnings("filter");
         Ok(self)
     }
 
@@ -181,8 +189,8 @@ impl Builder {
         self
     }
 
-    /// Sets how often host metadata is re-detected. A zero interval makes
-    /// [`init`](Self::init) fail.
+    /// Sets how often host metadata is re-detected. A zero interval, or one
+    /// above [`MAX_REFRESH_INTERVAL`] (24 h), makes [`init`](Self::init) fail.
     pub fn refresh_interval(mut self, every: Duration) -> Self {
         self.refresh = every;
         self
@@ -200,7 +208,7 @@ impl Builder {
         self
     }
 
-    /// Sets the channel capacity in records (at least 1).
+    /// Sets the channel capacity in records, from 1 to [`MAX_CHANNEL_SIZE`].
     pub fn channel_size(mut self, records: usize) -> Self {
         self.channel_size = records;
         self
@@ -238,8 +246,12 @@ impl Builder {
     /// Starts the pipeline: host detection, the refresher thread, the writer
     /// thread and, unless turned off, the global logger and the `log` bridge.
     pub fn init(self) -> Result<LogGuard, Error> {
-        if self.channel_size == 0 {
-            return Err(Error::invalid("channel size", "0", "must be at least 1"));
+        if !(1..=MAX_CHANNEL_SIZE).contains(&self.channel_size) {
+            return Err(Error::invalid(
+                "channel size",
+                self.channel_size.to_string(),
+                format!("must be from 1 to {MAX_CHANNEL_SIZE}"),
+            ));
         }
         let refresh = RefreshConfig::every(self.refresh);
         refresh.validate()?;

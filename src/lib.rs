@@ -82,12 +82,13 @@ pub use backend::format;
 pub use backend::format::Format;
 pub use backend::output::Output;
 pub use backend::writer::OVERFLOW_MESSAGE;
+pub use builder::MAX_CHANNEL_SIZE;
 pub use builder::{Builder, LogGuard, DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, WRITER_THREAD_NAME};
 pub use error::Error;
 pub use frontend::filter::{Directives, LevelFilter, DEFAULT_FILTER};
 pub use frontend::flood::{
     flood_keys, FloodConfig, FloodGuard, FloodStats, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_WINDOW,
-    FLOOD_TABLE_SIZE, FLOOD_THREAD_NAME,
+    FLOOD_TABLE_SIZE, FLOOD_THREAD_NAME, MAX_FLOOD_BURST, MAX_FLOOD_WINDOW, MIN_FLOOD_WINDOW,
 };
 pub use frontend::Overflow;
 pub use host::cache::{CacheRef, HostCache, RefreshStatus};
@@ -95,7 +96,7 @@ pub use host::detect::{host_name, Probe, SystemProbe, VIRTUAL_INTERFACE_PREFIXES
 pub use host::info::{keys, HostInfo};
 pub use host::refresh::{
     RefreshConfig, Refresher, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF, DEFAULT_REFRESH_INTERVAL,
-    REFRESHER_THREAD_NAME,
+    MAX_REFRESH_INTERVAL, REFRESHER_THREAD_NAME,
 };
 pub use host::resource::{
     container_id_from_cgroup, container_id_from_mountinfo, detect_container_id, instance_id,

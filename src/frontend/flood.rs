@@ -9,12 +9,20 @@ use std::time::Duration;
 
 use slog::{Drain, Level, OwnedKVList, Record, RecordLocation, RecordStatic};
 
+use crate::settings::format_duration;
 use crate::Error;
 
 /// Default records per call site and level that pass in each window.
 pub const DEFAULT_FLOOD_BURST: u32 = 100;
 /// Default window: one second.
 pub const DEFAULT_FLOOD_WINDOW: Duration = Duration::from_secs(1);
+/// The largest budget accepted, per call site and window: 10,000,000 (a
+/// larger one is an error; turn the guard off instead).
+pub const MAX_FLOOD_BURST: u32 = 10_000_000;
+/// The longest window accepted: 24 hours.
+pub const MAX_FLOOD_WINDOW: Duration = Duration::from_secs(24 * 3600);
+/// The shortest window accepted: 1 millisecond.
+pub const MIN_FLOOD_WINDOW: Duration = Duration::from_millis(1);
 /// Call sites (times levels) the guard tracks; see [`FloodGuard`].
 pub const FLOOD_TABLE_SIZE: usize = 4096;
 /// The flood guard's timer thread name.
@@ -38,6 +46,9 @@ const MAX_PROBES: usize = 64;
 /// |---|---|---|
 /// | `burst` | [`DEFAULT_FLOOD_BURST`] (100) | zap's production sampler passes the first 100 per second; a tight error loop then writes about 20 KB/s instead of filling a disk |
 /// | `window` | [`DEFAULT_FLOOD_WINDOW`] (1 s) | short enough that a summary follows a burst quickly |
+///
+/// Limits: `burst` from 1 to [`MAX_FLOOD_BURST`], `window` from
+/// [`MIN_FLOOD_WINDOW`] to [`MAX_FLOOD_WINDOW`]; anything else is an error.
 ///
 /// `LOG_FLOOD` sets it as `burst/window` (`100/1s`, `1000/500ms`) or `off`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,12 +80,14 @@ impl FloodConfig {
         let (burst, window) = v
             .split_once('/')
             .ok_or_else(|| bad("expected burst/window such as 100/1s, or off"))?;
-        let burst: u32 = burst
-            .trim()
-            .parse()
-            .map_err(|_| bad("the burst must be a whole number such as 100"))?;
-        let window = crate::settings::parse_duration(setting, window)
-            .map_err(|_| bad("the window must be a duration such as 1s or 500ms"))?;
+        let burst = parse_burst(burst).map_err(|why| bad(&format!("the burst {why}")))?;
+        let window =
+            crate::settings::parse_duration(setting, window, MAX_FLOOD_WINDOW).map_err(|_| {
+                bad(&format!(
+                    "the window must be a duration from 1ms to {}, such as 1s or 500ms",
+                    format_duration(MAX_FLOOD_WINDOW)
+                ))
+            })?;
         let config = FloodConfig { burst, window };
         config.validate(setting, value)?;
         Ok(Some(config))
@@ -88,14 +101,38 @@ impl FloodConfig {
                 "the burst must be at least 1 (use `off` to disable)",
             ));
         }
-        if self.window < Duration::from_millis(1) {
+        if self.burst > MAX_FLOOD_BURST {
             return Err(Error::invalid(
                 setting,
                 value,
-                "the window must be at least 1ms",
+                format!("the burst must be at most {MAX_FLOOD_BURST}"),
+            ));
+        }
+        if self.window < MIN_FLOOD_WINDOW || self.window > MAX_FLOOD_WINDOW {
+            return Err(Error::invalid(
+                setting,
+                value,
+                format!(
+                    "the window must be from 1ms to {}",
+                    format_duration(MAX_FLOOD_WINDOW)
+                ),
             ));
         }
         Ok(())
+    }
+}
+
+/// A budget: a whole number from 1 to [`MAX_FLOOD_BURST`].
+fn parse_burst(text: &str) -> Result<u32, String> {
+    let t = text.trim();
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("must be a whole number such as 100".to_string());
+    }
+    // Digits only: a parse error is overflow, past any budget allowed.
+    match t.parse::<u32>() {
+        Ok(0) => Err("must be at least 1 (use `off` to disable)".to_string()),
+        Ok(n) if n <= MAX_FLOOD_BURST => Ok(n),
+        _ => Err(format!("must be at most {MAX_FLOOD_BURST}")),
     }
 }
 
@@ -285,14 +322,14 @@ impl<D: Drain + Send + Sync + 'static> Shared<D> {
         None
     }
 
-    fn judge(&self, slot: &Slot) -> Verdict {
+    fn judge(&self, slot: &Slot, budget: u32) -> Verdict {
         let epoch = self.counters.windows.load(Ordering::Relaxed) & 0xffff_ffff;
         let mut state = slot.window.load(Ordering::Relaxed);
         loop {
             let (window, passed) = (state >> 32, state & 0xffff_ffff);
             let next = if window != epoch {
                 (epoch << 32) | 1
-            } else if passed < u64::from(self.config.burst) {
+            } else if passed < u64::from(budget) {
                 state + 1
             } else {
                 slot.dropped.fetch_add(1, Ordering::Relaxed);
@@ -372,7 +409,7 @@ impl<D: Drain + Send + Sync + 'static> FloodGuard<D> {
     pub fn new(drain: D, config: FloodConfig) -> Result<Self, Error> {
         config.validate(
             "flood config",
-            &format!("{}/{:?}", config.burst, config.window),
+            &format!("{}/{}", config.burst, format_duration(config.window)),
         )?;
         let slots = (0..FLOOD_TABLE_SIZE)
             .map(|_| Slot {
@@ -466,7 +503,7 @@ impl<D: Drain + Send + Sync + 'static> Drain for FloodGuard<D> {
                 .fetch_add(1, Ordering::Relaxed);
             return self.shared.drain.log(record, values).map(Some);
         };
-        match self.shared.judge(slot) {
+        match self.shared.judge(slot, self.shared.config.burst) {
             Verdict::Pass => self.shared.drain.log(record, values).map(Some),
             Verdict::Drop => Ok(None),
         }
@@ -504,23 +541,14 @@ mod tests {
 
     #[test]
     fn parses_budgets_and_off() {
+        let parse = |v| FloodConfig::parse_setting("LOG_FLOOD", v).unwrap();
+        let config = |burst, window| Some(FloodConfig { burst, window });
+        assert_eq!(parse("off"), None);
+        assert_eq!(parse("100/1s"), config(100, Duration::from_secs(1)));
+        assert_eq!(parse(" 5/250ms "), config(5, Duration::from_millis(250)));
         assert_eq!(
-            FloodConfig::parse_setting("LOG_FLOOD", "off").unwrap(),
-            None
-        );
-        assert_eq!(
-            FloodConfig::parse_setting("LOG_FLOOD", "100/1s").unwrap(),
-            Some(FloodConfig {
-                burst: 100,
-                window: Duration::from_secs(1)
-            })
-        );
-        assert_eq!(
-            FloodConfig::parse_setting("LOG_FLOOD", " 5/250ms ").unwrap(),
-            Some(FloodConfig {
-                burst: 5,
-                window: Duration::from_millis(250)
-            })
+            parse("10000000/24h"),
+            config(MAX_FLOOD_BURST, MAX_FLOOD_WINDOW)
         );
     }
 
@@ -533,6 +561,11 @@ mod tests {
             ("0/1s", "at least 1"),
             ("100/0s", "duration"),
             ("-1/1s", "whole number"),
+            ("10000001/1s", "at most 10000000"),
+            ("4294967296/1s", "at most 10000000"),
+            ("99999999999999999999999/1s", "at most 10000000"),
+            ("100/25h", "from 1ms to 24h"),
+            ("100/18446744073709551615s", "from 1ms to 24h"),
         ] {
             let e = FloodConfig::parse_setting("LOG_FLOOD", v).unwrap_err();
             assert!(
@@ -541,6 +574,21 @@ mod tests {
                 "{e}"
             );
             assert!(e.to_string().contains(why), "{v}: {e}");
+        }
+    }
+
+    #[test]
+    fn configs_from_code_are_checked_too() {
+        let config = |burst, window| FloodConfig { burst, window };
+        let bad = [
+            config(0, Duration::from_secs(1)),
+            config(u32::MAX, Duration::from_secs(1)),
+            config(1, Duration::MAX),
+            config(1, Duration::from_micros(999)),
+        ];
+        for c in bad {
+            let e = FloodGuard::new(slog::Discard, c).unwrap_err();
+            assert_eq!(e.setting(), Some("flood config"), "{c:?}");
         }
     }
 

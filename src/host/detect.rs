@@ -10,6 +10,7 @@ use crate::host::resource::{
     detect_container_id, instance_id, intern, namespace_from_file, parse_resource_attributes,
     OTEL_RESOURCE_ATTRIBUTES, SERVICE_ACCOUNT_NAMESPACE_FILE,
 };
+use crate::settings::clean;
 use crate::{keys, Error, HostInfo};
 
 /// A source of host snapshots, called by [`HostCache`](crate::HostCache) at
@@ -68,8 +69,8 @@ pub const VIRTUAL_INTERFACE_PREFIXES: &[&str] =
 /// gives wins over detection (`host.name`, `container.id`,
 /// `service.instance.id`).
 ///
-/// Environment variables are read once, when the probe is made; a variable
-/// set to the empty string counts as unset.
+/// Environment variables are read once, when the probe is made; values are
+/// trimmed, and a blank one (empty or white space only) counts as unset.
 #[derive(Clone, Debug)]
 pub struct SystemProbe {
     base: HostInfo,
@@ -85,14 +86,14 @@ const NAMESPACE_VARS: [&str; 2] = ["POD_NAMESPACE", "MY_POD_NAMESPACE"];
 const NODE_NAME_VARS: [&str; 2] = ["NODE_NAME", "MY_NODE_NAME"];
 const SERVICE_NAME_VAR: &str = "OTEL_SERVICE_NAME";
 
-/// Reads an environment variable; an empty value counts as unset, a value that
-/// is not UTF-8 is an error naming the variable.
+/// Reads an environment variable, trimmed; a blank value (empty or white
+/// space only) counts as unset, a value that is not UTF-8 is an error naming
+/// the variable.
 pub(crate) fn env_var(name: &str) -> Result<Option<String>, Error> {
     match std::env::var_os(name) {
         None => Ok(None),
         Some(v) => match v.into_string() {
-            Ok(s) if s.is_empty() => Ok(None),
-            Ok(s) => Ok(Some(s)),
+            Ok(s) => Ok(clean(&s).map(str::to_owned)),
             Err(raw) => Err(Error::invalid(
                 name,
                 raw.to_string_lossy(),
@@ -114,9 +115,12 @@ impl SystemProbe {
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Result<Option<String>, Error>,
     ) -> Result<Self, Error> {
+        // The same rule as `env_var`, whatever `lookup` does: trimmed, and
+        // blank is unset.
+        let lookup = |name: &str| Ok(lookup(name)?.and_then(|v| clean(&v).map(str::to_owned)));
         let first = |names: &[&str]| -> Result<Option<(String, String)>, Error> {
             for n in names {
-                if let Some(v) = lookup(n)?.filter(|v| !v.is_empty()) {
+                if let Some(v) = lookup(n)? {
                     return Ok(Some((n.to_string(), v)));
                 }
             }
@@ -158,8 +162,8 @@ impl SystemProbe {
         }
         // OTEL_SERVICE_NAME wins over service.name in OTEL_RESOURCE_ATTRIBUTES.
         let service = match lookup(SERVICE_NAME_VAR)? {
-            Some(name) if !name.is_empty() => Some(name),
-            _ => attr(keys::SERVICE_NAME).or_else(executable_name),
+            Some(name) => Some(name),
+            None => attr(keys::SERVICE_NAME).or_else(executable_name),
         };
         base = base.with_service(
             service.unwrap_or_default(),
@@ -385,6 +389,25 @@ mod tests {
         let info = probe(&[]).unwrap().detect().unwrap();
         assert_eq!(info.service_name(), Some(exe));
         assert_eq!(info.pod_name(), None);
+    }
+
+    #[test]
+    fn blank_values_are_unset_and_values_trimmed_whatever_the_lookup() {
+        let p = probe(&[
+            ("POD_NAME", " "),
+            ("MY_POD_NAME", "\tweb-7 "),
+            ("OTEL_SERVICE_NAME", "  "),
+            ("NODE_NAME", "\n"),
+            ("POD_IP", " "),
+            ("OTEL_RESOURCE_ATTRIBUTES", " "),
+        ])
+        .unwrap();
+        let info = p.detect().unwrap();
+        assert_eq!(info.pod_name(), Some("web-7"));
+        assert_eq!(info.node_name(), None);
+        assert_eq!(p.pod_ip(), None);
+        let exe = std::env::current_exe().unwrap();
+        assert_eq!(info.service_name(), exe.file_name().unwrap().to_str());
     }
 
     #[test]

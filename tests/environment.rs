@@ -1,0 +1,405 @@
+//! The environment end to end, one child process per scenario (each calls
+//! the global `init()` once): every extreme value is an error naming its
+//! variable (no panic, no hang), blank values count as unset, and misspelled
+//! `RUST_LOG` levels print one warning.
+//!
+//! This file has `harness = false`; it prints `N passed, N failed` at the end.
+
+#[path = "support/runner.rs"]
+mod runner;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use slog_host::{Builder, Error, FileConfig, FloodConfig, Output};
+
+const SCENARIO: &str = "SLOG_HOST_SCENARIO";
+/// A child that runs longer than this has hung.
+const HANG: Duration = Duration::from_secs(60);
+
+/// The variables the children must not inherit from whoever runs the tests.
+const CLEARED: &[&str] = &[
+    "RUST_LOG",
+    "LOG_FORMAT",
+    "NO_COLOR",
+    "LOG_HOST_REFRESH",
+    "LOG_FLOOD",
+    "LOG_FILE",
+    "LOG_FILE_MAX_SIZE",
+    "LOG_FILE_KEEP",
+    "LOG_SCHEMA",
+    "OTEL_SERVICE_NAME",
+    "OTEL_RESOURCE_ATTRIBUTES",
+    "POD_IP",
+    "MY_POD_IP",
+    "POD_NAME",
+    "MY_POD_NAME",
+    "POD_NAMESPACE",
+    "MY_POD_NAMESPACE",
+    "NODE_NAME",
+    "MY_NODE_NAME",
+];
+
+// ---------------------------------------------------------------- children
+
+fn child(name: &str) -> Result<(), Error> {
+    match name {
+        "init_only" => {
+            let guard = slog_host::init()?;
+            slog::info!(guard.logger(), "started");
+        }
+        "code_extremes" => {
+            let global = || Builder::new().global(false);
+            let errors = [
+                global().refresh_interval(Duration::MAX).init(),
+                global()
+                    .refresh_interval(slog_host::MAX_REFRESH_INTERVAL + Duration::from_secs(1))
+                    .init(),
+                global().channel_size(usize::MAX).init(),
+                global()
+                    .channel_size(slog_host::MAX_CHANNEL_SIZE + 1)
+                    .init(),
+                global()
+                    .output(Output::File(FileConfig::new("/tmp/x.log").keep(usize::MAX)))
+                    .init(),
+                global()
+                    .output(Output::File(
+                        FileConfig::new("/tmp/x.log").max_size(u64::MAX),
+                    ))
+                    .init(),
+                global()
+                    .flood(Some(FloodConfig {
+                        burst: u32::MAX,
+                        window: Duration::from_secs(1),
+                    }))
+                    .init(),
+                global()
+                    .flood(Some(FloodConfig {
+                        burst: 1,
+                        window: Duration::MAX,
+                    }))
+                    .init(),
+            ];
+            for e in errors {
+                match e {
+                    Ok(_) => println!("ACCEPTED"),
+                    Err(e) => println!("SETTING {:?}: {e}", e.setting()),
+                }
+            }
+        }
+        other => panic!("unknown scenario {other}"),
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- parent
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect()
+    }
+}
+
+/// Runs this binary as `scenario` with `env` (in `dir`, if given); fails the
+/// test if the child runs longer than [`HANG`] or panics.
+fn run_in(scenario: &str, env: &[(&str, &str)], dir: Option<&Path>) -> Run {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.env(SCENARIO, scenario)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for v in CLEARED {
+        cmd.env_remove(v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    if let Some(d) = dir {
+        cmd.current_dir(d);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        out.read_to_string(&mut s).unwrap();
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        err.read_to_string(&mut s).unwrap();
+        s
+    });
+    let deadline = Instant::now() + HANG;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{scenario} with {env:?} hung (killed after {HANG:?})");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let run = Run {
+        code: status.code(),
+        stdout: reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    };
+    assert!(
+        !run.stderr.contains("panicked"),
+        "{scenario} with {env:?} panicked: {}",
+        run.stderr
+    );
+    run
+}
+
+fn run(scenario: &str, env: &[(&str, &str)]) -> Run {
+    run_in(scenario, env, None)
+}
+
+/// A fresh directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("slog-host-env-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn extreme_settings_are_errors_naming_the_variable() {
+    let dir = TempDir::new("extreme");
+    let file = dir.path("app.log");
+    // (needs LOG_FILE, variable="value", reason)
+    let cases: &[(bool, &str, &str)] = &[
+        (
+            false,
+            "LOG_HOST_REFRESH=\"18446744073709551615s\"",
+            "at most 24h",
+        ),
+        (false, "LOG_HOST_REFRESH=\"25h\"", "at most 24h"),
+        (
+            false,
+            "LOG_HOST_REFRESH=\"99999999999999999999999ms\"",
+            "at most 24h",
+        ),
+        (false, "LOG_HOST_REFRESH=\"86400001ms\"", "at most 24h"),
+        (false, "LOG_FLOOD=\"4294967296/1s\"", "at most 10000000"),
+        (false, "LOG_FLOOD=\"10000001/1s\"", "at most 10000000"),
+        (
+            false,
+            "LOG_FLOOD=\"100/18446744073709551615s\"",
+            "from 1ms to 24h",
+        ),
+        (true, "LOG_FILE_KEEP=\"1000000000\"", "at most 1000"),
+        (
+            true,
+            "LOG_FILE_KEEP=\"18446744073709551616\"",
+            "at most 1000",
+        ),
+        (true, "LOG_FILE_KEEP=\"1001\"", "at most 1000"),
+        (
+            true,
+            "LOG_FILE_MAX_SIZE=\"1025G\"",
+            "at most 1099511627776 bytes",
+        ),
+        (
+            true,
+            "LOG_FILE_MAX_SIZE=\"18446744073709551615\"",
+            "at most 1099511627776 bytes",
+        ),
+        (
+            true,
+            "LOG_FILE_MAX_SIZE=\"99999999999999999999K\"",
+            "at most",
+        ),
+    ];
+    for (needs_file, setting, why) in cases {
+        let (var, value) = setting.split_once('=').unwrap();
+        let value = value.trim_matches('"');
+        let mut env = vec![(var, value)];
+        if *needs_file {
+            env.push(("LOG_FILE", file.as_str()));
+        }
+        let out = run("init_only", &env);
+        assert_eq!(
+            out.code,
+            Some(2),
+            "{setting} must fail init(): {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains(&format!("invalid {setting}")) && out.stderr.contains(why),
+            "{setting}: {}",
+            out.stderr
+        );
+        assert!(out.stdout.is_empty(), "nothing logged on a failed init");
+    }
+    assert!(
+        !Path::new(&file).exists(),
+        "no file opened on a failed init"
+    );
+
+    // The same limits from code.
+    let out = run("code_extremes", &[]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let settings: Vec<&str> = out.stdout.lines().collect();
+    let expected = [
+        "refresh interval",
+        "refresh interval",
+        "channel size",
+        "channel size",
+        "file keep",
+        "file max size",
+        "flood config",
+        "flood config",
+    ];
+    assert_eq!(settings.len(), expected.len(), "{}", out.stdout);
+    for (line, setting) in settings.iter().zip(expected) {
+        assert!(
+            line.starts_with(&format!("SETTING Some({setting:?})")),
+            "{line}"
+        );
+    }
+}
+
+fn blank_values_count_as_unset_and_values_are_trimmed() {
+    let dir = TempDir::new("blank");
+    let blanks = [
+        "LOG_FILE",
+        "LOG_FILE_MAX_SIZE",
+        "LOG_FILE_KEEP",
+        "POD_NAME",
+        "POD_IP",
+        "OTEL_SERVICE_NAME",
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "RUST_LOG",
+        "LOG_FORMAT",
+        "LOG_FLOOD",
+        "LOG_HOST_REFRESH",
+        "LOG_SCHEMA",
+        "NODE_NAME",
+    ];
+    for blank in [" ", "\t", "  \n "] {
+        let env: Vec<(&str, &str)> = blanks.iter().map(|v| (*v, blank)).collect();
+        let out = run_in("init_only", &env, Some(&dir.0));
+        assert_eq!(out.code, Some(0), "{blank:?}: {}", out.stderr);
+        let lines = out.json_lines();
+        assert_eq!(lines.len(), 1, "to stdout, as JSON: {}", out.stdout);
+        let v = &lines[0];
+        assert!(v.get("k8s.pod.name").is_none(), "{v}");
+        assert!(v.get("k8s.node.name").is_none(), "{v}");
+        let exe = std::env::current_exe().unwrap();
+        assert_eq!(
+            v["service.name"],
+            exe.file_name().unwrap().to_str().unwrap(),
+            "the executable name"
+        );
+        let created: Vec<_> = std::fs::read_dir(&dir.0).unwrap().collect();
+        assert!(created.is_empty(), "no file named {blank:?}: {created:?}");
+    }
+    // Values are trimmed.
+    let out = run(
+        "init_only",
+        &[
+            ("LOG_FORMAT", " json "),
+            ("POD_NAME", " web-7\n"),
+            ("OTEL_SERVICE_NAME", "\torders "),
+            ("LOG_HOST_REFRESH", " 30s "),
+            ("RUST_LOG", " info "),
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let v = &out.json_lines()[0];
+    assert_eq!(v["k8s.pod.name"], "web-7");
+    assert_eq!(v["service.name"], "orders");
+}
+
+fn misspelled_rust_log_levels_print_one_warning() {
+    for (spec, directive) in [
+        ("inof", "inof"),
+        ("debgu", "debgu"),
+        ("0", "0"),
+        ("warn,eror", "eror"),
+    ] {
+        let out = run("init_only", &[("RUST_LOG", spec), ("LOG_FORMAT", "json")]);
+        assert_eq!(
+            out.code,
+            Some(0),
+            "not an error, as in env_logger: {}",
+            out.stderr
+        );
+        let warnings: Vec<&str> = out.stderr.lines().collect();
+        assert_eq!(warnings.len(), 1, "RUST_LOG={spec}: {}", out.stderr);
+        assert!(
+            warnings[0].contains(&format!("RUST_LOG directive {directive:?} is not a level")),
+            "{}",
+            warnings[0]
+        );
+    }
+    // env_logger reads `inof` as a target: only its records, here none.
+    let out = run("init_only", &[("RUST_LOG", "inof"), ("LOG_FORMAT", "json")]);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    // Control: ordinary directives print nothing.
+    for spec in ["info", "warn,hyper=debug", "my_app", "INFO"] {
+        let out = run("init_only", &[("RUST_LOG", spec), ("LOG_FORMAT", "json")]);
+        assert_eq!(out.code, Some(0));
+        assert!(out.stderr.is_empty(), "RUST_LOG={spec}: {}", out.stderr);
+    }
+}
+
+fn main() {
+    if let Ok(name) = std::env::var(SCENARIO) {
+        if let Err(e) = child(&name) {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+        return;
+    }
+    let tests: &[(&str, fn())] = &[
+        (
+            "extreme_settings_are_errors_naming_the_variable",
+            extreme_settings_are_errors_naming_the_variable,
+        ),
+        (
+            "blank_values_count_as_unset_and_values_are_trimmed",
+            blank_values_count_as_unset_and_values_are_trimmed,
+        ),
+        (
+            "misspelled_rust_log_levels_print_one_warning",
+            misspelled_rust_log_levels_print_one_warning,
+        ),
+    ];
+    runner::report(
+        "environment",
+        tests.iter().map(|(name, test)| {
+            let result = std::panic::catch_unwind(test)
+                .map_err(|_| "panicked (the message is printed above)".to_string());
+            (name.to_string(), result)
+        }),
+    );
+}
