@@ -51,7 +51,7 @@ pub const WRITER_THREAD_NAME: &str = "slog-host-log";
 /// | [`overflow`](Self::overflow) | [`DEFAULT_OVERFLOW`] (`Block`: no loss) | |
 /// | [`global`](Self::global) | `true`: global slog-scope logger and `log` bridge | |
 /// | [`schema`](Self::schema) | [`Schema::Otel`] | `LOG_SCHEMA` (`otel`, `ecs`) |
-/// | [`flood`](Self::flood) | 100 records per call site and level per 1 s ([`FloodConfig`]) | `LOG_FLOOD` (`100/1s`, `off`) |
+/// | [`flood`](Self::flood) | per call site and second: 100 records at WARN and above, 10,000 at INFO and below ([`FloodConfig`]) | `LOG_FLOOD` (`100/1s`, `100/1s,info=10000`, `off`) |
 ///
 /// Every value is trimmed, a blank one counts as unset, and every invalid
 /// value, including one past its documented maximum, is an [`Error`] naming

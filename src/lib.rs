@@ -87,8 +87,9 @@ pub use builder::{Builder, LogGuard, DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, WRI
 pub use error::Error;
 pub use frontend::filter::{Directives, LevelFilter, DEFAULT_FILTER};
 pub use frontend::flood::{
-    flood_keys, FloodConfig, FloodGuard, FloodStats, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_WINDOW,
-    FLOOD_TABLE_SIZE, FLOOD_THREAD_NAME, MAX_FLOOD_BURST, MAX_FLOOD_WINDOW, MIN_FLOOD_WINDOW,
+    flood_keys, FloodConfig, FloodGuard, FloodStats, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_INFO_BURST,
+    DEFAULT_FLOOD_WINDOW, FLOOD_TABLE_SIZE, FLOOD_THREAD_NAME, MAX_FLOOD_BURST, MAX_FLOOD_WINDOW,
+    MIN_FLOOD_WINDOW,
 };
 pub use frontend::Overflow;
 pub use host::cache::{CacheRef, HostCache, RefreshStatus};

@@ -120,6 +120,7 @@ proptest! {
         match FloodConfig::parse_setting("LOG_FLOOD", &value) {
             Ok(Some(c)) => {
                 prop_assert_eq!(u64::from(c.burst), n);
+                prop_assert_eq!(c.info_burst, c.burst);
                 prop_assert_eq!(c.window, Duration::from_secs(w));
             }
             Ok(None) => prop_assert!(false, "{value} is not off"),

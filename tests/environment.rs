@@ -1,7 +1,8 @@
 //! The environment end to end, one child process per scenario (each calls
 //! the global `init()` once): every extreme value is an error naming its
-//! variable (no panic, no hang), blank values count as unset, and misspelled
-//! `RUST_LOG` levels print one warning.
+//! variable (no panic, no hang), blank values count as unset, misspelled
+//! `RUST_LOG` levels print one warning, and the default flood budgets keep an
+//! access log while bounding an error loop.
 //!
 //! This file has `harness = false`; it prints `N passed, N failed` at the end.
 
@@ -42,6 +43,9 @@ const CLEARED: &[&str] = &[
     "MY_NODE_NAME",
 ];
 
+const ACCESS_LOG: u64 = 2000;
+const ERROR_LOOP: u64 = 1_000_000;
+
 // ---------------------------------------------------------------- children
 
 fn child(name: &str) -> Result<(), Error> {
@@ -70,16 +74,10 @@ fn child(name: &str) -> Result<(), Error> {
                     ))
                     .init(),
                 global()
-                    .flood(Some(FloodConfig {
-                        burst: u32::MAX,
-                        window: Duration::from_secs(1),
-                    }))
+                    .flood(Some(FloodConfig::uniform(u32::MAX, Duration::from_secs(1))))
                     .init(),
                 global()
-                    .flood(Some(FloodConfig {
-                        burst: 1,
-                        window: Duration::MAX,
-                    }))
+                    .flood(Some(FloodConfig::uniform(1, Duration::MAX)))
                     .init(),
             ];
             for e in errors {
@@ -88,6 +86,27 @@ fn child(name: &str) -> Result<(), Error> {
                     Err(e) => println!("SETTING {:?}: {e}", e.setting()),
                 }
             }
+        }
+        "flood_defaults" => {
+            let guard = slog_host::init()?;
+            let log = guard.logger();
+            // An access log: one call site, 1,000 records per second.
+            let start = Instant::now();
+            for seq in 0..ACCESS_LOG {
+                let due = start + Duration::from_millis(seq);
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                slog::info!(log, "request done"; "seq" => seq);
+            }
+            // A tight error loop from another.
+            let start = Instant::now();
+            for i in 0..ERROR_LOOP {
+                slog::error!(log, "accept failed"; "i" => i);
+            }
+            // Windows the loop can have touched: one per started second,
+            // plus the one it started in.
+            eprintln!("WINDOWS: {}", start.elapsed().as_secs() + 2);
         }
         other => panic!("unknown scenario {other}"),
     }
@@ -214,6 +233,11 @@ fn extreme_settings_are_errors_naming_the_variable() {
             false,
             "LOG_FLOOD=\"100/18446744073709551615s\"",
             "from 1ms to 24h",
+        ),
+        (
+            false,
+            "LOG_FLOOD=\"100/1s,info=99999999999\"",
+            "at most 10000000",
         ),
         (true, "LOG_FILE_KEEP=\"1000000000\"", "at most 1000"),
         (
@@ -372,6 +396,42 @@ fn misspelled_rust_log_levels_print_one_warning() {
     }
 }
 
+fn flood_defaults_keep_an_access_log_and_bound_an_error_loop() {
+    let out = run("flood_defaults", &[("LOG_FORMAT", "json")]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let lines = out.json_lines();
+    let access = lines.iter().filter(|v| v["msg"] == "request done").count() as u64;
+    assert_eq!(access, ACCESS_LOG, "the access log passes untouched");
+    assert!(
+        !lines
+            .iter()
+            .any(|v| v["level"] == "INFO" && v["flood.suppressed"].is_u64()),
+        "no INFO summary: nothing suppressed"
+    );
+    let errors = lines.iter().filter(|v| v["msg"] == "accept failed").count() as u64;
+    let suppressed: u64 = lines
+        .iter()
+        .filter(|v| v["level"] == "ERRO")
+        .filter_map(|v| v["flood.suppressed"].as_u64())
+        .sum();
+    let windows: u64 = out
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("WINDOWS: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    println!(
+        "{ACCESS_LOG} access log records at 1,000/s: {access} written; {ERROR_LOOP} errors: {errors} \
+         written, {suppressed} suppressed, over at most {windows} windows"
+    );
+    assert_eq!(errors + suppressed, ERROR_LOOP, "exact summaries");
+    assert!(
+        errors <= u64::from(slog_host::DEFAULT_FLOOD_BURST) * windows,
+        "at most 100 per second: {errors} in {windows} windows"
+    );
+}
+
 fn main() {
     if let Ok(name) = std::env::var(SCENARIO) {
         if let Err(e) = child(&name) {
@@ -392,6 +452,10 @@ fn main() {
         (
             "misspelled_rust_log_levels_print_one_warning",
             misspelled_rust_log_levels_print_one_warning,
+        ),
+        (
+            "flood_defaults_keep_an_access_log_and_bound_an_error_loop",
+            flood_defaults_keep_an_access_log_and_bound_an_error_loop,
         ),
     ];
     runner::report(
