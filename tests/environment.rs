@@ -1,8 +1,9 @@
 //! The environment end to end, one child process per scenario (each calls
-//! the global `init()` once): every extreme value is an error naming its
-//! variable (no panic, no hang), blank values count as unset, misspelled
-//! `RUST_LOG` levels print one warning, and the default flood budgets keep an
-//! access log while bounding an error loop.
+//! the global `init()` once): a set variable wins over what the code set in
+//! `Builder::from_env()`, `Builder::new()` ignores the environment, every
+//! extreme value is an error naming its variable (no panic, no hang), blank
+//! values count as unset, misspelled `RUST_LOG` levels print one warning, and
+//! the default flood budgets keep an access log while bounding an error loop.
 //!
 //! This file has `harness = false`; it prints `N passed, N failed` at the end.
 
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use slog_host::{Builder, Error, FileConfig, FloodConfig, Output};
+use slog_host::{Builder, Error, FileConfig, FloodConfig, Format, Output, Schema};
 
 const SCENARIO: &str = "SLOG_HOST_SCENARIO";
 /// A child that runs longer than this has hung.
@@ -50,6 +51,34 @@ const ERROR_LOOP: u64 = 1_000_000;
 
 fn child(name: &str) -> Result<(), Error> {
     match name {
+        // The example, plus every other setting set in code.
+        "code_defaults" => {
+            let dir = std::env::var("TEST_DIR").unwrap();
+            let guard = Builder::from_env()?
+                .service("my-svc", "1.0")
+                .filter("info")?
+                .format(Format::Compact)
+                .schema(Schema::Otel)
+                .flood(Some(FloodConfig::uniform(1, Duration::from_secs(3600))))
+                .field("deployment.environment", "dev")
+                .refresh_interval(Duration::ZERO) // invalid: only an env value saves it
+                .output(Output::File(
+                    FileConfig::new(Path::new(&dir).join("code.log")).max_size(1 << 20),
+                ))
+                .init()?;
+            for i in 0..3 {
+                slog::info!(guard.logger(), "info record"; "i" => i);
+                slog::debug!(guard.logger(), "debug record"; "i" => i);
+            }
+        }
+        "new_ignores_env" => {
+            let guard = Builder::new()
+                .service("my-svc", "1.0")
+                .format(Format::Json)
+                .init()?;
+            slog::info!(guard.logger(), "info record");
+            slog::debug!(guard.logger(), "debug record");
+        }
         "init_only" => {
             let guard = slog_host::init()?;
             slog::info!(guard.logger(), "started");
@@ -208,6 +237,109 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+fn lines_of(path: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn environment_wins_over_code_in_from_env() {
+    let dir = TempDir::new("env-wins");
+    let dir_text = dir.0.to_str().unwrap();
+    let env_log = dir.path("env.log");
+    // Control: with nothing set, the code's values hold (and its zero
+    // refresh interval fails init).
+    let out = run("code_defaults", &[("TEST_DIR", dir_text)]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("invalid refresh interval=\"0ns\""),
+        "{}",
+        out.stderr
+    );
+    let out = run(
+        "code_defaults",
+        &[("TEST_DIR", dir_text), ("LOG_HOST_REFRESH", "30s")],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let text = std::fs::read_to_string(dir.path("code.log")).unwrap();
+    assert!(!text.starts_with('{'), "compact format from code: {text}");
+    assert!(text.contains("info record") && !text.contains("debug record"));
+    assert_eq!(
+        text.matches("info record").count(),
+        1,
+        "flood budget 1 from code"
+    );
+    assert!(text.contains("my-svc") && text.contains("dev"), "{text}");
+
+    // Every variable set: each one wins.
+    let out = run(
+        "code_defaults",
+        &[
+            ("TEST_DIR", dir_text),
+            ("OTEL_SERVICE_NAME", "orders"),
+            ("RUST_LOG", "debug"),
+            ("LOG_FORMAT", "json"),
+            ("LOG_SCHEMA", "ecs"),
+            ("LOG_FLOOD", "off"),
+            ("LOG_HOST_REFRESH", "30s"),
+            ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod"),
+            ("LOG_FILE", &env_log),
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let lines = lines_of(&env_log);
+    let msgs: Vec<&str> = lines
+        .iter()
+        .map(|v| v["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(msgs.iter().filter(|m| **m == "debug record").count(), 3);
+    assert_eq!(msgs.iter().filter(|m| **m == "info record").count(), 3);
+    for v in &lines {
+        assert_eq!(v["service.name"], "orders");
+        assert_eq!(
+            v["service.version"], "1.0",
+            "the code's value where no variable is set"
+        );
+        assert_eq!(v["deployment.environment"], "prod");
+    }
+
+    // LOG_FILE_MAX_SIZE and LOG_FILE_KEEP apply to the code's file.
+    let out = run(
+        "code_defaults",
+        &[
+            ("TEST_DIR", dir_text),
+            ("LOG_HOST_REFRESH", "30s"),
+            ("LOG_FLOOD", "off"),
+            ("LOG_FILE_MAX_SIZE", "1"),
+            ("LOG_FILE_KEEP", "2"),
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let rotated = |n: u32| dir.0.join(format!("code.log.{n}")).exists();
+    assert!(
+        rotated(1) && rotated(2) && !rotated(3),
+        "one record per file, 2 kept"
+    );
+
+    // Builder::new() reads nothing.
+    let out = run(
+        "new_ignores_env",
+        &[
+            ("OTEL_SERVICE_NAME", "orders"),
+            ("RUST_LOG", "debug"),
+            ("LOG_FORMAT", "compact"),
+            ("LOG_HOST_REFRESH", "18446744073709551615s"),
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let lines = out.json_lines();
+    assert_eq!(lines.len(), 1, "{}", out.stdout);
+    assert_eq!(lines[0]["msg"], "info record");
+    assert_eq!(lines[0]["service.name"], "my-svc");
 }
 
 fn extreme_settings_are_errors_naming_the_variable() {
@@ -441,6 +573,10 @@ fn main() {
         return;
     }
     let tests: &[(&str, fn())] = &[
+        (
+            "environment_wins_over_code_in_from_env",
+            environment_wins_over_code_in_from_env,
+        ),
         (
             "extreme_settings_are_errors_naming_the_variable",
             extreme_settings_are_errors_naming_the_variable,

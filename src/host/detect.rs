@@ -77,6 +77,8 @@ pub struct SystemProbe {
     pod_ip: Option<IpAddr>,
     /// `host.name` from `OTEL_RESOURCE_ATTRIBUTES`: not re-detected.
     host_name: Option<String>,
+    /// The fields the environment gave, which code defaults never replace.
+    from_env: Vec<&'static str>,
 }
 
 /// The environment variables the probe reads, in order of preference.
@@ -160,17 +162,36 @@ impl SystemProbe {
                 .map_err(|_| bad_attr(keys::PROCESS_PID, &pid, "a process id"))?;
             base = base.with_pid(pid);
         }
+        // Every field the environment gives; `from_env` below.
+        let mut from_env: Vec<&'static str> = attrs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, _)| {
+                keys::ALL
+                    .iter()
+                    .copied()
+                    .find(|s| *s == k.as_str())
+                    .unwrap_or_else(|| intern(k))
+            })
+            .collect();
         // OTEL_SERVICE_NAME wins over service.name in OTEL_RESOURCE_ATTRIBUTES.
         let service = match lookup(SERVICE_NAME_VAR)? {
-            Some(name) => Some(name),
+            Some(name) => {
+                from_env.push(keys::SERVICE_NAME);
+                Some(name)
+            }
             None => attr(keys::SERVICE_NAME).or_else(executable_name),
         };
         base = base.with_service(
             service.unwrap_or_default(),
             attr(keys::SERVICE_VERSION).unwrap_or_default(),
         );
-        let pick = |vars: &[&str], key: &str| -> Result<Option<String>, Error> {
-            Ok(first(vars)?.map(|(_, v)| v).or_else(|| attr(key)))
+        let mut pick = |vars: &[&str], key: &'static str| -> Result<Option<String>, Error> {
+            let v = first(vars)?.map(|(_, v)| v);
+            if v.is_some() {
+                from_env.push(key);
+            }
+            Ok(v.or_else(|| attr(key)))
         };
         if let Some(v) = pick(&POD_NAME_VARS, keys::K8S_POD_NAME)? {
             base = base.with_pod_name(v);
@@ -182,6 +203,9 @@ impl SystemProbe {
         }
         if let Some(v) = pick(&NODE_NAME_VARS, keys::K8S_NODE_NAME)? {
             base = base.with_node_name(v);
+        }
+        if pod_ip.is_some() {
+            from_env.push(keys::HOST_IP);
         }
         base = base.with_instance_id(
             attr(keys::SERVICE_INSTANCE_ID).unwrap_or_else(|| instance_id().to_string()),
@@ -199,7 +223,40 @@ impl SystemProbe {
             base,
             pod_ip,
             host_name: attr(keys::HOST_NAME),
+            from_env,
         })
+    }
+
+    /// Sets `service.name` and `service.version` where the environment
+    /// (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`) did not: the code's
+    /// defaults for [`Builder::from_env`](crate::Builder::from_env). Replaces
+    /// the executable-name fallback.
+    pub(crate) fn service_default(
+        mut self,
+        name: impl Into<String>,
+        version: impl Into<String>,
+    ) -> Self {
+        let env = |key| self.from_env.contains(&key);
+        let name = match env(keys::SERVICE_NAME) {
+            true => self.base.service_name().unwrap_or_default().to_owned(),
+            false => name.into(),
+        };
+        let version = match env(keys::SERVICE_VERSION) {
+            true => self.base.service_version().unwrap_or_default().to_owned(),
+            false => version.into(),
+        };
+        self.base = self.base.with_service(name, version);
+        self
+    }
+
+    /// Adds a field unless the environment gave that field: the code's
+    /// default for [`Builder::from_env`](crate::Builder::from_env).
+    pub(crate) fn field_default(self, key: &'static str, value: impl Into<String>) -> Self {
+        if self.from_env.contains(&key) {
+            self
+        } else {
+            self.field(key, value)
+        }
     }
 
     /// Sets `service.name` and `service.version`; wins over
@@ -389,6 +446,51 @@ mod tests {
         let info = probe(&[]).unwrap().detect().unwrap();
         assert_eq!(info.service_name(), Some(exe));
         assert_eq!(info.pod_name(), None);
+    }
+
+    #[test]
+    fn code_defaults_never_replace_what_the_environment_gave() {
+        let p = probe(&[
+            ("OTEL_SERVICE_NAME", "orders"),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "deployment.environment=prod,team=a",
+            ),
+            ("POD_NAME", "web-7"),
+        ])
+        .unwrap()
+        .service_default("my-svc", "1.0")
+        .field_default("deployment.environment", "dev")
+        .field_default("region", "eu")
+        .field_default(keys::K8S_POD_NAME, "from-code");
+        let info = p.detect().unwrap();
+        assert_eq!(info.service_name(), Some("orders"));
+        assert_eq!(
+            info.service_version(),
+            Some("1.0"),
+            "no version in the environment"
+        );
+        let extra: Vec<_> = info.extra_fields().collect();
+        assert_eq!(
+            extra,
+            vec![
+                ("deployment.environment", "prod"),
+                ("team", "a"),
+                ("region", "eu")
+            ]
+        );
+        assert_eq!(info.pod_name(), Some("web-7"));
+
+        let p = probe(&[("OTEL_RESOURCE_ATTRIBUTES", "service.version=2.0")])
+            .unwrap()
+            .service_default("my-svc", "1.0");
+        let info = p.detect().unwrap();
+        assert_eq!(
+            info.service_name(),
+            Some("my-svc"),
+            "over the executable name"
+        );
+        assert_eq!(info.service_version(), Some("2.0"));
     }
 
     #[test]
