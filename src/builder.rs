@@ -105,6 +105,62 @@ impl Default for Builder {
     }
 }
 
+/// What the environment set, read and checked by [`Builder::from_env`] and
+/// applied by [`Builder::init`] over what the code set: the code gives
+/// defaults, a set variable wins. (Host fields from the environment live in
+/// the builder's [`SystemProbe`], which knows which fields they are.)
+#[derive(Debug, Default)]
+struct EnvOverrides {
+    filter: Option<Directives>,
+    format: Option<Format>,
+    no_color: bool,
+    refresh: Option<Duration>,
+    schema: Option<Schema>,
+    /// `Some(None)`: `LOG_FLOOD=off`.
+    flood: Option<Option<FloodConfig>>,
+    file: Option<PathBuf>,
+    /// The value and the variable's text, for an error at `init`.
+    file_max_size: Option<(u64, String)>,
+    file_keep: Option<(u64, String)>,
+}
+
+impl EnvOverrides {
+    fn read() -> Result<EnvOverrides, Error> {
+        let mut env = EnvOverrides::default();
+        if let Some(spec) = env_var("RUST_LOG")? {
+            let filter = Directives::parse_setting("RUST_LOG", &spec)?;
+            filter.report_warnings("RUST_LOG");
+            env.filter = Some(filter);
+        }
+        if let Some(f) = env_var("LOG_FORMAT")? {
+            env.format = Some(Format::parse("LOG_FORMAT", &f)?);
+        }
+        env.no_color = env_var("NO_COLOR")?.is_some();
+        if let Some(d) = env_var("LOG_HOST_REFRESH")? {
+            env.refresh = Some(parse_duration(
+                "LOG_HOST_REFRESH",
+                &d,
+                MAX_REFRESH_INTERVAL,
+            )?);
+        }
+        if let Some(s) = env_var("LOG_SCHEMA")? {
+            env.schema = Some(Schema::parse_setting("LOG_SCHEMA", &s)?);
+        }
+        if let Some(f) = env_var("LOG_FLOOD")? {
+            env.flood = Some(FloodConfig::parse_setting("LOG_FLOOD", &f)?);
+        }
+        env.file = env_var("LOG_FILE")?.map(PathBuf::from);
+        if let Some(v) = env_var("LOG_FILE_MAX_SIZE")? {
+            env.file_max_size = Some((parse_size("LOG_FILE_MAX_SIZE", &v, MAX_FILE_MAX_SIZE)?, v));
+        }
+        if let Some(v) = env_var("LOG_FILE_KEEP")? {
+            let n = parse_count("LOG_FILE_KEEP", &v, "files", MAX_FILE_KEEP as u64)?;
+            env.file_keep = Some((n, v));
+        }
+        Ok(env)
+    }
+}
+
 impl Builder {
     /// The defaults; the environment is not read (host detection included:
     /// no pod variables, no `OTEL_SERVICE_NAME`).
@@ -375,62 +431,6 @@ impl Builder {
             scope,
             async_guard: Some(async_guard),
         })
-    }
-}
-
-/// What the environment set, read and checked by [`Builder::from_env`] and
-/// applied by [`Builder::init`] over what the code set: the code gives
-/// defaults, a set variable wins. (Host fields from the environment live in
-/// the builder's [`SystemProbe`], which knows which fields they are.)
-#[derive(Debug, Default)]
-struct EnvOverrides {
-    filter: Option<Directives>,
-    format: Option<Format>,
-    no_color: bool,
-    refresh: Option<Duration>,
-    schema: Option<Schema>,
-    /// `Some(None)`: `LOG_FLOOD=off`.
-    flood: Option<Option<FloodConfig>>,
-    file: Option<PathBuf>,
-    /// The value and the variable's text, for an error at `init`.
-    file_max_size: Option<(u64, String)>,
-    file_keep: Option<(u64, String)>,
-}
-
-impl EnvOverrides {
-    fn read() -> Result<EnvOverrides, Error> {
-        let mut env = EnvOverrides::default();
-        if let Some(spec) = env_var("RUST_LOG")? {
-            let filter = Directives::parse_setting("RUST_LOG", &spec)?;
-            filter.report_warnings("RUST_LOG");
-            env.filter = Some(filter);
-        }
-        if let Some(f) = env_var("LOG_FORMAT")? {
-            env.format = Some(Format::parse("LOG_FORMAT", &f)?);
-        }
-        env.no_color = env_var("NO_COLOR")?.is_some();
-        if let Some(d) = env_var("LOG_HOST_REFRESH")? {
-            env.refresh = Some(parse_duration(
-                "LOG_HOST_REFRESH",
-                &d,
-                MAX_REFRESH_INTERVAL,
-            )?);
-        }
-        if let Some(s) = env_var("LOG_SCHEMA")? {
-            env.schema = Some(Schema::parse_setting("LOG_SCHEMA", &s)?);
-        }
-        if let Some(f) = env_var("LOG_FLOOD")? {
-            env.flood = Some(FloodConfig::parse_setting("LOG_FLOOD", &f)?);
-        }
-        env.file = env_var("LOG_FILE")?.map(PathBuf::from);
-        if let Some(v) = env_var("LOG_FILE_MAX_SIZE")? {
-            env.file_max_size = Some((parse_size("LOG_FILE_MAX_SIZE", &v, MAX_FILE_MAX_SIZE)?, v));
-        }
-        if let Some(v) = env_var("LOG_FILE_KEEP")? {
-            let n = parse_count("LOG_FILE_KEEP", &v, "files", MAX_FILE_KEEP as u64)?;
-            env.file_keep = Some((n, v));
-        }
-        Ok(env)
     }
 }
 
