@@ -3,13 +3,14 @@
 
 use std::fmt;
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use slog::{info, o, Drain, Logger};
 
-use crate::backend::file::FileConfig;
+use crate::backend::file::{FileConfig, MAX_FILE_KEEP, MAX_FILE_MAX_SIZE};
 use crate::backend::worker::{Recipe, Writer};
 use crate::frontend::filter::{Directives, LevelFilter};
 use crate::frontend::flood::{FloodConfig, FloodGuard, FloodStats};
@@ -17,8 +18,10 @@ use crate::frontend::log_bridge::LogBridge;
 use crate::frontend::queue::{Queue, Sender};
 use crate::host::cache::CacheRef;
 use crate::host::detect::{env_var, SystemProbe};
-use crate::host::refresh::{RefreshConfig, Refresher, DEFAULT_REFRESH_INTERVAL};
-use crate::settings::{parse_duration, parse_size};
+use crate::host::refresh::{
+    RefreshConfig, Refresher, DEFAULT_REFRESH_INTERVAL, MAX_REFRESH_INTERVAL,
+};
+use crate::settings::{parse_count, parse_duration, parse_size};
 use crate::{Error, Format, HostCache, HostInfo, Output, Overflow, Schema};
 
 /// Default capacity of the queue between the logging threads and the writer
@@ -44,20 +47,29 @@ pub const WRITER_THREAD_NAME: &str = "slog-host-log";
 ///
 /// | setting | default | environment ([`from_env`](Self::from_env)) |
 /// |---|---|---|
-/// | [`filter`](Self::filter) | [`DEFAULT_FILTER`](crate::DEFAULT_FILTER) (`info`) | `RUST_LOG` |
+/// | [`filter`](Self::filter) | [`DEFAULT_FILTER`](crate::DEFAULT_FILTER) (`info`) | `RUST_LOG` (a bare word that looks like a misspelled level, `inof`, is a target as in env_logger, with one warning on stderr) |
 /// | [`format`](Self::format) | `Json` if the output is not a terminal, else `Full` | `LOG_FORMAT` (`json`, `full`, `compact`) |
 /// | colors (term formats) | on a terminal only | `NO_COLOR` (any non-empty value: never) |
-/// | [`output`](Self::output) | `Output::Stdout` | `LOG_FILE` (with `LOG_FILE_MAX_SIZE`, `LOG_FILE_KEEP`: see [`FileConfig`]) |
-/// | [`refresh_interval`](Self::refresh_interval) | [`DEFAULT_REFRESH_INTERVAL`] (30 s) | `LOG_HOST_REFRESH` (`30s`, `250ms`, `5m`, `1h`) |
-/// | [`service`](Self::service) | `OTEL_SERVICE_NAME`, else the executable name | `OTEL_SERVICE_NAME` |
+/// | [`output`](Self::output) | `Output::Stdout` | `LOG_FILE` (with `LOG_FILE_MAX_SIZE` up to [`MAX_FILE_MAX_SIZE`](crate::MAX_FILE_MAX_SIZE), `LOG_FILE_KEEP` up to [`MAX_FILE_KEEP`](crate::MAX_FILE_KEEP): see [`FileConfig`]; these two also apply to a file output set in code) |
+/// | [`refresh_interval`](Self::refresh_interval) | [`DEFAULT_REFRESH_INTERVAL`] (30 s), at most [`MAX_REFRESH_INTERVAL`] (24 h) | `LOG_HOST_REFRESH` (`30s`, `250ms`, `5m`, `1h`) |
+/// | [`service`](Self::service) | the executable name, no version | `OTEL_SERVICE_NAME`; `service.name`, `service.version` in `OTEL_RESOURCE_ATTRIBUTES` |
+/// | [`field`](Self::field) | none | `OTEL_RESOURCE_ATTRIBUTES` (the same key) |
 /// | host detection | see [`SystemProbe`] | `POD_IP`, `POD_NAME`, `POD_NAMESPACE`, `NODE_NAME` (and `MY_` aliases) |
-/// | [`channel_size`](Self::channel_size) | [`DEFAULT_CHANNEL_SIZE`] (4096 records) | |
+/// | [`channel_size`](Self::channel_size) | [`DEFAULT_CHANNEL_SIZE`] (4096 records), at most [`MAX_CHANNEL_SIZE`] | |
 /// | [`overflow`](Self::overflow) | [`DEFAULT_OVERFLOW`] (`Block`: no loss) | |
 /// | [`global`](Self::global) | `true`: global slog-scope logger and `log` bridge | |
 /// | [`schema`](Self::schema) | [`Schema::Otel`] | `LOG_SCHEMA` (`otel`, `ecs`) |
-/// | [`flood`](Self::flood) | 100 records per call site and level per 1 s ([`FloodConfig`]) | `LOG_FLOOD` (`100/1s`, `off`) |
+/// | [`flood`](Self::flood) | per call site and second: 100 records at WARN and above, 10,000 at INFO and below ([`FloodConfig`]) | `LOG_FLOOD` (`100/1s`, `100/1s,info=10000`, `off`) |
 ///
-/// Every invalid value is an [`Error`] naming the setting and the value.
+/// With [`from_env`](Self::from_env), what the code sets is only the default:
+/// for every setting in the table, a set environment variable wins (so
+/// `Builder::from_env()?.service("my-svc", "1.0").filter("info")?` run with
+/// `OTEL_SERVICE_NAME=orders RUST_LOG=debug` logs `service.name` `orders` at
+/// debug). [`new`](Self::new) never reads the environment.
+///
+/// Every value is trimmed, a blank one counts as unset, and every invalid
+/// value, including one past its documented maximum, is an [`Error`] naming
+/// the setting and the value.
 pub struct Builder {
     probe: SystemProbe,
     filter: Directives,
@@ -76,6 +88,9 @@ pub struct Builder {
     schema: Schema,
     /// Where a file output's path came from, for errors.
     output_setting: &'static str,
+    /// What the environment set ([`from_env`](Self::from_env) only); applied
+    /// over the code's values when [`init`](Self::init) starts.
+    env: Option<EnvOverrides>,
 }
 
 impl fmt::Debug for Builder {
@@ -100,6 +115,62 @@ impl Default for Builder {
     }
 }
 
+/// What the environment set, read and checked by [`Builder::from_env`] and
+/// applied by [`Builder::init`] over what the code set: the code gives
+/// defaults, a set variable wins. (Host fields from the environment live in
+/// the builder's [`SystemProbe`], which knows which fields they are.)
+#[derive(Debug, Default)]
+struct EnvOverrides {
+    filter: Option<Directives>,
+    format: Option<Format>,
+    no_color: bool,
+    refresh: Option<Duration>,
+    schema: Option<Schema>,
+    /// `Some(None)`: `LOG_FLOOD=off`.
+    flood: Option<Option<FloodConfig>>,
+    file: Option<PathBuf>,
+    /// The value and the variable's text, for an error at `init`.
+    file_max_size: Option<(u64, String)>,
+    file_keep: Option<(u64, String)>,
+}
+
+impl EnvOverrides {
+    fn read() -> Result<EnvOverrides, Error> {
+        let mut env = EnvOverrides::default();
+        if let Some(spec) = env_var("RUST_LOG")? {
+            let filter = Directives::parse_setting("RUST_LOG", &spec)?;
+            filter.report_warnings("RUST_LOG");
+            env.filter = Some(filter);
+        }
+        if let Some(f) = env_var("LOG_FORMAT")? {
+            env.format = Some(Format::parse("LOG_FORMAT", &f)?);
+        }
+        env.no_color = env_var("NO_COLOR")?.is_some();
+        if let Some(d) = env_var("LOG_HOST_REFRESH")? {
+            env.refresh = Some(parse_duration(
+                "LOG_HOST_REFRESH",
+                &d,
+                MAX_REFRESH_INTERVAL,
+            )?);
+        }
+        if let Some(s) = env_var("LOG_SCHEMA")? {
+            env.schema = Some(Schema::parse_setting("LOG_SCHEMA", &s)?);
+        }
+        if let Some(f) = env_var("LOG_FLOOD")? {
+            env.flood = Some(FloodConfig::parse_setting("LOG_FLOOD", &f)?);
+        }
+        env.file = env_var("LOG_FILE")?.map(PathBuf::from);
+        if let Some(v) = env_var("LOG_FILE_MAX_SIZE")? {
+            env.file_max_size = Some((parse_size("LOG_FILE_MAX_SIZE", &v, MAX_FILE_MAX_SIZE)?, v));
+        }
+        if let Some(v) = env_var("LOG_FILE_KEEP")? {
+            let n = parse_count("LOG_FILE_KEEP", &v, "files", MAX_FILE_KEEP as u64)?;
+            env.file_keep = Some((n, v));
+        }
+        Ok(env)
+    }
+}
+
 impl Builder {
     /// The defaults; the environment is not read (host detection included:
     /// no pod variables, no `OTEL_SERVICE_NAME`).
@@ -121,61 +192,81 @@ impl Builder {
             flood: Some(FloodConfig::default()),
             schema: Schema::Otel,
             output_setting: "output file",
+            env: None,
         }
     }
 
     /// The defaults, overridden by the environment variables in the table
-    /// above. The first invalid value is returned as an error.
+    /// above; what the code then sets is a default that a set variable still
+    /// overrides. The environment is read and checked here: the first
+    /// invalid value is returned as an error.
     pub fn from_env() -> Result<Builder, Error> {
         let mut b = Builder::new();
         b.probe = SystemProbe::from_env()?;
-        if let Some(spec) = env_var("RUST_LOG")? {
-            b.filter = Directives::parse_setting("RUST_LOG", &spec)?;
-        }
-        if let Some(f) = env_var("LOG_FORMAT")? {
-            b.format = Some(Format::parse("LOG_FORMAT", &f)?);
-        }
-        b.no_color = env_var("NO_COLOR")?.is_some();
-        if let Some(d) = env_var("LOG_HOST_REFRESH")? {
-            b.refresh = parse_duration("LOG_HOST_REFRESH", &d)?;
-        }
-        if let Some(s) = env_var("LOG_SCHEMA")? {
-            b.schema = Schema::parse_setting("LOG_SCHEMA", &s)?;
-        }
-        if let Some(f) = env_var("LOG_FLOOD")? {
-            b.flood = FloodConfig::parse_setting("LOG_FLOOD", &f)?;
-        }
-        let max_size = env_var("LOG_FILE_MAX_SIZE")?;
-        let keep = env_var("LOG_FILE_KEEP")?;
-        match env_var("LOG_FILE")? {
-            Some(path) => {
-                let mut file = FileConfig::new(path);
-                if let Some(v) = max_size {
-                    file = file.max_size(parse_size("LOG_FILE_MAX_SIZE", &v)?);
-                }
-                if let Some(v) = keep {
-                    let n = v.trim().parse().map_err(|_| {
-                        Error::invalid("LOG_FILE_KEEP", &v, "expected a whole number of files")
-                    })?;
-                    file = file.keep(n);
-                }
-                b.output = Output::File(file);
-                b.output_setting = "LOG_FILE";
-            }
-            None => {
-                for (var, value) in [("LOG_FILE_MAX_SIZE", max_size), ("LOG_FILE_KEEP", keep)] {
-                    if let Some(v) = value {
-                        return Err(Error::invalid(var, v, "set without LOG_FILE"));
-                    }
-                }
-            }
-        }
+        b.env = Some(EnvOverrides::read()?);
         Ok(b)
     }
 
-    /// Sets `service.name` and `service.version`.
+    /// Applies what the environment set over what the code set (a
+    /// `from_env` builder only). A file setting without a file output is an
+    /// error here, where the output is known.
+    fn with_env_overrides(mut self) -> Result<Self, Error> {
+        let Some(env) = self.env.take() else {
+            return Ok(self);
+        };
+        if let Some(filter) = env.filter {
+            self.filter = filter;
+        }
+        if let Some(format) = env.format {
+            self.format = Some(format);
+        }
+        self.no_color |= env.no_color;
+        if let Some(every) = env.refresh {
+            self.refresh = every;
+        }
+        if let Some(schema) = env.schema {
+            self.schema = schema;
+        }
+        if let Some(flood) = env.flood {
+            self.flood = flood;
+        }
+        if let Some(path) = env.file {
+            // The path wins; the code's other file settings stay defaults.
+            self.output = match std::mem::replace(&mut self.output, Output::Stdout) {
+                Output::File(mut config) => {
+                    config.path = path;
+                    Output::File(config)
+                }
+                _ => Output::File(FileConfig::new(path)),
+            };
+            self.output_setting = "LOG_FILE";
+        }
+        for (var, value) in [
+            ("LOG_FILE_MAX_SIZE", env.file_max_size),
+            ("LOG_FILE_KEEP", env.file_keep),
+        ] {
+            let Some((n, text)) = value else { continue };
+            let Output::File(config) = &mut self.output else {
+                return Err(Error::invalid(
+                    var,
+                    text,
+                    "set without LOG_FILE, and the builder's output is not a file",
+                ));
+            };
+            match var {
+                "LOG_FILE_MAX_SIZE" => config.max_size = n,
+                // At most MAX_FILE_KEEP: fits.
+                _ => config.keep = n as usize,
+            }
+        }
+        Ok(self)
+    }
+
+    /// Sets `service.name` and `service.version`. With
+    /// [`from_env`](Self::from_env), `OTEL_SERVICE_NAME` and the same keys in
+    /// `OTEL_RESOURCE_ATTRIBUTES` win.
     pub fn service(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
-        self.probe = self.probe.service(name, version);
+        self.probe = self.probe.service_default(name, version);
         self
     }
 
@@ -185,9 +276,11 @@ impl Builder {
         self
     }
 
-    /// Sets the level directives (`RUST_LOG` syntax, see [`Directives`]).
+    /// Sets the level directives (`RUST_LOG` syntax, see [`Directives`]);
+    /// with [`from_env`](Self::from_env), `RUST_LOG` wins.
     pub fn filter(mut self, directives: &str) -> Result<Self, Error> {
         self.filter = Directives::parse_setting("filter", directives)?;
+        self.filter.report_warnings("filter");
         Ok(self)
     }
 
@@ -198,16 +291,18 @@ impl Builder {
         self
     }
 
-    /// Sets how often host metadata is re-detected. A zero interval makes
-    /// [`init`](Self::init) fail.
+    /// Sets how often host metadata is re-detected. A zero interval, or one
+    /// above [`MAX_REFRESH_INTERVAL`] (24 h), makes [`init`](Self::init) fail.
     pub fn refresh_interval(mut self, every: Duration) -> Self {
         self.refresh = every;
         self
     }
 
-    /// Adds a static field to every record.
+    /// Adds a static field to every record. With
+    /// [`from_env`](Self::from_env), a field of the same key from the
+    /// environment (`OTEL_RESOURCE_ATTRIBUTES`, the pod variables) wins.
     pub fn field(mut self, key: &'static str, value: impl Into<String>) -> Self {
-        self.probe = self.probe.field(key, value);
+        self.probe = self.probe.field_default(key, value);
         self
     }
 
@@ -283,26 +378,27 @@ impl Builder {
     /// Starts the pipeline: host detection, the refresher thread, the writer
     /// thread and, unless turned off, the global logger and the `log` bridge.
     pub fn init(self) -> Result<LogGuard, Error> {
-        if !(1..=MAX_CHANNEL_SIZE).contains(&self.channel_size) {
+        let this = self.with_env_overrides()?;
+        if !(1..=MAX_CHANNEL_SIZE).contains(&this.channel_size) {
             return Err(Error::invalid(
                 "channel size",
-                self.channel_size.to_string(),
-                format!("must be 1 to {MAX_CHANNEL_SIZE} records"),
+                this.channel_size.to_string(),
+                format!("must be from 1 to {MAX_CHANNEL_SIZE} records"),
             ));
         }
-        if !(1024..=MAX_QUEUE_BYTES).contains(&self.queue_bytes) {
+        if !(1024..=MAX_QUEUE_BYTES).contains(&this.queue_bytes) {
             return Err(Error::invalid(
                 "queue bytes",
-                self.queue_bytes.to_string(),
-                format!("must be 1024 to {MAX_QUEUE_BYTES} bytes"),
+                this.queue_bytes.to_string(),
+                format!("must be from 1024 to {MAX_QUEUE_BYTES} bytes"),
             ));
         }
-        let refresh = RefreshConfig::every(self.refresh);
+        let refresh = RefreshConfig::every(this.refresh);
         refresh.validate()?;
-        if self.global && GLOBAL_INIT.swap(true, Ordering::SeqCst) {
+        if this.global && GLOBAL_INIT.swap(true, Ordering::SeqCst) {
             return Err(Error::already_initialized());
         }
-        let result = self.start(refresh);
+        let result = this.start(refresh);
         if result.is_err() {
             GLOBAL_INIT.store(false, Ordering::SeqCst);
         }

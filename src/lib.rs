@@ -75,7 +75,8 @@ mod settings;
 
 pub use backend::enrich::Enrich;
 pub use backend::file::{
-    FileConfig, DEFAULT_FILE_KEEP, DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_MODE, FILE_CHECK_INTERVAL,
+    FileConfig, DEFAULT_FILE_KEEP, DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_MODE, MAX_FILE_KEEP,
+    MAX_FILE_MAX_SIZE,
 };
 pub use backend::format;
 pub use backend::format::Format;
@@ -90,8 +91,9 @@ pub use builder::{
 pub use error::Error;
 pub use frontend::filter::{Directives, LevelFilter, DEFAULT_FILTER};
 pub use frontend::flood::{
-    flood_keys, FloodConfig, FloodGuard, FloodStats, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_WINDOW,
-    FLOOD_TABLE_SIZE, FLOOD_THREAD_NAME,
+    flood_keys, FloodConfig, FloodGuard, FloodStats, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_INFO_BURST,
+    DEFAULT_FLOOD_WINDOW, FLOOD_TABLE_SIZE, FLOOD_THREAD_NAME, MAX_FLOOD_BURST, MAX_FLOOD_WINDOW,
+    MIN_FLOOD_WINDOW,
 };
 pub use frontend::queue::Overflow;
 pub use host::cache::{CacheRef, HostCache, RefreshStatus};
@@ -99,7 +101,7 @@ pub use host::detect::{host_name, Probe, SystemProbe, VIRTUAL_INTERFACE_PREFIXES
 pub use host::info::{keys, HostInfo};
 pub use host::refresh::{
     RefreshConfig, Refresher, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF, DEFAULT_REFRESH_INTERVAL,
-    REFRESHER_THREAD_NAME,
+    MAX_REFRESH_INTERVAL, REFRESHER_THREAD_NAME,
 };
 pub use host::resource::{
     container_id_from_cgroup, container_id_from_mountinfo, detect_container_id, instance_id,

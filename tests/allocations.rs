@@ -75,10 +75,7 @@ fn load_allocates_nothing() {
 fn a_record_the_flood_guard_drops_allocates_nothing() {
     use slog_host::{FloodConfig, FloodGuard};
     let w = pipeline::NoIo::default();
-    let config = FloodConfig {
-        burst: 10,
-        window: std::time::Duration::from_secs(3600),
-    };
+    let config = FloodConfig::uniform(10, std::time::Duration::from_secs(3600));
     let guard = FloodGuard::new(
         std::sync::Mutex::new(slog_host::format::json(w.clone())),
         config,

@@ -246,10 +246,13 @@ fn a_removed_log_directory_is_counted_and_logging_resumes_when_it_returns() {
     let guard = start(FileConfig::new(logs.join("app.log")));
     let log = guard.logger();
     slog::info!(log, "before the fault");
+    wait_for(
+        || line_count(&logs.join("app.log"), "before the fault") == 1,
+        "the first record",
+    );
 
     fs::remove_dir_all(&logs).unwrap();
-    // Past the check interval the writer notices the file is gone.
-    std::thread::sleep(slog_host::FILE_CHECK_INTERVAL + Duration::from_millis(100));
+    // The writer looks at the path before every record: the next one fails.
     for i in 0..10 {
         slog::info!(log, "during the fault"; "i" => i);
     }
@@ -422,4 +425,326 @@ fn a_full_disk_is_counted_and_logging_resumes_when_space_returns() {
         2 + 20 - failed,
         "written + failed = logged"
     );
+}
+
+/// The lines of `path` (0 if it does not exist), for waiting on the writer.
+fn line_count(path: &Path, containing: &str) -> usize {
+    fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(containing))
+        .count()
+}
+
+/// Truncates `path` to zero in place, as logrotate's `copytruncate` does
+/// after copying it.
+fn truncate_in_place(path: &Path) {
+    fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+}
+
+/// Fills the file system of `dir` with a file `filler`, to the last byte.
+fn fill_disk(dir: &Path) {
+    use std::io::Write;
+    let mut filler = fs::File::create(dir.join("filler")).unwrap();
+    let block = vec![1u8; 4096];
+    while filler.write(&block).is_ok_and(|n| n > 0) {}
+    while filler.write(&block[..1]).is_ok_and(|n| n > 0) {}
+}
+
+#[test]
+fn copytruncate_then_a_full_disk_leaves_no_nul_byte_and_only_whole_lines() {
+    let Some(fs_) = SmallFs::mount("copytruncate", "256k") else {
+        return;
+    };
+    let dir = &fs_.0 .0;
+    let path = dir.join("app.log");
+    let guard = start(FileConfig::new(&path).max_size(1 << 20));
+    let log = guard.logger();
+    let payload = "c".repeat(200);
+    for round in 0..3u64 {
+        for i in 0..100 {
+            slog::info!(log, "before"; "round" => round, "i" => i, "payload" => &payload);
+        }
+        let tag = format!("\"round\":{round}");
+        let before = || {
+            fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .filter(|l| l.contains("\"before\"") && l.contains(&tag))
+                .count()
+        };
+        wait_for(|| before() == 100, "100 records before the truncation");
+
+        // copytruncate: copy, then truncate in place; the writer keeps its
+        // file open and its old idea of the size.
+        let copy = dir.join(format!("app.log.copy{round}"));
+        fs::copy(&path, &copy).unwrap();
+        truncate_in_place(&path);
+        assert!(!fs::read(&copy).unwrap().contains(&0), "copy {round}");
+        messages(&copy); // whole lines
+        fs::remove_file(&copy).unwrap();
+
+        // Now the disk fills: records fail or fit, and the file must not be
+        // grown back to the size it had before the truncation.
+        fill_disk(dir);
+        let errors_before = guard.write_errors();
+        for i in 0..20 {
+            slog::info!(log, "while full"; "round" => round, "i" => i, "payload" => &payload);
+        }
+        wait_for(
+            || line_count(&path, "while full") as u64 + guard.write_errors() - errors_before == 20,
+            "20 records written or counted",
+        );
+        assert!(guard.write_errors() > errors_before, "the disk was full");
+        let bytes = fs::read(&path).unwrap();
+        assert!(
+            !bytes.contains(&0),
+            "round {round}: NUL bytes in the log file ({} bytes)",
+            bytes.len()
+        );
+        fs::remove_file(dir.join("filler")).unwrap();
+        slog::info!(log, "after"; "round" => round);
+        wait_for(|| !guard.output_failing(), "recovery");
+    }
+    drop(guard);
+    let bytes = fs::read(&path).unwrap();
+    assert!(!bytes.contains(&0), "NUL bytes in the log file");
+    let msgs = messages(&path); // every line whole
+    assert_eq!(msgs.last().map(String::as_str), Some("after"));
+    println!(
+        "after 3 copytruncates on a full disk: {} whole lines, {} bytes, no NUL",
+        msgs.len(),
+        bytes.len()
+    );
+}
+
+/// `max_size` for the tests below: two records of a 1,000-byte payload fit,
+/// three do not.
+const TWO_RECORDS: u64 = 3500;
+
+/// Checks the assumption behind [`TWO_RECORDS`] on the first line of `path`.
+fn assert_two_records_fit(path: &Path) {
+    let first = fs::read_to_string(path).unwrap();
+    let len = first.lines().next().unwrap().len() as u64 + 1;
+    assert!(
+        2 * len <= TWO_RECORDS && 3 * len > TWO_RECORDS,
+        "test assumption: a record of {len} bytes"
+    );
+}
+
+#[test]
+fn a_file_moved_away_before_a_due_rotation_loses_no_record() {
+    let dir = TempDir::new("moved");
+    let path = dir.0.join("app.log");
+    let guard = start(FileConfig::new(&path).max_size(TWO_RECORDS).keep(3));
+    let log = guard.logger();
+    let payload = "m".repeat(1000);
+    slog::info!(log, "first"; "payload" => &payload);
+    wait_for(|| line_count(&path, "first") == 1, "the first record");
+    assert_two_records_fit(&path);
+
+    // `mv app.log app.log.x`: the writer still has it open and, by its own
+    // count, is due to rotate at the second record from now.
+    fs::rename(&path, dir.0.join("app.log.x")).unwrap();
+    for i in 0..2 {
+        slog::info!(log, "after the move"; "i" => i, "payload" => &payload);
+    }
+    drop(guard);
+
+    assert_eq!(messages(&dir.0.join("app.log.x")), vec!["first"]);
+    assert_eq!(
+        messages(&path),
+        vec!["after the move"; 2],
+        "written to a new file at the path"
+    );
+    let mut names: Vec<String> = fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["app.log", "app.log.x"], "nothing rotated");
+}
+
+#[test]
+fn moving_the_file_again_and_again_while_it_rotates_loses_and_tears_nothing() {
+    const N: u64 = 20_000;
+    let dir = TempDir::new("mv-race");
+    let path = dir.0.join("app.log");
+    // Enough rotated files to keep everything: every record must be found.
+    let guard = start(
+        FileConfig::new(&path)
+            .max_size(32 << 10)
+            .keep(slog_host::MAX_FILE_KEEP),
+    );
+    use std::sync::atomic::{AtomicBool, Ordering};
+    /// Stops the mover however the scope ends, so a failure cannot hang.
+    struct Done<'a>(&'a AtomicBool);
+    impl Drop for Done<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let done = AtomicBool::new(false);
+    let moves = std::thread::scope(|s| {
+        let stop = Done(&done);
+        let mover = s.spawn(|| {
+            let mut moves = 0u64;
+            while !done.load(Ordering::Relaxed) {
+                if fs::rename(&path, dir.0.join(format!("moved.{moves}"))).is_ok() {
+                    moves += 1;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            moves
+        });
+        let payload = "r".repeat(200);
+        for seq in 0..N {
+            slog::info!(guard.logger(), "record"; "seq" => seq, "payload" => &payload);
+        }
+        guard.logger().flush().ok();
+        wait_for(
+            || {
+                fs::read_dir(&dir.0)
+                    .unwrap()
+                    .map(|e| line_count(&e.unwrap().path(), "\"record\""))
+                    .sum::<usize>()
+                    == N as usize
+            },
+            "every record in some file",
+        );
+        drop(stop);
+        mover.join().unwrap()
+    });
+    drop(guard);
+
+    let mut seen = vec![0u32; N as usize];
+    let mut rotated = 0;
+    for entry in fs::read_dir(&dir.0).unwrap() {
+        let f = entry.unwrap().path();
+        let name = f.file_name().unwrap().to_str().unwrap().to_owned();
+        assert!(!name.ends_with(".rotating"), "a rotation left {name}");
+        rotated += usize::from(name.starts_with("app.log."));
+        for line in read_text(&f).lines() {
+            let v: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("torn line in {f:?} ({e}): {line}"));
+            seen[v["seq"].as_u64().unwrap() as usize] += 1;
+        }
+    }
+    println!("{N} records, {moves} moves, {rotated} rotated files");
+    assert!(moves > 10, "the file was moved while logging: {moves}");
+    assert!(rotated > 10, "rotated while logging: {rotated}");
+    let wrong: Vec<_> = seen.iter().enumerate().filter(|(_, n)| **n != 1).collect();
+    assert!(
+        wrong.is_empty(),
+        "records not found exactly once: {wrong:?}"
+    );
+}
+
+#[test]
+fn a_rotation_that_cannot_move_the_file_leaves_rotated_files_untouched() {
+    let dir = TempDir::new("stuck");
+    let path = dir.0.join("app.log");
+    fs::write(dir.0.join("app.log.1"), "one\n").unwrap();
+    fs::write(dir.0.join("app.log.2"), "two\n").unwrap();
+    // The current file is moved aside first; a directory in the way makes
+    // that rename fail (EISDIR), as a read-only directory would for a
+    // non-root user.
+    let blocker = dir.0.join("app.log.rotating");
+    fs::create_dir_all(blocker.join("x")).unwrap();
+    let guard = start(FileConfig::new(&path).max_size(1000).keep(3));
+    let payload = "s".repeat(300);
+    for i in 0..10 {
+        slog::info!(guard.logger(), "stuck"; "i" => i, "payload" => &payload);
+    }
+    wait_for(|| line_count(&path, "stuck") == 10, "10 records");
+    assert_eq!(
+        fs::read_to_string(dir.0.join("app.log.1")).unwrap(),
+        "one\n"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.0.join("app.log.2")).unwrap(),
+        "two\n"
+    );
+    assert!(!dir.0.join("app.log.3").exists());
+    assert_eq!(guard.write_errors(), 0, "no record lost");
+
+    fs::remove_dir_all(&blocker).unwrap(); // rotation works again
+    slog::info!(guard.logger(), "rotated");
+    drop(guard);
+    assert_eq!(messages(&path), vec!["rotated"]);
+    assert_eq!(messages(&dir.0.join("app.log.1")), vec!["stuck"; 10]);
+    assert_eq!(
+        fs::read_to_string(dir.0.join("app.log.2")).unwrap(),
+        "one\n"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.0.join("app.log.3")).unwrap(),
+        "two\n"
+    );
+}
+
+#[test]
+fn an_externally_truncated_file_is_measured_again_and_never_rotated_empty() {
+    let dir = TempDir::new("truncated");
+    let path = dir.0.join("app.log");
+    let guard = start(FileConfig::new(&path).max_size(TWO_RECORDS).keep(3));
+    let log = guard.logger();
+    let payload = "t".repeat(1000);
+    for i in 0..2 {
+        slog::info!(log, "before"; "i" => i, "payload" => &payload);
+    }
+    wait_for(|| line_count(&path, "before") == 2, "2 records");
+    assert_two_records_fit(&path);
+    truncate_in_place(&path);
+    // By the writer's old count the file is full; it is empty now.
+    slog::info!(log, "after the truncation"; "payload" => &payload);
+    wait_for(|| line_count(&path, "after") == 1, "the record");
+    assert!(
+        !dir.0.join("app.log.1").exists(),
+        "an empty file was rotated"
+    );
+    // A record larger than max_size into an empty file: no rotation either.
+    for i in 0..3 {
+        slog::info!(log, "more"; "i" => i, "payload" => &payload);
+    }
+    slog::info!(log, "huge"; "payload" => "h".repeat(5000));
+    drop(guard);
+    let rotated: Vec<PathBuf> = files_oldest_first(&dir.0)
+        .into_iter()
+        .filter(|f| f != &path)
+        .collect();
+    assert!(!rotated.is_empty());
+    for f in &rotated {
+        assert!(fs::metadata(f).unwrap().len() > 0, "{f:?} is empty");
+    }
+    assert_eq!(messages(&path), vec!["huge"]);
+}
+
+#[test]
+fn keep_and_max_size_past_their_maximum_are_errors_naming_the_setting() {
+    let dir = TempDir::new("bounds");
+    let path = dir.0.join("app.log");
+    let init = |c: FileConfig| {
+        Builder::new()
+            .global(false)
+            .output(Output::File(c))
+            .init()
+            .map(drop)
+    };
+    let e = init(FileConfig::new(&path).keep(slog_host::MAX_FILE_KEEP + 1)).unwrap_err();
+    assert_eq!(e.setting(), Some("file keep"));
+    assert!(e.to_string().contains("at most 1000"), "{e}");
+    let e = init(FileConfig::new(&path).keep(usize::MAX)).unwrap_err();
+    assert_eq!(e.setting(), Some("file keep"));
+    let e = init(FileConfig::new(&path).max_size(slog_host::MAX_FILE_MAX_SIZE + 1)).unwrap_err();
+    assert_eq!(e.setting(), Some("file max size"));
+    let e = init(FileConfig::new(&path).max_size(0)).unwrap_err();
+    assert_eq!(e.setting(), Some("file max size"));
+    assert!(!path.exists(), "nothing opened on a failed init");
+    init(FileConfig::new(&path).keep(slog_host::MAX_FILE_KEEP)).unwrap();
 }

@@ -68,10 +68,7 @@ fn summaries(lines: &[Line]) -> Vec<&Line> {
 }
 
 fn config(burst: u32, window_ms: u64) -> FloodConfig {
-    FloodConfig {
-        burst,
-        window: Duration::from_millis(window_ms),
-    }
+    FloodConfig::uniform(burst, Duration::from_millis(window_ms))
 }
 
 #[test]
@@ -281,4 +278,45 @@ fn is_enabled_and_flush_are_forwarded() {
     let guard = FloodGuard::new(inner, FloodConfig::default()).unwrap();
     assert!(guard.is_enabled(Level::Error));
     assert!(!guard.is_enabled(Level::Info));
+}
+
+#[test]
+fn the_defaults_keep_an_access_log_and_bound_an_error_loop() {
+    const ACCESS: u64 = 2000;
+    const ERRORS: u64 = 1_000_000;
+    let out = Capture::default();
+    let guard = FloodGuard::new(out.clone(), FloodConfig::default()).unwrap();
+    let stats = guard.stats();
+    let log = slog::Logger::root(guard.fuse(), o!());
+    // An access log: one call site, 1,000 records per second for 2 s (ten
+    // times the WARN-and-above budget per window).
+    let start = Instant::now();
+    for seq in 0..ACCESS {
+        if let Some(wait) =
+            (start + Duration::from_millis(seq)).checked_duration_since(Instant::now())
+        {
+            std::thread::sleep(wait);
+        }
+        info!(log, "request done"; "seq" => seq);
+    }
+    let windows_before = stats.windows();
+    for i in 0..ERRORS {
+        error!(log, "accept failed"; "i" => i);
+    }
+    let windows = stats.windows() - windows_before + 1;
+    drop(log);
+
+    let lines = out.lines();
+    let access = lines.iter().filter(|l| l.msg == "request done").count() as u64;
+    let written = lines.iter().filter(|l| l.msg == "accept failed").count() as u64;
+    let sums = summaries(&lines);
+    let suppressed: u64 = sums.iter().map(|l| l.suppressed.unwrap()).sum();
+    println!("{access} of {ACCESS} access records; {ERRORS} errors: {written} written, {suppressed} suppressed in {windows} windows");
+    assert_eq!(access, ACCESS, "the access log passes untouched");
+    assert!(
+        sums.iter().all(|s| s.level == Level::Error),
+        "no INFO summary"
+    );
+    assert_eq!(written + suppressed, ERRORS, "exact summaries");
+    assert!(written <= 100 * windows, "at most 100 errors per window");
 }

@@ -262,10 +262,7 @@ fn account(overflow: Overflow) -> (u64, u64, u64, Vec<serde_json::Value>) {
         .format(Format::Json)
         .channel_size(64)
         .overflow(overflow)
-        .flood(Some(FloodConfig {
-            burst: 50,
-            window: Duration::from_millis(100),
-        }))
+        .flood(Some(FloodConfig::uniform(50, Duration::from_millis(100))))
         .output(Output::Writer(Box::new(out.clone())))
         .init()
         .unwrap();

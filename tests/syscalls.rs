@@ -123,10 +123,7 @@ fn a_record_the_flood_guard_drops_makes_zero_syscalls() {
         return;
     };
     let w = pipeline::NoIo::default();
-    let config = FloodConfig {
-        burst: 10,
-        window: std::time::Duration::from_secs(3600),
-    };
+    let config = FloodConfig::uniform(10, std::time::Duration::from_secs(3600));
     let guard = FloodGuard::new(Mutex::new(slog_host::format::json(w.clone())), config).unwrap();
     let stats = guard.stats();
     let log = slog::Logger::root(guard.fuse(), o!());

@@ -4,7 +4,6 @@ use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use crate::Error;
 
@@ -14,17 +13,18 @@ pub const DEFAULT_FILE_MAX_SIZE: u64 = 100 * 1024 * 1024;
 pub const DEFAULT_FILE_KEEP: usize = 5;
 /// Default permissions of created files: `0o640` (owner read/write, group read).
 pub const DEFAULT_FILE_MODE: u32 = 0o640;
-/// How often the writer checks that the file at the path is still the one it
-/// writes (it reopens the path when the file was removed or replaced).
-pub const FILE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+/// The largest `max_size` accepted: 1 TiB.
+pub const MAX_FILE_MAX_SIZE: u64 = 1 << 40;
+/// The most rotated files that can be kept: 1,000.
+pub const MAX_FILE_KEEP: usize = 1000;
 
 /// File output: where, how large, how many rotated files, permissions.
 ///
 /// | setting | default | environment |
 /// |---|---|---|
 /// | path | (required) | `LOG_FILE` |
-/// | [`max_size`](Self::max_size) | [`DEFAULT_FILE_MAX_SIZE`] (100 MiB) | `LOG_FILE_MAX_SIZE` (bytes, or with `K`, `M`, `G`: powers of 1024) |
-/// | [`keep`](Self::keep) | [`DEFAULT_FILE_KEEP`] (5) | `LOG_FILE_KEEP` |
+/// | [`max_size`](Self::max_size) | [`DEFAULT_FILE_MAX_SIZE`] (100 MiB), from 1 byte to [`MAX_FILE_MAX_SIZE`] (1 TiB) | `LOG_FILE_MAX_SIZE` (bytes, or with `K`, `M`, `G`: powers of 1024) |
+/// | [`keep`](Self::keep) | [`DEFAULT_FILE_KEEP`] (5), from 0 to [`MAX_FILE_KEEP`] (1,000) | `LOG_FILE_KEEP` |
 /// | [`compress`](Self::compress) | `false` | |
 /// | [`mode`](Self::mode) | [`DEFAULT_FILE_MODE`] (`0o640`) | |
 ///
@@ -35,6 +35,16 @@ pub const FILE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// single record is larger), and all files together are at most
 /// `(keep + 1) * max_size`. Devices and pipes (`/dev/stdout`, `/dev/full`)
 /// are written but never rotated.
+///
+/// Before every record the writer looks at the path (one `stat`): a file
+/// that was removed, moved or replaced is noticed and the path reopened, and
+/// a file truncated by someone else (logrotate's `copytruncate`) is measured
+/// again, so rotation follows its real size and an empty file is never
+/// rotated. Rotation first moves the current file aside (`app.log.rotating`);
+/// if that fails, the rotated files are left as they are and the record is
+/// written to the path. Only the rotated files that exist are moved, so its
+/// cost does not depend on `keep`. A record cut short by a full disk is cut
+/// off again (the file is only ever shortened, never extended).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileConfig {
     pub(crate) path: PathBuf,
@@ -56,13 +66,15 @@ impl FileConfig {
         }
     }
 
-    /// Rotates before the file would grow past `bytes` (at least 1).
+    /// Rotates before the file would grow past `bytes` (from 1 to
+    /// [`MAX_FILE_MAX_SIZE`]).
     pub fn max_size(mut self, bytes: u64) -> Self {
         self.max_size = bytes;
         self
     }
 
-    /// Keeps this many rotated files (0: rotation just starts a new file).
+    /// Keeps this many rotated files, at most [`MAX_FILE_KEEP`] (0: rotation
+    /// just starts a new file).
     pub fn keep(mut self, files: usize) -> Self {
         self.keep = files;
         self
@@ -87,11 +99,18 @@ impl FileConfig {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        if self.max_size == 0 {
+        if !(1..=MAX_FILE_MAX_SIZE).contains(&self.max_size) {
             return Err(Error::invalid(
                 "file max size",
-                "0",
-                "must be at least 1 byte",
+                self.max_size.to_string(),
+                format!("must be from 1 to {MAX_FILE_MAX_SIZE} bytes"),
+            ));
+        }
+        if self.keep > MAX_FILE_KEEP {
+            return Err(Error::invalid(
+                "file keep",
+                self.keep.to_string(),
+                format!("at most {MAX_FILE_KEEP} rotated files"),
             ));
         }
         if self.mode > 0o7777 {
@@ -113,6 +132,13 @@ impl FileConfig {
         }
         PathBuf::from(name)
     }
+
+    /// Where the current file is moved at the start of a rotation.
+    fn staged(&self) -> PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push(".rotating");
+        PathBuf::from(name)
+    }
 }
 
 /// The writer behind [`Output::File`](crate::Output::File).
@@ -123,13 +149,14 @@ impl FileConfig {
 pub(crate) struct RotatingFile {
     config: FileConfig,
     file: Option<File>,
-    /// Size of the open file.
+    /// Size of the open file, as last measured plus what was written since.
     size: u64,
     /// Regular file (rotated) or device/pipe (never rotated).
     regular: bool,
     /// Device and inode of the open file, to notice removal or replacement.
     identity: (u64, u64),
-    last_check: Instant,
+    /// A rotation failed and was reported; reported again once one works.
+    rotation_failing: bool,
     record: Vec<u8>,
 }
 
@@ -143,7 +170,7 @@ impl RotatingFile {
             size: 0,
             regular: true,
             identity: (0, 0),
-            last_check: Instant::now(),
+            rotation_failing: false,
             record: Vec::with_capacity(1024),
         };
         w.reopen().map_err(|e| {
@@ -173,45 +200,81 @@ impl RotatingFile {
         let meta = file.metadata()?;
         self.regular = meta.is_file();
         if !existed && self.regular {
-            // `mode` at creation is masked by the umask; set it exactly.
-            fs::set_permissions(path, Permissions::from_mode(self.config.mode))?;
+            // `mode` at creation is masked by the umask; set it exactly (on
+            // the open file: the path may name another one by now).
+            file.set_permissions(Permissions::from_mode(self.config.mode))?;
         }
         self.size = if self.regular { meta.len() } else { 0 };
         self.identity = (meta.dev(), meta.ino());
-        self.last_check = Instant::now();
         self.file = Some(file);
         Ok(())
     }
 
-    /// True if the path no longer names the open file (removed or replaced).
-    fn replaced(&self) -> bool {
+    /// Looks at the path before a record is written: reopens it when it no
+    /// longer names the open file (removed, moved or replaced), and takes the
+    /// file's real size, which shrinks when someone else truncates it.
+    fn check_path(&mut self) -> io::Result<()> {
+        if self.file.is_none() {
+            return self.reopen();
+        }
+        if !self.regular {
+            return Ok(());
+        }
         match fs::metadata(&self.config.path) {
-            Ok(m) => (m.dev(), m.ino()) != self.identity,
-            Err(_) => true,
+            Ok(m) if (m.dev(), m.ino()) == self.identity => {
+                self.size = m.len();
+                Ok(())
+            }
+            _ => self.reopen(),
         }
     }
 
+    /// Moves the current file aside, then the rotated ones up, and opens a
+    /// new file at the path. If the current file cannot be moved, nothing
+    /// else is touched and the path is reopened, so the record is written
+    /// there (past `max_size` if the path still names the same file).
     fn rotate(&mut self) -> io::Result<()> {
-        self.file = None;
         let c = &self.config;
-        if c.keep == 0 {
-            fs::remove_file(&c.path)?;
+        let staged = c.staged();
+        let moved = if c.keep == 0 {
+            fs::remove_file(&c.path)
         } else {
-            let _ = fs::remove_file(c.rotated(c.keep));
-            for n in (1..c.keep).rev() {
-                match fs::rename(c.rotated(n), c.rotated(n + 1)) {
-                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                    _ => {}
-                }
+            fs::rename(&c.path, &staged)
+        };
+        let result = match moved {
+            // Moved or removed by someone else since `check_path`: nothing
+            // to rotate; the record goes to a new file at the path.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+            Ok(()) if c.keep == 0 => Ok(()),
+            Ok(()) => {
+                self.file = None;
+                shift_rotated(c, &staged).map(drop)
             }
-            if c.compress {
-                compress(&c.path, &c.rotated(1), c.mode)?;
-                fs::remove_file(&c.path)?;
-            } else {
-                fs::rename(&c.path, c.rotated(1))?;
-            }
-        }
+        };
+        self.report_rotation(&result);
         self.reopen()
+    }
+
+    /// Reports a rotation failure once, and once when rotating works again.
+    fn report_rotation(&mut self, result: &io::Result<()>) {
+        match result {
+            Err(e) if !self.rotation_failing => {
+                self.rotation_failing = true;
+                crate::error::report(format_args!(
+                    "cannot rotate {}: {e}; records are still written to the file",
+                    self.config.path.display()
+                ));
+            }
+            Ok(()) if self.rotation_failing => {
+                self.rotation_failing = false;
+                crate::error::report(format_args!(
+                    "rotating {} works again",
+                    self.config.path.display()
+                ));
+            }
+            _ => {}
+        }
     }
 
     /// Writes the buffered record, rotating first if it would not fit.
@@ -229,30 +292,77 @@ impl RotatingFile {
     }
 
     fn commit_record(&mut self) -> io::Result<()> {
-        if self.file.is_none()
-            || (self.regular && self.last_check.elapsed() >= FILE_CHECK_INTERVAL && {
-                self.last_check = Instant::now();
-                self.replaced()
-            })
-        {
-            self.reopen()?;
-        }
+        self.check_path()?;
         let len = self.record.len() as u64;
-        if self.regular && self.size > 0 && self.size + len > self.config.max_size {
+        // An empty file is never rotated, however large the record.
+        if self.regular && self.size > 0 && self.size.saturating_add(len) > self.config.max_size {
             self.rotate()?;
         }
         let file = self.file.as_mut().expect("opened above");
-        if let Err(e) = file.write_all(&self.record) {
-            // A full disk can take part of a record: cut it off again, so the
-            // file only ever holds whole records.
-            if self.regular {
-                let _ = file.set_len(self.size);
+        let mut written = 0;
+        while written < self.record.len() {
+            match file.write(&self.record[written..]) {
+                Ok(0) => {
+                    return Err(cut(
+                        file,
+                        self.regular,
+                        written,
+                        io::ErrorKind::WriteZero.into(),
+                    ))
+                }
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(cut(file, self.regular, written, e)),
             }
-            return Err(e);
         }
         self.size += len;
         Ok(())
     }
+}
+
+/// After a failed write, cuts off the `written` bytes of the record that did
+/// reach the file (a full disk can take part of one), so the file only holds
+/// whole records. Appends go to the end, so they are the file's last bytes;
+/// the file is only ever shortened, never extended. Returns `err`.
+fn cut(file: &File, regular: bool, written: usize, err: io::Error) -> io::Error {
+    if regular && written > 0 {
+        if let Ok(m) = file.metadata() {
+            if let Some(end) = m.len().checked_sub(written as u64) {
+                let _ = file.set_len(end);
+            }
+        }
+    }
+    err
+}
+
+/// Makes room for `staged` as rotated file 1: the rotated files that exist
+/// from 1 up to the first gap move up by one (the one at `keep` is
+/// deleted), then `staged` becomes file 1. Files past a gap stay where they
+/// are, so the work is one `stat` and one rename per existing file, whatever
+/// `keep` is. Returns how many `stat`s it made.
+fn shift_rotated(c: &FileConfig, staged: &Path) -> io::Result<usize> {
+    let mut run = 0;
+    let mut stats = 0;
+    while run < c.keep && {
+        stats += 1;
+        fs::symlink_metadata(c.rotated(run + 1)).is_ok()
+    } {
+        run += 1;
+    }
+    if run == c.keep {
+        fs::remove_file(c.rotated(c.keep))?;
+        run -= 1;
+    }
+    for n in (1..=run).rev() {
+        fs::rename(c.rotated(n), c.rotated(n + 1))?;
+    }
+    if c.compress {
+        compress(staged, &c.rotated(1), c.mode)?;
+        fs::remove_file(staged)?;
+    } else {
+        fs::rename(staged, c.rotated(1))?;
+    }
+    Ok(stats)
 }
 
 fn compress(from: &Path, to: &Path, mode: u32) -> io::Result<()> {
@@ -289,6 +399,62 @@ impl Drop for RotatingFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fresh directory with `files` in it (name, content).
+    fn dir_with(name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("slog-host-unit-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        for (f, text) in files {
+            fs::write(dir.join(f), text).unwrap();
+        }
+        dir
+    }
+
+    fn read(dir: &Path, name: &str) -> Option<String> {
+        fs::read_to_string(dir.join(name)).ok()
+    }
+
+    #[test]
+    fn shifting_costs_the_files_present_not_keep() {
+        let dir = dir_with(
+            "shift",
+            &[("a.rotating", "new"), ("a.1", "one"), ("a.2", "two")],
+        );
+        let c = FileConfig::new(dir.join("a")).keep(MAX_FILE_KEEP);
+        let stats = shift_rotated(&c, &c.staged()).unwrap();
+        assert_eq!(stats, 3, "a.1, a.2 and the gap at a.3: not 1,000");
+        assert_eq!(read(&dir, "a.1").as_deref(), Some("new"));
+        assert_eq!(read(&dir, "a.2").as_deref(), Some("one"));
+        assert_eq!(read(&dir, "a.3").as_deref(), Some("two"));
+        assert_eq!(read(&dir, "a.rotating"), None);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn shifting_deletes_the_one_past_keep_and_leaves_files_past_a_gap() {
+        let dir = dir_with(
+            "shift-full",
+            &[
+                ("a.rotating", "new"),
+                ("a.1", "one"),
+                ("a.2", "two"),
+                ("a.4", "four"),
+            ],
+        );
+        let c = FileConfig::new(dir.join("a")).keep(2);
+        assert_eq!(shift_rotated(&c, &c.staged()).unwrap(), 2);
+        assert_eq!(read(&dir, "a.1").as_deref(), Some("new"));
+        assert_eq!(read(&dir, "a.2").as_deref(), Some("one"));
+        assert_eq!(read(&dir, "a.3"), None, "two was past keep");
+        let c = FileConfig::new(dir.join("a")).keep(5);
+        fs::write(c.staged(), "newer").unwrap();
+        assert_eq!(shift_rotated(&c, &c.staged()).unwrap(), 3);
+        assert_eq!(read(&dir, "a.3").as_deref(), Some("one"));
+        assert_eq!(read(&dir, "a.4").as_deref(), Some("four"), "past the gap");
+        fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn rotated_names() {

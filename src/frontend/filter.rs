@@ -15,6 +15,13 @@ use crate::Error;
 /// `warn`, `info`, `debug`, `trace` in any case. env_logger's `/regex` message
 /// filter is not supported and is an error.
 ///
+/// A bare word that is not a level is a target, as in env_logger, even when
+/// it looks like a misspelled level (`inof`, `debgu`) or a number (`0`):
+/// `RUST_LOG=inof` shows only target `inof` and turns everything else off.
+/// So that this is never silent, [`Builder::from_env`](crate::Builder::from_env)
+/// and [`Builder::filter`](crate::Builder::filter) print one warning line on
+/// stderr for each such directive, naming it.
+///
 /// ```
 /// use slog::Level;
 /// use slog_host::Directives;
@@ -31,6 +38,8 @@ pub struct Directives {
     /// `(target prefix, level)`, longest prefix first.
     targets: Vec<(String, FilterLevel)>,
     max: FilterLevel,
+    /// Bare targets that look like misspelled levels, with the level meant.
+    suspicious: Vec<(String, &'static str)>,
 }
 
 /// The filter used when `RUST_LOG` is unset or empty.
@@ -48,6 +57,58 @@ fn parse_level(s: &str) -> Option<FilterLevel> {
     })
 }
 
+/// The level names a bare word is compared with.
+const LEVEL_NAMES: [&str; 7] = ["off", "error", "warn", "warning", "info", "debug", "trace"];
+
+/// Edit distance with adjacent transpositions (optimal string alignment), on
+/// ASCII-lowercased characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    d[0] = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// The level a bare target probably meant: for a number (`0`, as some
+/// loggers number their levels), any; for a word, the level name it is an
+/// anagram of (`inof`, `debgu`) or one insertion or deletion away from
+/// (`eror`, `infoo`), or, for the names of five letters or more, one
+/// substitution away (`debig`). Four-letter names are not matched by
+/// substitution, which would catch real crates (`warp`).
+fn misspelled_level(word: &str) -> Option<&'static str> {
+    if word.bytes().all(|b| b.is_ascii_digit()) {
+        return Some("a level name (off, error, warn, info, debug or trace)");
+    }
+    if word.len() > 8 || !word.is_ascii() {
+        return None;
+    }
+    let sorted = |w: &str| {
+        let mut c: Vec<u8> = w.bytes().map(|b| b.to_ascii_lowercase()).collect();
+        c.sort_unstable();
+        c
+    };
+    LEVEL_NAMES.iter().copied().find(|name| {
+        sorted(word) == sorted(name)
+            || (edit_distance(word, name) == 1 && (word.len() != name.len() || name.len() >= 5))
+    })
+}
+
 impl Directives {
     /// Parses `spec`; errors name `setting` (such as `RUST_LOG`) and the value.
     pub fn parse_setting(setting: &str, spec: &str) -> Result<Directives, Error> {
@@ -59,6 +120,7 @@ impl Directives {
         }
         let mut default = None;
         let mut targets: Vec<(String, FilterLevel)> = Vec::new();
+        let mut suspicious = Vec::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (target, level) = match part.split_once('=') {
                 Some((t, l)) => {
@@ -72,7 +134,14 @@ impl Directives {
                 }
                 None => match parse_level(part) {
                     Some(level) => (None, level),
-                    None => (Some(part), FilterLevel::Trace),
+                    None => {
+                        if let Some(meant) = misspelled_level(part) {
+                            if !suspicious.iter().any(|(w, _)| w == part) {
+                                suspicious.push((part.to_string(), meant));
+                            }
+                        }
+                        (Some(part), FilterLevel::Trace)
+                    }
                 },
             };
             match target {
@@ -100,7 +169,35 @@ impl Directives {
             default,
             targets,
             max,
+            suspicious,
         })
+    }
+
+    /// One warning per bare target that looks like a misspelled level, each
+    /// naming `setting` and the directive; empty for ordinary directives.
+    pub(crate) fn warnings(&self, setting: &str) -> Vec<String> {
+        self.suspicious
+            .iter()
+            .map(|(word, meant)| {
+                let meant = if meant.starts_with("a level") {
+                    (*meant).to_string()
+                } else {
+                    format!("\"{meant}\"")
+                };
+                format!(
+                    "warning: {setting} directive {word:?} is not a level, so it is read as a \
+                     target: only records of target {word:?} pass, everything else is off; \
+                     did you mean {meant}?"
+                )
+            })
+            .collect()
+    }
+
+    /// Prints [`warnings`](Self::warnings) on stderr, one line each.
+    pub(crate) fn report_warnings(&self, setting: &str) {
+        for w in self.warnings(setting) {
+            crate::error::report(format_args!("{w}"));
+        }
     }
 
     /// True if a record at `level` from `target` (a module path) passes.
@@ -230,6 +327,76 @@ mod tests {
         assert!(!x.enabled(Level::Critical, "b"));
         assert!(x.enabled(Level::Warning, "a"));
         assert_eq!(x.max_level(), FilterLevel::Warning);
+    }
+
+    #[test]
+    fn misspelled_levels_warn_once_each_and_stay_targets() {
+        for (spec, word, meant) in [
+            ("inof", "inof", "\"info\""),
+            ("debgu", "debgu", "\"debug\""),
+            ("0", "0", "a level name"),
+            ("warn,my_app,errro", "errro", "\"error\""),
+            ("TRCAE", "TRCAE", "\"trace\""),
+            ("wraning", "wraning", "\"warning\""),
+            ("eror", "eror", "\"error\""),
+            ("infoo", "infoo", "\"info\""),
+            ("debig", "debig", "\"debug\""),
+        ] {
+            let x = d(spec);
+            let w = x.warnings("RUST_LOG");
+            assert_eq!(w.len(), 1, "{spec}: {w:?}");
+            assert!(
+                w[0].contains(&format!("RUST_LOG directive {word:?}")),
+                "{w:?}"
+            );
+            assert!(w[0].contains(meant), "{w:?}");
+            assert!(
+                x.enabled(Level::Trace, word),
+                "still a target, as env_logger reads it"
+            );
+        }
+        assert!(
+            !d("inof").enabled(Level::Error, "my_app"),
+            "everything else is off"
+        );
+        assert_eq!(
+            d("inof,inof").warnings("RUST_LOG").len(),
+            1,
+            "once per directive"
+        );
+        assert_eq!(d("inof,debgu").warnings("RUST_LOG").len(), 2);
+    }
+
+    #[test]
+    fn ordinary_directives_do_not_warn() {
+        for spec in [
+            "",
+            "info",
+            "Info,hyper=warn",
+            "my_app",
+            "tokio",
+            "hyper",
+            "axum::rejection=trace",
+            "mio",
+            "tracing",
+            "warp",
+            "rand",
+            "log",
+            "sqlx=debug",
+            "inof=info",
+            "h2",
+            "into",
+        ] {
+            assert!(d(spec).warnings("RUST_LOG").is_empty(), "{spec}");
+        }
+    }
+
+    #[test]
+    fn edit_distance_counts_transpositions_once() {
+        assert_eq!(edit_distance("inof", "info"), 1);
+        assert_eq!(edit_distance("debgu", "debug"), 1);
+        assert_eq!(edit_distance("", "off"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

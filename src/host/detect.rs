@@ -10,6 +10,7 @@ use crate::host::resource::{
     detect_container_id, instance_id, intern, namespace_from_file, parse_resource_attributes,
     OTEL_RESOURCE_ATTRIBUTES, SERVICE_ACCOUNT_NAMESPACE_FILE,
 };
+use crate::settings::clean;
 use crate::{keys, Error, HostInfo};
 
 /// A source of host snapshots, called by [`HostCache`](crate::HostCache) at
@@ -68,8 +69,8 @@ pub const VIRTUAL_INTERFACE_PREFIXES: &[&str] =
 /// gives wins over detection (`host.name`, `container.id`,
 /// `service.instance.id`).
 ///
-/// Environment variables are read once, when the probe is made; a variable
-/// set to the empty string counts as unset.
+/// Environment variables are read once, when the probe is made; values are
+/// trimmed, and a blank one (empty or white space only) counts as unset.
 #[derive(Clone, Debug)]
 pub struct SystemProbe {
     base: HostInfo,
@@ -78,6 +79,8 @@ pub struct SystemProbe {
     host_name: Option<String>,
     /// `process.pid` from `OTEL_RESOURCE_ATTRIBUTES`: not re-detected.
     pid_fixed: bool,
+    /// The fields the environment gave, which code defaults never replace.
+    from_env: Vec<&'static str>,
 }
 
 /// The environment variables the probe reads, in order of preference.
@@ -87,14 +90,14 @@ const NAMESPACE_VARS: [&str; 2] = ["POD_NAMESPACE", "MY_POD_NAMESPACE"];
 const NODE_NAME_VARS: [&str; 2] = ["NODE_NAME", "MY_NODE_NAME"];
 const SERVICE_NAME_VAR: &str = "OTEL_SERVICE_NAME";
 
-/// Reads an environment variable; an empty value counts as unset, a value that
-/// is not UTF-8 is an error naming the variable.
+/// Reads an environment variable, trimmed; a blank value (empty or white
+/// space only) counts as unset, a value that is not UTF-8 is an error naming
+/// the variable.
 pub(crate) fn env_var(name: &str) -> Result<Option<String>, Error> {
     match std::env::var_os(name) {
         None => Ok(None),
         Some(v) => match v.into_string() {
-            Ok(s) if s.is_empty() => Ok(None),
-            Ok(s) => Ok(Some(s)),
+            Ok(s) => Ok(clean(&s).map(str::to_owned)),
             Err(raw) => Err(Error::invalid(
                 name,
                 raw.to_string_lossy(),
@@ -116,9 +119,12 @@ impl SystemProbe {
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Result<Option<String>, Error>,
     ) -> Result<Self, Error> {
+        // The same rule as `env_var`, whatever `lookup` does: trimmed, and
+        // blank is unset.
+        let lookup = |name: &str| Ok(lookup(name)?.and_then(|v| clean(&v).map(str::to_owned)));
         let first = |names: &[&str]| -> Result<Option<(String, String)>, Error> {
             for n in names {
-                if let Some(v) = lookup(n)?.filter(|v| !v.is_empty()) {
+                if let Some(v) = lookup(n)? {
                     return Ok(Some((n.to_string(), v)));
                 }
             }
@@ -158,17 +164,36 @@ impl SystemProbe {
                 .map_err(|_| bad_attr(keys::PROCESS_PID, &pid, "a process id"))?;
             base = base.with_pid(pid);
         }
+        // Every field the environment gives; `from_env` below.
+        let mut from_env: Vec<&'static str> = attrs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, _)| {
+                keys::ALL
+                    .iter()
+                    .copied()
+                    .find(|s| *s == k.as_str())
+                    .unwrap_or_else(|| intern(k))
+            })
+            .collect();
         // OTEL_SERVICE_NAME wins over service.name in OTEL_RESOURCE_ATTRIBUTES.
         let service = match lookup(SERVICE_NAME_VAR)? {
-            Some(name) if !name.is_empty() => Some(name),
-            _ => attr(keys::SERVICE_NAME).or_else(executable_name),
+            Some(name) => {
+                from_env.push(keys::SERVICE_NAME);
+                Some(name)
+            }
+            None => attr(keys::SERVICE_NAME).or_else(executable_name),
         };
         base = base.with_service(
             service.unwrap_or_default(),
             attr(keys::SERVICE_VERSION).unwrap_or_default(),
         );
-        let pick = |vars: &[&str], key: &str| -> Result<Option<String>, Error> {
-            Ok(first(vars)?.map(|(_, v)| v).or_else(|| attr(key)))
+        let mut pick = |vars: &[&str], key: &'static str| -> Result<Option<String>, Error> {
+            let v = first(vars)?.map(|(_, v)| v);
+            if v.is_some() {
+                from_env.push(key);
+            }
+            Ok(v.or_else(|| attr(key)))
         };
         if let Some(v) = pick(&POD_NAME_VARS, keys::K8S_POD_NAME)? {
             base = base.with_pod_name(v);
@@ -180,6 +205,9 @@ impl SystemProbe {
         }
         if let Some(v) = pick(&NODE_NAME_VARS, keys::K8S_NODE_NAME)? {
             base = base.with_node_name(v);
+        }
+        if pod_ip.is_some() {
+            from_env.push(keys::HOST_IP);
         }
         base = base.with_instance_id(
             attr(keys::SERVICE_INSTANCE_ID).unwrap_or_else(|| instance_id().to_string()),
@@ -198,7 +226,40 @@ impl SystemProbe {
             pod_ip,
             host_name: attr(keys::HOST_NAME),
             pid_fixed: attr(keys::PROCESS_PID).is_some(),
+            from_env,
         })
+    }
+
+    /// Sets `service.name` and `service.version` where the environment
+    /// (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`) did not: the code's
+    /// defaults for [`Builder::from_env`](crate::Builder::from_env). Replaces
+    /// the executable-name fallback.
+    pub(crate) fn service_default(
+        mut self,
+        name: impl Into<String>,
+        version: impl Into<String>,
+    ) -> Self {
+        let env = |key| self.from_env.contains(&key);
+        let name = match env(keys::SERVICE_NAME) {
+            true => self.base.service_name().unwrap_or_default().to_owned(),
+            false => name.into(),
+        };
+        let version = match env(keys::SERVICE_VERSION) {
+            true => self.base.service_version().unwrap_or_default().to_owned(),
+            false => version.into(),
+        };
+        self.base = self.base.with_service(name, version);
+        self
+    }
+
+    /// Adds a field unless the environment gave that field: the code's
+    /// default for [`Builder::from_env`](crate::Builder::from_env).
+    pub(crate) fn field_default(self, key: &'static str, value: impl Into<String>) -> Self {
+        if self.from_env.contains(&key) {
+            self
+        } else {
+            self.field(key, value)
+        }
     }
 
     /// Sets `service.name` and `service.version`; wins over
@@ -392,6 +453,70 @@ mod tests {
         let info = probe(&[]).unwrap().detect().unwrap();
         assert_eq!(info.service_name(), Some(exe));
         assert_eq!(info.pod_name(), None);
+    }
+
+    #[test]
+    fn code_defaults_never_replace_what_the_environment_gave() {
+        let p = probe(&[
+            ("OTEL_SERVICE_NAME", "orders"),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "deployment.environment=prod,team=a",
+            ),
+            ("POD_NAME", "web-7"),
+        ])
+        .unwrap()
+        .service_default("my-svc", "1.0")
+        .field_default("deployment.environment", "dev")
+        .field_default("region", "eu")
+        .field_default(keys::K8S_POD_NAME, "from-code");
+        let info = p.detect().unwrap();
+        assert_eq!(info.service_name(), Some("orders"));
+        assert_eq!(
+            info.service_version(),
+            Some("1.0"),
+            "no version in the environment"
+        );
+        let extra: Vec<_> = info.extra_fields().collect();
+        assert_eq!(
+            extra,
+            vec![
+                ("deployment.environment", "prod"),
+                ("team", "a"),
+                ("region", "eu")
+            ]
+        );
+        assert_eq!(info.pod_name(), Some("web-7"));
+
+        let p = probe(&[("OTEL_RESOURCE_ATTRIBUTES", "service.version=2.0")])
+            .unwrap()
+            .service_default("my-svc", "1.0");
+        let info = p.detect().unwrap();
+        assert_eq!(
+            info.service_name(),
+            Some("my-svc"),
+            "over the executable name"
+        );
+        assert_eq!(info.service_version(), Some("2.0"));
+    }
+
+    #[test]
+    fn blank_values_are_unset_and_values_trimmed_whatever_the_lookup() {
+        let p = probe(&[
+            ("POD_NAME", " "),
+            ("MY_POD_NAME", "\tweb-7 "),
+            ("OTEL_SERVICE_NAME", "  "),
+            ("NODE_NAME", "\n"),
+            ("POD_IP", " "),
+            ("OTEL_RESOURCE_ATTRIBUTES", " "),
+        ])
+        .unwrap();
+        let info = p.detect().unwrap();
+        assert_eq!(info.pod_name(), Some("web-7"));
+        assert_eq!(info.node_name(), None);
+        assert_eq!(p.pod_ip(), None);
+        let exe = std::env::current_exe().unwrap();
+        assert_eq!(info.service_name(), exe.file_name().unwrap().to_str());
     }
 
     #[test]

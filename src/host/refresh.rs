@@ -8,12 +8,17 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::host::cache::CacheRef;
+use crate::settings::format_duration;
 use crate::{Error, HostInfo};
 
 /// Default time between refreshes: 30 seconds.
 pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 /// Default upper bound of the wait after repeated failures: 5 minutes.
 pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// The longest refresh interval and backoff cap accepted: 24 hours. A longer
+/// one (`LOG_HOST_REFRESH=25h`, `RefreshConfig::every(Duration::MAX)`) is an
+/// error naming the setting.
+pub const MAX_REFRESH_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 /// Default jitter: every wait is spread uniformly by ±10 %.
 pub const DEFAULT_JITTER: f64 = 0.1;
 /// The refresher thread's name (at most 15 bytes, the Linux limit).
@@ -25,8 +30,8 @@ type ChangeHook = Box<dyn Fn(&HostInfo, &HostInfo) + Send>;
 ///
 /// | setting | default | meaning |
 /// |---|---|---|
-/// | `interval` | [`DEFAULT_REFRESH_INTERVAL`] (30 s) | wait between refreshes while healthy |
-/// | `max_backoff` | [`DEFAULT_MAX_BACKOFF`] (5 min) | cap of the wait after failures (never below `interval`) |
+/// | `interval` | [`DEFAULT_REFRESH_INTERVAL`] (30 s) | wait between refreshes while healthy; from 1 ns to [`MAX_REFRESH_INTERVAL`] (24 h) |
+/// | `max_backoff` | [`DEFAULT_MAX_BACKOFF`] (5 min) | cap of the wait after failures (never below `interval`); at most [`MAX_REFRESH_INTERVAL`] |
 /// | `jitter` | [`DEFAULT_JITTER`] (0.1) | each wait is spread by ± this fraction, so a fleet does not refresh in lockstep |
 ///
 /// After `n` consecutive failures the wait is `interval * 2^n`, capped at
@@ -69,6 +74,21 @@ impl RefreshConfig {
                 "must be greater than zero",
             ));
         }
+        let limit = format!("at most {}", format_duration(MAX_REFRESH_INTERVAL));
+        if self.interval > MAX_REFRESH_INTERVAL {
+            return Err(Error::invalid(
+                "refresh interval",
+                format!("{:?}", self.interval),
+                limit,
+            ));
+        }
+        if self.max_backoff > MAX_REFRESH_INTERVAL {
+            return Err(Error::invalid(
+                "refresh max backoff",
+                format!("{:?}", self.max_backoff),
+                limit,
+            ));
+        }
         if !(0.0..=1.0).contains(&self.jitter) {
             return Err(Error::invalid(
                 "refresh jitter",
@@ -89,7 +109,10 @@ impl RefreshConfig {
             let factor = 2u32.saturating_pow(failures.min(31));
             self.interval.saturating_mul(factor).min(cap)
         };
-        base.mul_f64(1.0 + self.jitter * (2.0 * unit - 1.0))
+        // Never panics, whatever the fields say: an unrepresentable product
+        // (only possible with a config that `validate` rejects) keeps `base`.
+        let spread = 1.0 + self.jitter * (2.0 * unit - 1.0);
+        Duration::try_from_secs_f64(base.as_secs_f64() * spread).unwrap_or(base)
     }
 }
 
@@ -299,6 +322,47 @@ mod tests {
             seen_high |= u > 0.9;
         }
         assert!(seen_low && seen_high, "the generator covers the range");
+    }
+
+    #[test]
+    fn delay_never_panics_on_extreme_configs() {
+        for (interval, max_backoff, jitter) in [
+            (Duration::MAX, Duration::MAX, 1.0),
+            (Duration::from_secs(u64::MAX), Duration::ZERO, 0.1),
+            (Duration::from_nanos(1), Duration::MAX, f64::NAN),
+            (Duration::from_secs(1), Duration::MAX, f64::INFINITY),
+        ] {
+            let c = RefreshConfig {
+                interval,
+                max_backoff,
+                jitter,
+            };
+            assert!(c.validate().is_err(), "{c:?}");
+            for failures in [0, 1, 31, u32::MAX] {
+                for unit in [0.0, 0.5, 0.999_999] {
+                    let _ = c.delay(failures, unit);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn intervals_and_backoff_caps_past_a_day_are_errors() {
+        assert!(RefreshConfig::every(MAX_REFRESH_INTERVAL)
+            .validate()
+            .is_ok());
+        let e = RefreshConfig::every(MAX_REFRESH_INTERVAL + Duration::from_nanos(1))
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.setting(), Some("refresh interval"));
+        assert!(e.to_string().contains("at most 24h"), "{e}");
+        let e = RefreshConfig {
+            max_backoff: Duration::MAX,
+            ..RefreshConfig::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.setting(), Some("refresh max backoff"));
     }
 
     #[test]

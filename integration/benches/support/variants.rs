@@ -118,10 +118,7 @@ pub fn variants(guard: &LogGuard) -> Vec<Variant> {
             Logger::root(
                 FloodGuard::new(
                     json_sink(),
-                    FloodConfig {
-                        burst: 1,
-                        window: std::time::Duration::from_secs(3600),
-                    },
+                    FloodConfig::uniform(1, std::time::Duration::from_secs(3600)),
                 )
                 .expect("flood guard")
                 .fuse(),
