@@ -230,13 +230,11 @@ impl Event {
             tag: &self.text[self.tag.clone()],
             level: self.level,
         };
-        let empty;
+        static EMPTY: std::sync::OnceLock<OwnedKVList> = std::sync::OnceLock::new();
         let values = match &self.logger {
             Some(v) => v,
-            None => {
-                empty = OwnedKVList::from(slog::o!());
-                &empty
-            }
+            // Made once: an empty list is an `Arc` allocation.
+            None => EMPTY.get_or_init(|| OwnedKVList::from(slog::o!())),
         };
         let kv = Replay(self);
         f(

@@ -1,0 +1,374 @@
+//! `tracing` events through `init()`: typed fields, span fields, origin,
+//! one filter for slog, `log` and `tracing`, the flood guard per call site,
+//! no records for spans, no allocation for a disabled event, and a clear
+//! error when another subscriber is already set. Each scenario runs in a
+//! child copy of this binary (global state); the parent checks its output.
+//!
+//! This file has `harness = false`; it prints `N passed, N failed` at the end.
+
+#[path = "support/alloc.rs"]
+mod alloc;
+#[path = "support/flood_site_a.rs"]
+mod flood_site_a;
+#[path = "support/flood_site_b.rs"]
+mod flood_site_b;
+#[path = "support/runner.rs"]
+mod runner;
+
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+#[global_allocator]
+static COUNTING: alloc::CountingAlloc = alloc::CountingAlloc;
+
+const SCENARIO: &str = "SLOG_HOST_SCENARIO";
+
+mod my_mod {
+    pub fn log_all_three() {
+        let log = slog_scope::logger();
+        slog::debug!(log, "slog debug in my_mod");
+        log::debug!("log debug in my_mod");
+        tracing::debug!("tracing debug in my_mod");
+    }
+}
+
+mod other {
+    pub fn log_all_three() {
+        let log = slog_scope::logger();
+        slog::debug!(log, "slog debug elsewhere");
+        log::debug!("log debug elsewhere");
+        tracing::debug!("tracing debug elsewhere");
+        slog::info!(log, "slog info elsewhere");
+        log::info!("log info elsewhere");
+        tracing::info!("tracing info elsewhere");
+    }
+}
+
+fn child(name: &str) {
+    match name {
+        "nested" => {
+            let guard = slog_host::init().unwrap();
+            {
+                let outer = tracing::info_span!(
+                    "request",
+                    method = "GET",
+                    uri = "/orders/1",
+                    shared = "outer"
+                );
+                let _o = outer.enter();
+                let inner = tracing::info_span!("db", table = "orders", shared = "inner");
+                let _i = inner.enter();
+                tracing::info!(order_id = 1, ok = true, ratio = 0.5, "order served");
+            }
+            tracing::warn!(target: "audit", user = "ann", "outside any span");
+            drop(guard);
+        }
+        "filter" => {
+            let guard = slog_host::init().unwrap();
+            my_mod::log_all_three();
+            other::log_all_three();
+            drop(guard);
+        }
+        "spans" => {
+            let guard = slog_host::init().unwrap();
+            for i in 0..10 {
+                let span = tracing::info_span!("request", i = i);
+                let _e = span.enter();
+                let inner = tracing::trace_span!("inner");
+                inner.in_scope(|| ());
+            }
+            tracing::info!("the only record");
+            drop(guard);
+        }
+        "disabled_alloc" => {
+            let guard = slog_host::init().unwrap();
+            let value = String::from("dynamic");
+            let run = |n: u64| {
+                for i in 0..n {
+                    tracing::debug!(i = i, v = %value, "disabled at info");
+                }
+            };
+            run(1000);
+            let (disabled, ()) = alloc::count_allocations(|| run(10_000));
+            let enabled_run = |n: u64| {
+                for i in 0..n {
+                    tracing::info!(i = i, v = %value, "enabled");
+                }
+            };
+            enabled_run(20_000);
+            guard.flush();
+            let (enabled, ()) = alloc::count_allocations(|| enabled_run(1_000));
+            // Negative control: an enabled event whose field formats a new
+            // String per event; the counter sees it.
+            let (control, ()) = alloc::count_allocations(|| {
+                for i in 0..1_000 {
+                    tracing::info!(v = %format!("{i}"), "control");
+                }
+            });
+            eprintln!("ALLOCS disabled={disabled} enabled={enabled} control={control}");
+            drop(guard);
+        }
+        "flood_sites" => {
+            let guard = slog_host::init().unwrap();
+            for _ in 0..10 {
+                flood_site_a::fail();
+                flood_site_b::fail();
+            }
+            drop(guard);
+        }
+        "conflict" => {
+            let other = tracing::subscriber::NoSubscriber::default();
+            tracing::subscriber::set_global_default(other).unwrap();
+            match slog_host::init() {
+                Ok(_) => eprintln!("INIT: ok"),
+                Err(e) => eprintln!("INIT: {e}"),
+            }
+            let guard = slog_host::Builder::from_env()
+                .unwrap()
+                .tracing(false)
+                .init()
+                .unwrap();
+            slog::info!(guard.logger(), "slog still works");
+            drop(guard);
+        }
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+fn run(scenario: &str, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new("timeout");
+    cmd.arg("60")
+        .arg(std::env::current_exe().unwrap())
+        .env(SCENARIO, scenario)
+        .env("LOG_FORMAT", "json")
+        .env_remove("RUST_LOG")
+        .env_remove("LOG_FLOOD")
+        .env_remove("LOG_FILE")
+        .env_remove("LOG_SOURCE")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert_ne!(out.status.code(), Some(124), "{scenario}: hung");
+    assert!(
+        out.status.success(),
+        "{scenario}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn lines(out: &Output) -> Vec<Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// The top-level keys of a JSON line, in order, duplicates kept.
+fn keys(line: &str) -> Vec<String> {
+    let v: Value = serde_json::from_str(line).unwrap();
+    assert!(v.is_object());
+    // Walk the text: a top-level key is a string at depth 1 followed by ':'.
+    let (mut depth, mut keys, mut i) = (0, Vec::new(), 0);
+    let b = line.as_bytes();
+    while i < b.len() {
+        match b[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth -= 1,
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                if depth == 1 && b.get(i + 1) == Some(&b':') {
+                    let raw = &line[start - 1..=i];
+                    keys.push(serde_json::from_str::<String>(raw).unwrap());
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    keys
+}
+
+fn event_in_nested_spans_is_one_line_with_typed_and_span_fields() {
+    let out = run("nested", &[]);
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    let all = lines(&out);
+    assert_eq!(all.len(), 2, "{text}");
+    let line = text.lines().next().unwrap();
+    let v = &all[0];
+    assert_eq!(v["msg"], "order served");
+    assert_eq!(v["level"], "INFO");
+    assert_eq!(v["target"], "tracing_events");
+    assert_eq!(v["order_id"], 1, "typed, not text");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["ratio"], 0.5);
+    assert_eq!(v["method"], "GET");
+    assert_eq!(v["uri"], "/orders/1");
+    assert_eq!(v["table"], "orders");
+    assert_eq!(v["shared"], "inner", "the innermost value wins");
+    assert!(v["host.name"].is_string() && v["process.pid"].is_u64());
+    let k = keys(line);
+    let mut unique = k.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), k.len(), "no duplicate key: {k:?}");
+    let pos = |name: &str| k.iter().position(|x| x == name).unwrap();
+    assert_eq!(&k[..4], ["ts", "level", "msg", "target"]);
+    assert!(
+        pos("order_id") < pos("method"),
+        "event fields, then spans: {k:?}"
+    );
+    assert!(pos("method") < pos("table"), "outermost span first: {k:?}");
+    // An explicit target.
+    assert_eq!(all[1]["target"], "audit");
+    assert_eq!(all[1]["level"], "WARN");
+    assert_eq!(all[1]["user"], "ann");
+}
+
+fn one_filter_for_slog_log_and_tracing() {
+    let out = run(
+        "filter",
+        &[("RUST_LOG", "info,tracing_events::my_mod=debug")],
+    );
+    let msgs: Vec<String> = lines(&out)
+        .iter()
+        .map(|v| v["msg"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        msgs,
+        [
+            "slog debug in my_mod",
+            "log debug in my_mod",
+            "tracing debug in my_mod",
+            "slog info elsewhere",
+            "log info elsewhere",
+            "tracing info elsewhere",
+        ]
+    );
+    for v in lines(&out) {
+        let target = v["target"].as_str().unwrap();
+        assert!(target.starts_with("tracing_events"), "{v}");
+    }
+}
+
+fn spans_are_never_records() {
+    let out = run("spans", &[("RUST_LOG", "trace")]);
+    let all = lines(&out);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0]["msg"], "the only record");
+}
+
+fn disabled_events_allocate_nothing() {
+    let out = run("disabled_alloc", &[("RUST_LOG", "info")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let counts = err.lines().find_map(|l| l.strip_prefix("ALLOCS ")).unwrap();
+    let get = |k: &str| -> u64 {
+        counts
+            .split(' ')
+            .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    println!(
+        "tracing events: allocations {counts} (10,000 disabled, 1,000 enabled, 1,000 control)"
+    );
+    assert_eq!(get("disabled"), 0);
+    assert_eq!(
+        get("enabled"),
+        0,
+        "an enabled event reuses the event pool too"
+    );
+    assert!(get("control") >= 1000);
+}
+
+fn same_line_in_two_files_has_two_flood_budgets() {
+    let out = run("flood_sites", &[("LOG_FLOOD", "3/1h")]);
+    let all = lines(&out);
+    for site in ["a", "b"] {
+        let written = all
+            .iter()
+            .filter(|v| v["msg"] == "accept failed" && v["site"] == site)
+            .count();
+        assert_eq!(written, 3, "site {site}: its own budget");
+    }
+    let summaries: Vec<&Value> = all
+        .iter()
+        .filter(|v| v["flood.suppressed"].is_u64())
+        .collect();
+    assert_eq!(summaries.len(), 2, "{summaries:?}");
+    for s in &summaries {
+        assert_eq!(s["flood.suppressed"], 7);
+    }
+    let sites: Vec<&str> = summaries
+        .iter()
+        .map(|s| s["flood.site"].as_str().unwrap())
+        .collect();
+    assert!(
+        sites.iter().any(|s| s.ends_with("flood_site_a.rs:5")),
+        "{sites:?}"
+    );
+    assert!(
+        sites.iter().any(|s| s.ends_with("flood_site_b.rs:5")),
+        "{sites:?}"
+    );
+}
+
+fn another_global_subscriber_is_a_clear_error() {
+    let out = run("conflict", &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let init = err.lines().find_map(|l| l.strip_prefix("INIT: ")).unwrap();
+    assert!(
+        init.contains("tracing subscriber is already set") && init.contains("tracing(false)"),
+        "{init}"
+    );
+    let msgs: Vec<Value> = lines(&out);
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0]["msg"], "slog still works");
+}
+
+fn main() {
+    if let Ok(name) = std::env::var(SCENARIO) {
+        child(&name);
+        return;
+    }
+    let tests: &[(&str, fn())] = &[
+        (
+            "event_in_nested_spans_is_one_line_with_typed_and_span_fields",
+            event_in_nested_spans_is_one_line_with_typed_and_span_fields,
+        ),
+        (
+            "one_filter_for_slog_log_and_tracing",
+            one_filter_for_slog_log_and_tracing,
+        ),
+        ("spans_are_never_records", spans_are_never_records),
+        (
+            "disabled_events_allocate_nothing",
+            disabled_events_allocate_nothing,
+        ),
+        (
+            "same_line_in_two_files_has_two_flood_budgets",
+            same_line_in_two_files_has_two_flood_budgets,
+        ),
+        (
+            "another_global_subscriber_is_a_clear_error",
+            another_global_subscriber_is_a_clear_error,
+        ),
+    ];
+    runner::report(
+        "tracing_events",
+        tests.iter().map(|(name, test)| {
+            let result = std::panic::catch_unwind(test)
+                .map_err(|_| "panicked (the message is printed above)".to_string());
+            (name.to_string(), result)
+        }),
+    );
+}
