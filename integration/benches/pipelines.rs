@@ -3,11 +3,14 @@
 //!
 //! - `slog-host init()`: this crate's pipeline (capture, queue, batching
 //!   writer thread);
+//! - `slog-host init(), tracing`: the same pipeline fed by a `tracing` event
+//!   inside two spans (`request{method, uri}` > `db{table}`), whose fields it
+//!   writes as top-level fields;
 //! - `slog-async + Enrich`: slog-async (blocking, so nothing is lost) around
 //!   `Enrich` and the JSON format;
 //! - `tracing json + appender`: tracing-subscriber's JSON formatter into
 //!   tracing-appender's `non_blocking` (not lossy), the host fields as event
-//!   fields;
+//!   fields, the event inside the same two spans;
 //! - `tracing json, sync`: tracing-subscriber's JSON formatter into stdout;
 //! - `Enrich + Mutex<json>, sync`: `Enrich` and the JSON format behind a
 //!   mutex, writing on the calling thread.
@@ -38,8 +41,9 @@ use slog_host::{Builder, Enrich, Format, HostCache, HostInfo, Output};
 #[global_allocator]
 static COUNTING: alloc::CountingAlloc = alloc::CountingAlloc;
 
-const PIPELINES: [&str; 5] = [
+const PIPELINES: [&str; 6] = [
     "slog-host init()",
+    "slog-host init(), tracing",
     "slog-async + Enrich",
     "tracing json + appender",
     "tracing json, sync",
@@ -62,27 +66,49 @@ fn slog_running(log: Logger, finish: Box<dyn FnOnce()>) -> Running {
     }
 }
 
+/// The spans every tracing record is logged in, made once (under the
+/// pipeline's subscriber) and entered for each record.
+struct Spans {
+    request: tracing::Span,
+    db: tracing::Span,
+}
+
+impl Spans {
+    fn new() -> Spans {
+        let request = tracing::info_span!("request", method = "GET", uri = "/orders/1");
+        let db = request.in_scope(|| tracing::info_span!("db", table = "orders"));
+        Spans { request, db }
+    }
+
+    fn run(&self, f: impl FnOnce()) {
+        self.request.in_scope(|| self.db.in_scope(f));
+    }
+}
+
 fn tracing_running(dispatch: tracing::Dispatch, finish: Box<dyn FnOnce()>) -> Running {
     let host: HostInfo = (**HostCache::global().load()).clone();
     tracing::dispatcher::set_global_default(dispatch).expect("one subscriber per process");
+    let spans = Spans::new();
     Running {
         log: Box::new(move |i| {
-            tracing::info!(
-                status = 200,
-                path = "/orders",
-                i = i,
-                host.name = host.host_name(),
-                host.ip = host.ip_str(),
-                process.pid = host.pid(),
-                service.name = host.service_name(),
-                service.version = host.service_version(),
-                k8s.pod.name = host.pod_name(),
-                k8s.namespace.name = host.namespace(),
-                k8s.node.name = host.node_name(),
-                service.instance.id = host.instance_id(),
-                container.id = host.container_id(),
-                "request done"
-            );
+            spans.run(|| {
+                tracing::info!(
+                    status = 200,
+                    path = "/orders",
+                    i = i,
+                    host.name = host.host_name(),
+                    host.ip = host.ip_str(),
+                    process.pid = host.pid(),
+                    service.name = host.service_name(),
+                    service.version = host.service_version(),
+                    k8s.pod.name = host.pod_name(),
+                    k8s.namespace.name = host.namespace(),
+                    k8s.node.name = host.node_name(),
+                    service.instance.id = host.instance_id(),
+                    container.id = host.container_id(),
+                    "request done"
+                );
+            })
         }),
         finish,
     }
@@ -99,6 +125,23 @@ fn start(name: &str) -> Running {
                 .expect("init");
             let log = guard.logger().clone();
             slog_running(log, Box::new(move || guard.flush()))
+        }
+        "slog-host init(), tracing" => {
+            let guard = Builder::new()
+                .format(Format::Json)
+                .flood(None)
+                .output(Output::Stdout)
+                .init()
+                .expect("init");
+            let spans = Spans::new();
+            Running {
+                log: Box::new(move |i| {
+                    spans.run(|| {
+                        tracing::info!(status = 200, path = "/orders", i = i, "request done")
+                    })
+                }),
+                finish: Box::new(move || guard.flush()),
+            }
         }
         "slog-async + Enrich" => {
             let json = Mutex::new(slog_host::format::json(io::stdout()));
@@ -350,8 +393,11 @@ fn main() {
         );
     }
     let ours = &rows[0].1;
-    let sync_enrich = &rows[4].1;
-    let best_tracing = get(&rows[2].1, "e2e1").max(get(&rows[3].1, "e2e1"));
+    let ours_tracing = &rows[1].1;
+    let appender = &rows[3].1;
+    let tracing_sync = &rows[4].1;
+    let sync_enrich = &rows[5].1;
+    let best_tracing = get(appender, "e2e1").max(get(tracing_sync, "e2e1"));
     let rss = get(&memory, "rss_mb");
     println!("\npeak RSS, 6,000 records of 1 MiB through init(): {rss} MiB\n");
 
@@ -386,6 +432,20 @@ fn main() {
         a == 0.0,
         format!("caller allocations per record: {a} (target 0)"),
     );
+    for rate in RATES {
+        let c = get(ours_tracing, &format!("caller@{rate}"));
+        fact(
+            c <= 0.001,
+            format!(
+                "tracing events: caller syscalls per record at {rate}/s: {c:.4} (target <= 0.001)"
+            ),
+        );
+    }
+    let a = get(ours_tracing, "allocs");
+    fact(
+        a == 0.0,
+        format!("tracing events: caller allocations per record: {a} (target 0)"),
+    );
     fact(
         rss <= 256.0,
         format!("peak RSS with 1 MiB records: {rss} MiB (target <= 256)"),
@@ -404,6 +464,16 @@ fn main() {
         p999 <= 0.5,
         format!("latency p99.9 vs sync Enrich: {p999:.2}x (target <= 0.5x)"),
     );
+    for (name, theirs) in [
+        ("tracing json + appender", appender),
+        ("tracing json, sync", tracing_sync),
+    ] {
+        let r = ratio(get(ours_tracing, "p50"), get(theirs, "p50"));
+        report(
+            r <= 0.5,
+            format!("tracing event caller cost (p50) vs {name}: {r:.2}x (target <= 0.5x)"),
+        );
+    }
     let e2e = ratio(get(ours, "e2e1"), best_tracing);
     report(
         e2e >= 2.5,
