@@ -27,6 +27,7 @@ use std::time::SystemTime;
 use slog::{Drain, Key, OwnedKVList, Record, KV};
 
 use super::format::Rfc3339Utc;
+use crate::frontend::trace_context::TraceIds;
 use crate::host::cache::CacheRef;
 use crate::host::info::FieldValue;
 use crate::host::schema::ECS_VERSION;
@@ -69,6 +70,7 @@ impl Encoder {
         record: &Record<'_>,
         values: &OwnedKVList,
         time: SystemTime,
+        trace: Option<&TraceIds>,
     ) {
         self.refresh_host();
         let (ts, level, msg) = self.schema.record_keys();
@@ -101,6 +103,17 @@ impl Encoder {
                 record.tag()
             },
         );
+        if let Some(t) = trace {
+            let (trace_key, span_key, flags_key) = self.schema.trace_keys();
+            let _ = write!(out, ",\"{trace_key}\":\"");
+            hex(out, &t.trace_id);
+            let _ = write!(out, "\",\"{span_key}\":\"");
+            hex(out, &t.span_id);
+            out.push(b'"');
+            if let Some(k) = flags_key {
+                let _ = write!(out, ",\"{k}\":\"{:02x}\"", t.flags);
+            }
+        }
         if self.source {
             let (file, line) = self.schema.source_keys();
             out.push(b',');
@@ -151,6 +164,15 @@ impl Encoder {
             Ok(())
         });
         self.snapshot = Some(Arc::clone(&now));
+    }
+}
+
+/// Writes `bytes` as lowercase hex.
+fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 0xf)]);
     }
 }
 
@@ -408,7 +430,13 @@ impl<W: io::Write> Drain for Json<W> {
         let mut state = self.state.borrow_mut();
         let (enc, buf, w) = &mut *state;
         buf.clear();
-        enc.encode(buf, record, values, super::time::record_time());
+        enc.encode(
+            buf,
+            record,
+            values,
+            super::time::record_time(),
+            crate::frontend::trace_context::current().as_ref(),
+        );
         w.write_all(buf)
     }
 

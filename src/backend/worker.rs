@@ -148,7 +148,9 @@ impl Backend {
     fn format(&mut self, ev: &Event) {
         let batch = &mut self.batch;
         let result = catch_unwind(AssertUnwindSafe(|| match &mut self.formatter {
-            Formatter::Json(enc) => ev.replay(|r, v| enc.encode(batch, r, v, ev.time)),
+            Formatter::Json(enc) => {
+                ev.replay(|r, v| enc.encode(batch, r, v, ev.time, ev.trace.as_ref()))
+            }
             Formatter::Term(drain, buf) => {
                 with_record_time(ev.time, || ev.replay(|r, v| drain.log(r, v)))
                     .map_err(|e| self.stats.errors.failed(&e))
@@ -173,7 +175,7 @@ impl Backend {
         let now = SystemTime::now();
         let (formatter, batch) = (&mut self.formatter, &mut self.batch);
         let mut log = |record: &slog::Record<'_>| match formatter {
-            Formatter::Json(enc) => enc.encode(batch, record, &empty, now),
+            Formatter::Json(enc) => enc.encode(batch, record, &empty, now, None),
             Formatter::Term(drain, buf) => {
                 let _ = with_record_time(now, || drain.log(record, &empty));
                 if let Some(buf) = buf {

@@ -13,6 +13,8 @@ use std::time::SystemTime;
 
 use slog::{BorrowedKV, Key, Level, OwnedKVList, Record, RecordLocation, RecordStatic, KV};
 
+use super::trace_context::{self, TraceIds};
+
 thread_local! {
     static SCRATCH: std::cell::RefCell<Event> = std::cell::RefCell::new(Event::default());
 }
@@ -77,6 +79,8 @@ pub(crate) struct Event {
     msg: Range<usize>,
     fields: Vec<(Key, Value)>,
     logger: Option<OwnedKVList>,
+    /// The OpenTelemetry span the record was logged in.
+    pub(crate) trace: Option<TraceIds>,
 }
 
 impl Default for Event {
@@ -91,6 +95,7 @@ impl Default for Event {
             msg: 0..0,
             fields: Vec::new(),
             logger: None,
+            trace: None,
         }
     }
 }
@@ -115,6 +120,7 @@ impl Event {
         self.msg = self.tag.end..self.text.len();
         let _ = record.kv().serialize(record, &mut Capturer(self));
         self.logger = Some(values.clone());
+        self.trace = trace_context::current();
     }
 
     /// Starts an event built field by field (the `log` and `tracing`
@@ -131,6 +137,7 @@ impl Event {
         self.text.push_str(tag);
         self.tag = 0..self.text.len();
         self.msg = self.tag.end..self.tag.end;
+        self.trace = trace_context::current();
     }
 
     /// Sets the message.

@@ -7,5 +7,6 @@ pub(crate) mod filter;
 pub(crate) mod flood;
 pub(crate) mod log_bridge;
 pub(crate) mod queue;
+pub(crate) mod trace_context;
 #[cfg(feature = "tracing")]
 pub(crate) mod tracing_layer;

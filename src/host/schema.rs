@@ -69,6 +69,15 @@ impl Schema {
         }
     }
 
+    /// The keys of trace correlation: trace id, span id, trace flags (ECS
+    /// has no flags field).
+    pub fn trace_keys(self) -> (&'static str, &'static str, Option<&'static str>) {
+        match self {
+            Schema::Otel => ("trace_id", "span_id", Some("trace_flags")),
+            Schema::Ecs => ("trace.id", "span.id", None),
+        }
+    }
+
     /// The keys of the record's source file and line.
     pub fn source_keys(self) -> (&'static str, &'static str) {
         match self {
