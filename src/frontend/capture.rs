@@ -147,6 +147,7 @@ impl Event {
         self.msg = start..self.text.len();
     }
 
+    #[cfg(feature = "tracing")]
     /// Adds a field.
     pub(crate) fn push(&mut self, key: Key, value: FieldIn<'_>) {
         let v = match value {
@@ -165,16 +166,19 @@ impl Event {
         self.fields.push((key, v));
     }
 
+    #[cfg(feature = "tracing")]
     /// True if a field named `key` is already there.
     pub(crate) fn has_field(&self, key: &str) -> bool {
         self.fields.iter().any(|(k, _)| *k == key)
     }
 
+    #[cfg(feature = "tracing")]
     /// The number of fields so far.
     pub(crate) fn field_count(&self) -> usize {
         self.fields.len()
     }
 
+    #[cfg(feature = "tracing")]
     /// Reverses the order of the fields from `from` on.
     pub(crate) fn reverse_fields_from(&mut self, from: usize) {
         self.fields[from..].reverse();
@@ -252,6 +256,7 @@ impl Event {
 }
 
 /// A field value given to [`Event::push`].
+#[cfg(feature = "tracing")]
 pub(crate) enum FieldIn<'a> {
     Str(&'a str),
     Fmt(fmt::Arguments<'a>),
