@@ -50,20 +50,29 @@ wait "$pid" || status=$?
 python3 - "$work/out.jsonl" "$pid" "$complete" <<'PY'
 import json, sys
 path, pid, complete = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-requests = errors = 0
+requests = traced = errors = 0
 for n, line in enumerate(open(path), 1):
     rec = json.loads(line)  # every line must be JSON
     for key in ("ts", "level", "msg", "host.name", "process.pid", "service.name"):
         assert key in rec, f"line {n} lacks {key}: {line}"
     assert rec["process.pid"] == pid, line
     assert rec["k8s.pod.name"] == "load-test-pod", line
-    if rec["level"] in ("ERRO", "CRIT", "WARN"):
+    assert "target" in rec, f"line {n} lacks target: {line}"
+    if rec["level"] in ("ERROR", "FATAL", "WARN"):
         errors += 1
     if rec["msg"] == "request done":
         assert rec["http.status_code"] == 200, line
+        assert rec["target"] == "microservice", line
         requests += 1
-print(f"request lines: {requests} (ab completed {complete}); error/warning lines: {errors}")
-assert requests == complete, "one line per request"
+    if rec["msg"] == "finished processing request":
+        # tower-http's TraceLayer, through tracing: the span's fields on the record
+        assert rec["method"] == "GET" and rec["uri"] == "/orders/42", line
+        assert rec["target"] == "tower_http::trace::on_response", line
+        assert rec["status"] == 200 and "latency" in rec, line
+        traced += 1
+print(f"request lines: {requests}, TraceLayer lines: {traced} (ab completed {complete}); error/warning lines: {errors}")
+assert requests == complete, "one slog line per request"
+assert traced == complete, "one tracing line per request"
 assert errors == 0, "no error lines"
 PY
 

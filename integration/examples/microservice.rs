@@ -1,5 +1,8 @@
-//! A small HTTP service (axum on tokio) that logs one enriched record per
-//! request through `slog_host::init()`.
+//! A small HTTP service (axum on tokio) that logs through `slog_host::init()`
+//! from two front doors: tower-http's `TraceLayer` (`tracing`: a `request`
+//! span with `method`, `uri` and `version`, and a `finished processing
+//! request` event with `latency` and `status`, whose record carries the
+//! span's fields), and a middleware of its own (slog: `request done`).
 //!
 //! ```text
 //! cargo run --example microservice            # listens on 127.0.0.1:3000
@@ -20,6 +23,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use slog::{info, Logger};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 async fn order(Path(id): Path<u64>) -> Response {
     if id == 0 {
@@ -68,7 +73,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = Router::new()
         .route("/health", get(health))
         .route("/orders/{id}", get(order))
-        .layer(middleware::from_fn_with_state(log.clone(), log_request));
+        .layer(middleware::from_fn_with_state(log.clone(), log_request))
+        // tower-http's spans and events are at DEBUG by default: INFO here,
+        // so `RUST_LOG=info` keeps one record per request from each door.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        );
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     info!(log, "listening"; "addr" => %listener.local_addr()?);
