@@ -8,8 +8,9 @@
 //!
 //! Not forwarded: what the crate's own host detection logs (neli and friends
 //! under `local-ip-address`, whatever `RUST_LOG` says), `tracing`'s span
-//! lifecycle lines (`tracing::span*` targets), and a `tracing` event's `log`
-//! echo (`tracing/log-always`) right after the event itself was recorded.
+//! lifecycle lines (`tracing::span*` targets), and the `log` echo that
+//! `tracing/log-always` sends for every tracing event and span (it comes from
+//! a tracing call site, which the tracing layer records itself).
 
 use std::sync::Arc;
 
@@ -47,7 +48,7 @@ impl log::Log for LogBridge {
             return;
         }
         #[cfg(feature = "tracing")]
-        if super::tracing_layer::just_recorded(r.file_static(), r.line()) {
+        if super::tracing_layer::is_tracing_callsite(r.file(), r.line()) {
             return;
         }
         let module = r.module_path_static().unwrap_or("");

@@ -12,10 +12,11 @@
 //! meets the flood guard (keyed by the call site's file, line and target)
 //! and the queue like any other.
 
-use std::cell::Cell;
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use arc_swap::ArcSwap;
 use slog::{Level, Logger, RecordLocation};
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
@@ -43,25 +44,43 @@ fn level(l: &tracing_core::Level) -> Level {
     }
 }
 
-thread_local! {
-    /// The file and line of the last event recorded on this thread, so the
-    /// `log` bridge can drop its `log-always` echo.
-    static LAST: Cell<(&'static str, u32)> = const { Cell::new(("", 0)) };
+/// The file and line of every tracing call site (events and spans) this
+/// layer has seen, so the `log` bridge can drop the `log` echoes that
+/// `tracing/log-always` sends for them (before the event is dispatched, so
+/// no per-event marker could catch them). Written once per call site, read
+/// per bridged `log` record: an atomic load and a hash lookup.
+static CALLSITES: OnceLock<ArcSwap<HashMap<u32, Vec<&'static str>>>> = OnceLock::new();
+
+fn callsites() -> &'static ArcSwap<HashMap<u32, Vec<&'static str>>> {
+    CALLSITES.get_or_init(|| ArcSwap::from_pointee(HashMap::new()))
 }
 
-/// True (once) if `file:line` is the event this thread just recorded.
-pub(crate) fn just_recorded(file: Option<&'static str>, line: Option<u32>) -> bool {
+fn remember(meta: &'static Metadata<'static>) {
+    let (Some(file), Some(line)) = (meta.file(), meta.line()) else {
+        return;
+    };
+    callsites().rcu(|map| {
+        let mut map = HashMap::clone(map);
+        let files = map.entry(line).or_default();
+        if !files.contains(&file) {
+            files.push(file);
+        }
+        map
+    });
+}
+
+/// True if `file:line` is a tracing call site: a `log` record from there is
+/// tracing's own echo of an event or span this layer records (or filters).
+pub(crate) fn is_tracing_callsite(file: Option<&str>, line: Option<u32>) -> bool {
     let (Some(file), Some(line)) = (file, line) else {
         return false;
     };
-    LAST.with(|last| {
-        let (f, l) = last.get();
-        let echo = l == line && f == file;
-        if echo {
-            last.set(("", 0));
-        }
-        echo
-    })
+    let Some(map) = CALLSITES.get() else {
+        return false;
+    };
+    map.load()
+        .get(&line)
+        .is_some_and(|files| files.iter().any(|f| *f == file))
 }
 
 /// A span's fields, kept in its registry extensions.
@@ -173,6 +192,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+        remember(meta);
         if self.enabled_for(meta) {
             Interest::always()
         } else {
@@ -225,7 +245,6 @@ where
             function: "",
             module: meta.target(),
         };
-        LAST.with(|last| last.set((location.file, location.line)));
         with_scratch(|ev| {
             ev.begin(level(meta.level()), location, "");
             event.record(&mut Fields(ev));

@@ -1,0 +1,1 @@
+//! See `tests/log_always.rs`.
