@@ -181,7 +181,7 @@ fn check_cases(
     for s in data {
         let shown = visible(s);
         for expected in [
-            format!(" INFO {shown}"),
+            format!(" INFO term_escape: {shown}"),
             format!("value case, v: {shown}"),
             format!("display case, v: {shown}"),
         ] {
@@ -392,12 +392,16 @@ fn term_formats_keep_short_level_names() -> Result<(), String> {
 
 /// A record line's level and what follows it, whatever the timestamp's
 /// layout: the first level name between spaces (the timestamp holds none).
+/// The level of a term line and what follows its target (`LEVEL target: `).
 fn level_and_rest(line: &str) -> (&str, &str) {
     ["TRCE", "DEBG", "INFO", "WARN", "ERRO", "CRIT"]
         .iter()
         .filter_map(|l| line.find(&format!(" {l} ")).map(|at| (at, *l)))
         .min()
-        .map_or(("", ""), |(at, l)| (l, &line[at + l.len() + 2..]))
+        .map_or(("", ""), |(at, l)| {
+            let rest = &line[at + l.len() + 2..];
+            (l, rest.strip_prefix("term_escape: ").unwrap_or(rest))
+        })
 }
 
 /// Strings mixing ordinary text with every character the term formats

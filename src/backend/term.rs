@@ -106,10 +106,10 @@ fn timestamp(w: &mut dyn Write) -> io::Result<()> {
 ///
 /// let log = Logger::root(Mutex::new(TermFormat::full(out)).fuse(), o!());
 /// info!(log, "line one\nline two"; "user" => "bob\u{1b}[2J");
-/// // 2026-11-21T23:05:09.123456Z INFO line one\nline two, user: bob\u{1b}[2J
+/// // 2026-11-21T23:05:09.123456Z INFO rust_out: line one\nline two, user: bob\u{1b}[2J
 ///
 /// # let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-/// # assert!(text.ends_with(" INFO line one\\nline two, user: bob\\u{1b}[2J\n"), "{text}");
+/// # assert!(text.ends_with(": line one\\nline two, user: bob\\u{1b}[2J\n"), "{text}");
 /// # assert_eq!(text.lines().count(), 1);
 /// ```
 pub struct TermFormat(Layout<Plain<Box<dyn Write + Send>>>);
@@ -165,6 +165,7 @@ enum Part {
     Key,
     Separator,
     Value,
+    Location,
 }
 
 /// One record's text, and where each part starts (kept only for a styled
@@ -275,6 +276,7 @@ fn start_part(rd: &mut dyn RecordDecorator, part: Part) -> io::Result<()> {
         Part::Key => rd.start_key(),
         Part::Separator => rd.start_separator(),
         Part::Value => rd.start_value(),
+        Part::Location => rd.start_location(),
     }
 }
 
@@ -289,6 +291,8 @@ type History = Vec<(Vec<u8>, Vec<u8>)>;
 
 struct Layout<O> {
     compact: bool,
+    /// Write the record's target (`module::path:`) after the level.
+    target: bool,
     out: O,
     timestamp: fn(&mut dyn Write) -> io::Result<()>,
     line: RefCell<Line>,
@@ -301,6 +305,7 @@ impl<O: Out> Layout<O> {
     fn new(compact: bool, out: O, timestamp: fn(&mut dyn Write) -> io::Result<()>) -> Self {
         Layout {
             compact,
+            target: true,
             out,
             timestamp,
             line: RefCell::new(Line {
@@ -312,7 +317,16 @@ impl<O: Out> Layout<O> {
         }
     }
 
-    /// slog-term's `print_msg_header`: returns whether the message was not
+    /// Leaves the target out: exactly slog-term's layout (for the tests that
+    /// compare the two).
+    #[cfg(test)]
+    fn without_target(mut self) -> Self {
+        self.target = false;
+        self
+    }
+
+    /// slog-term's `print_msg_header`, plus the target after the level:
+    /// returns whether the message was not
     /// empty (then the first field needs a comma).
     fn header(&self, line: &mut Line, record: &Record<'_>) -> io::Result<bool> {
         line.part(Part::Timestamp);
@@ -323,6 +337,18 @@ impl<O: Out> Layout<O> {
         line.raw(record.level().as_short_str().as_bytes());
         line.part(Part::Whitespace);
         line.raw(b" ");
+        if self.target {
+            // The filter's target: an explicit one, else the module path.
+            let target = match record.tag() {
+                "" => record.module(),
+                tag => tag,
+            };
+            line.part(Part::Location);
+            line.data(target);
+            line.raw(b":");
+            line.part(Part::Whitespace);
+            line.raw(b" ");
+        }
         line.part(Part::Msg);
         let before = line.buf.len();
         escape_fmt(&mut line.buf, *record.msg());
@@ -825,7 +851,7 @@ mod tests {
                     .build(),
             );
         }
-        log_all(Layout::new(compact, Styled(ours.clone()), fixed_time));
+        log_all(Layout::new(compact, Styled(ours.clone()), fixed_time).without_target());
         let (theirs, ours) = (
             theirs.0.lock().unwrap().clone(),
             ours.0.lock().unwrap().clone(),
@@ -836,6 +862,43 @@ mod tests {
         );
         assert!(theirs.contains("<key>conn<sep>:<ws> <value>1"), "{theirs}");
         assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn the_target_follows_the_level_escaped() {
+        #[derive(Clone, Default)]
+        struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Buf {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let log = slog::Logger::root(
+            std::sync::Mutex::new(Layout::new(
+                false,
+                Plain(RefCell::new(buf.clone())),
+                fixed_time,
+            ))
+            .fuse(),
+            slog::o!(),
+        );
+        slog::info!(log, "by module");
+        slog::info!(log, #"audit\x1b[2J", "by tag");
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].ends_with(" INFO slog_host::backend::term::tests: by module"),
+            "{text}"
+        );
+        assert!(
+            lines[1].ends_with(" INFO audit\\u{1b}[2J: by tag"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -864,11 +927,10 @@ mod tests {
         }
         for compact in [false, true] {
             let (ours, theirs) = (Writes::default(), Writes::default());
-            log_all(Layout::new(
-                compact,
-                Plain(RefCell::new(ours.clone())),
-                fixed_time,
-            ));
+            log_all(
+                Layout::new(compact, Plain(RefCell::new(ours.clone())), fixed_time)
+                    .without_target(),
+            );
             let plain = slog_term::PlainDecorator::new(theirs.clone());
             if compact {
                 log_all(
