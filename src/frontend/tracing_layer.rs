@@ -80,7 +80,7 @@ pub(crate) fn is_tracing_callsite(file: Option<&str>, line: Option<u32>) -> bool
     };
     map.load()
         .get(&line)
-        .is_some_and(|files| files.iter().any(|f| *f == file))
+        .is_some_and(|files| files.contains(&file))
 }
 
 /// A span's fields, kept in its registry extensions.
