@@ -24,5 +24,7 @@ fn main() -> Result<(), slog_host::Error> {
     debug!(log, "shown with RUST_LOG=debug"; "cache_entries" => 12);
     warn!(log, "slow request"; "path" => "/reports", "elapsed_ms" => 1250);
     log::info!("a record from the log crate, enriched the same way");
+    let span = tracing::info_span!("request", method = "GET", uri = "/orders/17");
+    span.in_scope(|| tracing::info!(order_id = 17, "a tracing event, with its span's fields"));
     Ok(()) // the guard is dropped here: every queued record is written
 }

@@ -10,6 +10,10 @@
 //!
 //! # One call
 //!
+//! `init()` starts an asynchronous pipeline whose caller makes no system call
+//! and no allocation per record (see the README's "The pipeline"), and feeds
+//! it from slog, the `log` crate and `tracing` alike.
+//!
 //! ```no_run
 //! fn main() -> Result<(), slog_host::Error> {
 //!     // RUST_LOG, LOG_FORMAT, NO_COLOR, LOG_HOST_REFRESH, OTEL_SERVICE_NAME,
@@ -17,6 +21,9 @@
 //!     let guard = slog_host::init()?;
 //!     slog::info!(guard.logger(), "request done"; "status" => 200);
 //!     log::info!("dependencies using the `log` crate are enriched too");
+//!     let span = tracing::info_span!("request", method = "GET");
+//!     let _entered = span.enter();
+//!     tracing::info!(order_id = 7, "tracing events too, with their spans' fields");
 //!     Ok(()) // dropping the guard writes everything still queued
 //! }
 //! ```
