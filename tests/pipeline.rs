@@ -416,6 +416,28 @@ fn child(name: &str) {
             unsafe { libc::waitpid(pid, &mut status, 0) };
             info!(guard.logger(), "parent after fork"; "child_status" => status);
         }
+        "fork_flood" => {
+            let guard = slog_host::init().unwrap();
+            guard.flush();
+            // SAFETY: as in "fork".
+            let pid = unsafe { libc::fork() };
+            if pid == 0 {
+                let flood = || {
+                    for i in 0..20 {
+                        error!(guard.logger(), "child flood"; "i" => i);
+                    }
+                };
+                flood(); // 5 pass, 15 are counted by a guard with no timer here
+                guard.flush(); // the child is noticed: summary, then no budget
+                flood();
+                // SAFETY: as in "fork"; the guard is not dropped.
+                unsafe { libc::_exit(0) };
+            }
+            let mut status = 0;
+            // SAFETY: as in "fork".
+            unsafe { libc::waitpid(pid, &mut status, 0) };
+            info!(guard.logger(), "parent after fork"; "child_status" => status);
+        }
         "exit_after_pause" => {
             let guard = slog_host::init().unwrap();
             for i in 0..1000 {
@@ -511,6 +533,32 @@ fn a_forked_child_logs_and_exits_cleanly() {
     }
 }
 
+fn a_forked_child_accounts_for_its_floods() {
+    let mut cmd = Command::new("timeout");
+    cmd.arg("60")
+        .arg(std::env::current_exe().unwrap())
+        .env(SCENARIO, "fork_flood")
+        .env("LOG_FORMAT", "json")
+        .env("LOG_FLOOD", "5/1h")
+        .env_remove("RUST_LOG")
+        .env_remove("LOG_FILE");
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = messages(&out);
+    let written = lines.iter().filter(|v| v["msg"] == "child flood").count() as u64;
+    let suppressed: u64 = lines
+        .iter()
+        .filter_map(|v| v["flood.suppressed"].as_u64())
+        .sum();
+    println!("forked child: 40 flood records, {written} written, {suppressed} in summaries");
+    assert_eq!(written + suppressed, 40, "{lines:?}");
+    assert_eq!(suppressed, 15);
+}
+
 fn exit_without_the_guard_after_a_pause_loses_nothing() {
     let out = run("exit_after_pause", false);
     assert!(out.status.success());
@@ -575,6 +623,10 @@ fn main() {
         (
             "a_forked_child_logs_and_exits_cleanly",
             a_forked_child_logs_and_exits_cleanly,
+        ),
+        (
+            "a_forked_child_accounts_for_its_floods",
+            a_forked_child_accounts_for_its_floods,
         ),
         (
             "exit_without_the_guard_after_a_pause_loses_nothing",

@@ -29,7 +29,7 @@ use super::output::Opened;
 use super::time::with_record_time;
 use super::writer::{term_drain, BoxedDrain, SharedBuf, WriteErrors, OVERFLOW_MESSAGE};
 use crate::frontend::capture::{Event, Kind};
-use crate::frontend::queue::{Queue, Sender};
+use crate::frontend::queue::{Queue, Sender, WriteNow};
 use crate::host::cache::CacheRef;
 use crate::{Error, Format, Schema};
 
@@ -266,6 +266,10 @@ pub(crate) struct Writer {
     /// fork (by a writer thread the child does not have).
     child: OnceLock<Mutex<Backend>>,
     forked: Once,
+    /// Run once in a forked child before it writes (the flood guard's timer
+    /// is not there: it stops it and writes its pending summaries).
+    on_fork: OnceLock<WriteNow>,
+    fork_handled: AtomicBool,
     recipe: Recipe,
     output: OutputKind,
     stats: Arc<Stats>,
@@ -294,6 +298,8 @@ impl Writer {
             queue: Arc::clone(&queue),
             child: OnceLock::new(),
             forked: Once::new(),
+            on_fork: OnceLock::new(),
+            fork_handled: AtomicBool::new(false),
             recipe,
             output: kind,
             stats,
@@ -392,8 +398,20 @@ impl Writer {
         }
     }
 
+    /// Sets what a forked child runs once before it writes.
+    pub(crate) fn on_fork(&self, f: WriteNow) {
+        let _ = self.on_fork.set(f);
+    }
+
     /// Writes everything queued, on the calling thread.
     fn drain_here(&self) {
+        // The hook may log (flood summaries), which comes back here: the
+        // flag, not a `Once`, keeps that from waiting on itself.
+        if std::process::id() != self.pid && !self.fork_handled.swap(true, Ordering::AcqRel) {
+            if let Some(f) = self.on_fork.get() {
+                f();
+            }
+        }
         self.lock().drain(&self.queue);
     }
 

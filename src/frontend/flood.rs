@@ -281,6 +281,19 @@ pub struct FloodGuard<D: Drain + Send + Sync + 'static> {
 pub struct FloodStats {
     counters: Arc<Counters>,
     control: Arc<Control>,
+    summary: Arc<dyn Summarise>,
+}
+
+/// Writes the pending summaries (the guard's shared state, without its
+/// drain type).
+trait Summarise: Send + Sync {
+    fn summarise(&self);
+}
+
+impl<D: Drain + Send + Sync + 'static> Summarise for Shared<D> {
+    fn summarise(&self) {
+        Shared::summarise(self);
+    }
 }
 
 impl fmt::Debug for FloodStats {
@@ -314,11 +327,15 @@ impl FloodStats {
     /// dropped.)
     pub fn stop(&self) {
         self.counters.stopped.store(true, Ordering::Relaxed);
-        stop(&self.control);
+        if !stop(&self.control) {
+            self.summary.summarise();
+        }
     }
 }
 
-fn stop(control: &Control) {
+/// Stops the timer thread; false if there was none to write the last
+/// summaries (a forked child has no timer thread).
+fn stop(control: &Control) -> bool {
     *control.stop.lock().unwrap_or_else(PoisonError::into_inner) = true;
     control.wake.notify_all();
     let thread = control
@@ -326,12 +343,13 @@ fn stop(control: &Control) {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
-    if let Some(t) = thread {
-        if std::process::id() == control.pid {
-            let _ = t.join();
-        } else {
+    match thread {
+        Some(t) if std::process::id() == control.pid => t.join().is_ok(),
+        Some(t) => {
             std::mem::forget(t); // a forked child: the thread is not here
+            false
         }
+        None => false,
     }
 }
 
@@ -522,6 +540,7 @@ impl<D: Drain + Send + Sync + 'static> FloodGuard<D> {
         FloodStats {
             counters: Arc::clone(&self.shared.counters),
             control: Arc::clone(&self.control),
+            summary: Arc::clone(&self.shared) as Arc<dyn Summarise>,
         }
     }
 
