@@ -277,6 +277,43 @@ impl RotatingFile {
         }
     }
 
+    /// Writes a batch of whole lines (records), as few writes as rotation
+    /// allows: the lines that fit before `max_size` go in one write, and a
+    /// line that does not fit rotates first. Returns how many lines could
+    /// not be written, and the last error. Every line is written whole or
+    /// not at all.
+    pub(crate) fn write_lines(&mut self, batch: &[u8]) -> (u64, Option<io::Error>) {
+        let (mut failed, mut last) = (0, None);
+        let mut rest = batch;
+        while !rest.is_empty() {
+            // At least one line per write, even if it alone is larger.
+            let room = if self.regular {
+                self.config.max_size.saturating_sub(self.size)
+            } else {
+                u64::MAX
+            };
+            let mut take = 0;
+            for line in rest.split_inclusive(|b| *b == b'\n') {
+                if take > 0 && (take + line.len()) as u64 > room {
+                    break;
+                }
+                take += line.len();
+                if take as u64 > room {
+                    break; // one line larger than the room: it rotates first
+                }
+            }
+            let (chunk, tail) = rest.split_at(take);
+            self.record.clear();
+            self.record.extend_from_slice(chunk);
+            if let Err(e) = self.commit() {
+                failed += chunk.iter().filter(|b| **b == b'\n').count().max(1) as u64;
+                last = Some(e);
+            }
+            rest = tail;
+        }
+        (failed, last)
+    }
+
     /// Writes the buffered record, rotating first if it would not fit.
     fn commit(&mut self) -> io::Result<()> {
         if self.record.is_empty() {

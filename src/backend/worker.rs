@@ -56,7 +56,7 @@ enum Formatter {
 /// Where the batch goes.
 enum Sink {
     Stream(Box<dyn Write + Send>),
-    /// Rotation needs record boundaries: one commit per record.
+    /// Rotation needs record boundaries: the file writes whole lines.
     File(RotatingFile),
 }
 
@@ -203,15 +203,12 @@ impl Backend {
                 Ok(()) => errors.recovered(),
                 Err(e) => errors.failed_n(&e, n),
             },
-            // Each record is committed (or fails) whole.
-            Sink::File(f) => {
-                for line in self.batch.split_inclusive(|b| *b == b'\n') {
-                    match f.write_all(line).and_then(|()| f.flush()) {
-                        Ok(()) => errors.recovered(),
-                        Err(e) => errors.failed(&e),
-                    }
-                }
-            }
+            // Whole records, as few writes as rotation allows.
+            Sink::File(f) => match f.write_lines(&self.batch) {
+                (0, _) => errors.recovered(),
+                (n, Some(e)) => errors.failed_n(&e, n),
+                (n, None) => errors.failed_n(&io::Error::other("write failed"), n),
+            },
         }
         self.stats.written.fetch_add(n, Ordering::Release);
         self.batch.clear();
