@@ -21,7 +21,7 @@ use crate::host::detect::{env_var, SystemProbe};
 use crate::host::refresh::{
     RefreshConfig, Refresher, DEFAULT_REFRESH_INTERVAL, MAX_REFRESH_INTERVAL,
 };
-use crate::settings::{parse_count, parse_duration, parse_size};
+use crate::settings::{parse_bool, parse_count, parse_duration, parse_size};
 use crate::{Error, Format, HostCache, HostInfo, Output, Overflow, Schema};
 
 /// Default capacity of the queue between the logging threads and the writer
@@ -59,6 +59,7 @@ pub const WRITER_THREAD_NAME: &str = "slog-host-log";
 /// | [`overflow`](Self::overflow) | [`DEFAULT_OVERFLOW`] (`Block`: no loss) | |
 /// | [`global`](Self::global) | `true`: global slog-scope logger and `log` bridge | |
 /// | [`schema`](Self::schema) | [`Schema::Otel`] | `LOG_SCHEMA` (`otel`, `ecs`) |
+/// | [`source_location`](Self::source_location) | off | `LOG_SOURCE` (`1`, `true`, `yes`, `on`, `0`, `false`, `no`, `off`) |
 /// | [`flood`](Self::flood) | per call site and second: 100 records at WARN and above, 10,000 at INFO and below ([`FloodConfig`]) | `LOG_FLOOD` (`100/1s`, `100/1s,info=10000`, `off`) |
 ///
 /// With [`from_env`](Self::from_env), what the code sets is only the default:
@@ -132,6 +133,7 @@ struct EnvOverrides {
     /// The value and the variable's text, for an error at `init`.
     file_max_size: Option<(u64, String)>,
     file_keep: Option<(u64, String)>,
+    source: Option<bool>,
 }
 
 impl EnvOverrides {
@@ -146,6 +148,9 @@ impl EnvOverrides {
             env.format = Some(Format::parse("LOG_FORMAT", &f)?);
         }
         env.no_color = env_var("NO_COLOR")?.is_some();
+        if let Some(v) = env_var("LOG_SOURCE")? {
+            env.source = Some(parse_bool("LOG_SOURCE", &v)?);
+        }
         if let Some(d) = env_var("LOG_HOST_REFRESH")? {
             env.refresh = Some(parse_duration(
                 "LOG_HOST_REFRESH",
@@ -221,6 +226,9 @@ impl Builder {
             self.format = Some(format);
         }
         self.no_color |= env.no_color;
+        if let Some(on) = env.source {
+            self.source_location = on;
+        }
         if let Some(every) = env.refresh {
             self.refresh = every;
         }

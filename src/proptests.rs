@@ -54,6 +54,7 @@ proptest! {
         prop_assert!(names_setting(FloodConfig::parse_setting("LOG_FLOOD", &s), "LOG_FLOOD"));
         prop_assert!(names_setting(Directives::parse_setting("RUST_LOG", &s), "RUST_LOG"));
         prop_assert!(names_setting(Schema::parse_setting("LOG_SCHEMA", &s), "LOG_SCHEMA"));
+        prop_assert!(names_setting(crate::settings::parse_bool("LOG_SOURCE", &s), "LOG_SOURCE"));
         prop_assert!(names_setting(Format::parse("LOG_FORMAT", &s), "LOG_FORMAT"));
         prop_assert!(names_setting(parse_count("LOG_FILE_KEEP", &s, "files", MAX_FILE_KEEP as u64), "LOG_FILE_KEEP"));
         if let Ok(d) = Directives::parse_setting("RUST_LOG", &s) {

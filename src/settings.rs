@@ -113,6 +113,20 @@ pub(crate) fn parse_count(setting: &str, value: &str, what: &str, max: u64) -> R
     }
 }
 
+/// Parses a switch: `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off`
+/// (any case).
+pub(crate) fn parse_bool(setting: &str, value: &str) -> Result<bool, Error> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(Error::invalid(
+            setting,
+            value,
+            "expected 1, true, yes, on or 0, false, no, off",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

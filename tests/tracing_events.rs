@@ -117,6 +117,15 @@ fn child(name: &str) {
             }
             drop(guard);
         }
+        "source" => match slog_host::init() {
+            Ok(guard) => {
+                slog::info!(guard.logger(), "from slog");
+                log::info!("from log");
+                tracing::info!("from tracing");
+                drop(guard);
+            }
+            Err(e) => eprintln!("INIT: {e}"),
+        },
         "conflict" => {
             let other = tracing::subscriber::NoSubscriber::default();
             tracing::subscriber::set_global_default(other).unwrap();
@@ -322,6 +331,28 @@ fn same_line_in_two_files_has_two_flood_budgets() {
     );
 }
 
+fn log_source_adds_file_and_line_to_every_record() {
+    let out = run("source", &[("LOG_SOURCE", "1")]);
+    let all = lines(&out);
+    assert_eq!(all.len(), 3);
+    for v in &all {
+        assert_eq!(v["code.file.path"], "tests/tracing_events.rs", "{v}");
+        assert!(v["code.line.number"].as_u64().unwrap() > 0, "{v}");
+    }
+    let out = run("source", &[("LOG_SOURCE", "1"), ("LOG_SCHEMA", "ecs")]);
+    for v in lines(&out) {
+        assert_eq!(v["log.origin.file.name"], "tests/tracing_events.rs", "{v}");
+        assert!(v["log.origin.file.line"].is_u64(), "{v}");
+    }
+    let out = run("source", &[]);
+    assert!(lines(&out)
+        .iter()
+        .all(|v| v.get("code.file.path").is_none()));
+    let out = run("source", &[("LOG_SOURCE", "maybe")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(r#"INIT: invalid LOG_SOURCE="maybe""#), "{err}");
+}
+
 fn another_global_subscriber_is_a_clear_error() {
     let out = run("conflict", &[]);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -357,6 +388,10 @@ fn main() {
         (
             "same_line_in_two_files_has_two_flood_budgets",
             same_line_in_two_files_has_two_flood_budgets,
+        ),
+        (
+            "log_source_adds_file_and_line_to_every_record",
+            log_source_adds_file_and_line_to_every_record,
         ),
         (
             "another_global_subscriber_is_a_clear_error",
