@@ -334,11 +334,18 @@ impl Writer {
             self.queue.beat();
             // The thread exists only in the process that started it: no
             // fork check (a getpid per poll) here.
-            let n = self
-                .backend
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .drain(&self.queue);
+            let n = catch_unwind(AssertUnwindSafe(|| {
+                self.backend
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .drain(&self.queue)
+            }))
+            .unwrap_or_else(|_| {
+                // Formatting catches panics per record; this is the output
+                // itself. The thread must live on: callers wait for it.
+                crate::error::report(format_args!("the log writer panicked; it goes on"));
+                0
+            });
             if self.stop.load(Ordering::Acquire) {
                 return;
             }

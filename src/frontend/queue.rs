@@ -178,6 +178,9 @@ impl Queue {
             if !block {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
                 self.unreported.fetch_add(1, Ordering::AcqRel);
+                // Back to the pool empty: a dropped huge record must not
+                // stay pinned there (the rare oversized buffer is trimmed).
+                ev.clear();
                 let _ = self.free.push(ev);
                 return;
             }
