@@ -22,7 +22,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, Write as _};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use slog::{Drain, Key, OwnedKVList, Record, KV};
 
@@ -47,7 +47,12 @@ pub(crate) struct Encoder {
     /// `,"host.name":"...",...` for `snapshot`.
     host: Vec<u8>,
     host_keys: Vec<&'static str>,
+    /// Signatures (see [`sig`]) of the record keys and the host keys: a key
+    /// whose signature is not in it is not reserved, without a comparison.
+    reserved_mask: u64,
     seen: Vec<(bool, Key)>,
+    /// The last second written and its `YYYY-MM-DDTHH:MM:SS` text.
+    second: Option<(u64, [u8; 19])>,
 }
 
 impl Encoder {
@@ -59,7 +64,9 @@ impl Encoder {
             snapshot: None,
             host: Vec::new(),
             host_keys: Vec::new(),
+            reserved_mask: mask(schema.reserved_keys()),
             seen: Vec::new(),
+            second: None,
         }
     }
 
@@ -76,7 +83,7 @@ impl Encoder {
         let (ts, level, msg) = self.schema.record_keys();
         out.push(b'{');
         key(out, ts);
-        let _ = write!(out, "\"{}\"", Rfc3339Utc(time));
+        self.timestamp(out, time);
         out.push(b',');
         key(out, level);
         out.push(b'"');
@@ -125,6 +132,8 @@ impl Encoder {
         let mut fields = Fields {
             out,
             seen: &mut self.seen,
+            seen_mask: 0,
+            reserved_mask: self.reserved_mask,
             schema: self.schema,
             host_keys: &self.host_keys,
         };
@@ -132,6 +141,31 @@ impl Encoder {
         let _ = values.serialize(record, &mut fields);
         out.extend_from_slice(&self.host);
         out.extend_from_slice(b"}\n");
+    }
+
+    /// Writes `time` as a quoted RFC 3339 UTC string with microseconds, the
+    /// date and time of day formatted once per second.
+    fn timestamp(&mut self, out: &mut Vec<u8>, time: SystemTime) {
+        let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let secs = since.as_secs();
+        let prefix = match self.second {
+            Some((s, text)) if s == secs => text,
+            _ => {
+                let mut text = [0u8; 19];
+                let mut w = &mut text[..];
+                let _ = write!(w, "{}", Rfc3339Utc(UNIX_EPOCH + Duration::from_secs(secs)));
+                self.second = Some((secs, text));
+                text
+            }
+        };
+        out.push(b'"');
+        out.extend_from_slice(&prefix);
+        out.push(b'.');
+        let micros = since.subsec_micros();
+        for div in [100_000, 10_000, 1_000, 100, 10, 1] {
+            out.push(b'0' + (micros / div % 10) as u8);
+        }
+        out.extend_from_slice(b"Z\"");
     }
 
     /// Re-encodes the host fields if the cache holds a new snapshot.
@@ -163,6 +197,7 @@ impl Encoder {
             }
             Ok(())
         });
+        self.reserved_mask = mask(self.schema.reserved_keys()) | mask(&self.host_keys);
         self.snapshot = Some(Arc::clone(&now));
     }
 }
@@ -287,18 +322,49 @@ impl io::Write for Escaped<'_> {
 struct Fields<'a> {
     out: &'a mut Vec<u8>,
     seen: &'a mut Vec<(bool, Key)>,
+    /// Signatures of the names in `seen`: most keys are new, and a key whose
+    /// signature is not here is new without a scan.
+    seen_mask: u64,
+    reserved_mask: u64,
     schema: Schema,
     host_keys: &'a [&'static str],
+}
+
+/// A one-bit signature of a written key name, from its length and its first
+/// and last bytes: equal names have equal signatures.
+fn sig(first: u8, last: u8, len: usize) -> u64 {
+    1 << ((usize::from(first) * 7 + usize::from(last) * 13 + len * 31) % 64)
+}
+
+/// The signature of `k` as written: plain, or behind the reserved prefix.
+fn name_sig(k: &str, reserved: bool) -> u64 {
+    let b = k.as_bytes();
+    if reserved {
+        let p = RESERVED_PREFIX.as_bytes();
+        let last = b.last().copied().unwrap_or(p[p.len() - 1]);
+        sig(p[0], last, b.len() + p.len())
+    } else {
+        let last = b.last().copied().unwrap_or(0);
+        sig(b.first().copied().unwrap_or(0), last, b.len())
+    }
+}
+
+fn mask(keys: &[&str]) -> u64 {
+    keys.iter().fold(0, |m, k| m | name_sig(k, false))
 }
 
 impl Fields<'_> {
     /// Writes `,"key":` unless the key was written already; false to skip.
     fn key(&mut self, k: Key) -> bool {
-        let reserved = self.schema.is_record_key(k) || self.host_keys.contains(&k);
+        let plain = name_sig(k, false);
+        let reserved = self.reserved_mask & plain != 0
+            && (self.schema.is_record_key(k) || self.host_keys.contains(&k));
         let name = (reserved, k);
-        if self.seen.iter().any(|s| same_name(*s, name)) {
+        let written = if reserved { name_sig(k, true) } else { plain };
+        if self.seen_mask & written != 0 && self.seen.iter().any(|s| same_name(*s, name)) {
             return false;
         }
+        self.seen_mask |= written;
         self.seen.push(name);
         self.out.extend_from_slice(b",\"");
         if reserved {
@@ -344,12 +410,43 @@ macro_rules! raw_number {
     };
 }
 
+macro_rules! integer {
+    ($($name:ident: $t:ty => $wide:ty),*) => {
+        $(fn $name(&mut self, key: Key, val: $t) -> slog::Result {
+            if self.key(key) {
+                integer(self.out, <$wide>::from(val));
+            }
+            Ok(())
+        })*
+    };
+}
+
+/// Writes an integer in decimal, without the formatting machinery.
+fn integer(out: &mut Vec<u8>, v: i128) {
+    let mut digits = [0u8; 40];
+    let mut i = digits.len();
+    let mut n = v.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
 impl slog::Serializer for Fields<'_> {
-    raw_number!(
-        emit_usize: usize, emit_isize: isize, emit_u8: u8, emit_i8: i8, emit_u16: u16,
-        emit_i16: i16, emit_u32: u32, emit_i32: i32, emit_u64: u64, emit_i64: i64,
-        emit_u128: u128, emit_i128: i128, emit_bool: bool
+    integer!(
+        emit_u8: u8 => i128, emit_i8: i8 => i128, emit_u16: u16 => i128,
+        emit_i16: i16 => i128, emit_u32: u32 => i128, emit_i32: i32 => i128,
+        emit_u64: u64 => i128, emit_i64: i64 => i128
     );
+    raw_number!(emit_usize: usize, emit_isize: isize, emit_u128: u128, emit_i128: i128, emit_bool: bool);
 
     fn emit_f32(&mut self, key: Key, val: f32) -> slog::Result {
         self.float(key, f64::from(val), format_args!("{val}"))
@@ -483,6 +580,52 @@ mod tests {
             );
             let back: String = serde_json::from_str(&format!("\"{e}\"")).unwrap();
             assert_eq!(back, c.to_string());
+        }
+    }
+
+    #[test]
+    fn a_name_and_its_prefixed_twin_have_one_signature() {
+        for k in ["level", "msg", "ts", "host.name", "", "x"] {
+            assert_eq!(
+                name_sig(k, true),
+                name_sig(&format!("{RESERVED_PREFIX}{k}"), false),
+                "{k}"
+            );
+        }
+    }
+
+    #[test]
+    fn integers_and_timestamps_match_the_formatting_machinery() {
+        for v in [
+            0i128,
+            7,
+            -7,
+            10,
+            99,
+            100,
+            i128::from(u64::MAX),
+            i128::from(i64::MIN),
+        ] {
+            let mut out = Vec::new();
+            integer(&mut out, v);
+            assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
+        }
+        let mut enc = Encoder::new(Schema::Otel, false, None);
+        for micros in [
+            0u64,
+            1,
+            999_999,
+            1_700_000_000_123_456,
+            1_700_000_000_999_999,
+            1_700_000_001_000_000,
+        ] {
+            let t = UNIX_EPOCH + Duration::from_micros(micros);
+            let mut out = Vec::new();
+            enc.timestamp(&mut out, t);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("\"{}\"", Rfc3339Utc(t))
+            );
         }
     }
 
