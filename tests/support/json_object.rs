@@ -73,6 +73,3 @@ impl Members {
         self.0.iter().map(|(k, _)| k.as_str()).collect()
     }
 }
-
-#[cfg(test)]
-mod tests {}
