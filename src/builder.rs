@@ -81,6 +81,7 @@ pub struct Builder {
     channel_size: usize,
     queue_bytes: usize,
     source_location: bool,
+    host_fields_per_record: bool,
     #[cfg(feature = "tracing")]
     tracing: bool,
     overflow: Overflow,
@@ -190,6 +191,7 @@ impl Builder {
             channel_size: DEFAULT_CHANNEL_SIZE,
             queue_bytes: DEFAULT_QUEUE_BYTES,
             source_location: false,
+            host_fields_per_record: false,
             #[cfg(feature = "tracing")]
             tracing: true,
             overflow: DEFAULT_OVERFLOW,
@@ -354,6 +356,17 @@ impl Builder {
         self
     }
 
+    /// In the term formats ([`Format::Full`], [`Format::Compact`]), with
+    /// `false` (the default) the host fields are written once, in a banner
+    /// record (`... INFO host fields, host.name: web-1, host.ip: 10.0.0.7,
+    /// process.pid: 4242, ...`) before the first record and again before
+    /// the first record after they changed; with `true` every record carries
+    /// them. JSON lines always carry them, whatever this says.
+    pub fn host_fields_per_record(mut self, on: bool) -> Self {
+        self.host_fields_per_record = on;
+        self
+    }
+
     /// Sets the overflow policy.
     pub fn overflow(mut self, policy: Overflow) -> Self {
         self.overflow = policy;
@@ -435,6 +448,7 @@ impl Builder {
             schema: self.schema,
             source: self.source_location,
             cache: cache.clone(),
+            host_fields_per_record: self.host_fields_per_record,
         };
         let queue = Arc::new(Queue::new(
             self.channel_size,

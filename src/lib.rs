@@ -89,7 +89,7 @@ pub use backend::format;
 pub use backend::format::Format;
 pub use backend::output::Output;
 pub use backend::term::TermFormat;
-pub use backend::worker::{ACTIVE_POLL, IDLE_POLL, QUIET_SPELL};
+pub use backend::worker::{ACTIVE_POLL, BANNER_MESSAGE, IDLE_POLL, QUIET_SPELL};
 pub use backend::writer::OVERFLOW_MESSAGE;
 pub use builder::{
     Builder, LogGuard, DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, DEFAULT_QUEUE_BYTES,

@@ -8,6 +8,12 @@
 //! fresh copy of this binary (`SLOG_HOST_SCENARIO`); the others run pipelines
 //! in this process with `global(false)`.
 //!
+//! The term formats write the host fields once, in a banner before the first
+//! record (`tests/term_banner.rs`): every check here first makes sure the
+//! banner is there and holds no raw control character (the hostile child's
+//! banner shows a hostile `OTEL_RESOURCE_ATTRIBUTES` value), then looks at
+//! the records after it.
+//!
 //! This file has `harness = false`; it prints `N passed, N failed` at the end.
 
 #[path = "support/capture.rs"]
@@ -155,6 +161,42 @@ fn clean_lines(out: &[u8]) -> Result<Vec<String>, String> {
     Ok(text.lines().map(str::to_owned).collect())
 }
 
+/// A hostile resource attribute (percent-encoded for
+/// `OTEL_RESOURCE_ATTRIBUTES`): the banner shows it, escaped.
+const HOSTILE_ATTRIBUTE: &str = "evil=a%0AJan 01 00:00:00.000 CRIT FORGED admin login%1B%5B2J";
+
+/// The lines after the banner, which must come first: the term formats
+/// show the host fields once, before the first record (`host fields`,
+/// `process.pid: ...`), not on every record.
+fn after_banner(lines: Vec<String>) -> Result<Vec<String>, String> {
+    let banner = lines.first().map_or("", String::as_str);
+    let is_banner = banner.contains(&format!(
+        " INFO slog_host: {}, host.name: ",
+        slog_host::BANNER_MESSAGE
+    )) && banner.contains(", process.pid: ");
+    if !is_banner {
+        return Err(format!("the first line is not the banner: {lines:?}"));
+    }
+    if let Some(l) = lines[1..].iter().find(|l| l.contains("process.pid")) {
+        return Err(format!("host fields on a record in banner mode: {l:?}"));
+    }
+    Ok(lines[1..].to_vec())
+}
+
+/// The banner of the `inject` child with hostile data shows the hostile
+/// attribute, escaped, on its one line.
+fn banner_shows_the_attribute_escaped(out: &[u8]) -> Result<(), String> {
+    let lines = clean_lines(out)?;
+    let shown = format!(
+        ", evil: {}",
+        visible("a\nJan 01 00:00:00.000 CRIT FORGED admin login\u{1b}[2J")
+    );
+    match lines.first() {
+        Some(banner) if banner.contains(&shown) => Ok(()),
+        _ => Err(format!("no {shown:?} in the banner: {lines:?}")),
+    }
+}
+
 /// Checks the output of [`log_cases`] (and `log_records` records per datum
 /// from the `log` crate) in `format`.
 fn check_cases(
@@ -163,7 +205,7 @@ fn check_cases(
     data: &[String],
     log_records: usize,
 ) -> Result<(), String> {
-    let lines = clean_lines(out)?;
+    let lines = after_banner(clean_lines(out)?)?;
     let text = lines.join("\n");
     let records = data.len() * (SLOG_RECORDS + log_records);
     // Compact writes a child logger's fields on a line of their own when they
@@ -239,6 +281,14 @@ fn command(format: &str, data: &str) -> Command {
     }
     cmd.env(SCENARIO, "inject")
         .env(DATA, data)
+        .env(
+            "OTEL_RESOURCE_ATTRIBUTES",
+            if data == "hostile" {
+                HOSTILE_ATTRIBUTE
+            } else {
+                "evil=benign"
+            },
+        )
         .env("LOG_FORMAT", format)
         .env("LOG_FLOOD", "off")
         .env("TERM", "xterm-256color");
@@ -259,6 +309,7 @@ fn injection_cases_piped() -> Result<(), String> {
             return Err(String::from_utf8_lossy(&out.stderr).into_owned());
         }
         check_cases(format, &out.stdout, &hostile(), LOG_RECORDS)?;
+        banner_shows_the_attribute_escaped(&out.stdout)?;
     }
     Ok(())
 }
@@ -337,6 +388,7 @@ fn injection_cases_on_a_terminal() -> Result<(), String> {
             return Err(format!("{format} NO_COLOR: an escape byte on the terminal"));
         }
         check_cases(format, &plain, &hostile(), LOG_RECORDS)?;
+        banner_shows_the_attribute_escaped(&plain)?;
     }
     Ok(())
 }
@@ -379,7 +431,7 @@ fn term_formats_keep_short_level_names() -> Result<(), String> {
         }
         at!(Trace, Debug, Info, Warning, Error, Critical);
         drop(guard);
-        let levels: Vec<String> = clean_lines(&out.0.lock().unwrap())?
+        let levels: Vec<String> = after_banner(clean_lines(&out.0.lock().unwrap())?)?
             .iter()
             .map(|l| level_and_rest(l).0.to_owned())
             .collect();
@@ -440,7 +492,9 @@ fn random_strings_stay_on_one_visible_line() -> Result<(), String> {
                     let child = guard.logger().new(o!("peer" => peer.clone()));
                     info!(child, "{}", msg; key => value.as_str());
                     drop(guard);
-                    let lines = clean_lines(&out.0.lock().unwrap()).map_err(TestCaseError::fail)?;
+                    let lines = clean_lines(&out.0.lock().unwrap())
+                        .and_then(after_banner)
+                        .map_err(TestCaseError::fail)?;
                     let (first, second) = match format {
                         Format::Compact => {
                             prop_assert_eq!(lines.len(), 3, "{:?}", lines);
@@ -459,14 +513,21 @@ fn random_strings_stay_on_one_visible_line() -> Result<(), String> {
                             (&lines[0][..], &lines[1][..])
                         }
                     };
-                    for line in [first, second] {
+                    // Banner mode: nothing follows the record's fields but
+                    // the child logger's (full layout).
+                    let peer_end = match format {
+                        Format::Full => format!(", peer: {}", visible(&peer)),
+                        _ => String::new(),
+                    };
+                    for (line, end) in [(first, ""), (second, peer_end.as_str())] {
                         let (level, body) = level_and_rest(line);
                         prop_assert_eq!(level, "INFO");
                         // slog-term writes no comma after an empty message.
                         let comma = if msg.is_empty() { "" } else { ", " };
                         let parts = [visible(&msg), visible(key), visible(&value)];
-                        let expected = format!("{}{comma}{}: {}, ", parts[0], parts[1], parts[2]);
-                        prop_assert!(body.starts_with(&expected), "{:?} !~ {:?}", body, expected);
+                        let expected =
+                            format!("{}{comma}{}: {}{end}", parts[0], parts[1], parts[2]);
+                        prop_assert_eq!(body, &expected[..]);
                         let mut at = 0;
                         for (i, (shown, original)) in parts
                             .iter()

@@ -15,6 +15,19 @@
 //!   logger's, an inner logger's over an outer one's), so no line ever has a
 //!   duplicate key.
 //!
+//! The same rule holds for the host fields themselves: an extra field (from
+//! `OTEL_RESOURCE_ATTRIBUTES` or `Builder::field`) named like a record key is
+//! written as `fields.<name>` too, never dropped and never beside the real
+//! key. Names are claimed in this order, the first claim winning: the record
+//! keys, the host fields (detected ones before extra ones), the record's
+//! fields, its loggers' fields (innermost first). So a record field `level`
+//! becomes `fields.level`, unless a resource attribute `level` already holds
+//! that name; then the record's field is skipped, as any duplicate is.
+//!
+//! In the ECS schema the host fields also carry `event.dataset`, set to
+//! `service.name` as the ecs-logging specification asks of a logging library
+//! (unless an extra field gives `event.dataset`).
+//!
 //! The host fields are encoded once per host snapshot (when the cache swaps)
 //! and copied into each line.
 
@@ -36,6 +49,9 @@ use crate::{HostInfo, Schema};
 /// The prefix of a field whose name is reserved for the record or the host.
 pub const RESERVED_PREFIX: &str = "fields.";
 
+/// ECS's `event.dataset`: the service name, unless an extra field sets it.
+const EVENT_DATASET: &str = "event.dataset";
+
 /// Encodes records as JSON lines into a byte buffer, allocation-free once its
 /// buffers are warm.
 pub(crate) struct Encoder {
@@ -46,10 +62,22 @@ pub(crate) struct Encoder {
     snapshot: Option<Arc<HostInfo>>,
     /// `,"host.name":"...",...` for `snapshot`.
     host: Vec<u8>,
+    /// The host fields written under their own names: a record or logger
+    /// field with one of these names is reserved.
     host_keys: Vec<&'static str>,
     /// Signatures (see [`sig`]) of the record keys and the host keys: a key
     /// whose signature is not in it is not reserved, without a comparison.
     reserved_mask: u64,
+    /// The host fields written as `fields.<name>` (extra fields named like a
+    /// record key or a detected field).
+    host_renamed: Vec<&'static str>,
+    /// The host fields' names a record field could also be written under
+    /// (`fields.<name>`): the renamed ones, and extra fields whose own name
+    /// starts with `fields.`. Every line's `seen` starts with these.
+    host_claimed: Vec<(bool, Key)>,
+    /// The signatures of `host_claimed`, where every line's `seen_mask`
+    /// starts.
+    claimed_mask: u64,
     seen: Vec<(bool, Key)>,
     /// The last second written and its `YYYY-MM-DDTHH:MM:SS` text.
     second: Option<(u64, [u8; 19])>,
@@ -65,6 +93,9 @@ impl Encoder {
             host: Vec::new(),
             host_keys: Vec::new(),
             reserved_mask: mask(schema.reserved_keys()),
+            host_renamed: Vec::new(),
+            host_claimed: Vec::new(),
+            claimed_mask: 0,
             seen: Vec::new(),
             second: None,
         }
@@ -129,10 +160,11 @@ impl Encoder {
             let _ = write!(out, ",\"{line}\":{}", loc.line);
         }
         self.seen.clear();
+        self.seen.extend_from_slice(&self.host_claimed);
         let mut fields = Fields {
             out,
             seen: &mut self.seen,
-            seen_mask: 0,
+            seen_mask: self.claimed_mask,
             reserved_mask: self.reserved_mask,
             schema: self.schema,
             host_keys: &self.host_keys,
@@ -179,24 +211,64 @@ impl Encoder {
         }
         self.host.clear();
         self.host_keys.clear();
+        self.host_renamed.clear();
         let schema = self.schema;
-        let (out, keys) = (&mut self.host, &mut self.host_keys);
-        let _ = now.visit(|k, v| -> Result<(), ()> {
-            let k = schema.field(k);
-            if schema.is_record_key(k) || keys.contains(&k) {
-                return Ok(());
+        let (out, keys, renamed) = (&mut self.host, &mut self.host_keys, &mut self.host_renamed);
+        // The detected fields first: they are the host's, and claim their
+        // names before the extra ones (resource attributes, `field`).
+        let mut field = |k: &'static str, v: FieldValue<'_>, standard: bool| {
+            // A record key is the record's, a detected field's name the
+            // host's: an extra field with such a name is renamed.
+            let reserved = schema.is_record_key(k) || (!standard && keys.contains(&k));
+            let name = (reserved, k);
+            let taken = keys.iter().any(|&h| same_name((false, h), name))
+                || renamed.iter().any(|&h| same_name((true, h), name));
+            if taken {
+                return; // the same name twice: the first one stays
             }
-            keys.push(k);
             out.push(b',');
-            key(out, k);
+            if reserved {
+                renamed.push(k);
+                out.push(b'"');
+                out.extend_from_slice(RESERVED_PREFIX.as_bytes());
+                escape(out, k.as_bytes());
+                out.extend_from_slice(b"\":");
+            } else {
+                keys.push(k);
+                key(out, k);
+            }
             match v {
                 FieldValue::Str(s) => string(out, s),
                 FieldValue::U32(n) => {
                     let _ = write!(out, "{n}");
                 }
             }
+        };
+        let _ = now.visit_standard(|k, v| -> Result<(), ()> {
+            field(schema.field(k), v, true);
             Ok(())
         });
+        for (k, v) in now.extra_fields() {
+            field(k, FieldValue::Str(v), false);
+        }
+        let dataset_given = now.extra_fields().any(|(k, _)| k == EVENT_DATASET);
+        if schema == Schema::Ecs && !dataset_given {
+            if let Some(service) = now.service_name() {
+                field(EVENT_DATASET, FieldValue::Str(service), true);
+            }
+        }
+        self.host_claimed.clear();
+        let renamed = self.host_renamed.iter().map(|k| (true, *k));
+        let prefixed = self
+            .host_keys
+            .iter()
+            .filter(|k| k.starts_with(RESERVED_PREFIX));
+        self.host_claimed
+            .extend(renamed.chain(prefixed.map(|k| (false, *k))));
+        self.claimed_mask = self
+            .host_claimed
+            .iter()
+            .fold(0, |m, (reserved, k)| m | name_sig(k, *reserved));
         self.reserved_mask = mask(self.schema.reserved_keys()) | mask(&self.host_keys);
         self.snapshot = Some(Arc::clone(&now));
     }

@@ -9,6 +9,12 @@
 //!   (1 s), and the first record after the spell wakes it (one wake-up);
 //! - a caller also wakes it when the queue is half full, full, or flushed.
 //!
+//! In the term formats the host fields are written in a banner (see
+//! [`BANNER_MESSAGE`]) before the first record and again before the first
+//! record after the host snapshot changed, unless they were asked for on
+//! every record (`Builder::host_fields_per_record`); JSON lines always carry
+//! them.
+//!
 //! After [`Writer::stop`] (the guard was dropped) and in a forked child,
 //! which has no writer thread, callers write synchronously: each record is
 //! formatted and written before `log` returns.
@@ -20,7 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock, PoisonError, TryLockErro
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use slog::{Drain, Level, OwnedKVList};
+use slog::{BorrowedKV, Drain, Level, OwnedKVList};
 
 use super::enrich::Enrich;
 use super::file::{FileConfig, RotatingFile};
@@ -31,7 +37,7 @@ use super::writer::{term_drain, BoxedDrain, SharedBuf, WriteErrors, OVERFLOW_MES
 use crate::frontend::capture::{Event, Kind};
 use crate::frontend::queue::{Queue, Sender, WriteNow};
 use crate::host::cache::CacheRef;
-use crate::{Error, Format, Schema};
+use crate::{Error, Format, HostInfo, Schema};
 
 /// How often the writer polls while records arrive.
 pub const ACTIVE_POLL: Duration = Duration::from_millis(20);
@@ -43,14 +49,59 @@ pub const QUIET_SPELL: Duration = Duration::from_millis(250);
 pub const IDLE_POLL: Duration = Duration::from_secs(1);
 /// A batch is written once it holds this many bytes.
 const MAX_BATCH_BYTES: usize = 1 << 20;
+/// The message of the banner record that shows the host fields in the term
+/// formats: `2026-11-21T23:05:09.123456Z INFO host fields, host.name: web-1,
+/// host.ip: 10.0.0.7, process.pid: 4242, ...`.
+pub const BANNER_MESSAGE: &str = "host fields";
+/// The target of the records the crate writes itself (banner, overflow
+/// report).
+const CRATE_TARGET: &str = "slog_host";
 
 /// How records are turned into bytes.
 enum Formatter {
     /// The JSON encoder, host fields pre-encoded per snapshot.
     Json(Encoder),
-    /// A slog-term format behind `Enrich`, writing into `buf` (or straight
-    /// to the terminal with colors, where `buf` is `None`).
-    Term(BoxedDrain, Option<SharedBuf>),
+    /// A term format, writing into `buf` (or straight to the terminal with
+    /// colors, where `buf` is `None`): behind `Enrich` when the host fields
+    /// go on every record, else with a [`Banner`].
+    Term(BoxedDrain, Option<SharedBuf>, Option<Banner>),
+}
+
+/// Banner mode: the snapshot whose fields were last shown.
+struct Banner {
+    cache: CacheRef,
+    shown: Option<Arc<HostInfo>>,
+}
+
+impl Banner {
+    /// Logs a banner record into `drain` if the host snapshot is not the one
+    /// last shown (before the first record, and after a change).
+    fn show(&mut self, drain: &BoxedDrain) -> io::Result<()> {
+        let now = self.cache.load();
+        if self.shown.as_ref().is_some_and(|s| Arc::ptr_eq(s, &now)) {
+            return Ok(());
+        }
+        self.shown = Some(Arc::clone(&now));
+        let rs = slog::record_static!(Level::Info, CRATE_TARGET);
+        let empty = OwnedKVList::from(slog::o!());
+        drain.log(
+            &slog::Record::new(&rs, &format_args!("{BANNER_MESSAGE}"), BorrowedKV(&**now)),
+            &empty,
+        )
+    }
+}
+
+/// Logs `record` with a term format, after a banner if one is due.
+fn term_log(
+    drain: &BoxedDrain,
+    banner: &mut Option<Banner>,
+    record: &slog::Record<'_>,
+    values: &OwnedKVList,
+) -> io::Result<()> {
+    if let Some(banner) = banner {
+        banner.show(drain)?;
+    }
+    drain.log(record, values)
 }
 
 /// Where the batch goes.
@@ -78,6 +129,8 @@ pub(crate) struct Recipe {
     pub(crate) schema: Schema,
     pub(crate) source: bool,
     pub(crate) cache: CacheRef,
+    /// Term formats: the host fields on every record instead of a banner.
+    pub(crate) host_fields_per_record: bool,
 }
 
 /// Formatter, output and the batch between them; used by one thread at a
@@ -112,12 +165,12 @@ impl Recipe {
             ),
             (format, output) if self.color && output.is_terminal() => {
                 let drain = term_drain(format, Some(output), None);
-                (self.enrich(drain, None), Sink::Stream(Box::new(io::sink())))
+                (self.term(drain, None), Sink::Stream(Box::new(io::sink())))
             }
             (format, output) => {
                 let buf = SharedBuf::default();
                 let drain = term_drain(format, None, Some(buf.clone()));
-                (self.enrich(drain, Some(buf)), sink(output))
+                (self.term(drain, Some(buf)), sink(output))
             }
         };
         Backend {
@@ -129,8 +182,16 @@ impl Recipe {
         }
     }
 
-    fn enrich(&self, drain: BoxedDrain, buf: Option<SharedBuf>) -> Formatter {
-        Formatter::Term(Box::new(Enrich::with_cache(drain, self.cache.clone())), buf)
+    fn term(&self, drain: BoxedDrain, buf: Option<SharedBuf>) -> Formatter {
+        if self.host_fields_per_record {
+            let drain = Box::new(Enrich::with_cache(drain, self.cache.clone()));
+            return Formatter::Term(drain, buf, None);
+        }
+        let banner = Banner {
+            cache: self.cache.clone(),
+            shown: None,
+        };
+        Formatter::Term(drain, buf, Some(banner))
     }
 }
 
@@ -151,8 +212,8 @@ impl Backend {
             Formatter::Json(enc) => {
                 ev.replay(|r, v| enc.encode(batch, r, v, ev.time, ev.trace.as_ref()))
             }
-            Formatter::Term(drain, buf) => {
-                with_record_time(ev.time, || ev.replay(|r, v| drain.log(r, v)))
+            Formatter::Term(drain, buf, banner) => {
+                with_record_time(ev.time, || ev.replay(|r, v| term_log(drain, banner, r, v)))
                     .map_err(|e| self.stats.errors.failed(&e))
                     .ok();
                 if let Some(buf) = buf {
@@ -171,13 +232,13 @@ impl Backend {
     /// Formats a record made here (overflow report).
     fn format_report(&mut self, dropped: u64) {
         let empty = OwnedKVList::from(slog::o!());
-        let rs = slog::record_static!(Level::Warning, "");
+        let rs = slog::record_static!(Level::Warning, CRATE_TARGET);
         let now = SystemTime::now();
         let (formatter, batch) = (&mut self.formatter, &mut self.batch);
         let mut log = |record: &slog::Record<'_>| match formatter {
             Formatter::Json(enc) => enc.encode(batch, record, &empty, now, None),
-            Formatter::Term(drain, buf) => {
-                let _ = with_record_time(now, || drain.log(record, &empty));
+            Formatter::Term(drain, buf, banner) => {
+                let _ = with_record_time(now, || term_log(drain, banner, record, &empty));
                 if let Some(buf) = buf {
                     buf.move_into(batch);
                 }

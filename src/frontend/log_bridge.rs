@@ -7,7 +7,8 @@
 //! becomes the record's tag, which the filter and the `target` key use.
 //!
 //! Not forwarded: what the crate's own host detection logs (neli and friends
-//! under `local-ip-address`, whatever `RUST_LOG` says), `tracing`'s span
+//! under `local-ip-address`, whatever `RUST_LOG` says: on the detecting
+//! thread, and from those crates' own threads), `tracing`'s span
 //! lifecycle lines (`tracing::span*` targets), and the `log` echo that
 //! `tracing/log-always` sends for every tracing event and span (it comes from
 //! a tracing call site, which the tracing layer records itself).
@@ -18,6 +19,19 @@ use slog::{Level, Logger, RecordLocation};
 
 use super::capture::with_scratch;
 use super::filter::Directives;
+
+/// The crates host detection runs: what they log is the crate's own
+/// business, not the service's. (neli also logs from a thread of its own,
+/// after detection returned, which the thread-local flag cannot see.)
+pub(crate) const DETECTION_CRATES: &[&str] = &["neli", "local_ip_address"];
+
+fn is_detection_crate(target: &str) -> bool {
+    DETECTION_CRATES.iter().any(|c| {
+        target
+            .strip_prefix(c)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    })
+}
 
 /// The `log` logger `init()` installs.
 pub(crate) struct LogBridge {
@@ -44,6 +58,7 @@ impl log::Log for LogBridge {
         if !self.enabled(r.metadata())
             || r.target().starts_with("tracing::span")
             || crate::host::cache::detecting()
+            || is_detection_crate(r.target())
         {
             return;
         }

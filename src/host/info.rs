@@ -279,8 +279,22 @@ impl HostInfo {
         self.extra.iter().map(|(k, v)| (*k, v.as_str()))
     }
 
-    /// Calls `f` with every known field, in the order they are written.
+    /// Calls `f` with every known field, in the order they are written: the
+    /// standard fields, then the extra ones.
     pub(crate) fn visit<E>(
+        &self,
+        mut f: impl FnMut(&'static str, FieldValue<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.visit_standard(&mut f)?;
+        for (k, v) in &self.extra {
+            f(k, FieldValue::Str(v))?;
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with every known standard field ([`keys::ALL`]), in the
+    /// order they are written.
+    pub(crate) fn visit_standard<E>(
         &self,
         mut f: impl FnMut(&'static str, FieldValue<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
@@ -307,9 +321,6 @@ impl HostInfo {
             if let Some(v) = v {
                 f(k, FieldValue::Str(v))?;
             }
-        }
-        for (k, v) in &self.extra {
-            f(k, FieldValue::Str(v))?;
         }
         Ok(())
     }

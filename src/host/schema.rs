@@ -123,9 +123,16 @@ impl Schema {
         self.reserved_keys().contains(&key)
     }
 
-    /// How a level is written: OpenTelemetry's severity texts (slog's
-    /// Critical is `FATAL`, where the OpenTelemetry logs data model maps
-    /// syslog's Critical), or ECS's lowercase names.
+    /// How a level is written: OpenTelemetry's severity texts, or ECS's
+    /// lowercase names.
+    ///
+    /// slog's Critical is `FATAL`: it is slog's most severe level, and slog's
+    /// six levels are .NET's (`Critical`, `Error`, `Warning`, `Information`,
+    /// `Debug`, `Trace`), whose `Critical` the OpenTelemetry logs data model
+    /// maps to `FATAL` (severity number 21; Appendix B of its data model
+    /// appendix, as for ETW's `CRITICAL`). Syslog's Critical maps to `ERROR2`
+    /// only because syslog has Alert and Emergency above it; slog has
+    /// nothing above Critical. `CRITICAL` is no OpenTelemetry severity text.
     pub fn level(self, level: Level) -> &'static str {
         match self {
             Schema::Otel => match level {

@@ -1,0 +1,233 @@
+//! Banner mode (issue 11): in the term formats the host fields are written
+//! once, in a banner record before the first record and again when the host
+//! snapshot changes, not on every record; `host_fields_per_record(true)`
+//! puts them on every record instead; JSON lines always carry them.
+//!
+//! Private pipelines (`Builder::new().global(false)`) in this process; the
+//! host changes through the guard's cache (`set_probe`), as a refresh would
+//! change it.
+
+#[path = "support/capture.rs"]
+mod capture;
+
+use capture::Buf;
+use slog::{info, o, warn};
+use slog_host::{Builder, Format, HostInfo, LogGuard, Output, BANNER_MESSAGE};
+
+fn pipeline(format: Format, out: &Buf, per_record: bool, filter: &str) -> LogGuard {
+    Builder::new()
+        .global(false)
+        .format(format)
+        .filter(filter)
+        .unwrap()
+        .flood(None)
+        .service("orders", "1.4.2")
+        .field("deployment.environment", "prod")
+        .field("evil", "a\nb\u{1b}[2J")
+        .host_fields_per_record(per_record)
+        .output(Output::Writer(Box::new(out.clone())))
+        .init()
+        .unwrap()
+}
+
+/// `, key: value` for every field of `info` in the order the formats write
+/// them (detected fields, then extra ones), escaped as the term formats
+/// escape.
+fn shown(info: &HostInfo) -> String {
+    let mut fields: Vec<(&str, String)> = Vec::new();
+    let mut add = |k: &'static str, v: Option<&str>| {
+        if let Some(v) = v {
+            fields.push((k, v.to_owned()));
+        }
+    };
+    add("host.name", info.host_name());
+    add("host.ip", info.ip_str());
+    add("process.pid", Some(&info.pid().to_string()));
+    add("service.name", info.service_name());
+    add("service.version", info.service_version());
+    add("k8s.pod.name", info.pod_name());
+    add("k8s.namespace.name", info.namespace());
+    add("k8s.node.name", info.node_name());
+    add("service.instance.id", info.instance_id());
+    add("container.id", info.container_id());
+    for (k, v) in info.extra_fields() {
+        add(k, Some(v));
+    }
+    fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                ", {k}: {}",
+                v.replace('\n', "\\n").replace('\u{1b}', "\\u{1b}")
+            )
+        })
+        .collect()
+}
+
+/// What follows the level and the target on a line (`INFO target: `).
+fn after_level(line: &str) -> &str {
+    let rest = ["TRCE", "DEBG", "INFO", "WARN", "ERRO", "CRIT"]
+        .iter()
+        .filter_map(|l| {
+            line.find(&format!(" {l} "))
+                .map(|at| &line[at + l.len() + 2..])
+        })
+        .next()
+        .unwrap_or_else(|| panic!("no level in {line:?}"));
+    rest.split_once(": ").map_or(rest, |(_, r)| r)
+}
+
+fn lines(out: &Buf) -> Vec<String> {
+    let text = out.text();
+    assert!(text.ends_with('\n'), "{text:?}");
+    text.lines().map(str::to_owned).collect()
+}
+
+fn is_banner(line: &str) -> bool {
+    after_level(line).starts_with(&format!("{BANNER_MESSAGE}, "))
+}
+
+/// Host fields' names: none may be on a record in banner mode.
+const HOST_KEYS: &[&str] = &[
+    "host.name:",
+    "process.pid:",
+    "service.name:",
+    "service.instance.id:",
+    "deployment.environment:",
+    "evil:",
+];
+
+#[test]
+fn the_banner_comes_first_and_records_carry_no_host_fields() {
+    for format in [Format::Full, Format::Compact] {
+        let out = Buf::default();
+        let guard = pipeline(format, &out, false, "info");
+        let host = guard.cache().load_full();
+        info!(guard.logger(), "one"; "a" => 1);
+        let child = guard.logger().new(o!("conn" => 7));
+        warn!(child, "two"; "b" => 2);
+        info!(guard.logger(), "three");
+        drop(guard);
+        let lines = lines(&out);
+        let expected_banner = format!("{BANNER_MESSAGE}{}", shown(&host));
+        assert_eq!(after_level(&lines[0]), expected_banner, "{format:?}");
+        assert!(lines[0].contains(" INFO "), "{}", lines[0]);
+        assert!(lines[0].contains("evil: a\\nb\\u{1b}[2J"), "escaped");
+        let rest = &lines[1..];
+        // Compact: the child logger's fields on a line of their own.
+        let expected = match format {
+            Format::Compact => vec!["one, a: 1", "conn: 7", "two, b: 2", "three"],
+            _ => vec!["one, a: 1", "two, b: 2, conn: 7", "three"],
+        };
+        let got: Vec<&str> = rest
+            .iter()
+            .map(|l| match l.strip_prefix("conn: ") {
+                Some(_) => l.as_str(),
+                None => after_level(l),
+            })
+            .collect();
+        assert_eq!(got, expected, "{format:?}: {lines:#?}");
+        for l in rest {
+            assert!(
+                HOST_KEYS.iter().all(|k| !l.contains(k)),
+                "host fields on a record: {l}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_banner_is_written_whatever_the_level_filter() {
+    let out = Buf::default();
+    let guard = pipeline(Format::Full, &out, false, "warn");
+    info!(guard.logger(), "filtered");
+    warn!(guard.logger(), "kept");
+    drop(guard);
+    let lines = lines(&out);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert!(is_banner(&lines[0]), "{lines:#?}");
+    assert_eq!(after_level(&lines[1]), "kept");
+}
+
+#[test]
+fn a_host_change_writes_a_new_banner_and_no_change_writes_none() {
+    let out = Buf::default();
+    let guard = pipeline(Format::Full, &out, false, "info");
+    let before = guard.cache().load_full();
+    info!(guard.logger(), "before the change");
+    // Written with the old snapshot before the host changes.
+    guard.flush();
+    let changed = guard
+        .cache()
+        .set_probe(|| {
+            Ok(HostInfo::new()
+                .with_host_name("after-host")
+                .with_service("orders", "2.0"))
+        })
+        .unwrap();
+    assert!(changed);
+    let after = guard.cache().load_full();
+    info!(guard.logger(), "after the change");
+    guard.flush();
+    // The same snapshot again: not swapped, no banner.
+    assert!(!guard.cache().refresh().unwrap());
+    info!(guard.logger(), "nothing changed");
+    drop(guard);
+    let lines = lines(&out);
+    let got: Vec<&str> = lines.iter().map(|l| after_level(l)).collect();
+    let old_banner = format!("{BANNER_MESSAGE}{}", shown(&before));
+    let new_banner = format!("{BANNER_MESSAGE}{}", shown(&after));
+    assert!(
+        new_banner.contains("host.name: after-host, "),
+        "{new_banner}"
+    );
+    assert_eq!(
+        got,
+        vec![
+            old_banner.as_str(),
+            "before the change",
+            new_banner.as_str(),
+            "after the change",
+            "nothing changed",
+        ]
+    );
+}
+
+#[test]
+fn host_fields_per_record_puts_them_on_every_record() {
+    for format in [Format::Full, Format::Compact] {
+        let out = Buf::default();
+        let guard = pipeline(format, &out, true, "info");
+        let host = guard.cache().load_full();
+        info!(guard.logger(), "one"; "a" => 1);
+        info!(guard.logger(), "two");
+        drop(guard);
+        let lines = lines(&out);
+        let fields = shown(&host);
+        assert_eq!(
+            lines.iter().map(|l| after_level(l)).collect::<Vec<_>>(),
+            vec![format!("one, a: 1{fields}"), format!("two{fields}")],
+            "{format:?}"
+        );
+        assert!(!lines.iter().any(|l| is_banner(l)));
+    }
+}
+
+#[test]
+fn json_lines_always_carry_the_host_fields() {
+    for per_record in [false, true] {
+        let out = Buf::default();
+        let guard = pipeline(Format::Json, &out, per_record, "info");
+        let host = guard.cache().load_full();
+        info!(guard.logger(), "one");
+        info!(guard.logger(), "two");
+        drop(guard);
+        let lines = out.json_lines();
+        assert_eq!(lines.len(), 2, "no banner in JSON");
+        for v in lines {
+            assert_eq!(v["host.name"], host.host_name().unwrap());
+            assert_eq!(v["process.pid"], host.pid());
+            assert_eq!(v["deployment.environment"], "prod");
+        }
+    }
+}
