@@ -6,8 +6,11 @@
 //! location (file, line, module) keys the flood guard; an explicit target
 //! becomes the record's tag, which the filter and the `target` key use.
 //!
-//! Not forwarded: what the crate's own host detection logs (neli and friends
-//! under `local-ip-address`, whatever `RUST_LOG` says), `tracing`'s span
+//! Not forwarded: what the crate's own host detection logs, whatever
+//! `RUST_LOG` says: anything logged on a thread while it runs detection, and
+//! every record of the detection crates ([`DETECTION_CRATES`]) from any
+//! thread (neli logs from the router thread it starts for each query, which
+//! the thread-local flag cannot see); `tracing`'s span
 //! lifecycle lines (`tracing::span*` targets), and a `tracing` event's `log`
 //! echo (`tracing/log-always`) right after the event itself was recorded.
 
@@ -24,6 +27,21 @@ pub(crate) struct LogBridge {
     pub(crate) directives: Arc<Directives>,
 }
 
+/// The crates host detection uses that log through `log`: their records
+/// never reach the pipeline. neli (under `local-ip-address`) logs every
+/// netlink message at trace, from a thread of its own.
+pub(crate) const DETECTION_CRATES: &[&str] = &["neli", "local_ip_address"];
+
+/// True for a target in one of [`DETECTION_CRATES`] (`neli`, `neli::nl`;
+/// not `nelix`).
+fn detection_target(target: &str) -> bool {
+    DETECTION_CRATES.iter().any(|c| {
+        target
+            .strip_prefix(c)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    })
+}
+
 pub(crate) fn level(l: log::Level) -> Level {
     match l {
         log::Level::Error => Level::Error,
@@ -36,7 +54,7 @@ pub(crate) fn level(l: log::Level) -> Level {
 
 impl log::Log for LogBridge {
     fn enabled(&self, m: &log::Metadata<'_>) -> bool {
-        self.directives.enabled(level(m.level()), m.target())
+        self.directives.enabled(level(m.level()), m.target()) && !detection_target(m.target())
     }
 
     fn log(&self, r: &log::Record<'_>) {
@@ -68,5 +86,31 @@ impl log::Log for LogBridge {
 
     fn flush(&self) {
         let _ = self.logger.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::detection_target;
+
+    #[test]
+    fn detection_targets_are_whole_crate_names() {
+        for t in [
+            "neli",
+            "neli::nl",
+            "neli::router::synchronous",
+            "local_ip_address",
+        ] {
+            assert!(detection_target(t), "{t}");
+        }
+        for t in [
+            "nelix",
+            "my_app::neli",
+            "local_ip",
+            "local_ip_address_ext",
+            "",
+        ] {
+            assert!(!detection_target(t), "{t}");
+        }
     }
 }
