@@ -86,6 +86,7 @@ pub struct Builder {
     global: bool,
     flood: Option<FloodConfig>,
     schema: Schema,
+    panic_hook: bool,
     /// Where a file output's path came from, for errors.
     output_setting: &'static str,
     /// What the environment set ([`from_env`](Self::from_env) only); applied
@@ -191,6 +192,7 @@ impl Builder {
             global: true,
             flood: Some(FloodConfig::default()),
             schema: Schema::Otel,
+            panic_hook: true,
             output_setting: "output file",
             env: None,
         }
@@ -375,6 +377,21 @@ impl Builder {
         self
     }
 
+    /// With `true` (the default), a global [`init`](Self::init) installs a
+    /// panic hook, in front of the one installed before (which still runs):
+    /// a panic becomes one record at the highest level (`FATAL`, target
+    /// `panic`) with the message, the location (`panic.file`, `panic.line`),
+    /// the thread (`thread.name`) and, when `RUST_BACKTRACE` is set and not
+    /// `0`, the backtrace (`exception.stacktrace`); and the hook returns only
+    /// once that record and every earlier one are written, so
+    /// `panic = "abort"` or a `process::exit` right after loses nothing. No
+    /// level filter or flood guard applies to it. A private pipeline
+    /// ([`global(false)`](Self::global)) never installs one. README, "Panics".
+    pub fn panic_hook(mut self, install: bool) -> Self {
+        self.panic_hook = install;
+        self
+    }
+
     /// Starts the pipeline: host detection, the refresher thread, the writer
     /// thread and, unless turned off, the global logger and the `log` bridge.
     pub fn init(self) -> Result<LogGuard, Error> {
@@ -496,6 +513,9 @@ impl Builder {
         let refresher = Refresher::with_change_hook(cache.clone(), refresh, move |old, new| {
             change_notice(&notice_log, old, new)
         })?;
+        if self.global && self.panic_hook {
+            crate::frontend::panic::install(sender.clone(), self.schema);
+        }
         Ok(LogGuard {
             logger: root,
             cache,
@@ -627,6 +647,9 @@ impl Drop for LogGuard {
         if let Some(flood) = &self.flood {
             flood.stop(); // writes the pending summaries
         }
+        // This thread writes what is queued: a panic in a value's formatting
+        // is not logged by the panic hook (the output is held here).
+        let _busy = crate::frontend::panic::Busy::enter();
         self.writer.stop();
         let _ = io::stdout().flush();
     }

@@ -6,6 +6,7 @@ pub(crate) mod capture;
 pub(crate) mod filter;
 pub(crate) mod flood;
 pub(crate) mod log_bridge;
+pub(crate) mod panic;
 pub(crate) mod queue;
 #[cfg(feature = "tracing")]
 pub(crate) mod tracing_layer;
