@@ -563,11 +563,15 @@ fn change_notice(log: &Logger, old: &HostInfo, new: &HostInfo) {
 /// Dropping it stops the host refresher and the flood guard's timer (their
 /// pending summaries are written), writes every record still queued, and
 /// stops the writer thread. Logging keeps working afterwards: the global
-/// logger and the `log` bridge stay installed, and records logged after the
-/// drop (through them or a clone of [`logger`](Self::logger)) are written
-/// synchronously, on the calling thread, before `log` returns.
-#[must_use = "dropping the guard at once makes every record a synchronous write on the \
-              calling thread; keep it until shutdown (`let _guard = ...`)"]
+/// logger, the `log` bridge and the panic hook stay installed, and records
+/// logged after the drop (through them or a clone of
+/// [`logger`](Self::logger)) are written synchronously, on the calling
+/// thread, before `log` returns; the host metadata is no longer refreshed
+/// and floods are no longer suppressed.
+#[must_use = "dropping the guard stops the writer thread, the host refresher and the flood \
+              guard: every later record is written synchronously on the calling thread, \
+              with host metadata no longer refreshed; keep it until shutdown \
+              (`let _guard = ...`)"]
 pub struct LogGuard {
     logger: Logger,
     cache: CacheRef,
