@@ -88,6 +88,7 @@ pub struct Builder {
     global: bool,
     flood: Option<FloodConfig>,
     schema: Schema,
+    panic_hook: bool,
     /// Where a file output's path came from, for errors.
     output_setting: &'static str,
     /// What the environment set ([`from_env`](Self::from_env) only); applied
@@ -198,6 +199,7 @@ impl Builder {
             global: true,
             flood: Some(FloodConfig::default()),
             schema: Schema::Otel,
+            panic_hook: true,
             output_setting: "output file",
             env: None,
         }
@@ -396,6 +398,21 @@ impl Builder {
         self
     }
 
+    /// With `true` (the default), a global [`init`](Self::init) installs a
+    /// panic hook, in front of the one installed before (which still runs):
+    /// a panic becomes one record at the highest level (`FATAL`, target
+    /// `panic`) with the message, the location (`panic.file`, `panic.line`),
+    /// the thread (`thread.name`) and, when `RUST_BACKTRACE` is set and not
+    /// `0`, the backtrace (`exception.stacktrace`); and the hook returns only
+    /// once that record and every earlier one are written, so
+    /// `panic = "abort"` or a `process::exit` right after loses nothing. No
+    /// level filter or flood guard applies to it. A private pipeline
+    /// ([`global(false)`](Self::global)) never installs one. README, "Panics".
+    pub fn panic_hook(mut self, install: bool) -> Self {
+        self.panic_hook = install;
+        self
+    }
+
     /// Starts the pipeline: host detection, the refresher thread, the writer
     /// thread and, unless turned off, the global logger and the `log` bridge.
     pub fn init(self) -> Result<LogGuard, Error> {
@@ -522,6 +539,9 @@ impl Builder {
         let refresher = Refresher::with_change_hook(cache.clone(), refresh, move |old, new| {
             change_notice(&notice_log, old, new)
         })?;
+        if self.global && self.panic_hook {
+            crate::frontend::panic::install(sender.clone(), self.schema);
+        }
         Ok(LogGuard {
             logger: root,
             cache,
@@ -569,11 +589,15 @@ fn change_notice(log: &Logger, old: &HostInfo, new: &HostInfo) {
 /// Dropping it stops the host refresher and the flood guard's timer (their
 /// pending summaries are written), writes every record still queued, and
 /// stops the writer thread. Logging keeps working afterwards: the global
-/// logger and the `log` bridge stay installed, and records logged after the
-/// drop (through them or a clone of [`logger`](Self::logger)) are written
-/// synchronously, on the calling thread, before `log` returns.
-#[must_use = "dropping the guard at once makes every record a synchronous write on the \
-              calling thread; keep it until shutdown (`let _guard = ...`)"]
+/// logger, the `log` bridge and the panic hook stay installed, and records
+/// logged after the drop (through them or a clone of
+/// [`logger`](Self::logger)) are written synchronously, on the calling
+/// thread, before `log` returns; the host metadata is no longer refreshed
+/// and floods are no longer suppressed.
+#[must_use = "dropping the guard stops the writer thread, the host refresher and the flood \
+              guard: every later record is written synchronously on the calling thread, \
+              with host metadata no longer refreshed; keep it until shutdown \
+              (`let _guard = ...`)"]
 pub struct LogGuard {
     logger: Logger,
     cache: CacheRef,
@@ -653,6 +677,9 @@ impl Drop for LogGuard {
         if let Some(flood) = &self.flood {
             flood.stop(); // writes the pending summaries
         }
+        // This thread writes what is queued: a panic in a value's formatting
+        // is not logged by the panic hook (the output is held here).
+        let _busy = crate::frontend::panic::Busy::enter();
         self.writer.stop();
         let _ = io::stdout().flush();
     }

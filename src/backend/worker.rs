@@ -207,6 +207,7 @@ fn sink(output: Opened) -> Sink {
 impl Backend {
     /// Formats one event into the batch.
     fn format(&mut self, ev: &Event) {
+        let before = self.batch.len();
         let batch = &mut self.batch;
         let result = catch_unwind(AssertUnwindSafe(|| match &mut self.formatter {
             Formatter::Json(enc) => {
@@ -222,9 +223,14 @@ impl Backend {
             }
         }));
         if result.is_err() {
-            crate::error::report(format_args!(
-                "a value of a log record panicked while it was formatted; the record is lost"
-            ));
+            // No half line: cut what the record had written so far.
+            self.batch.truncate(before);
+            if let Formatter::Term(_, Some(buf), _) = &self.formatter {
+                buf.move_into(&mut Vec::new());
+            }
+            self.stats
+                .errors
+                .lost("a value of a log record panicked while it was formatted");
         }
         self.batch_records += 1;
     }

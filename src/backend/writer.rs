@@ -91,6 +91,14 @@ impl WriteErrors {
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(e.to_string());
     }
 
+    /// One record was lost before it reached the output (its formatting
+    /// panicked): counted, and reported on stderr each time.
+    pub(crate) fn lost(&self, why: &str) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        crate::error::report(format_args!("{why}; the record is counted as not written"));
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(why.to_string());
+    }
+
     /// A write succeeded.
     pub(crate) fn recovered(&self) {
         if self.failing.load(Ordering::Relaxed) && self.failing.swap(false, Ordering::Relaxed) {

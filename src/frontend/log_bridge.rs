@@ -6,9 +6,11 @@
 //! location (file, line, module) keys the flood guard; an explicit target
 //! becomes the record's tag, which the filter and the `target` key use.
 //!
-//! Not forwarded: what the crate's own host detection logs (neli and friends
-//! under `local-ip-address`, whatever `RUST_LOG` says: on the detecting
-//! thread, and from those crates' own threads), `tracing`'s span
+//! Not forwarded: what the crate's own host detection logs, whatever
+//! `RUST_LOG` says: anything logged on a thread while it runs detection, and
+//! every record of the detection crates ([`DETECTION_CRATES`]) from any
+//! thread (neli logs from the router thread it starts for each query, which
+//! the thread-local flag cannot see); `tracing`'s span
 //! lifecycle lines (`tracing::span*` targets), and the `log` echo that
 //! `tracing/log-always` sends for every tracing event and span (it comes from
 //! a tracing call site, which the tracing layer records itself).
@@ -20,23 +22,25 @@ use slog::{Level, Logger, RecordLocation};
 use super::capture::with_scratch;
 use super::filter::Directives;
 
-/// The crates host detection runs: what they log is the crate's own
-/// business, not the service's. (neli also logs from a thread of its own,
-/// after detection returned, which the thread-local flag cannot see.)
+/// The `log` logger `init()` installs.
+pub(crate) struct LogBridge {
+    pub(crate) logger: Logger,
+    pub(crate) directives: Arc<Directives>,
+}
+
+/// The crates host detection uses that log through `log`: their records
+/// never reach the pipeline. neli (under `local-ip-address`) logs every
+/// netlink message at trace, from a thread of its own.
 pub(crate) const DETECTION_CRATES: &[&str] = &["neli", "local_ip_address"];
 
-fn is_detection_crate(target: &str) -> bool {
+/// True for a target in one of [`DETECTION_CRATES`] (`neli`, `neli::nl`;
+/// not `nelix`).
+fn detection_target(target: &str) -> bool {
     DETECTION_CRATES.iter().any(|c| {
         target
             .strip_prefix(c)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
     })
-}
-
-/// The `log` logger `init()` installs.
-pub(crate) struct LogBridge {
-    pub(crate) logger: Logger,
-    pub(crate) directives: Arc<Directives>,
 }
 
 pub(crate) fn level(l: log::Level) -> Level {
@@ -51,14 +55,13 @@ pub(crate) fn level(l: log::Level) -> Level {
 
 impl log::Log for LogBridge {
     fn enabled(&self, m: &log::Metadata<'_>) -> bool {
-        self.directives.enabled(level(m.level()), m.target())
+        self.directives.enabled(level(m.level()), m.target()) && !detection_target(m.target())
     }
 
     fn log(&self, r: &log::Record<'_>) {
         if !self.enabled(r.metadata())
             || r.target().starts_with("tracing::span")
             || crate::host::cache::detecting()
-            || is_detection_crate(r.target())
         {
             return;
         }
@@ -84,5 +87,31 @@ impl log::Log for LogBridge {
 
     fn flush(&self) {
         let _ = self.logger.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::detection_target;
+
+    #[test]
+    fn detection_targets_are_whole_crate_names() {
+        for t in [
+            "neli",
+            "neli::nl",
+            "neli::router::synchronous",
+            "local_ip_address",
+        ] {
+            assert!(detection_target(t), "{t}");
+        }
+        for t in [
+            "nelix",
+            "my_app::neli",
+            "local_ip",
+            "local_ip_address_ext",
+            "",
+        ] {
+            assert!(!detection_target(t), "{t}");
+        }
     }
 }

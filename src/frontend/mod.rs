@@ -6,6 +6,7 @@ pub(crate) mod capture;
 pub(crate) mod filter;
 pub(crate) mod flood;
 pub(crate) mod log_bridge;
+pub(crate) mod panic;
 pub(crate) mod queue;
 pub(crate) mod trace_context;
 #[cfg(feature = "tracing")]

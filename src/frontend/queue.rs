@@ -25,6 +25,7 @@ use crossbeam_queue::ArrayQueue;
 use slog::{Drain, OwnedKVList, Record};
 
 use super::capture::Event;
+use super::panic::{mark_writer_thread, Busy, PANIC_TAG};
 
 /// What happens when the writer falls behind and the queue is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +84,8 @@ pub(crate) struct Queue {
     /// child), with their [`Sender`]'s `write_now`.
     sync: AtomicBool,
     next_ticket: AtomicU64,
+    /// Events the writer has taken (its progress, for a bounded flush).
+    popped: AtomicU64,
     flushed: Mutex<u64>,
     flushed_cv: Condvar,
 }
@@ -112,6 +115,7 @@ impl Queue {
             pid: AtomicU64::new(u64::from(std::process::id())),
             sync: AtomicBool::new(false),
             next_ticket: AtomicU64::new(0),
+            popped: AtomicU64::new(0),
             flushed: Mutex::new(0),
             flushed_cv: Condvar::new(),
         }
@@ -143,7 +147,7 @@ impl Queue {
     fn send_record(&self, record: &Record<'_>, values: &OwnedKVList, write_now: &WriteNow) {
         let mut ev = self.event();
         ev.capture(record, values);
-        let never_drop = record.tag() == NEVER_DROP_TAG;
+        let never_drop = record.tag() == NEVER_DROP_TAG || record.tag() == PANIC_TAG;
         if micros(ev.time).saturating_sub(self.heartbeat.load(Ordering::Relaxed))
             > STALL_AFTER.as_micros() as u64
         {
@@ -155,7 +159,7 @@ impl Queue {
             write_now,
         );
         if self.sync.load(Ordering::Acquire) {
-            write_now();
+            write_here(write_now);
         }
     }
 
@@ -185,7 +189,7 @@ impl Queue {
                 return;
             }
             if self.sync.load(Ordering::Acquire) {
-                write_now();
+                write_here(write_now);
                 continue;
             }
             self.wake();
@@ -231,7 +235,7 @@ impl Queue {
         let pid = u64::from(std::process::id());
         if self.pid.swap(pid, Ordering::AcqRel) != pid {
             self.set_sync();
-            write_now();
+            write_here(write_now);
         } else {
             self.heartbeat
                 .store(micros(SystemTime::now()), Ordering::Relaxed);
@@ -239,16 +243,19 @@ impl Queue {
     }
 
     /// Returns once every record queued before the call is written (or
-    /// counted as a write error). Returns at once after `close`.
-    fn flush(&self, write_now: &WriteNow) {
+    /// counted as a write error): true. With `stall`, returns false instead
+    /// once the writer has taken no event for that long.
+    fn flush(&self, write_now: &WriteNow, stall: Option<Duration>) -> bool {
         if self.sync.load(Ordering::Acquire) {
-            return write_now();
+            write_here(write_now);
+            return true;
         }
         let ticket = self.next_ticket.fetch_add(1, Ordering::AcqRel) + 1;
         let mut marker = self.event();
         marker.flush_marker(ticket);
         self.send(marker, true, write_now);
         self.wake();
+        let mut progress = (self.popped.load(Ordering::Relaxed), Instant::now());
         let mut done = self.flushed.lock().unwrap_or_else(PoisonError::into_inner);
         while *done < ticket {
             done = self
@@ -260,18 +267,30 @@ impl Queue {
                 drop(done);
                 self.check_writer(write_now);
                 if self.sync.load(Ordering::Acquire) {
-                    return write_now();
+                    write_here(write_now);
+                    return true;
+                }
+                if let Some(stall) = stall {
+                    let popped = self.popped.load(Ordering::Relaxed);
+                    if popped != progress.0 {
+                        progress = (popped, Instant::now());
+                    } else if progress.1.elapsed() >= stall {
+                        return false;
+                    }
                 }
                 self.wake();
                 done = self.flushed.lock().unwrap_or_else(PoisonError::into_inner);
             }
         }
+        true
     }
 
     // ---- writer side ----
 
     /// Registers the calling thread as the writer.
     pub(crate) fn set_writer(&self, thread: Thread) {
+        // A panic on this thread is not logged: the hook would wait for it.
+        mark_writer_thread();
         *self.writer.lock().unwrap_or_else(PoisonError::into_inner) = Some(thread);
         self.beat();
     }
@@ -286,6 +305,7 @@ impl Queue {
     pub(crate) fn pop(&self) -> Option<Event> {
         let ev = self.records.pop()?;
         self.bytes.fetch_sub(ev.size(), Ordering::AcqRel);
+        self.popped.fetch_add(1, Ordering::Relaxed);
         Some(ev)
     }
 
@@ -318,6 +338,14 @@ impl Queue {
     }
 }
 
+/// Writes the queued records on this thread, marked busy: a panic while it
+/// holds the output is not logged by the panic hook (it would wait for the
+/// output this thread holds).
+fn write_here(write_now: &WriteNow) {
+    let _busy = Busy::enter();
+    write_now();
+}
+
 /// Waiting for room: spin briefly, then yield, then sleep.
 fn backoff(attempt: u32) {
     if attempt < 6 {
@@ -346,7 +374,13 @@ pub(crate) struct Sender {
 impl Sender {
     /// Returns once every record logged before the call is written.
     pub(crate) fn flush(&self) {
-        self.queue.flush(&self.write_now);
+        self.queue.flush(&self.write_now, None);
+    }
+
+    /// Like [`flush`](Self::flush), but gives up once the writer has made no
+    /// progress for `stall` (returns false then).
+    pub(crate) fn flush_unless_stalled(&self, stall: Duration) -> bool {
+        self.queue.flush(&self.write_now, Some(stall))
     }
 }
 
