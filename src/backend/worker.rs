@@ -21,8 +21,8 @@
 
 use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock, PoisonError, TryLockError};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -265,17 +265,24 @@ impl Backend {
         }
         let n = std::mem::take(&mut self.batch_records);
         let errors = &self.stats.errors;
-        match &mut self.sink {
-            Sink::Stream(w) => match w.write_all(&self.batch).and_then(|()| w.flush()) {
-                Ok(()) => errors.recovered(),
-                Err(e) => errors.failed_n(&e, n),
+        let (sink, batch) = (&mut self.sink, &self.batch);
+        // A writer of the application's may panic: the batch is then counted
+        // as not written, and the writer (and every flush) goes on.
+        let result = catch_unwind(AssertUnwindSafe(|| match sink {
+            Sink::Stream(w) => match w.write_all(batch).and_then(|()| w.flush()) {
+                Ok(()) => (0, None),
+                Err(e) => (n, Some(e)),
             },
             // Whole records, as few writes as rotation allows.
-            Sink::File(f) => match f.write_lines(&self.batch) {
-                (0, _) => errors.recovered(),
-                (n, Some(e)) => errors.failed_n(&e, n),
-                (n, None) => errors.failed_n(&io::Error::other("write failed"), n),
-            },
+            Sink::File(f) => f.write_lines(batch),
+        }))
+        .unwrap_or_else(|_| (n, Some(io::Error::other("the output panicked"))));
+        match result {
+            (0, _) => errors.recovered(),
+            (failed, e) => errors.failed_n(
+                &e.unwrap_or_else(|| io::Error::other("write failed")),
+                failed,
+            ),
         }
         self.stats.written.fetch_add(n, Ordering::Release);
         self.batch.clear();
@@ -313,6 +320,20 @@ impl Backend {
     }
 }
 
+/// Standard output or error for a forked child: a descriptor of its own.
+fn child_std(kind: &OutputKind) -> Option<Opened> {
+    use std::os::fd::AsFd;
+    let fd = match kind {
+        OutputKind::Stdout => io::stdout().as_fd().try_clone_to_owned(),
+        OutputKind::Stderr => io::stderr().as_fd().try_clone_to_owned(),
+        _ => return None,
+    };
+    Some(match fd {
+        Ok(fd) => Opened::Writer(Box::new(std::fs::File::from(fd))),
+        Err(_) => discard("its standard output cannot be duplicated"),
+    })
+}
+
 /// The output of a forked child that cannot have the parent's.
 fn discard(why: &str) -> Opened {
     crate::error::report(format_args!(
@@ -329,11 +350,13 @@ pub(crate) struct Writer {
     /// A forked child's own backend, when the parent's was locked at the
     /// fork (by a writer thread the child does not have).
     child: OnceLock<Mutex<Backend>>,
-    forked: Once,
+    /// The process the fork handling last ran for.
+    adopted: AtomicU32,
     /// Run once in a forked child before it writes (the flood guard's timer
-    /// is not there: it stops it and writes its pending summaries).
-    on_fork: OnceLock<WriteNow>,
-    fork_handled: AtomicBool,
+    /// is not there: it stops it and writes its pending summaries). Taken
+    /// out when the writer stops, which breaks the cycle it closes (the
+    /// flood guard holds a sender, which holds this writer).
+    on_fork: Mutex<Option<WriteNow>>,
     recipe: Recipe,
     output: OutputKind,
     stats: Arc<Stats>,
@@ -361,9 +384,8 @@ impl Writer {
             backend: Mutex::new(recipe.build(output, Arc::clone(&stats))),
             queue: Arc::clone(&queue),
             child: OnceLock::new(),
-            forked: Once::new(),
-            on_fork: OnceLock::new(),
-            fork_handled: AtomicBool::new(false),
+            adopted: AtomicU32::new(std::process::id()),
+            on_fork: Mutex::new(None),
             recipe,
             output: kind,
             stats,
@@ -433,57 +455,65 @@ impl Writer {
 
     /// The backend for this process, locked.
     fn lock(&self) -> MutexGuard<'_, Backend> {
-        if let Some(child) = self.child.get() {
-            return child.lock().unwrap_or_else(PoisonError::into_inner);
-        }
-        if std::process::id() == self.pid {
-            return self.backend.lock().unwrap_or_else(PoisonError::into_inner);
-        }
-        // A forked child. Its records carry its own pid: detect once.
-        self.forked.call_once(|| {
-            if let Err(e) = self.recipe.cache.refresh() {
-                crate::error::report(format_args!("host detection in a forked child: {e}"));
-            }
-        });
-        // The parent's writer thread may have held the lock at the fork,
-        // and it does not exist here to release it.
-        match self.backend.try_lock() {
-            Ok(b) => b,
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(TryLockError::WouldBlock) => {
-                let child = self.child.get_or_init(|| {
-                    let output = match &self.output {
-                        OutputKind::Stdout => Opened::Stdout,
-                        OutputKind::Stderr => Opened::Stderr,
-                        OutputKind::File(c) => RotatingFile::open(c.clone(), "output file")
-                            .map_or_else(
-                                |_| discard("the log file cannot be opened"),
-                                Opened::File,
-                            ),
-                        OutputKind::Writer => discard("the output is a custom writer"),
-                    };
-                    Mutex::new(self.recipe.build(output, Arc::clone(&self.stats)))
-                });
-                child.lock().unwrap_or_else(PoisonError::into_inner)
-            }
+        match self.child.get() {
+            // A forked child whose parent's writer held the backend.
+            Some(child) => child.lock().unwrap_or_else(PoisonError::into_inner),
+            None => self.backend.lock().unwrap_or_else(PoisonError::into_inner),
         }
     }
 
     /// Sets what a forked child runs once before it writes.
     pub(crate) fn on_fork(&self, f: WriteNow) {
-        let _ = self.on_fork.set(f);
+        *self.on_fork.lock().unwrap_or_else(PoisonError::into_inner) = Some(f);
+    }
+
+    /// In a forked child (once per process): the host snapshot gets this
+    /// pid, the flood guard stops, and standard output and error are written
+    /// through descriptors of their own (the parent's writer thread may have
+    /// held their locks at the fork: it does not exist here to release
+    /// them). Nothing here waits for a lock another thread could hold.
+    fn adopt_fork(&self) {
+        let pid = std::process::id();
+        if pid == self.pid
+            || self.adopted.load(Ordering::Acquire) == pid
+            || self.adopted.swap(pid, Ordering::AcqRel) == pid
+        {
+            return;
+        }
+        self.recipe.cache.adopt_pid(pid);
+        let hook = match self.on_fork.try_lock() {
+            Ok(mut h) => h.take(),
+            Err(_) => None,
+        };
+        if let Some(f) = hook {
+            f();
+        }
+        match self.backend.try_lock() {
+            Ok(mut b) => {
+                if let Some(std) = child_std(&self.output) {
+                    b.sink = sink(std);
+                }
+            }
+            Err(_) => {
+                let output = match &self.output {
+                    OutputKind::File(c) => RotatingFile::open(c.clone(), "output file")
+                        .map_or_else(|_| discard("the log file cannot be opened"), Opened::File),
+                    OutputKind::Writer => discard("the output is a custom writer"),
+                    std => child_std(std).unwrap_or_else(|| discard("no descriptor")),
+                };
+                let _ = self.child.set(Mutex::new(
+                    self.recipe.build(output, Arc::clone(&self.stats)),
+                ));
+            }
+        }
     }
 
     /// Writes everything queued, on the calling thread.
     fn drain_here(&self) {
-        // The hook may log (flood summaries), which comes back here: the
-        // flag, not a `Once`, keeps that from waiting on itself.
-        if std::process::id() != self.pid && !self.fork_handled.swap(true, Ordering::AcqRel) {
-            if let Some(f) = self.on_fork.get() {
-                f();
-            }
-        }
-        self.lock().drain(&self.queue);
+        // The hook may log (flood summaries), which comes back here:
+        // `adopted` is set first, so that does not run it again.
+        self.adopt_fork();
+        let _ = catch_unwind(AssertUnwindSafe(|| self.lock().drain(&self.queue)));
     }
 
     /// Writes everything queued, stops the thread, and switches callers to
@@ -491,6 +521,12 @@ impl Writer {
     pub(crate) fn stop(&self) {
         self.stop.store(true, Ordering::Release);
         self.queue.set_sync();
+        drop(
+            self.on_fork
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
         let thread = self
             .thread
             .lock()

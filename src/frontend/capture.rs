@@ -29,7 +29,17 @@ pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Event) -> R) -> R {
             .map(|mut ev| (f.take().expect("called once"))(&mut ev))
     });
     match reused {
-        Ok(Some(r)) => r,
+        Ok(Some(r)) => {
+            // A huge record leaves no huge buffer behind in every thread.
+            let _ = SCRATCH.try_with(|cell| {
+                if let Ok(mut ev) = cell.try_borrow_mut() {
+                    if ev.size() > std::mem::size_of::<Event>() + KEEP_TEXT_BYTES {
+                        ev.clear();
+                    }
+                }
+            });
+            r
+        }
         _ => (f.take().expect("not called yet"))(&mut Event::default()),
     }
 }
@@ -104,6 +114,9 @@ impl Default for Event {
 /// one huge record does not pin its memory in the pool.
 pub(crate) const KEEP_TEXT_BYTES: usize = 16 * 1024;
 const KEEP_FIELDS: usize = 64;
+/// What a trimmed event keeps.
+const SMALL_TEXT_BYTES: usize = 512;
+const SMALL_FIELDS: usize = 16;
 
 impl Event {
     /// Fills this event from `record`, reusing its buffers.
@@ -209,6 +222,12 @@ impl Event {
         if self.fields.capacity() > KEEP_FIELDS {
             self.fields.shrink_to(KEEP_FIELDS);
         }
+    }
+
+    /// Gives back all but small buffers.
+    pub(crate) fn trim(&mut self) {
+        self.text.shrink_to(SMALL_TEXT_BYTES);
+        self.fields.shrink_to(SMALL_FIELDS);
     }
 
     /// The bytes this event holds, for the queue's byte bound.

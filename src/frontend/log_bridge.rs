@@ -65,8 +65,14 @@ impl log::Log for LogBridge {
         {
             return;
         }
+        // tracing's own echo (`log-always`): it names its file without
+        // `file_static`, unlike the `log` macros, and comes from a tracing
+        // call site. A `log` record on the same line as a tracing event is
+        // still written.
         #[cfg(feature = "tracing")]
-        if super::tracing_layer::is_tracing_callsite(r.file(), r.line()) {
+        if r.file_static().is_none()
+            && super::tracing_layer::is_tracing_callsite(r.file(), r.line())
+        {
             return;
         }
         let module = r.module_path_static().unwrap_or("");

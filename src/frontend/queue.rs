@@ -17,7 +17,7 @@
 
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::Thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -36,6 +36,20 @@ pub enum Overflow {
     /// WARN record ([`OVERFLOW_MESSAGE`](crate::OVERFLOW_MESSAGE), field
     /// `dropped`) with its next batch, and at shutdown.
     DropAndReport,
+}
+
+thread_local! {
+    /// This thread holds the output: it is the writer thread, or it writes
+    /// queued records synchronously right now. A record it logs itself (a
+    /// logger value that logs while it is formatted) must neither wait for
+    /// room nor write: only this thread could make the room or release the
+    /// output. It is queued, and the drain running on this thread writes
+    /// it; if the queue is full it is dropped and counted.
+    static IN_BACKEND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn in_backend() -> bool {
+    IN_BACKEND.try_with(std::cell::Cell::get).unwrap_or(false)
 }
 
 /// How a caller writes the queued records itself (synchronous mode).
@@ -60,7 +74,7 @@ const IDLE: u8 = 2;
 const STALL_CHECK: Duration = Duration::from_millis(100);
 /// A writer that has not polled for this long while callers log is looked
 /// at (a forked child has none).
-const STALL_AFTER: Duration = Duration::from_secs(3);
+const STALL_AFTER: Duration = Duration::from_millis(1500);
 
 /// State shared by the callers ([`Sender`]) and the writer thread.
 pub(crate) struct Queue {
@@ -68,6 +82,8 @@ pub(crate) struct Queue {
     free: ArrayQueue<Event>,
     /// Bytes held by the queued events.
     bytes: AtomicUsize,
+    /// Bytes held by the pooled events.
+    pooled: AtomicUsize,
     max_bytes: usize,
     overflow: Overflow,
     /// Records dropped for overflow, in all.
@@ -75,7 +91,7 @@ pub(crate) struct Queue {
     /// Dropped records the writer has not reported yet.
     unreported: AtomicU64,
     parked: AtomicU8,
-    writer: Mutex<Option<Thread>>,
+    writer: OnceLock<Thread>,
     /// Microseconds since the epoch of the writer's last poll.
     heartbeat: AtomicU64,
     /// The process that started the writer.
@@ -105,12 +121,13 @@ impl Queue {
             // callers hold, so a warm pool never frees (and reallocates).
             free: ArrayQueue::new(records + POOL_SLACK),
             bytes: AtomicUsize::new(0),
+            pooled: AtomicUsize::new(0),
             max_bytes,
             overflow,
             dropped: AtomicU64::new(0),
             unreported: AtomicU64::new(0),
             parked: AtomicU8::new(RUNNING),
-            writer: Mutex::new(None),
+            writer: OnceLock::new(),
             heartbeat: AtomicU64::new(micros(SystemTime::now())),
             pid: AtomicU64::new(u64::from(std::process::id())),
             sync: AtomicBool::new(false),
@@ -140,7 +157,13 @@ impl Queue {
 
     /// An event with reused buffers (a new one while the pool warms up).
     fn event(&self) -> Event {
-        self.free.pop().unwrap_or_default()
+        match self.free.pop() {
+            Some(ev) => {
+                self.pooled.fetch_sub(ev.size(), Ordering::Relaxed);
+                ev
+            }
+            None => Event::default(),
+        }
     }
 
     /// Captures `record` and queues it.
@@ -153,12 +176,13 @@ impl Queue {
         {
             self.check_writer(write_now);
         }
+        let inside = in_backend();
         self.send(
             ev,
-            self.overflow == Overflow::Block || never_drop,
+            !inside && (self.overflow == Overflow::Block || never_drop),
             write_now,
         );
-        if self.sync.load(Ordering::Acquire) {
+        if !inside && self.sync.load(Ordering::Acquire) {
             write_here(write_now);
         }
     }
@@ -185,7 +209,10 @@ impl Queue {
                 // Back to the pool empty: a dropped huge record must not
                 // stay pinned there (the rare oversized buffer is trimmed).
                 ev.clear();
-                let _ = self.free.push(ev);
+                let size = ev.size();
+                if self.free.push(ev).is_ok() {
+                    self.pooled.fetch_add(size, Ordering::Relaxed);
+                }
                 return;
             }
             if self.sync.load(Ordering::Acquire) {
@@ -221,7 +248,7 @@ impl Queue {
         if self.parked.load(Ordering::SeqCst) != RUNNING
             && self.parked.swap(RUNNING, Ordering::SeqCst) != RUNNING
         {
-            if let Ok(Some(t)) = self.writer.try_lock().as_deref() {
+            if let Some(t) = self.writer.get() {
                 t.unpark();
             }
         }
@@ -235,7 +262,9 @@ impl Queue {
         let pid = u64::from(std::process::id());
         if self.pid.swap(pid, Ordering::AcqRel) != pid {
             self.set_sync();
-            write_here(write_now);
+            if !in_backend() {
+                write_here(write_now);
+            }
         } else {
             self.heartbeat
                 .store(micros(SystemTime::now()), Ordering::Relaxed);
@@ -246,6 +275,11 @@ impl Queue {
     /// counted as a write error): true. With `stall`, returns false instead
     /// once the writer has taken no event for that long.
     fn flush(&self, write_now: &WriteNow, stall: Option<Duration>) -> bool {
+        if in_backend() {
+            // Only this thread could write what it would wait for; the
+            // drain it runs writes everything before it returns.
+            return false;
+        }
         if self.sync.load(Ordering::Acquire) {
             write_here(write_now);
             return true;
@@ -291,7 +325,8 @@ impl Queue {
     pub(crate) fn set_writer(&self, thread: Thread) {
         // A panic on this thread is not logged: the hook would wait for it.
         mark_writer_thread();
-        *self.writer.lock().unwrap_or_else(PoisonError::into_inner) = Some(thread);
+        IN_BACKEND.with(|b| b.set(true));
+        let _ = self.writer.set(thread);
         self.beat();
     }
 
@@ -309,10 +344,18 @@ impl Queue {
         Some(ev)
     }
 
-    /// Gives a written event's buffers back to the callers.
+    /// Gives a written event's buffers back to the callers. The pool holds
+    /// at most the queue's byte bound in buffers: past it, events go back
+    /// with small buffers (a burst of large records does not stay pinned).
     pub(crate) fn recycle(&self, mut ev: Event) {
         ev.clear();
-        let _ = self.free.push(ev);
+        if self.pooled.load(Ordering::Relaxed) + ev.size() > self.max_bytes {
+            ev.trim();
+        }
+        let size = ev.size();
+        if self.free.push(ev).is_ok() {
+            self.pooled.fetch_add(size, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -343,6 +386,14 @@ impl Queue {
 /// output this thread holds).
 fn write_here(write_now: &WriteNow) {
     let _busy = Busy::enter();
+    let before = IN_BACKEND.with(|b| b.replace(true));
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = IN_BACKEND.try_with(|b| b.set(self.0));
+        }
+    }
+    let _restore = Restore(before);
     write_now();
 }
 

@@ -225,13 +225,18 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
+        // Visit outside the extensions' lock: a value's `Debug` may log.
+        let mut new = SpanFields::default();
+        values.record(&mut new);
         let mut ext = span.extensions_mut();
         match ext.get_mut::<SpanFields>() {
-            Some(fields) => values.record(fields),
+            Some(fields) => {
+                for (k, v) in new.0 {
+                    fields.set(k, v);
+                }
+            }
             None => {
-                let mut fields = SpanFields::default();
-                values.record(&mut fields);
-                ext.insert(fields);
+                ext.insert(new);
             }
         }
     }

@@ -255,6 +255,16 @@ impl HostCache {
         self.refresh()
     }
 
+    /// A forked child's snapshot: the current one with this process's pid,
+    /// stored without the cache's lock (the parent's refresher thread may
+    /// have held it at the fork, and it does not exist in the child).
+    pub(crate) fn adopt_pid(&self, pid: u32) {
+        let now = self.current.load_full();
+        if now.pid() != pid {
+            self.current.store(Arc::new((*now).clone().with_pid(pid)));
+        }
+    }
+
     /// Snapshots swapped out but not yet freed because a reader held them
     /// at the last refresh.
     #[doc(hidden)]
