@@ -55,12 +55,15 @@ pub const WRITER_THREAD_NAME: &str = "slog-host-log";
 /// | [`service`](Self::service) | the executable name, no version | `OTEL_SERVICE_NAME`; `service.name`, `service.version` in `OTEL_RESOURCE_ATTRIBUTES` |
 /// | [`field`](Self::field) | none | `OTEL_RESOURCE_ATTRIBUTES` (the same key) |
 /// | host detection | see [`SystemProbe`] | `POD_IP`, `POD_NAME`, `POD_NAMESPACE`, `NODE_NAME` (and `MY_` aliases) |
-/// | [`channel_size`](Self::channel_size) | [`DEFAULT_CHANNEL_SIZE`] (4096 records), at most [`MAX_CHANNEL_SIZE`] | |
+/// | [`channel_size`](Self::channel_size) | [`DEFAULT_CHANNEL_SIZE`] (8,192 records), at most [`MAX_CHANNEL_SIZE`] | |
+/// | [`queue_bytes`](Self::queue_bytes) | [`DEFAULT_QUEUE_BYTES`] (16 MiB), at most [`MAX_QUEUE_BYTES`] | |
 /// | [`overflow`](Self::overflow) | [`DEFAULT_OVERFLOW`] (`Block`: no loss) | |
 /// | [`global`](Self::global) | `true`: global slog-scope logger and `log` bridge | |
 /// | [`schema`](Self::schema) | [`Schema::Otel`] | `LOG_SCHEMA` (`otel`, `ecs`) |
 /// | [`source_location`](Self::source_location) | off | `LOG_SOURCE` (`1`, `true`, `yes`, `on`, `0`, `false`, `no`, `off`) |
 /// | [`flood`](Self::flood) | per call site and second: 100 records at WARN and above, 10,000 at INFO and below ([`FloodConfig`]) | `LOG_FLOOD` (`100/1s`, `100/1s,info=10000`, `off`) |
+/// | [`panic_hook`](Self::panic_hook) | `true` (global `init` only): a panic is a `FATAL` record, written before the hook returns | |
+/// | [`host_fields_per_record`](Self::host_fields_per_record) | `false`: term formats write the host fields in a banner (JSON always per record) | |
 ///
 /// With [`from_env`](Self::from_env), what the code sets is only the default:
 /// for every setting in the table, a set environment variable wins (so
