@@ -17,32 +17,11 @@ use std::time::{Duration, Instant};
 
 use slog_host::{Builder, Error, FileConfig, FloodConfig, Format, Output, Schema};
 
-const SCENARIO: &str = "SLOG_HOST_SCENARIO";
+use runner::SCENARIO;
 /// A child that runs longer than this has hung.
 const HANG: Duration = Duration::from_secs(60);
 
-/// The variables the children must not inherit from whoever runs the tests.
-const CLEARED: &[&str] = &[
-    "RUST_LOG",
-    "LOG_FORMAT",
-    "NO_COLOR",
-    "LOG_HOST_REFRESH",
-    "LOG_FLOOD",
-    "LOG_FILE",
-    "LOG_FILE_MAX_SIZE",
-    "LOG_FILE_KEEP",
-    "LOG_SCHEMA",
-    "OTEL_SERVICE_NAME",
-    "OTEL_RESOURCE_ATTRIBUTES",
-    "POD_IP",
-    "MY_POD_IP",
-    "POD_NAME",
-    "MY_POD_NAME",
-    "POD_NAMESPACE",
-    "MY_POD_NAMESPACE",
-    "NODE_NAME",
-    "MY_NODE_NAME",
-];
+use runner::CLEARED;
 
 const ACCESS_LOG: u64 = 2000;
 const ERROR_LOOP: u64 = 1_000_000;
@@ -594,12 +573,5 @@ fn main() {
             flood_defaults_keep_an_access_log_and_bound_an_error_loop,
         ),
     ];
-    runner::report(
-        "environment",
-        tests.iter().map(|(name, test)| {
-            let result = std::panic::catch_unwind(test)
-                .map_err(|_| "panicked (the message is printed above)".to_string());
-            (name.to_string(), result)
-        }),
-    );
+    runner::run_tests("environment", tests);
 }

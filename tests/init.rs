@@ -18,26 +18,10 @@ use std::time::Duration;
 
 use slog_host::{Builder, Error, Format, HostCache, HostInfo};
 
-const SCENARIO: &str = "SLOG_HOST_SCENARIO";
+use runner::SCENARIO;
 const NO_LOSS_RECORDS: u64 = 100_000;
 
-/// The variables the children must not inherit from whoever runs the tests.
-const CLEARED: &[&str] = &[
-    "RUST_LOG",
-    "LOG_FORMAT",
-    "NO_COLOR",
-    "LOG_HOST_REFRESH",
-    "OTEL_SERVICE_NAME",
-    "POD_IP",
-    "MY_POD_IP",
-    "POD_NAME",
-    "MY_POD_NAME",
-    "POD_NAMESPACE",
-    "MY_POD_NAMESPACE",
-    "NODE_NAME",
-    "MY_NODE_NAME",
-    "LOG_FLOOD",
-];
+use runner::CLEARED;
 
 // ---------------------------------------------------------------- children
 
@@ -581,12 +565,5 @@ fn main() {
             ecs_schema_and_resource_attributes_through_init,
         ),
     ];
-    runner::report(
-        "init",
-        tests.iter().map(|(name, test)| {
-            let result = std::panic::catch_unwind(test)
-                .map_err(|_| "panicked (the message is printed above)".to_string());
-            (name.to_string(), result)
-        }),
-    );
+    runner::run_tests("init", tests);
 }

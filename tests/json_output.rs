@@ -35,28 +35,9 @@ use slog::{info, o, Level, Logger};
 use slog_host::format::Rfc3339Utc;
 use slog_host::{keys, Builder, Format, HostInfo, LogGuard, Output, Schema, ECS_VERSION};
 
-const SCENARIO: &str = "SLOG_HOST_SCENARIO";
+use runner::SCENARIO;
 
-/// The variables the children must not inherit from whoever runs the tests.
-const CLEARED: &[&str] = &[
-    "RUST_LOG",
-    "LOG_FORMAT",
-    "NO_COLOR",
-    "LOG_HOST_REFRESH",
-    "LOG_FLOOD",
-    "LOG_FILE",
-    "LOG_SCHEMA",
-    "OTEL_SERVICE_NAME",
-    "OTEL_RESOURCE_ATTRIBUTES",
-    "POD_IP",
-    "MY_POD_IP",
-    "POD_NAME",
-    "MY_POD_NAME",
-    "POD_NAMESPACE",
-    "MY_POD_NAMESPACE",
-    "NODE_NAME",
-    "MY_NODE_NAME",
-];
+use runner::CLEARED;
 
 /// What the records of this file have as their origin (`target`,
 /// `log.logger`): this module's path.

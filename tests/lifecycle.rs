@@ -25,27 +25,11 @@ use serde_json::Value;
 use slog::{info, o};
 use slog_host::Builder;
 
-const SCENARIO: &str = "SLOG_HOST_SCENARIO";
+use runner::SCENARIO;
 /// A child still running after this long is hung.
 const HANG: Duration = Duration::from_secs(120);
 
-/// The variables the children must not inherit from whoever runs the tests.
-const CLEARED: &[&str] = &[
-    "RUST_LOG",
-    "LOG_FORMAT",
-    "NO_COLOR",
-    "LOG_SOURCE",
-    "LOG_HOST_REFRESH",
-    "LOG_FLOOD",
-    "LOG_FILE",
-    "LOG_FILE_MAX_SIZE",
-    "LOG_FILE_KEEP",
-    "LOG_SCHEMA",
-    "OTEL_SERVICE_NAME",
-    "OTEL_RESOURCE_ATTRIBUTES",
-    "RUST_BACKTRACE",
-    "RUST_LIB_BACKTRACE",
-];
+use runner::CLEARED;
 
 /// Panics with `msg`; the panic's line is [`BOOM_LINE`].
 fn boom(msg: &str) -> ! {
@@ -576,12 +560,5 @@ fn main() {
             detection_dependencies_are_not_forwarded,
         ),
     ];
-    runner::report(
-        "lifecycle",
-        tests.iter().map(|(name, test)| {
-            let result = std::panic::catch_unwind(test)
-                .map_err(|_| "panicked (the message is printed above)".to_string());
-            (name.to_string(), result)
-        }),
-    );
+    runner::run_tests("lifecycle", tests);
 }

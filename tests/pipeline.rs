@@ -31,7 +31,7 @@ use syscalls::SyscallCounter;
 #[global_allocator]
 static COUNTING: alloc::CountingAlloc = alloc::CountingAlloc;
 
-const SCENARIO: &str = "SLOG_HOST_SCENARIO";
+use runner::SCENARIO;
 /// Records of 1 MiB in the memory test: 1 GiB in all, were they all queued
 /// (the pipelines bench logs 6,000 in a release build).
 const HUGE_RECORDS: u64 = 1000;
@@ -678,16 +678,5 @@ fn main() {
             huge_records_are_bounded_in_bytes,
         ),
     ];
-    let only = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
-    runner::report(
-        "pipeline",
-        tests
-            .iter()
-            .filter(|(name, _)| !matches!(only.as_deref(), Some(o) if !name.contains(o)))
-            .map(|(name, test)| {
-                let result = std::panic::catch_unwind(test)
-                    .map_err(|_| "panicked (the message is printed above)".to_string());
-                (name.to_string(), result)
-            }),
-    );
+    runner::run_tests("pipeline", tests);
 }

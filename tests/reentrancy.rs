@@ -21,7 +21,7 @@ use capture::Buf;
 use slog::{info, FnValue, Logger};
 use slog_host::{Builder, FileConfig, FloodConfig, Format, Output, Overflow};
 
-const SCENARIO: &str = "SLOG_HOST_SCENARIO";
+use runner::SCENARIO;
 
 fn private(out: impl Write + Send + 'static) -> Builder {
     Builder::new()
@@ -301,12 +301,5 @@ fn main() {
             private_pipelines_release_their_files,
         ),
     ];
-    runner::report(
-        "reentrancy",
-        tests.iter().map(|(name, test)| {
-            let result = std::panic::catch_unwind(test)
-                .map_err(|_| "panicked (the message is printed above)".to_string());
-            (name.to_string(), result)
-        }),
-    );
+    runner::run_tests("reentrancy", tests);
 }

@@ -32,22 +32,11 @@ use proptest::test_runner::{Config, TestRunner};
 use slog::{crit, error, info, o, warn, Level, Logger};
 use slog_host::{Builder, Format, LogGuard, Output};
 
-const SCENARIO: &str = "SLOG_HOST_SCENARIO";
+use runner::SCENARIO;
 /// `hostile` or `benign`: which data the `inject` scenario logs.
 const DATA: &str = "SLOG_HOST_DATA";
 
-/// The variables the children must not inherit from whoever runs the tests.
-const CLEARED: &[&str] = &[
-    "RUST_LOG",
-    "LOG_FORMAT",
-    "NO_COLOR",
-    "LOG_HOST_REFRESH",
-    "LOG_FLOOD",
-    "LOG_FILE",
-    "LOG_SCHEMA",
-    "OTEL_SERVICE_NAME",
-    "OTEL_RESOURCE_ATTRIBUTES",
-];
+use runner::CLEARED;
 
 /// A fake record, as the attacker would like it to appear on its own line.
 const FORGED: &str = "Jan 01 00:00:00.000 CRIT FORGED admin login";

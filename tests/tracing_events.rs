@@ -22,7 +22,7 @@ use serde_json::Value;
 #[global_allocator]
 static COUNTING: alloc::CountingAlloc = alloc::CountingAlloc;
 
-const SCENARIO: &str = "SLOG_HOST_SCENARIO";
+use runner::SCENARIO;
 
 mod my_mod {
     pub fn log_all_three() {
@@ -398,12 +398,5 @@ fn main() {
             another_global_subscriber_is_a_clear_error,
         ),
     ];
-    runner::report(
-        "tracing_events",
-        tests.iter().map(|(name, test)| {
-            let result = std::panic::catch_unwind(test)
-                .map_err(|_| "panicked (the message is printed above)".to_string());
-            (name.to_string(), result)
-        }),
-    );
+    runner::run_tests("tracing_events", tests);
 }

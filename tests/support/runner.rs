@@ -2,6 +2,54 @@
 //! closing `N passed, N failed` line, and a failing exit status if any failed.
 #![allow(dead_code)]
 
+/// The variable that tells a child copy of a test binary which scenario to
+/// run.
+pub const SCENARIO: &str = "SLOG_HOST_SCENARIO";
+
+/// The variables a child scenario must not inherit from whoever runs the
+/// tests (each scenario sets what it needs).
+pub const CLEARED: &[&str] = &[
+    "LOG_FILE",
+    "LOG_FILE_KEEP",
+    "LOG_FILE_MAX_SIZE",
+    "LOG_FLOOD",
+    "LOG_FORMAT",
+    "LOG_HOST_REFRESH",
+    "LOG_SCHEMA",
+    "LOG_SOURCE",
+    "MY_NODE_NAME",
+    "MY_POD_IP",
+    "MY_POD_NAME",
+    "MY_POD_NAMESPACE",
+    "NODE_NAME",
+    "NO_COLOR",
+    "OTEL_RESOURCE_ATTRIBUTES",
+    "OTEL_SERVICE_NAME",
+    "POD_IP",
+    "POD_NAME",
+    "POD_NAMESPACE",
+    "RUST_BACKTRACE",
+    "RUST_LIB_BACKTRACE",
+    "RUST_LOG",
+];
+
+/// Runs `tests` (each in `catch_unwind`), or only those whose name contains
+/// the first command-line argument, and reports them as [`report`] does.
+pub fn run_tests(suite: &str, tests: &[(&str, fn())]) {
+    let only = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    report(
+        suite,
+        tests
+            .iter()
+            .filter(|(name, _)| !matches!(only.as_deref(), Some(o) if !name.contains(o)))
+            .map(|(name, test)| {
+                let result = std::panic::catch_unwind(test)
+                    .map_err(|_| "panicked (the message is printed above)".to_string());
+                (name.to_string(), result)
+            }),
+    );
+}
+
 /// Prints `results` and exits with status 1 if any failed.
 pub fn report(suite: &str, results: impl IntoIterator<Item = (String, Result<(), String>)>) {
     let (mut passed, mut failed) = (0, 0);
