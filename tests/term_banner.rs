@@ -214,6 +214,35 @@ fn host_fields_per_record_puts_them_on_every_record() {
 }
 
 #[test]
+fn per_record_host_fields_cannot_be_spoofed_by_record_or_logger_fields() {
+    for format in [Format::Full, Format::Compact] {
+        let out = Buf::default();
+        let guard = pipeline(format, &out, true, "info");
+        let host = guard.cache().load_full();
+        let child = guard
+            .logger()
+            .new(slog::o!("process.pid" => "spoofed pid", "peer" => "p"));
+        info!(child, "one"; "host.name" => "spoofed host");
+        drop(guard);
+        let lines = lines(&out);
+        assert_eq!(
+            lines.len(),
+            1,
+            "{format:?}: the logger's fields are on the record's line"
+        );
+        let body = after_level(&lines[0]);
+        let fields = shown(&host);
+        assert_eq!(
+            body,
+            format!("one, fields.host.name: spoofed host, peer: p, fields.process.pid: spoofed pid{fields}"),
+            "{format:?}"
+        );
+        assert_eq!(body.matches(" host.name: ").count(), 1, "{body}");
+        assert_eq!(body.matches(" process.pid: ").count(), 1, "{body}");
+    }
+}
+
+#[test]
 fn json_lines_always_carry_the_host_fields() {
     for per_record in [false, true] {
         let out = Buf::default();

@@ -115,3 +115,133 @@ impl<D: Drain> Drain for Enrich<D> {
         self.drain.flush()
     }
 }
+
+/// `Enrich` for the term formats with the host fields on every record: the
+/// logger's fields are written with the record's, and a record or logger
+/// field named like a host field is written as `fields.<name>`, so no line
+/// shows a host field twice. (slog-term's own layouts would write the
+/// logger's fields apart, where they could not be renamed.)
+pub(crate) struct EnrichReserved<D> {
+    pub(crate) drain: D,
+    pub(crate) cache: CacheRef,
+}
+
+impl<D: Drain> Drain for EnrichReserved<D> {
+    type Ok = D::Ok;
+    type Err = D::Err;
+
+    fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<D::Ok, D::Err> {
+        static EMPTY: std::sync::OnceLock<OwnedKVList> = std::sync::OnceLock::new();
+        let host = self.cache.load();
+        let rstatic = RecordStatic {
+            location: record.location(),
+            tag: record.tag(),
+            level: record.level(),
+        };
+        let kv = Flat {
+            record: record.kv(),
+            values,
+            host: &host,
+        };
+        let enriched = Record::new(&rstatic, record.msg(), BorrowedKV(&kv));
+        let empty = EMPTY.get_or_init(|| OwnedKVList::from(slog::o!()));
+        self.drain.log(&enriched, empty)
+    }
+
+    fn is_enabled(&self, level: Level) -> bool {
+        self.drain.is_enabled(level)
+    }
+
+    fn flush(&self) -> Result<(), slog::FlushError> {
+        self.drain.flush()
+    }
+}
+
+/// The record's fields, the logger's (both renamed where they collide with
+/// a host field), then the host's.
+struct Flat<'a> {
+    record: BorrowedKV<'a>,
+    values: &'a OwnedKVList,
+    host: &'a HostInfo,
+}
+
+impl KV for Flat<'_> {
+    fn serialize(&self, record: &Record<'_>, s: &mut dyn slog::Serializer) -> slog::Result {
+        let mut renamed = Rename {
+            inner: s,
+            host: self.host,
+        };
+        self.record.serialize(record, &mut renamed)?;
+        self.values.serialize(record, &mut renamed)?;
+        self.host.serialize(record, s)
+    }
+}
+
+struct Rename<'a> {
+    inner: &'a mut dyn slog::Serializer,
+    host: &'a HostInfo,
+}
+
+impl Rename<'_> {
+    fn key(&self, k: slog::Key) -> slog::Key {
+        let schema = self.host.schema();
+        let taken = self
+            .host
+            .visit(|name, _| {
+                if schema.field(name) == k {
+                    Err(())
+                } else {
+                    Ok(())
+                }
+            })
+            .is_err();
+        if taken {
+            prefixed(k)
+        } else {
+            k
+        }
+    }
+}
+
+/// `fields.<k>`, made once per name (host field names are few and fixed).
+fn prefixed(k: &'static str) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock, PoisonError};
+    static NAMES: OnceLock<Mutex<HashMap<&'static str, &'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    names.entry(k).or_insert_with(|| {
+        Box::leak(format!("{}{k}", super::json::RESERVED_PREFIX).into_boxed_str())
+    })
+}
+
+macro_rules! forward {
+    ($($name:ident: $t:ty),* $(,)?) => {
+        $(fn $name(&mut self, key: slog::Key, val: $t) -> slog::Result {
+            let key = self.key(key);
+            self.inner.$name(key, val)
+        })*
+    };
+}
+
+impl slog::Serializer for Rename<'_> {
+    forward!(
+        emit_usize: usize, emit_isize: isize, emit_bool: bool, emit_char: char,
+        emit_u8: u8, emit_i8: i8, emit_u16: u16, emit_i16: i16, emit_u32: u32,
+        emit_i32: i32, emit_f32: f32, emit_u64: u64, emit_i64: i64, emit_f64: f64,
+        emit_u128: u128, emit_i128: i128, emit_str: &str,
+        emit_arguments: &std::fmt::Arguments<'_>,
+    );
+
+    fn emit_unit(&mut self, key: slog::Key) -> slog::Result {
+        let key = self.key(key);
+        self.inner.emit_unit(key)
+    }
+
+    fn emit_none(&mut self, key: slog::Key) -> slog::Result {
+        let key = self.key(key);
+        self.inner.emit_none(key)
+    }
+}

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use slog::{BorrowedKV, Drain, Level, OwnedKVList};
 
-use super::enrich::Enrich;
+use super::enrich::EnrichReserved;
 use super::file::{FileConfig, RotatingFile};
 use super::json::Encoder;
 use super::output::Opened;
@@ -184,7 +184,10 @@ impl Recipe {
 
     fn term(&self, drain: BoxedDrain, buf: Option<SharedBuf>) -> Formatter {
         if self.host_fields_per_record {
-            let drain = Box::new(Enrich::with_cache(drain, self.cache.clone()));
+            let drain = Box::new(EnrichReserved {
+                drain,
+                cache: self.cache.clone(),
+            });
             return Formatter::Term(drain, buf, None);
         }
         let banner = Banner {
