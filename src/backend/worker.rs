@@ -47,6 +47,8 @@ pub const QUIET_SPELL: Duration = Duration::from_millis(250);
 /// The longest deep sleep (the first record after a quiet spell wakes the
 /// writer at once).
 pub const IDLE_POLL: Duration = Duration::from_secs(1);
+/// Popped events whose bytes are given back to the queue at once.
+const RELEASE_EVERY: u64 = 64;
 /// A batch is written once it holds this many bytes.
 const MAX_BATCH_BYTES: usize = 1 << 20;
 /// The message of the banner record that shows the host fields in the term
@@ -298,7 +300,14 @@ impl Backend {
     fn drain(&mut self, queue: &Queue) -> u64 {
         let mut n = 0;
         let mut tickets: Option<u64> = None;
+        // Popped but not yet released: see `Queue::pop`.
+        let (mut held_bytes, mut held) = (0usize, 0u64);
         while let Some(ev) = queue.pop() {
+            held_bytes += ev.size();
+            held += 1;
+            if held == RELEASE_EVERY {
+                queue.release(std::mem::take(&mut held_bytes), std::mem::take(&mut held));
+            }
             match ev.kind {
                 Kind::Record => {
                     self.format(&ev);
@@ -311,6 +320,7 @@ impl Backend {
                 self.write_out();
             }
         }
+        queue.release(held_bytes, held);
         let dropped = queue.take_unreported();
         if dropped > 0 {
             self.format_report(dropped);

@@ -80,6 +80,8 @@ const STALL_AFTER: Duration = Duration::from_millis(1500);
 pub(crate) struct Queue {
     records: ArrayQueue<Event>,
     free: ArrayQueue<Event>,
+    /// Copy logger fields into events (see [`Queue::new`]).
+    flatten: bool,
     /// Bytes held by the queued events.
     bytes: AtomicUsize,
     /// Bytes held by the pooled events.
@@ -114,8 +116,18 @@ fn micros(t: SystemTime) -> u64 {
 impl Queue {
     /// A queue of at most `records` events holding at most `max_bytes`
     /// (one event is always admitted into an empty queue, whatever its size).
-    pub(crate) fn new(records: usize, max_bytes: usize, overflow: Overflow) -> Queue {
+    /// With `flatten`, a record's logger fields are copied into the event
+    /// with its own (for the JSON format, which writes them alike), instead
+    /// of being kept by `Arc`: the writer then never touches a reference
+    /// count the callers write.
+    pub(crate) fn new(
+        records: usize,
+        max_bytes: usize,
+        overflow: Overflow,
+        flatten: bool,
+    ) -> Queue {
         Queue {
+            flatten,
             records: ArrayQueue::new(records),
             // Room for every queued event plus those the writer and the
             // callers hold, so a warm pool never frees (and reallocates).
@@ -169,7 +181,7 @@ impl Queue {
     /// Captures `record` and queues it.
     fn send_record(&self, record: &Record<'_>, values: &OwnedKVList, write_now: &WriteNow) {
         let mut ev = self.event();
-        ev.capture(record, values);
+        ev.capture(record, values, self.flatten);
         let never_drop = record.tag() == NEVER_DROP_TAG || record.tag() == PANIC_TAG;
         if micros(ev.time).saturating_sub(self.heartbeat.load(Ordering::Relaxed))
             > STALL_AFTER.as_micros() as u64
@@ -336,12 +348,22 @@ impl Queue {
             .store(micros(SystemTime::now()), Ordering::Relaxed);
     }
 
-    /// The next queued event.
+    /// The next queued event. Its bytes stay counted until [`release`]:
+    /// the writer gives them back a few dozen events at a time, so the
+    /// counters the callers write are not pulled to the writer's core for
+    /// every record.
+    ///
+    /// [`release`]: Self::release
     pub(crate) fn pop(&self) -> Option<Event> {
-        let ev = self.records.pop()?;
-        self.bytes.fetch_sub(ev.size(), Ordering::AcqRel);
-        self.popped.fetch_add(1, Ordering::Relaxed);
-        Some(ev)
+        self.records.pop()
+    }
+
+    /// Gives back the bytes of `events` popped events holding `bytes`.
+    pub(crate) fn release(&self, bytes: usize, events: u64) {
+        if events > 0 {
+            self.bytes.fetch_sub(bytes, Ordering::AcqRel);
+            self.popped.fetch_add(events, Ordering::Relaxed);
+        }
     }
 
     /// Gives a written event's buffers back to the callers. The pool holds
