@@ -489,7 +489,8 @@ impl Builder {
         let directives = Arc::new(self.filter.clone());
         let (root, flood) = match self.flood {
             Some(config) => {
-                let guard = FloodGuard::new(sender.clone(), config)?;
+                let guard =
+                    FloodGuard::new(sender.clone(), config).inspect_err(|_| writer.stop())?;
                 let stats = guard.stats();
                 // A forked child has no flood timer: stop the guard there (it
                 // writes its pending summaries and lets every record pass).
@@ -540,9 +541,11 @@ impl Builder {
         }
 
         let notice_log = root.clone();
+        // A thread that cannot be started fails `init`; the writer stops.
         let refresher = Refresher::with_change_hook(cache.clone(), refresh, move |old, new| {
             change_notice(&notice_log, old, new)
-        })?;
+        })
+        .inspect_err(|_| writer.stop())?;
         if self.global && self.panic_hook {
             crate::frontend::panic::install(sender.clone(), self.schema);
         }
