@@ -4,8 +4,7 @@
 //! An event keeps its buffers when it is recycled (see `queue`), so in steady
 //! state capturing a record allocates nothing: the message and every string
 //! value are copied into one text arena, numbers keep their types, and the
-//! logger's key-values are copied too (JSON) or kept by `Arc` clone (the
-//! term formats group them by logger). The time is taken here, with
+//! logger's key-values are kept by `Arc` clone. The time is taken here, with
 //! `SystemTime::now()` (the vDSO clock on Linux: no system call).
 
 use std::fmt::{self, Write as _};
