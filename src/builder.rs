@@ -474,7 +474,6 @@ impl Builder {
             self.channel_size,
             self.queue_bytes,
             self.overflow,
-            format == Format::Json,
         ));
         #[cfg(feature = "tracing")]
         if self.global && self.tracing && tracing_core::dispatcher::has_been_set() {

@@ -120,10 +120,7 @@ const SMALL_FIELDS: usize = 16;
 
 impl Event {
     /// Fills this event from `record`, reusing its buffers.
-    /// With `flatten`, the logger's fields are copied too (and evaluated
-    /// now, on the calling thread), after the record's: the replayed record
-    /// then carries them all and no logger fields.
-    pub(crate) fn capture(&mut self, record: &Record<'_>, values: &OwnedKVList, flatten: bool) {
+    pub(crate) fn capture(&mut self, record: &Record<'_>, values: &OwnedKVList) {
         self.kind = Kind::Record;
         self.time = SystemTime::now();
         self.level = record.level();
@@ -135,12 +132,7 @@ impl Event {
         let _ = self.text.write_fmt(*record.msg());
         self.msg = self.tag.end..self.text.len();
         let _ = record.kv().serialize(record, &mut Capturer(self));
-        if flatten {
-            let _ = values.serialize(record, &mut Capturer(self));
-            self.logger = None;
-        } else {
-            self.logger = Some(values.clone());
-        }
+        self.logger = Some(values.clone());
         self.trace = trace_context::current();
     }
 
@@ -450,7 +442,7 @@ mod tests {
         type Err = slog::Never;
         fn log(&self, r: &Record<'_>, values: &OwnedKVList) -> Result<(), slog::Never> {
             let mut ev = self.1.lock().unwrap();
-            ev.capture(r, values, false);
+            ev.capture(r, values);
             ev.replay(|r, v| self.0.log(r, v))
         }
     }
@@ -494,37 +486,13 @@ mod tests {
     }
 
     #[test]
-    fn flattened_logger_fields_follow_the_records_innermost_first() {
-        struct Flat(Seen, Mutex<Event>);
-        impl Drain for Flat {
-            type Ok = ();
-            type Err = slog::Never;
-            fn log(&self, r: &Record<'_>, v: &OwnedKVList) -> Result<(), slog::Never> {
-                let mut ev = self.1.lock().unwrap();
-                ev.capture(r, v, true);
-                assert!(ev.logger.is_none(), "no Arc kept");
-                ev.replay(|r, v| self.0.log(r, v))
-            }
-        }
-        let seen = Seen::default();
-        let root = slog::Logger::root(
-            Flat(seen.clone(), Mutex::new(Event::default())),
-            o!("svc" => "x"),
-        );
-        let child = root.new(o!("req" => 7u32));
-        slog::info!(child, "m"; "a" => 1u64);
-        let line = seen.0.lock().unwrap()[0].clone();
-        assert!(line.ends_with(" a=u64:1 req=u64:7 svc=str:x"), "{line}");
-    }
-
-    #[test]
     fn recycled_event_keeps_nothing_of_the_last_record() {
         struct Into(Arc<Mutex<Event>>);
         impl Drain for Into {
             type Ok = ();
             type Err = slog::Never;
             fn log(&self, r: &Record<'_>, v: &OwnedKVList) -> Result<(), slog::Never> {
-                self.0.lock().unwrap().capture(r, v, false);
+                self.0.lock().unwrap().capture(r, v);
                 Ok(())
             }
         }

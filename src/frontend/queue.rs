@@ -80,8 +80,6 @@ const STALL_AFTER: Duration = Duration::from_millis(1500);
 pub(crate) struct Queue {
     records: ArrayQueue<Event>,
     free: ArrayQueue<Event>,
-    /// Copy logger fields into events (see [`Queue::new`]).
-    flatten: bool,
     /// Bytes held by the queued events.
     bytes: AtomicUsize,
     /// Bytes held by the pooled events.
@@ -116,18 +114,8 @@ fn micros(t: SystemTime) -> u64 {
 impl Queue {
     /// A queue of at most `records` events holding at most `max_bytes`
     /// (one event is always admitted into an empty queue, whatever its size).
-    /// With `flatten`, a record's logger fields are copied into the event
-    /// with its own (for the JSON format, which writes them alike), instead
-    /// of being kept by `Arc`: the writer then never touches a reference
-    /// count the callers write.
-    pub(crate) fn new(
-        records: usize,
-        max_bytes: usize,
-        overflow: Overflow,
-        flatten: bool,
-    ) -> Queue {
+    pub(crate) fn new(records: usize, max_bytes: usize, overflow: Overflow) -> Queue {
         Queue {
-            flatten,
             records: ArrayQueue::new(records),
             // Room for every queued event plus those the writer and the
             // callers hold, so a warm pool never frees (and reallocates).
@@ -181,7 +169,7 @@ impl Queue {
     /// Captures `record` and queues it.
     fn send_record(&self, record: &Record<'_>, values: &OwnedKVList, write_now: &WriteNow) {
         let mut ev = self.event();
-        ev.capture(record, values, self.flatten);
+        ev.capture(record, values);
         let never_drop = record.tag() == NEVER_DROP_TAG || record.tag() == PANIC_TAG;
         if micros(ev.time).saturating_sub(self.heartbeat.load(Ordering::Relaxed))
             > STALL_AFTER.as_micros() as u64
