@@ -997,15 +997,12 @@ fn duplicate_keys_are_detected() -> Result<(), String> {
     Ok(())
 }
 
-/// A test: `Err` says what failed.
-type Test = fn() -> Result<(), String>;
-
 fn main() {
     if let Ok(name) = std::env::var(SCENARIO) {
         child(&name);
         return;
     }
-    let tests: &[(&str, Test)] = &[
+    let tests: &[(&str, runner::Check)] = &[
         ("duplicate_keys_are_detected", duplicate_keys_are_detected),
         (
             "record_and_logger_fields_cannot_spoof",
@@ -1037,17 +1034,5 @@ fn main() {
             the_spec_check_rejects_lines_that_break_it,
         ),
     ];
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    runner::report(
-        "json_output",
-        tests
-            .iter()
-            .filter(|(name, _)| {
-                filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()))
-            })
-            .map(|(name, test)| (name.to_string(), test())),
-    );
+    runner::run_checks("json_output", tests);
 }

@@ -534,15 +534,12 @@ fn random_strings_stay_on_one_visible_line() -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// A test: `Err` says what failed.
-type Test = fn() -> Result<(), String>;
-
 fn main() {
     if let Ok(name) = std::env::var(SCENARIO) {
         child(&name);
         return;
     }
-    let tests: &[(&str, Test)] = &[
+    let tests: &[(&str, runner::Check)] = &[
         ("injection_cases_piped", injection_cases_piped),
         (
             "injection_cases_on_a_terminal",
@@ -561,17 +558,5 @@ fn main() {
             random_strings_stay_on_one_visible_line,
         ),
     ];
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    runner::report(
-        "term_escape",
-        tests
-            .iter()
-            .filter(|(name, _)| {
-                filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()))
-            })
-            .map(|(name, test)| (name.to_string(), test())),
-    );
+    runner::run_checks("term_escape", tests);
 }

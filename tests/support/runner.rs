@@ -70,3 +70,24 @@ pub fn report(suite: &str, results: impl IntoIterator<Item = (String, Result<(),
         std::process::exit(1);
     }
 }
+
+/// A check that returns its failure instead of panicking.
+pub type Check = fn() -> Result<(), String>;
+
+/// Runs checks that return their failure (no panic), or only those whose
+/// name contains one of the command-line arguments, and reports them.
+pub fn run_checks(suite: &str, checks: &[(&str, Check)]) {
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    report(
+        suite,
+        checks
+            .iter()
+            .filter(|(name, _)| {
+                filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()))
+            })
+            .map(|(name, check)| (name.to_string(), check())),
+    );
+}
