@@ -131,7 +131,6 @@ impl<D: Drain> Drain for EnrichReserved<D> {
     type Err = D::Err;
 
     fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<D::Ok, D::Err> {
-        static EMPTY: std::sync::OnceLock<OwnedKVList> = std::sync::OnceLock::new();
         let host = self.cache.load();
         let rstatic = RecordStatic {
             location: record.location(),
@@ -144,8 +143,8 @@ impl<D: Drain> Drain for EnrichReserved<D> {
             host: &host,
         };
         let enriched = Record::new(&rstatic, record.msg(), BorrowedKV(&kv));
-        let empty = EMPTY.get_or_init(|| OwnedKVList::from(slog::o!()));
-        self.drain.log(&enriched, empty)
+        self.drain
+            .log(&enriched, crate::frontend::capture::no_values())
     }
 
     fn is_enabled(&self, level: Level) -> bool {

@@ -85,10 +85,10 @@ impl Banner {
         }
         self.shown = Some(Arc::clone(&now));
         let rs = slog::record_static!(Level::Info, CRATE_TARGET);
-        let empty = OwnedKVList::from(slog::o!());
+        let empty = crate::frontend::capture::no_values();
         drain.log(
             &slog::Record::new(&rs, &format_args!("{BANNER_MESSAGE}"), BorrowedKV(&**now)),
-            &empty,
+            empty,
         )
     }
 }
@@ -242,14 +242,14 @@ impl Backend {
 
     /// Formats a record made here (overflow report).
     fn format_report(&mut self, dropped: u64) {
-        let empty = OwnedKVList::from(slog::o!());
+        let empty = crate::frontend::capture::no_values();
         let rs = slog::record_static!(Level::Warning, CRATE_TARGET);
         let now = SystemTime::now();
         let (formatter, batch) = (&mut self.formatter, &mut self.batch);
         let mut log = |record: &slog::Record<'_>| match formatter {
-            Formatter::Json(enc) => enc.encode(batch, record, &empty, now, None),
+            Formatter::Json(enc) => enc.encode(batch, record, empty, now, None),
             Formatter::Term(drain, buf, banner) => {
-                let _ = with_record_time(now, || term_log(drain, banner, record, &empty));
+                let _ = with_record_time(now, || term_log(drain, banner, record, empty));
                 if let Some(buf) = buf {
                     buf.move_into(batch);
                 }

@@ -44,6 +44,13 @@ pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Event) -> R) -> R {
     }
 }
 
+/// An empty list of logger fields, made once: each new one is an `Arc`
+/// allocation.
+pub(crate) fn no_values() -> &'static OwnedKVList {
+    static EMPTY: std::sync::OnceLock<OwnedKVList> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| OwnedKVList::from(slog::o!()))
+}
+
 /// A typed value; strings point into the event's text arena.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Value {
@@ -260,11 +267,9 @@ impl Event {
             tag: &self.text[self.tag.clone()],
             level: self.level,
         };
-        static EMPTY: std::sync::OnceLock<OwnedKVList> = std::sync::OnceLock::new();
         let values = match &self.logger {
             Some(v) => v,
-            // Made once: an empty list is an `Arc` allocation.
-            None => EMPTY.get_or_init(|| OwnedKVList::from(slog::o!())),
+            None => no_values(),
         };
         let kv = Replay(self);
         f(

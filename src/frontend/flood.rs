@@ -434,7 +434,7 @@ impl<D: Drain + Send + Sync + 'static> Shared<D> {
 
     /// Writes one summary for every slot with drops.
     fn summarise(&self) {
-        let empty = OwnedKVList::from(slog::o!());
+        let empty = crate::frontend::capture::no_values();
         let window_ms = self.config.window.as_millis() as u64;
         for slot in self.slots.iter() {
             if slot.dropped.load(Ordering::Relaxed) == 0 {
@@ -463,7 +463,7 @@ impl<D: Drain + Send + Sync + 'static> Shared<D> {
                         flood_keys::WINDOW_MS => window_ms,
                     ),
                 ),
-                &empty,
+                empty,
             );
         }
     }

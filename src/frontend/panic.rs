@@ -35,7 +35,7 @@ use std::cell::Cell;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use slog::{BorrowedKV, Drain, Level, OwnedKVList, Record, RecordLocation, RecordStatic, KV};
+use slog::{BorrowedKV, Drain, Level, Record, RecordLocation, RecordStatic, KV};
 
 use super::queue::Sender;
 use crate::Schema;
@@ -157,14 +157,14 @@ fn log_panic(sender: &Sender, schema: Schema, message: &str, file: &str, line: u
         tag: PANIC_TAG,
         level: Level::Critical,
     };
-    let empty = OwnedKVList::from(slog::o!());
+    let empty = super::capture::no_values();
     let _ = sender.log(
         &Record::new(
             &rs,
             &format_args!("panicked at {file}:{line}:{column}: {message}"),
             BorrowedKV(&fields),
         ),
-        &empty,
+        empty,
     );
     if !sender.flush_unless_stalled(STALL) {
         crate::error::report(format_args!(
