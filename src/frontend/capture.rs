@@ -136,7 +136,13 @@ impl Event {
         self.fields.clear();
         self.text.push_str(record.tag());
         self.tag = 0..self.text.len();
-        let _ = self.text.write_fmt(*record.msg());
+        // A message without arguments is copied, not formatted.
+        match record.msg().as_str() {
+            Some(msg) => self.text.push_str(msg),
+            None => {
+                let _ = self.text.write_fmt(*record.msg());
+            }
+        }
         self.msg = self.tag.end..self.text.len();
         let _ = record.kv().serialize(record, &mut Capturer(self));
         self.logger = Some(values.clone());

@@ -1,7 +1,9 @@
 //! The queue between the logging threads and the writer thread, and
 //! [`Sender`], the drain that captures a record into it.
 //!
-//! Two lock-free bounded queues (crossbeam's `ArrayQueue`) carry [`Event`]s:
+//! Two lock-free bounded queues (crossbeam's `ArrayQueue`) carry boxed
+//! [`Event`]s (a pointer a slot: a slot holding the event itself would be
+//! four cache lines the caller copies in and out for every record):
 //! `records` to the writer, `free` back to the callers, so an event's buffers
 //! are reused and a caller allocates nothing in steady state. The queue is
 //! bounded in records and in bytes (what the queued events hold).
@@ -78,8 +80,8 @@ const STALL_AFTER: Duration = Duration::from_millis(1500);
 
 /// State shared by the callers ([`Sender`]) and the writer thread.
 pub(crate) struct Queue {
-    records: ArrayQueue<Event>,
-    free: ArrayQueue<Event>,
+    records: ArrayQueue<Box<Event>>,
+    free: ArrayQueue<Box<Event>>,
     /// Bytes held by the queued events.
     bytes: AtomicUsize,
     /// Bytes held by the pooled events.
@@ -107,8 +109,10 @@ pub(crate) struct Queue {
 }
 
 fn micros(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as u64)
+    // In u64 (`as_micros` is u128 arithmetic): this runs on every record.
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| {
+        d.as_secs() * 1_000_000 + u64::from(d.subsec_micros())
+    })
 }
 
 impl Queue {
@@ -156,13 +160,13 @@ impl Queue {
     // ---- caller side ----
 
     /// An event with reused buffers (a new one while the pool warms up).
-    fn event(&self) -> Event {
+    fn event(&self) -> Box<Event> {
         match self.free.pop() {
             Some(ev) => {
                 self.pooled.fetch_sub(ev.size(), Ordering::Relaxed);
                 ev
             }
-            None => Event::default(),
+            None => Box::default(),
         }
     }
 
@@ -187,7 +191,7 @@ impl Queue {
         }
     }
 
-    fn send(&self, mut ev: Event, block: bool, write_now: &WriteNow) {
+    fn send(&self, mut ev: Box<Event>, block: bool, write_now: &WriteNow) {
         let size = ev.size();
         let mut waiting: Option<Instant> = None;
         let mut attempt = 0u32;
@@ -342,7 +346,7 @@ impl Queue {
     /// every record.
     ///
     /// [`release`]: Self::release
-    pub(crate) fn pop(&self) -> Option<Event> {
+    pub(crate) fn pop(&self) -> Option<Box<Event>> {
         self.records.pop()
     }
 
@@ -357,7 +361,7 @@ impl Queue {
     /// Gives a written event's buffers back to the callers. The pool holds
     /// at most the queue's byte bound in buffers: past it, events go back
     /// with small buffers (a burst of large records does not stay pinned).
-    pub(crate) fn recycle(&self, mut ev: Event) {
+    pub(crate) fn recycle(&self, mut ev: Box<Event>) {
         ev.clear();
         if self.pooled.load(Ordering::Relaxed) + ev.size() > self.max_bytes {
             ev.trim();
