@@ -177,22 +177,13 @@ mod tests {
     #[test]
     fn json_lines_have_ts_level_msg_and_fields() {
         use slog::{info, Drain};
-        use std::sync::{Arc, Mutex};
-        #[derive(Clone, Default)]
-        struct Buf(Arc<Mutex<Vec<u8>>>);
-        impl io::Write for Buf {
-            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
-        let buf = Buf::default();
+        use std::sync::Mutex;
+        let buf = crate::backend::writer::SharedBuf::default();
         let log = slog::Logger::root(Mutex::new(json(buf.clone())).fuse(), slog::o!("svc" => "x"));
         info!(log, "hello {}", "world"; "n" => 7);
-        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let mut out = Vec::new();
+        buf.move_into(&mut out);
+        let text = String::from_utf8(out).unwrap();
         let line = text.strip_suffix('\n').unwrap();
         assert!(line.starts_with(r#"{"ts":""#), "{line}");
         assert!(

@@ -866,18 +866,7 @@ mod tests {
 
     #[test]
     fn the_target_follows_the_level_escaped() {
-        #[derive(Clone, Default)]
-        struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-        impl Write for Buf {
-            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
-        let buf = Buf::default();
+        let buf = crate::backend::writer::SharedBuf::default();
         let log = slog::Logger::root(
             std::sync::Mutex::new(Layout::new(
                 false,
@@ -889,7 +878,9 @@ mod tests {
         );
         slog::info!(log, "by module");
         slog::info!(log, #"audit\x1b[2J", "by tag");
-        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let mut out = Vec::new();
+        buf.move_into(&mut out);
+        let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert!(
             lines[0].ends_with(" INFO slog_host::backend::term::tests: by module"),
