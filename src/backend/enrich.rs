@@ -86,6 +86,25 @@ impl KV for WithHost<'_> {
     }
 }
 
+/// Logs `record` into `drain` with `fields` in place of its own key-values.
+#[inline]
+fn log_with_fields<D: Drain>(
+    drain: &D,
+    record: &Record<'_>,
+    fields: &dyn KV,
+    values: &OwnedKVList,
+) -> Result<D::Ok, D::Err> {
+    let rstatic = RecordStatic {
+        location: record.location(),
+        tag: record.tag(),
+        level: record.level(),
+    };
+    drain.log(
+        &Record::new(&rstatic, record.msg(), BorrowedKV(fields)),
+        values,
+    )
+}
+
 impl<D: Drain> Drain for Enrich<D> {
     type Ok = D::Ok;
     type Err = D::Err;
@@ -93,17 +112,11 @@ impl<D: Drain> Drain for Enrich<D> {
     #[inline]
     fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<D::Ok, D::Err> {
         let host = self.cache.load();
-        let rstatic = RecordStatic {
-            location: record.location(),
-            tag: record.tag(),
-            level: record.level(),
-        };
         let kv = WithHost {
             record: record.kv(),
             host: &host,
         };
-        let enriched = Record::new(&rstatic, record.msg(), BorrowedKV(&kv));
-        self.drain.log(&enriched, values)
+        log_with_fields(&self.drain, record, &kv, values)
     }
 
     #[inline]
@@ -132,19 +145,17 @@ impl<D: Drain> Drain for EnrichReserved<D> {
 
     fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<D::Ok, D::Err> {
         let host = self.cache.load();
-        let rstatic = RecordStatic {
-            location: record.location(),
-            tag: record.tag(),
-            level: record.level(),
-        };
         let kv = Flat {
             record: record.kv(),
             values,
             host: &host,
         };
-        let enriched = Record::new(&rstatic, record.msg(), BorrowedKV(&kv));
-        self.drain
-            .log(&enriched, crate::frontend::capture::no_values())
+        log_with_fields(
+            &self.drain,
+            record,
+            &kv,
+            crate::frontend::capture::no_values(),
+        )
     }
 
     fn is_enabled(&self, level: Level) -> bool {
