@@ -116,25 +116,26 @@ fn tracing_running(dispatch: tracing::Dispatch, finish: Box<dyn FnOnce()>) -> Ru
     }
 }
 
+/// This crate's pipeline as the bench measures it: JSON to stdout, no flood
+/// guard (one call site at full speed: measure the pipeline, not the guard).
+fn ours() -> slog_host::LogGuard {
+    Builder::new()
+        .format(Format::Json)
+        .flood(None)
+        .output(Output::Stdout)
+        .init()
+        .expect("init")
+}
+
 fn start(name: &str) -> Running {
     match name {
         "slog-host init()" => {
-            let guard = Builder::new()
-                .format(Format::Json)
-                .flood(None) // one call site at full speed: measure the pipeline
-                .output(Output::Stdout)
-                .init()
-                .expect("init");
+            let guard = ours();
             let log = guard.logger().clone();
             slog_running(log, Box::new(move || guard.flush()))
         }
         "slog-host init(), tracing" => {
-            let guard = Builder::new()
-                .format(Format::Json)
-                .flood(None)
-                .output(Output::Stdout)
-                .init()
-                .expect("init");
+            let guard = ours();
             let spans = Spans::new();
             Running {
                 log: Box::new(move |i| {
@@ -188,7 +189,7 @@ fn start(name: &str) -> Running {
 
 /// Logs `n` records at `rate` per second, pacing on the clock (the vDSO: no
 /// syscall).
-fn paced(log: &(dyn Fn(u64) + Send + Sync), n: u64, rate: u64) {
+fn paced(n: u64, rate: u64, mut log: impl FnMut(u64)) {
     let gap = Duration::from_nanos(1_000_000_000 / rate);
     let start = Instant::now();
     for i in 0..n {
@@ -213,17 +214,17 @@ const RATES: [u64; 3] = [1_000, 10_000, 100_000];
 fn measure(name: &str, mode: &Mode) {
     let running = start(name);
     let log = &*running.log;
-    paced(log, 20_000, 20_000); // warm-up
+    paced(20_000, 20_000, log); // warm-up
     std::thread::sleep(Duration::from_millis(200));
     let counters = syscalls::ProcessCounters::open().expect("syscall counters");
     let mut out = vec![format!("threads={}", counters.threads())];
     for rate in RATES {
         let n = (rate as f64 * mode.window.as_secs_f64()) as u64;
-        let (caller, process, ()) = counters.count(|| paced(log, n, rate));
+        let (caller, process, ()) = counters.count(|| paced(n, rate, log));
         out.push(format!("caller@{rate}={}", caller as f64 / n as f64));
         out.push(format!("process@{rate}={}", process as f64 / n as f64));
     }
-    let (allocs, ()) = alloc::count_allocations(|| paced(log, 10_000, 10_000));
+    let (allocs, ()) = alloc::count_allocations(|| paced(10_000, 10_000, log));
     out.push(format!("allocs={}", allocs as f64 / 10_000.0));
     out.extend(latency(log, mode));
     let t = Instant::now();
@@ -241,18 +242,12 @@ fn measure(name: &str, mode: &Mode) {
 /// Call latency at 10k/s from a spinning caller: p50, p99 and p99.9 in ns.
 fn latency(log: &(dyn Fn(u64) + Send + Sync), mode: &Mode) -> Vec<String> {
     let n = (10_000.0 * mode.latency.as_secs_f64()) as u64;
-    let gap = Duration::from_micros(100);
     let mut lat = Vec::with_capacity(n as usize);
-    let begin = Instant::now();
-    for i in 0..n {
-        let due = begin + gap * i as u32;
-        while Instant::now() < due {
-            std::hint::spin_loop();
-        }
+    paced(n, 10_000, |i| {
         let t = Instant::now();
         log(i);
         lat.push(t.elapsed().as_nanos() as u64);
-    }
+    });
     lat.sort_unstable();
     [(0.5, "p50"), (0.99, "p99"), (0.999, "p999")]
         .iter()
@@ -265,7 +260,7 @@ fn latency(log: &(dyn Fn(u64) + Send + Sync), mode: &Mode) -> Vec<String> {
 fn measure_latency(name: &str, mode: &Mode) {
     let running = start(name);
     let log = &*running.log;
-    paced(log, 20_000, 20_000); // warm-up
+    paced(20_000, 20_000, log); // warm-up
     std::thread::sleep(Duration::from_millis(200));
     let out = latency(log, mode);
     (running.finish)();
@@ -276,7 +271,7 @@ fn measure_latency(name: &str, mode: &Mode) {
 fn measure_two_threads(name: &str, mode: &Mode) {
     let running = start(name);
     let log: &'static (dyn Fn(u64) + Send + Sync) = Box::leak(running.log);
-    paced(log, 20_000, 20_000);
+    paced(20_000, 20_000, log);
     let per = mode.e2e / 2;
     let t = Instant::now();
     std::thread::scope(|s| {
@@ -297,12 +292,7 @@ fn measure_two_threads(name: &str, mode: &Mode) {
 
 /// Peak RSS logging 6,000 records with a 1 MiB value, this crate's pipeline.
 fn measure_memory() {
-    let guard = Builder::new()
-        .format(Format::Json)
-        .flood(None)
-        .output(Output::Stdout)
-        .init()
-        .expect("init");
+    let guard = ours();
     let value = "v".repeat(1 << 20);
     for i in 0..6000 {
         info!(guard.logger(), "huge"; "i" => i, "v" => &value);
