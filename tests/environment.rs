@@ -544,11 +544,7 @@ fn flood_defaults_keep_an_access_log_and_bound_an_error_loop() {
 }
 
 fn main() {
-    if let Ok(name) = std::env::var(SCENARIO) {
-        if let Err(e) = child(&name) {
-            eprintln!("{e}");
-            std::process::exit(2);
-        }
+    if runner::run_scenario(child) {
         return;
     }
     let tests: &[(&str, fn())] = &[

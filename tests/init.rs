@@ -510,11 +510,7 @@ fn drop_and_report_counts_what_it_drops() {
 }
 
 fn main() {
-    if let Ok(name) = std::env::var(SCENARIO) {
-        if let Err(e) = child(&name) {
-            eprintln!("{e}");
-            std::process::exit(2);
-        }
+    if runner::run_scenario(child) {
         return;
     }
     let tests: &[(&str, fn())] = &[

@@ -998,8 +998,7 @@ fn duplicate_keys_are_detected() -> Result<(), String> {
 }
 
 fn main() {
-    if let Ok(name) = std::env::var(SCENARIO) {
-        child(&name);
+    if runner::run_scenario(child) {
         return;
     }
     let tests: &[(&str, runner::Check)] = &[

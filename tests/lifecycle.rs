@@ -523,11 +523,7 @@ fn detection_dependencies_are_not_forwarded() {
 }
 
 fn main() {
-    if let Ok(name) = std::env::var(SCENARIO) {
-        if let Err(e) = child(&name) {
-            eprintln!("{e}");
-            std::process::exit(2);
-        }
+    if runner::run_scenario(child) {
         return;
     }
     let tests: &[(&str, fn())] = &[

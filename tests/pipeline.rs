@@ -624,8 +624,7 @@ fn huge_records_are_bounded_in_bytes() {
 }
 
 fn main() {
-    if let Ok(name) = std::env::var(SCENARIO) {
-        child(&name);
+    if runner::run_scenario(child) {
         return;
     }
     let tests: &[(&str, fn())] = &[

@@ -275,8 +275,7 @@ fn private_pipelines_release_their_files() {
 }
 
 fn main() {
-    if let Ok(name) = std::env::var(SCENARIO) {
-        child(&name);
+    if runner::run_scenario(child) {
         return;
     }
     let tests: &[(&str, fn())] = &[

@@ -535,8 +535,7 @@ fn random_strings_stay_on_one_visible_line() -> Result<(), String> {
 }
 
 fn main() {
-    if let Ok(name) = std::env::var(SCENARIO) {
-        child(&name);
+    if runner::run_scenario(child) {
         return;
     }
     let tests: &[(&str, runner::Check)] = &[

@@ -367,8 +367,7 @@ fn another_global_subscriber_is_a_clear_error() {
 }
 
 fn main() {
-    if let Ok(name) = std::env::var(SCENARIO) {
-        child(&name);
+    if runner::run_scenario(child) {
         return;
     }
     let tests: &[(&str, fn())] = &[

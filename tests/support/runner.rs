@@ -33,6 +33,38 @@ pub const CLEARED: &[&str] = &[
     "RUST_LOG",
 ];
 
+/// What a child scenario returns: nothing (it panics on failure), or a
+/// result whose error is printed.
+pub trait Outcome {
+    fn into_result(self) -> Result<(), String>;
+}
+
+impl Outcome for () {
+    fn into_result(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: std::fmt::Display> Outcome for Result<(), E> {
+    fn into_result(self) -> Result<(), String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+/// In a child copy of a test binary (its [`SCENARIO`] set): runs that
+/// scenario with `child` and returns true; a scenario's error is printed and
+/// the process exits with status 2. Returns false in the parent.
+pub fn run_scenario<O: Outcome>(child: fn(&str) -> O) -> bool {
+    let Ok(name) = std::env::var(SCENARIO) else {
+        return false;
+    };
+    if let Err(e) = child(&name).into_result() {
+        eprintln!("{e}");
+        std::process::exit(2);
+    }
+    true
+}
+
 /// Runs `tests` (each in `catch_unwind`), or only those whose name contains
 /// the first command-line argument, and reports them as [`report`] does.
 pub fn run_tests(suite: &str, tests: &[(&str, fn())]) {
