@@ -11,6 +11,8 @@
 mod alloc;
 #[path = "support/capture.rs"]
 mod capture;
+#[path = "support/pace.rs"]
+mod pace;
 #[path = "support/pipeline.rs"]
 mod pipeline;
 #[path = "support/runner.rs"]
@@ -45,18 +47,11 @@ fn pipeline(out: impl Write + Send + 'static) -> Builder {
         .output(Output::Writer(Box::new(out)))
 }
 
-/// Logs `n` records at `rate` per second, pacing by reading the clock (the
-/// vDSO: no system call), so the caller does nothing but log.
+/// Logs `n` records at `rate` per second (see `pace::paced`).
 fn paced(log: &Logger, n: u64, rate: u64) {
-    let gap = Duration::from_nanos(1_000_000_000 / rate);
-    let start = Instant::now();
-    for i in 0..n {
-        let due = start + gap * i as u32;
-        while Instant::now() < due {
-            std::hint::spin_loop();
-        }
+    pace::paced(n, rate, |i| {
         info!(log, "request done"; "status" => 200, "path" => "/orders", "i" => i);
-    }
+    });
 }
 
 fn micros_now() -> u64 {

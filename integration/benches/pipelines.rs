@@ -29,6 +29,8 @@
 
 #[path = "../../tests/support/alloc.rs"]
 mod alloc;
+#[path = "../../tests/support/pace.rs"]
+mod pace;
 #[path = "../../tests/support/syscalls.rs"]
 mod syscalls;
 
@@ -37,6 +39,7 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use pace::paced;
 use slog::{info, o, Drain, Logger};
 use slog_host::{Builder, Enrich, Format, HostCache, HostInfo, Output};
 
@@ -184,20 +187,6 @@ fn start(name: &str) -> Running {
             )
         }
         other => panic!("unknown pipeline {other}"),
-    }
-}
-
-/// Logs `n` records at `rate` per second, pacing on the clock (the vDSO: no
-/// syscall).
-fn paced(n: u64, rate: u64, mut log: impl FnMut(u64)) {
-    let gap = Duration::from_nanos(1_000_000_000 / rate);
-    let start = Instant::now();
-    for i in 0..n {
-        let due = start + gap * i as u32;
-        while Instant::now() < due {
-            std::hint::spin_loop();
-        }
-        log(i);
     }
 }
 
