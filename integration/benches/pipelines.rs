@@ -14,9 +14,9 @@
 //! - `tracing json, sync`: tracing-subscriber's JSON formatter into stdout;
 //! - `Enrich + Mutex<json>, sync`: `Enrich` and this crate's JSON format
 //!   behind a mutex, writing on the calling thread;
-//! - `Enrich + Mutex<slog-json>, sync`: the same with slog-json's default
-//!   drain, which is what the crate's JSON format was when the latency
-//!   targets were set.
+//! - `Enrich + Mutex<slog-json>, sync`: the same with the crate's JSON format
+//!   as it was when the latency targets were set: slog-json with the crate's
+//!   record keys and timestamp.
 //!
 //! Per pipeline: caller and process-wide syscalls per record at 1k, 10k and
 //! 100k records per second (kernel tracepoint counters on every thread),
@@ -207,7 +207,7 @@ fn start(name: &str) -> Running {
             )
         }
         "Enrich + Mutex<slog-json>, sync" => {
-            let json = Mutex::new(slog_json::Json::default(io::stdout()));
+            let json = Mutex::new(json_as_filed());
             slog_running(
                 Logger::root(Enrich::new(json).fuse(), o!()),
                 Box::new(|| ()),
@@ -281,6 +281,31 @@ fn measure_latency(name: &str, mode: &Mode) {
     let out = latency(log, mode);
     (running.finish)();
     eprintln!("RESULT {}", out.join(" "));
+}
+
+/// The crate's JSON format as it was when the latency targets were set
+/// (before its own encoder): slog-json with the crate's record keys and
+/// timestamp, one line per record.
+fn json_as_filed() -> slog_json::Json<io::Stdout> {
+    use slog::{FnValue, PushFnValue, Record};
+    slog_json::Json::new(io::stdout())
+        .set_newlines(true)
+        .add_key_value(o!(
+            "msg" => PushFnValue(|r: &Record<'_>, s| s.emit(r.msg())),
+            "level" => FnValue(|r: &Record<'_>| match r.level() {
+                slog::Level::Critical => "FATAL",
+                slog::Level::Error => "ERROR",
+                slog::Level::Warning => "WARN",
+                slog::Level::Info => "INFO",
+                slog::Level::Debug => "DEBUG",
+                slog::Level::Trace => "TRACE",
+            }),
+            "ts" => PushFnValue(|_: &Record<'_>, s| s.emit(format_args!(
+                "{}",
+                slog_host::format::Rfc3339Utc(std::time::SystemTime::now())
+            ))),
+        ))
+        .build()
 }
 
 /// How long one cache line takes to go from one thread's core to another's
