@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 
 use pace::paced;
 use slog::{info, o, Drain, Logger};
-use slog_host::{Builder, Enrich, Format, HostCache, HostInfo, Output};
+use slog_host::{Builder, Enrich, Format, HostCache, HostInfo, Output, Schema};
 
 #[global_allocator]
 static COUNTING: alloc::CountingAlloc = alloc::CountingAlloc;
@@ -225,13 +225,21 @@ struct Mode {
 
 const RATES: [u64; 3] = [1_000, 10_000, 100_000];
 
+/// Starts `name` and logs 20,000 records at 20,000/s (pools, buffers and
+/// caches warm), then lets its threads settle: the same state for every
+/// measurement that compares pipelines.
+fn warmed_up(name: &str) -> Running {
+    let running = start(name);
+    paced(20_000, 20_000, &*running.log);
+    std::thread::sleep(Duration::from_millis(200));
+    running
+}
+
 /// One process, one pipeline: everything but the 2-thread and memory runs.
 /// Prints one line of results on stderr (stdout is the log).
 fn measure(name: &str, mode: &Mode) {
-    let running = start(name);
+    let running = warmed_up(name);
     let log = &*running.log;
-    paced(20_000, 20_000, log); // warm-up
-    std::thread::sleep(Duration::from_millis(200));
     let counters = syscalls::ProcessCounters::open().expect("syscall counters");
     let mut out = vec![format!("threads={}", counters.threads())];
     for rate in RATES {
@@ -274,10 +282,8 @@ fn latency(log: &(dyn Fn(u64) + Send + Sync), mode: &Mode) -> Vec<String> {
 /// One process, one pipeline: the latency run alone (for the alternating
 /// rounds that compare two pipelines).
 fn measure_latency(name: &str, mode: &Mode) {
-    let running = start(name);
+    let running = warmed_up(name);
     let log = &*running.log;
-    paced(20_000, 20_000, log); // warm-up
-    std::thread::sleep(Duration::from_millis(200));
     let out = latency(log, mode);
     (running.finish)();
     eprintln!("RESULT {}", out.join(" "));
@@ -292,14 +298,7 @@ fn json_as_filed() -> slog_json::Json<io::Stdout> {
         .set_newlines(true)
         .add_key_value(o!(
             "msg" => PushFnValue(|r: &Record<'_>, s| s.emit(r.msg())),
-            "level" => FnValue(|r: &Record<'_>| match r.level() {
-                slog::Level::Critical => "FATAL",
-                slog::Level::Error => "ERROR",
-                slog::Level::Warning => "WARN",
-                slog::Level::Info => "INFO",
-                slog::Level::Debug => "DEBUG",
-                slog::Level::Trace => "TRACE",
-            }),
+            "level" => FnValue(|r: &Record<'_>| Schema::Otel.level(r.level())),
             "ts" => PushFnValue(|_: &Record<'_>, s| s.emit(format_args!(
                 "{}",
                 slog_host::format::Rfc3339Utc(std::time::SystemTime::now())
