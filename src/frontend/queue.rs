@@ -210,13 +210,9 @@ impl Queue {
             if !block {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
                 self.unreported.fetch_add(1, Ordering::AcqRel);
-                // Back to the pool empty: a dropped huge record must not
-                // stay pinned there (the rare oversized buffer is trimmed).
-                ev.clear();
-                let size = ev.size();
-                if self.free.push(ev).is_ok() {
-                    self.pooled.fetch_add(size, Ordering::Relaxed);
-                }
+                // Back to the pool like a written event: a dropped huge
+                // record must not stay pinned there.
+                self.recycle(ev);
                 return;
             }
             if self.sync.load(Ordering::Acquire) {
@@ -358,7 +354,8 @@ impl Queue {
         }
     }
 
-    /// Gives a written event's buffers back to the callers. The pool holds
+    /// Gives an event's buffers back to the callers (a written event, or one
+    /// dropped for overflow). The pool holds
     /// at most the queue's byte bound in buffers: past it, events go back
     /// with small buffers (a burst of large records does not stay pinned).
     pub(crate) fn recycle(&self, mut ev: Box<Event>) {
