@@ -65,15 +65,24 @@ pub fn run_scenario<O: Outcome>(child: fn(&str) -> O) -> bool {
     true
 }
 
-/// Runs `tests` (each in `catch_unwind`), or only those whose name contains
-/// the first command-line argument, and reports them as [`report`] does.
+/// True if the test `name` is to run: no names on the command line (flags
+/// aside), or one of them is part of `name`.
+fn selected(name: &str) -> bool {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
+}
+
+/// Runs `tests` (each in `catch_unwind`), or those [`selected`] on the
+/// command line, and reports them as [`report`] does.
 pub fn run_tests(suite: &str, tests: &[(&str, fn())]) {
-    let only = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     report(
         suite,
         tests
             .iter()
-            .filter(|(name, _)| !matches!(only.as_deref(), Some(o) if !name.contains(o)))
+            .filter(|(name, _)| selected(name))
             .map(|(name, test)| {
                 let result = std::panic::catch_unwind(test)
                     .map_err(|_| "panicked (the message is printed above)".to_string());
@@ -106,20 +115,14 @@ pub fn report(suite: &str, results: impl IntoIterator<Item = (String, Result<(),
 /// A check that returns its failure instead of panicking.
 pub type Check = fn() -> Result<(), String>;
 
-/// Runs checks that return their failure (no panic), or only those whose
-/// name contains one of the command-line arguments, and reports them.
+/// Runs checks that return their failure (no panic), or those [`selected`]
+/// on the command line, and reports them.
 pub fn run_checks(suite: &str, checks: &[(&str, Check)]) {
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
     report(
         suite,
         checks
             .iter()
-            .filter(|(name, _)| {
-                filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()))
-            })
+            .filter(|(name, _)| selected(name))
             .map(|(name, check)| (name.to_string(), check())),
     );
 }
