@@ -60,8 +60,9 @@ pub(crate) struct WriteErrors {
 }
 
 impl WriteErrors {
+    /// Acquire: whoever sees a failure counted sees its state and message.
     pub(crate) fn count(&self) -> u64 {
-        self.count.load(Ordering::Relaxed)
+        self.count.load(Ordering::Acquire)
     }
 
     pub(crate) fn failing(&self) -> bool {
@@ -82,19 +83,21 @@ impl WriteErrors {
 
     /// `n` records could not be written.
     pub(crate) fn failed_n(&self, e: &io::Error, n: u64) {
-        self.count.fetch_add(n, Ordering::Relaxed);
+        // The message and the state first, the count last (Release): a
+        // reader that sees the count sees them too.
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(e.to_string());
         if !self.failing.swap(true, Ordering::Relaxed) {
             crate::error::report(format_args!(
                 "cannot write log output: {e}; records are counted and dropped until it recovers"
             ));
         }
-        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(e.to_string());
+        self.count.fetch_add(n, Ordering::Release);
     }
 
     /// One record was lost before it reached the output (its formatting
     /// panicked): counted, and reported on stderr each time.
     pub(crate) fn lost(&self, why: &str) {
-        self.count.fetch_add(1, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Release);
         crate::error::report(format_args!("{why}; the record is counted as not written"));
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(why.to_string());
     }
