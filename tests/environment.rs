@@ -12,16 +12,13 @@ mod runner;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use slog_host::{Builder, Error, FileConfig, FloodConfig, Format, Output, Schema};
 
-use runner::SCENARIO;
 /// A child that runs longer than this has hung.
 const HANG: Duration = Duration::from_secs(60);
-
-use runner::CLEARED;
 
 const ACCESS_LOG: u64 = 2000;
 const ERROR_LOOP: u64 = 1_000_000;
@@ -141,17 +138,8 @@ impl Run {
 /// Runs this binary as `scenario` with `env` (in `dir`, if given); fails the
 /// test if the child runs longer than [`HANG`] or panics.
 fn run_in(scenario: &str, env: &[(&str, &str)], dir: Option<&Path>) -> Run {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.env(SCENARIO, scenario)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for v in CLEARED {
-        cmd.env_remove(v);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+    let mut cmd = runner::scenario_command(scenario, env);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     if let Some(d) = dir {
         cmd.current_dir(d);
     }

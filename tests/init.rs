@@ -13,15 +13,13 @@ mod runner;
 use std::collections::HashSet;
 
 use capture::Buf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use slog_host::{Builder, Error, Format, HostCache, HostInfo};
 
 use runner::SCENARIO;
 const NO_LOSS_RECORDS: u64 = 100_000;
-
-use runner::CLEARED;
 
 // ---------------------------------------------------------------- children
 
@@ -92,15 +90,7 @@ fn child(name: &str) -> Result<(), Error> {
 // ---------------------------------------------------------------- parent
 
 fn run(scenario: &str, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.env(SCENARIO, scenario).stdin(Stdio::null());
-    for v in CLEARED {
-        cmd.env_remove(v);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
+    runner::scenario_command(scenario, env).output().unwrap()
 }
 
 fn stdout_lines(out: &Output) -> Vec<String> {
@@ -388,12 +378,11 @@ fn term_formats_color_only_on_a_terminal_and_never_with_no_color() {
         // On a terminal (a pty from `script`): colors, unless NO_COLOR.
         for (no_color, expect_color) in [(None, true), (Some("1"), false)] {
             let exe = std::env::current_exe().unwrap();
-            let mut cmd = Command::new("script");
-            cmd.args(["-qec", &format!("{}", exe.display()), "/dev/null"])
-                .env(SCENARIO, "init_only")
-                .env("LOG_FORMAT", format)
-                .env_remove("NO_COLOR")
-                .stdin(Stdio::null());
+            let mut script = Command::new("script");
+            script
+                .args(["-qec", &format!("{}", exe.display()), "/dev/null"])
+                .env(SCENARIO, "init_only");
+            let mut cmd = runner::isolated(script, &[("LOG_FORMAT", format)]);
             if let Some(v) = no_color {
                 cmd.env("NO_COLOR", v);
             }

@@ -23,7 +23,6 @@ mod json_object;
 #[path = "support/runner.rs"]
 mod runner;
 
-use std::process::{Command, Stdio};
 use std::time::SystemTime;
 
 use capture::Buf;
@@ -34,10 +33,6 @@ use serde_json::{json, Value};
 use slog::{info, o, Level, Logger};
 use slog_host::format::Rfc3339Utc;
 use slog_host::{keys, Builder, Format, HostInfo, LogGuard, Output, Schema, ECS_VERSION};
-
-use runner::SCENARIO;
-
-use runner::CLEARED;
 
 /// What the records of this file have as their origin (`target`,
 /// `log.logger`): this module's path.
@@ -236,14 +231,7 @@ fn child(name: &str) {
 /// Runs scenario `name` with `env`; returns its stdout, the time bounds of
 /// its records, or why it failed.
 fn run(name: &str, env: &[(&str, &str)]) -> Result<(String, (String, String)), String> {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    for v in CLEARED {
-        cmd.env_remove(v);
-    }
-    cmd.env(SCENARIO, name).stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+    let mut cmd = runner::scenario_command(name, env);
     let before = now();
     let out = cmd.output().map_err(|e| e.to_string())?;
     let after = now();

@@ -25,11 +25,8 @@ use serde_json::Value;
 use slog::{info, o};
 use slog_host::Builder;
 
-use runner::SCENARIO;
 /// A child still running after this long is hung.
 const HANG: Duration = Duration::from_secs(120);
-
-use runner::CLEARED;
 
 /// Panics with `msg`; the panic's line is [`BOOM_LINE`].
 fn boom(msg: &str) -> ! {
@@ -233,14 +230,8 @@ fn output(mut cmd: Command, what: &str) -> Output {
 }
 
 fn run(scenario: &str, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.env(SCENARIO, scenario).env("LOG_FORMAT", "json");
-    for v in CLEARED.iter().filter(|v| **v != "LOG_FORMAT") {
-        cmd.env_remove(v);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+    let mut cmd = runner::scenario_command(scenario, &[("LOG_FORMAT", "json")]);
+    cmd.envs(env.iter().copied());
     output(cmd, scenario)
 }
 
@@ -352,11 +343,7 @@ fn panic_record_with_panic_abort() {
         .lines()
         .position(|l| l.contains("// the panic"))
         .unwrap();
-    let mut cmd = Command::new(&exe);
-    cmd.env("LOG_FORMAT", "json");
-    for v in CLEARED.iter().filter(|v| **v != "LOG_FORMAT") {
-        cmd.env_remove(v);
-    }
+    let cmd = runner::isolated(Command::new(&exe), &[("LOG_FORMAT", "json")]);
     let out = output(cmd, "panic_abort");
     let err = stderr(&out);
     assert_eq!(

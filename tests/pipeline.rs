@@ -21,7 +21,7 @@ mod runner;
 mod syscalls;
 
 use std::io::Write;
-use std::process::{Command, Output as ProcessOutput, Stdio};
+use std::process::{Output as ProcessOutput, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use capture::Buf;
@@ -33,7 +33,6 @@ use syscalls::SyscallCounter;
 #[global_allocator]
 static COUNTING: alloc::CountingAlloc = alloc::CountingAlloc;
 
-use runner::SCENARIO;
 /// Records of 1 MiB in the memory test: 1 GiB in all, were they all queued
 /// (the pipelines bench logs 6,000 in a release build).
 const HUGE_RECORDS: u64 = 1000;
@@ -495,15 +494,11 @@ fn child(name: &str) {
 
 /// Runs `scenario` in a child copy of this binary, killed if it hangs.
 fn run(scenario: &str, stdout_to_null: bool) -> ProcessOutput {
-    let mut cmd = Command::new("timeout");
-    cmd.arg("60")
-        .arg(std::env::current_exe().unwrap())
-        .env(SCENARIO, scenario)
-        .env("LOG_FORMAT", "json")
-        .env("LOG_FLOOD", "off")
-        .env_remove("RUST_LOG")
-        .env_remove("LOG_FILE")
-        .stdin(Stdio::null());
+    let mut cmd = runner::scenario_command_killed_after(
+        60,
+        scenario,
+        &[("LOG_FORMAT", "json"), ("LOG_FLOOD", "off")],
+    );
     if stdout_to_null {
         cmd.stdout(Stdio::null());
     }
@@ -566,15 +561,13 @@ fn a_forked_child_logs_and_exits_cleanly() {
 }
 
 fn a_forked_child_accounts_for_its_floods() {
-    let mut cmd = Command::new("timeout");
-    cmd.arg("60")
-        .arg(std::env::current_exe().unwrap())
-        .env(SCENARIO, "fork_flood")
-        .env("LOG_FORMAT", "json")
-        .env("LOG_FLOOD", "5/1h")
-        .env_remove("RUST_LOG")
-        .env_remove("LOG_FILE");
-    let out = cmd.output().unwrap();
+    let out = runner::scenario_command_killed_after(
+        60,
+        "fork_flood",
+        &[("LOG_FORMAT", "json"), ("LOG_FLOOD", "5/1h")],
+    )
+    .output()
+    .unwrap();
     assert!(
         out.status.success(),
         "{}",

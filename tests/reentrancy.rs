@@ -13,15 +13,13 @@ mod capture;
 mod runner;
 
 use std::io::Write;
-use std::process::{Command, Output as ProcessOutput, Stdio};
+use std::process::Output as ProcessOutput;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use capture::Buf;
 use slog::{info, FnValue, Logger};
 use slog_host::{Builder, FileConfig, FloodConfig, Format, Output, Overflow};
-
-use runner::SCENARIO;
 
 fn private(out: impl Write + Send + 'static) -> Builder {
     Builder::new()
@@ -178,14 +176,7 @@ fn child(name: &str) {
 }
 
 fn run(scenario: &str) -> ProcessOutput {
-    let out = Command::new("timeout")
-        .arg("60")
-        .arg(std::env::current_exe().unwrap())
-        .env(SCENARIO, scenario)
-        .env("LOG_FORMAT", "json")
-        .env_remove("RUST_LOG")
-        .env_remove("LOG_FLOOD")
-        .stdin(Stdio::null())
+    let out = runner::scenario_command_killed_after(60, scenario, &[("LOG_FORMAT", "json")])
         .output()
         .unwrap();
     assert_ne!(out.status.code(), Some(124), "{scenario}: hung");

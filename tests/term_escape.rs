@@ -32,11 +32,8 @@ use proptest::test_runner::{Config, TestRunner};
 use slog::{crit, error, info, o, warn, Level, Logger};
 use slog_host::{Builder, Format, LogGuard, Output};
 
-use runner::SCENARIO;
 /// `hostile` or `benign`: which data the `inject` scenario logs.
 const DATA: &str = "SLOG_HOST_DATA";
-
-use runner::CLEARED;
 
 /// A fake record, as the attacker would like it to appear on its own line.
 const FORGED: &str = "Jan 01 00:00:00.000 CRIT FORGED admin login";
@@ -264,12 +261,8 @@ fn child(name: &str) {
 }
 
 fn command(format: &str, data: &str) -> Command {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    for v in CLEARED {
-        cmd.env_remove(v);
-    }
-    cmd.env(SCENARIO, "inject")
-        .env(DATA, data)
+    let mut cmd = runner::scenario_command("inject", &[]);
+    cmd.env(DATA, data)
         .env(
             "OTEL_RESOURCE_ATTRIBUTES",
             if data == "hostile" {

@@ -15,14 +15,12 @@ mod flood_site_b;
 #[path = "support/runner.rs"]
 mod runner;
 
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
 
 #[global_allocator]
 static COUNTING: alloc::CountingAlloc = alloc::CountingAlloc;
-
-use runner::SCENARIO;
 
 mod my_mod {
     pub fn log_all_three() {
@@ -146,20 +144,10 @@ fn child(name: &str) {
 }
 
 fn run(scenario: &str, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new("timeout");
-    cmd.arg("60")
-        .arg(std::env::current_exe().unwrap())
-        .env(SCENARIO, scenario)
-        .env("LOG_FORMAT", "json")
-        .env_remove("RUST_LOG")
-        .env_remove("LOG_FLOOD")
-        .env_remove("LOG_FILE")
-        .env_remove("LOG_SOURCE")
-        .stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
+    let out = runner::scenario_command_killed_after(60, scenario, &[("LOG_FORMAT", "json")])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
     assert_ne!(out.status.code(), Some(124), "{scenario}: hung");
     assert!(
         out.status.success(),

@@ -2,6 +2,8 @@
 //! closing `N passed, N failed` line, and a failing exit status if any failed.
 #![allow(dead_code)]
 
+use std::process::{Command, Stdio};
+
 /// The variable that tells a child copy of a test binary which scenario to
 /// run.
 pub const SCENARIO: &str = "SLOG_HOST_SCENARIO";
@@ -32,6 +34,33 @@ pub const CLEARED: &[&str] = &[
     "RUST_LIB_BACKTRACE",
     "RUST_LOG",
 ];
+
+/// `cmd` with none of the [`CLEARED`] variables inherited, `env` set, and
+/// stdin closed.
+pub fn isolated(mut cmd: Command, env: &[(&str, &str)]) -> Command {
+    for v in CLEARED {
+        cmd.env_remove(v);
+    }
+    cmd.envs(env.iter().copied()).stdin(Stdio::null());
+    cmd
+}
+
+/// A child copy of this test binary that runs `scenario`, [`isolated`].
+pub fn scenario_command(scenario: &str, env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().expect("the test binary"));
+    cmd.env(SCENARIO, scenario);
+    isolated(cmd, env)
+}
+
+/// [`scenario_command`] under `timeout`: the child is killed after `secs`
+/// seconds, and exits with status 124 then.
+pub fn scenario_command_killed_after(secs: u32, scenario: &str, env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new("timeout");
+    cmd.arg(secs.to_string())
+        .arg(std::env::current_exe().expect("the test binary"))
+        .env(SCENARIO, scenario);
+    isolated(cmd, env)
+}
 
 /// What a child scenario returns: nothing (it panics on failure), or a
 /// result whose error is printed.
