@@ -531,31 +531,13 @@ fn flood_defaults_keep_an_access_log_and_bound_an_error_loop() {
     );
 }
 
-fn main() {
-    if runner::run_scenario(child) {
-        return;
-    }
-    let tests: &[(&str, fn())] = &[
-        (
-            "environment_wins_over_code_in_from_env",
-            environment_wins_over_code_in_from_env,
-        ),
-        (
-            "extreme_settings_are_errors_naming_the_variable",
-            extreme_settings_are_errors_naming_the_variable,
-        ),
-        (
-            "blank_values_count_as_unset_and_values_are_trimmed",
-            blank_values_count_as_unset_and_values_are_trimmed,
-        ),
-        (
-            "misspelled_rust_log_levels_print_one_warning",
-            misspelled_rust_log_levels_print_one_warning,
-        ),
-        (
-            "flood_defaults_keep_an_access_log_and_bound_an_error_loop",
-            flood_defaults_keep_an_access_log_and_bound_an_error_loop,
-        ),
-    ];
-    runner::run_tests("environment", tests);
-}
+crate::suite_main!(
+    child,
+    tests: [
+        environment_wins_over_code_in_from_env,
+        extreme_settings_are_errors_naming_the_variable,
+        blank_values_count_as_unset_and_values_are_trimmed,
+        misspelled_rust_log_levels_print_one_warning,
+        flood_defaults_keep_an_access_log_and_bound_an_error_loop,
+    ]
+);

@@ -498,57 +498,21 @@ fn drop_and_report_counts_what_it_drops() {
     assert_eq!(dropped, counted, "the guard's count matches the reports");
 }
 
-fn main() {
-    if runner::run_scenario(child) {
-        return;
-    }
-    let tests: &[(&str, fn())] = &[
-        ("no_loss_on_exit", no_loss_on_exit),
-        (
-            "bad_env_values_are_errors_naming_variable_and_value",
-            bad_env_values_are_errors_naming_variable_and_value,
-        ),
-        (
-            "log_bridge_is_enriched_and_filtered",
-            log_bridge_is_enriched_and_filtered,
-        ),
-        ("second_init_is_a_clear_error", second_init_is_a_clear_error),
-        (
-            "change_notice_names_old_and_new_values",
-            change_notice_names_old_and_new_values,
-        ),
-        (
-            "records_after_drop_are_written_synchronously",
-            records_after_drop_are_written_synchronously,
-        ),
-        (
-            "term_formats_color_only_on_a_terminal_and_never_with_no_color",
-            term_formats_color_only_on_a_terminal_and_never_with_no_color,
-        ),
-        (
-            "private_pipelines_can_run_side_by_side",
-            private_pipelines_can_run_side_by_side,
-        ),
-        (
-            "builder_errors_name_the_setting",
-            builder_errors_name_the_setting,
-        ),
-        (
-            "drop_and_report_counts_what_it_drops",
-            drop_and_report_counts_what_it_drops,
-        ),
-        (
-            "flood_guard_is_on_by_default_and_its_summary_is_enriched",
-            flood_guard_is_on_by_default_and_its_summary_is_enriched,
-        ),
-        (
-            "log_file_settings_are_checked",
-            log_file_settings_are_checked,
-        ),
-        (
-            "ecs_schema_and_resource_attributes_through_init",
-            ecs_schema_and_resource_attributes_through_init,
-        ),
-    ];
-    runner::run_tests("init", tests);
-}
+crate::suite_main!(
+    child,
+    tests: [
+        no_loss_on_exit,
+        bad_env_values_are_errors_naming_variable_and_value,
+        log_bridge_is_enriched_and_filtered,
+        second_init_is_a_clear_error,
+        change_notice_names_old_and_new_values,
+        records_after_drop_are_written_synchronously,
+        term_formats_color_only_on_a_terminal_and_never_with_no_color,
+        private_pipelines_can_run_side_by_side,
+        builder_errors_name_the_setting,
+        drop_and_report_counts_what_it_drops,
+        flood_guard_is_on_by_default_and_its_summary_is_enriched,
+        log_file_settings_are_checked,
+        ecs_schema_and_resource_attributes_through_init,
+    ]
+);

@@ -985,41 +985,17 @@ fn duplicate_keys_are_detected() -> Result<(), String> {
     Ok(())
 }
 
-fn main() {
-    if runner::run_scenario(child) {
-        return;
-    }
-    let tests: &[(&str, runner::Check)] = &[
-        ("duplicate_keys_are_detected", duplicate_keys_are_detected),
-        (
-            "record_and_logger_fields_cannot_spoof",
-            record_and_logger_fields_cannot_spoof,
-        ),
-        (
-            "resource_attributes_cannot_spoof",
-            resource_attributes_cannot_spoof,
-        ),
-        (
-            "resource_attributes_from_the_environment",
-            resource_attributes_from_the_environment,
-        ),
-        (
-            "random_keys_never_duplicate_or_spoof",
-            random_keys_never_duplicate_or_spoof,
-        ),
-        (
-            "line_separators_never_split_a_line",
-            line_separators_never_split_a_line,
-        ),
-        ("level_names", level_names),
-        (
-            "ecs_lines_follow_the_ecs_logging_spec",
-            ecs_lines_follow_the_ecs_logging_spec,
-        ),
-        (
-            "the_spec_check_rejects_lines_that_break_it",
-            the_spec_check_rejects_lines_that_break_it,
-        ),
-    ];
-    runner::run_checks("json_output", tests);
-}
+crate::suite_main!(
+    child,
+    checks: [
+        duplicate_keys_are_detected,
+        record_and_logger_fields_cannot_spoof,
+        resource_attributes_cannot_spoof,
+        resource_attributes_from_the_environment,
+        random_keys_never_duplicate_or_spoof,
+        line_separators_never_split_a_line,
+        level_names,
+        ecs_lines_follow_the_ecs_logging_spec,
+        the_spec_check_rejects_lines_that_break_it,
+    ]
+);

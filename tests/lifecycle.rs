@@ -509,39 +509,15 @@ fn detection_dependencies_are_not_forwarded() {
     assert!(lines.iter().any(|v| v["msg"] == "started"));
 }
 
-fn main() {
-    if runner::run_scenario(child) {
-        return;
-    }
-    let tests: &[(&str, fn())] = &[
-        (
-            "panic_record_with_process_exit_after_a_threads_panic",
-            panic_record_with_process_exit_after_a_threads_panic,
-        ),
-        (
-            "panic_record_with_panic_abort",
-            panic_record_with_panic_abort,
-        ),
-        (
-            "the_previous_hook_runs_after_the_record_is_written",
-            the_previous_hook_runs_after_the_record_is_written,
-        ),
-        (
-            "panic_hook_false_installs_nothing",
-            panic_hook_false_installs_nothing,
-        ),
-        (
-            "a_panic_in_the_logging_path_neither_deadlocks_nor_recurses",
-            a_panic_in_the_logging_path_neither_deadlocks_nor_recurses,
-        ),
-        (
-            "dropping_the_guard_at_once_is_no_trap",
-            dropping_the_guard_at_once_is_no_trap,
-        ),
-        (
-            "detection_dependencies_are_not_forwarded",
-            detection_dependencies_are_not_forwarded,
-        ),
-    ];
-    runner::run_tests("lifecycle", tests);
-}
+crate::suite_main!(
+    child,
+    tests: [
+        panic_record_with_process_exit_after_a_threads_panic,
+        panic_record_with_panic_abort,
+        the_previous_hook_runs_after_the_record_is_written,
+        panic_hook_false_installs_nothing,
+        a_panic_in_the_logging_path_neither_deadlocks_nor_recurses,
+        dropping_the_guard_at_once_is_no_trap,
+        detection_dependencies_are_not_forwarded,
+    ]
+);

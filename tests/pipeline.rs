@@ -611,59 +611,20 @@ fn huge_records_are_bounded_in_bytes() {
     assert!(kb <= 256 * 1024, "peak RSS {kb} kB");
 }
 
-fn main() {
-    if runner::run_scenario(child) {
-        return;
-    }
-    let tests: &[(&str, fn())] = &[
-        (
-            "caller_makes_no_syscalls_at_paced_rates_and_the_counter_sees_sync_writes",
-            caller_makes_no_syscalls_at_paced_rates_and_the_counter_sees_sync_writes,
-        ),
-        (
-            "two_threads_logging_at_once_make_no_syscalls",
-            two_threads_logging_at_once_make_no_syscalls,
-        ),
-        (
-            "an_idle_pipeline_wakes_at_most_ten_times_a_second",
-            an_idle_pipeline_wakes_at_most_ten_times_a_second,
-        ),
-        (
-            "caller_allocates_nothing_after_warm_up_and_the_counter_sees_growth",
-            caller_allocates_nothing_after_warm_up_and_the_counter_sees_growth,
-        ),
-        (
-            "record_time_is_the_call_time_in_a_burst",
-            record_time_is_the_call_time_in_a_burst,
-        ),
-        (
-            "flush_returns_after_the_records_are_in_the_output",
-            flush_returns_after_the_records_are_in_the_output,
-        ),
-        (
-            "accounting_is_exact_with_floods_overflow_and_a_slow_writer",
-            accounting_is_exact_with_floods_overflow_and_a_slow_writer,
-        ),
-        (
-            "eight_threads_no_gap_no_duplicate_in_order",
-            eight_threads_no_gap_no_duplicate_in_order,
-        ),
-        (
-            "a_forked_child_logs_and_exits_cleanly",
-            a_forked_child_logs_and_exits_cleanly,
-        ),
-        (
-            "a_forked_child_accounts_for_its_floods",
-            a_forked_child_accounts_for_its_floods,
-        ),
-        (
-            "exit_without_the_guard_after_a_pause_loses_nothing",
-            exit_without_the_guard_after_a_pause_loses_nothing,
-        ),
-        (
-            "huge_records_are_bounded_in_bytes",
-            huge_records_are_bounded_in_bytes,
-        ),
-    ];
-    runner::run_tests("pipeline", tests);
-}
+crate::suite_main!(
+    child,
+    tests: [
+        caller_makes_no_syscalls_at_paced_rates_and_the_counter_sees_sync_writes,
+        two_threads_logging_at_once_make_no_syscalls,
+        an_idle_pipeline_wakes_at_most_ten_times_a_second,
+        caller_allocates_nothing_after_warm_up_and_the_counter_sees_growth,
+        record_time_is_the_call_time_in_a_burst,
+        flush_returns_after_the_records_are_in_the_output,
+        accounting_is_exact_with_floods_overflow_and_a_slow_writer,
+        eight_threads_no_gap_no_duplicate_in_order,
+        a_forked_child_logs_and_exits_cleanly,
+        a_forked_child_accounts_for_its_floods,
+        exit_without_the_guard_after_a_pause_loses_nothing,
+        huge_records_are_bounded_in_bytes,
+    ]
+);

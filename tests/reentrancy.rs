@@ -265,31 +265,13 @@ fn private_pipelines_release_their_files() {
     assert_eq!(before, after, "no file left open");
 }
 
-fn main() {
-    if runner::run_scenario(child) {
-        return;
-    }
-    let tests: &[(&str, fn())] = &[
-        (
-            "a_value_that_logs_while_written_synchronously_does_not_hang",
-            a_value_that_logs_while_written_synchronously_does_not_hang,
-        ),
-        (
-            "a_value_that_logs_on_the_writer_thread_does_not_hang_and_is_counted",
-            a_value_that_logs_on_the_writer_thread_does_not_hang_and_is_counted,
-        ),
-        (
-            "a_span_field_whose_debug_logs_does_not_hang",
-            a_span_field_whose_debug_logs_does_not_hang,
-        ),
-        (
-            "a_panicking_output_neither_hangs_flush_nor_loses_count",
-            a_panicking_output_neither_hangs_flush_nor_loses_count,
-        ),
-        (
-            "private_pipelines_release_their_files",
-            private_pipelines_release_their_files,
-        ),
-    ];
-    runner::run_tests("reentrancy", tests);
-}
+crate::suite_main!(
+    child,
+    tests: [
+        a_value_that_logs_while_written_synchronously_does_not_hang,
+        a_value_that_logs_on_the_writer_thread_does_not_hang_and_is_counted,
+        a_span_field_whose_debug_logs_does_not_hang,
+        a_panicking_output_neither_hangs_flush_nor_loses_count,
+        private_pipelines_release_their_files,
+    ]
+);

@@ -527,28 +527,13 @@ fn random_strings_stay_on_one_visible_line() -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-fn main() {
-    if runner::run_scenario(child) {
-        return;
-    }
-    let tests: &[(&str, runner::Check)] = &[
-        ("injection_cases_piped", injection_cases_piped),
-        (
-            "injection_cases_on_a_terminal",
-            injection_cases_on_a_terminal,
-        ),
-        (
-            "injection_cases_through_a_writer",
-            injection_cases_through_a_writer,
-        ),
-        (
-            "term_formats_keep_short_level_names",
-            term_formats_keep_short_level_names,
-        ),
-        (
-            "random_strings_stay_on_one_visible_line",
-            random_strings_stay_on_one_visible_line,
-        ),
-    ];
-    runner::run_checks("term_escape", tests);
-}
+crate::suite_main!(
+    child,
+    checks: [
+        injection_cases_piped,
+        injection_cases_on_a_terminal,
+        injection_cases_through_a_writer,
+        term_formats_keep_short_level_names,
+        random_strings_stay_on_one_visible_line,
+    ]
+);

@@ -354,36 +354,15 @@ fn another_global_subscriber_is_a_clear_error() {
     assert_eq!(msgs[0]["msg"], "slog still works");
 }
 
-fn main() {
-    if runner::run_scenario(child) {
-        return;
-    }
-    let tests: &[(&str, fn())] = &[
-        (
-            "event_in_nested_spans_is_one_line_with_typed_and_span_fields",
-            event_in_nested_spans_is_one_line_with_typed_and_span_fields,
-        ),
-        (
-            "one_filter_for_slog_log_and_tracing",
-            one_filter_for_slog_log_and_tracing,
-        ),
-        ("spans_are_never_records", spans_are_never_records),
-        (
-            "disabled_events_allocate_nothing",
-            disabled_events_allocate_nothing,
-        ),
-        (
-            "same_line_in_two_files_has_two_flood_budgets",
-            same_line_in_two_files_has_two_flood_budgets,
-        ),
-        (
-            "log_source_adds_file_and_line_to_every_record",
-            log_source_adds_file_and_line_to_every_record,
-        ),
-        (
-            "another_global_subscriber_is_a_clear_error",
-            another_global_subscriber_is_a_clear_error,
-        ),
-    ];
-    runner::run_tests("tracing_events", tests);
-}
+crate::suite_main!(
+    child,
+    tests: [
+        event_in_nested_spans_is_one_line_with_typed_and_span_fields,
+        one_filter_for_slog_log_and_tracing,
+        spans_are_never_records,
+        disabled_events_allocate_nothing,
+        same_line_in_two_files_has_two_flood_budgets,
+        log_source_adds_file_and_line_to_every_record,
+        another_global_subscriber_is_a_clear_error,
+    ]
+);

@@ -120,6 +120,36 @@ pub fn run_tests(suite: &str, tests: &[(&str, fn())]) {
     );
 }
 
+/// The `main` of a `harness = false` suite. In a child copy of the binary it
+/// runs the scenario with `child` ([`run_scenario`]); in the parent it runs
+/// the listed tests ([`run_tests`]) or checks ([`run_checks`]), each under the
+/// name of its function, as the suite named like the test target.
+#[macro_export]
+macro_rules! suite_main {
+    ($child:path, tests: [$($test:ident),* $(,)?]) => {
+        fn main() {
+            if runner::run_scenario($child) {
+                return;
+            }
+            runner::run_tests(
+                env!("CARGO_CRATE_NAME"),
+                &[$((stringify!($test), $test as fn())),*],
+            );
+        }
+    };
+    ($child:path, checks: [$($check:ident),* $(,)?]) => {
+        fn main() {
+            if runner::run_scenario($child) {
+                return;
+            }
+            runner::run_checks(
+                env!("CARGO_CRATE_NAME"),
+                &[$((stringify!($check), $check as runner::Check)),*],
+            );
+        }
+    };
+}
+
 /// Prints `results` and exits with status 1 if any failed.
 pub fn report(suite: &str, results: impl IntoIterator<Item = (String, Result<(), String>)>) {
     let (mut passed, mut failed) = (0, 0);
