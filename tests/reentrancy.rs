@@ -176,16 +176,7 @@ fn child(name: &str) {
 }
 
 fn run(scenario: &str) -> ProcessOutput {
-    let out = runner::scenario_command_killed_after(60, scenario, &[("LOG_FORMAT", "json")])
-        .output()
-        .unwrap();
-    assert_ne!(out.status.code(), Some(124), "{scenario}: hung");
-    assert!(
-        out.status.success(),
-        "{scenario}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    runner::run_json(scenario, &[])
 }
 
 fn value(out: &str, tag: &str, key: &str) -> u64 {

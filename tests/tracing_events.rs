@@ -17,6 +17,7 @@ mod runner;
 
 use std::process::Output;
 
+use runner::run_json as run;
 use serde_json::Value;
 
 #[global_allocator]
@@ -141,20 +142,6 @@ fn child(name: &str) {
         }
         other => panic!("unknown scenario {other}"),
     }
-}
-
-fn run(scenario: &str, env: &[(&str, &str)]) -> Output {
-    let out = runner::scenario_command_killed_after(60, scenario, &[("LOG_FORMAT", "json")])
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    assert_ne!(out.status.code(), Some(124), "{scenario}: hung");
-    assert!(
-        out.status.success(),
-        "{scenario}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn lines(out: &Output) -> Vec<Value> {

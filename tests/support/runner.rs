@@ -2,7 +2,7 @@
 //! closing `N passed, N failed` line, and a failing exit status if any failed.
 #![allow(dead_code)]
 
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 /// The variable that tells a child copy of a test binary which scenario to
 /// run.
@@ -60,6 +60,22 @@ pub fn scenario_command_killed_after(secs: u32, scenario: &str, env: &[(&str, &s
         .arg(std::env::current_exe().expect("the test binary"))
         .env(SCENARIO, scenario);
     isolated(cmd, env)
+}
+
+/// Runs `scenario` with JSON output and `env`, killed after 60 s; fails the
+/// test if it hung or did not succeed.
+pub fn run_json(scenario: &str, env: &[(&str, &str)]) -> Output {
+    let out = scenario_command_killed_after(60, scenario, &[("LOG_FORMAT", "json")])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(124), "{scenario}: hung");
+    assert!(
+        out.status.success(),
+        "{scenario}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// What a child scenario returns: nothing (it panics on failure), or a
