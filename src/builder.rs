@@ -14,7 +14,7 @@ use crate::backend::file::{FileConfig, MAX_FILE_KEEP, MAX_FILE_MAX_SIZE};
 use crate::backend::worker::{Recipe, Writer};
 use crate::frontend::filter::{Directives, LevelFilter};
 use crate::frontend::flood::{FloodConfig, FloodGuard, FloodStats};
-use crate::frontend::log_bridge::LogBridge;
+use crate::frontend::log_bridge::{install_pipeline, LogBridge};
 use crate::frontend::queue::{Queue, Sender};
 use crate::host::cache::CacheRef;
 use crate::host::detect::{env_var, SystemProbe};
@@ -484,7 +484,6 @@ impl Builder {
         }
         let writer = Writer::start(Arc::clone(&queue), recipe, output, WRITER_THREAD_NAME)?;
         let sender = writer.sender();
-        let max_level = self.filter.max_level();
         let directives = Arc::new(self.filter.clone());
         let (root, flood) = match self.flood {
             Some(config) => {
@@ -505,29 +504,36 @@ impl Builder {
         };
 
         if self.global {
-            // A `log` logger can be set once per process; if something else set
-            // one first, say so rather than silently missing its records.
-            let bridge = LogBridge {
-                logger: root.clone(),
-                directives: Arc::clone(&directives),
-            };
-            if log::set_boxed_logger(Box::new(bridge)).is_err() {
-                writer.stop();
-                return Err(Error::other(
-                    "the `log` crate already has a logger; use Builder::global(false) or remove the other one",
-                ));
+            // With `tracing(false)` the service's own subscriber takes `log`
+            // (tracing-subscriber's `init` installs tracing-log's
+            // `LogTracer`), and its records reach this pipeline through
+            // `tracing_layer()`: each exactly once, and no `log` logger
+            // conflict.
+            #[cfg(feature = "tracing")]
+            let bridge_log = self.tracing;
+            #[cfg(not(feature = "tracing"))]
+            let bridge_log = true;
+            if bridge_log {
+                let bridge = LogBridge {
+                    logger: root.clone(),
+                    directives: Arc::clone(&directives),
+                };
+                // A `log` logger can be set once per process; if something
+                // else set one first, say so rather than silently missing its
+                // records.
+                if let Err(e) = install_pipeline(bridge) {
+                    writer.stop();
+                    return Err(e);
+                }
             }
-            log::set_max_level(to_log_level(max_level));
             // The global logger stays for the life of the process: records
             // logged after the guard is dropped are written synchronously.
             slog_scope::set_global_logger(root.clone()).cancel_reset();
             #[cfg(feature = "tracing")]
             if self.tracing {
                 use tracing_subscriber::layer::SubscriberExt;
-                let layer = crate::frontend::tracing_layer::TracingLayer {
-                    logger: root.clone(),
-                    directives,
-                };
+                let layer =
+                    crate::frontend::tracing_layer::layer(root.clone(), Arc::clone(&directives));
                 let subscriber = tracing_subscriber::registry().with(layer);
                 let dispatch = tracing_core::Dispatch::new(subscriber);
                 if tracing_core::dispatcher::set_global_default(dispatch).is_err() {
@@ -550,6 +556,7 @@ impl Builder {
         }
         Ok(LogGuard {
             logger: root,
+            directives,
             cache,
             sender,
             writer,
@@ -561,18 +568,6 @@ impl Builder {
 }
 
 static GLOBAL_INIT: AtomicBool = AtomicBool::new(false);
-
-fn to_log_level(l: slog::FilterLevel) -> log::LevelFilter {
-    use slog::FilterLevel as F;
-    match l {
-        F::Off => log::LevelFilter::Off,
-        F::Critical | F::Error => log::LevelFilter::Error,
-        F::Warning => log::LevelFilter::Warn,
-        F::Info => log::LevelFilter::Info,
-        F::Debug => log::LevelFilter::Debug,
-        F::Trace => log::LevelFilter::Trace,
-    }
-}
 
 fn change_notice(log: &Logger, old: &HostInfo, new: &HostInfo) {
     let changes = old
@@ -606,6 +601,8 @@ fn change_notice(log: &Logger, old: &HostInfo, new: &HostInfo) {
               (`let _guard = ...`)"]
 pub struct LogGuard {
     logger: Logger,
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    directives: Arc<Directives>,
     cache: CacheRef,
     sender: Sender,
     writer: Arc<Writer>,
@@ -627,6 +624,49 @@ impl LogGuard {
     /// The root logger.
     pub fn logger(&self) -> &Logger {
         &self.logger
+    }
+
+    /// A [`tracing_subscriber::Layer`] that feeds this pipeline, for a
+    /// service that builds its own `tracing` subscriber (with
+    /// [`Builder::tracing(false)`](Builder::tracing)) to run beside other
+    /// layers: tracing-opentelemetry, console-subscriber, Sentry, a `fmt`
+    /// layer.
+    ///
+    /// Its filter is this pipeline's directives, as a per-layer filter: the
+    /// other layers keep their own filters and see every event those allow.
+    /// Each event is written as the built-in subscriber writes it (typed
+    /// fields, the fields of its spans, target, flood guard), and slog and
+    /// `log` records logged inside a span it saw entered carry that span's
+    /// fields too (with a `tracing_subscriber::Registry` as the span store).
+    ///
+    /// ```no_run
+    /// use tracing_subscriber::layer::SubscriberExt;
+    /// use tracing_subscriber::util::SubscriberInitExt;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let guard = slog_host::Builder::from_env()?.tracing(false).init()?;
+    /// tracing_subscriber::registry()
+    ///     .with(guard.tracing_layer())
+    ///     // .with(tracing_opentelemetry::layer().with_tracer(tracer))
+    ///     .try_init()?;
+    /// tracing::info!(order_id = 7, "served");
+    /// log::info!("and `log` records, through tracing-log's LogTracer");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// With `tracing(false)`, [`init`](Builder::init) leaves the `log` crate
+    /// to the service's subscriber: tracing-subscriber's `init`/`try_init`
+    /// (its default `tracing-log` feature) installs tracing-log's
+    /// `LogTracer`, and `log` records reach this layer as events, each once.
+    /// A service that installs its subscriber another way calls
+    /// `tracing_log::LogTracer::init()` itself, or its `log` records are not
+    /// written.
+    #[cfg(feature = "tracing")]
+    pub fn tracing_layer<S>(&self) -> crate::TracingLayer<S>
+    where
+        S: tracing_core::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        crate::frontend::tracing_layer::layer(self.logger.clone(), Arc::clone(&self.directives))
     }
 
     /// The host cache the pipeline enriches from.

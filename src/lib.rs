@@ -79,6 +79,7 @@ mod host;
 #[cfg(test)]
 mod proptests;
 mod settings;
+pub mod testing;
 
 pub use backend::enrich::Enrich;
 pub use backend::file::{
@@ -115,6 +116,16 @@ pub use host::resource::{
     parse_resource_attributes, OTEL_RESOURCE_ATTRIBUTES, SERVICE_ACCOUNT_NAMESPACE_FILE,
 };
 pub use host::schema::{Schema, ECS_VERSION};
+
+#[cfg(feature = "tracing")]
+pub use frontend::tracing_layer::TracingLayer;
+
+/// The pieces of [`TracingLayer`]: the layer that turns `tracing` events into
+/// records, and its per-layer filter (the pipeline's directives).
+#[cfg(feature = "tracing")]
+pub mod layer {
+    pub use crate::frontend::tracing_layer::{EventFilter, Events};
+}
 
 /// Starts logging as the environment says, in one call: the same as
 /// `Builder::from_env()?.init()`.

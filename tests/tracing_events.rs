@@ -140,7 +140,78 @@ fn child(name: &str) {
             slog::info!(guard.logger(), "slog still works");
             drop(guard);
         }
+        "span_context" => {
+            let guard = slog_host::init().unwrap();
+            slog::info!(guard.logger(), "slog before any span");
+            {
+                let outer = tracing::info_span!("request", method = "GET", shared = "outer");
+                let _o = outer.enter();
+                let inner = tracing::info_span!("handler", order_id = 7, shared = "inner");
+                let _i = inner.enter();
+                slog::info!(guard.logger(), "slog in spans"; "own" => 1, "order_id" => 8);
+                slog::info!(slog_scope::logger(), "slog-scope in spans");
+                log::info!(attempt = 3, paid = true, who = "ann"; "log in spans");
+                tracing::info!("tracing in spans");
+                // A span field named like a record key is never the key.
+                let spoof = tracing::info_span!("spoof", level = "FAKE", msg = "forged");
+                let _s = spoof.enter();
+                slog::info!(guard.logger(), "slog under a spoofing span");
+            }
+            slog::info!(guard.logger(), "slog after the spans");
+            log::info!("log after the spans");
+            drop(guard);
+        }
+        "composed_alloc" => {
+            use tracing_subscriber::layer::SubscriberExt;
+            use tracing_subscriber::Layer;
+            let guard = slog_host::Builder::from_env()
+                .unwrap()
+                .tracing(false)
+                .init()
+                .unwrap();
+            let warn_count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let second = Counting(std::sync::Arc::clone(&warn_count))
+                .with_filter(tracing_subscriber::filter::LevelFilter::WARN);
+            let subscriber = tracing_subscriber::registry()
+                .with(guard.tracing_layer())
+                .with(second);
+            tracing::subscriber::set_global_default(subscriber).unwrap();
+            let value = String::from("dynamic");
+            let disabled = |n: u64| {
+                for i in 0..n {
+                    tracing::debug!(i = i, v = %value, "disabled for both layers");
+                }
+            };
+            let enabled = |n: u64| {
+                for i in 0..n {
+                    tracing::info!(i = i, v = %value, "ours, not the second layer's");
+                }
+            };
+            disabled(1000);
+            enabled(20_000);
+            guard.flush();
+            let (d, ()) = alloc::count_allocations(|| disabled(10_000));
+            let (e, ()) = alloc::count_allocations(|| enabled(1_000));
+            let (control, ()) = alloc::count_allocations(|| {
+                for i in 0..1_000 {
+                    tracing::info!(v = %format!("{i}"), "control");
+                }
+            });
+            tracing::warn!("both layers");
+            let warns = warn_count.load(std::sync::atomic::Ordering::SeqCst);
+            eprintln!("ALLOCS disabled={d} enabled={e} control={control} second_layer={warns}");
+            drop(guard);
+        }
         other => panic!("unknown scenario {other}"),
+    }
+}
+
+/// A second layer beside ours: counts the events its own filter lets in.
+struct Counting(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Counting {
+    fn on_event(&self, _: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -250,6 +321,102 @@ fn spans_are_never_records() {
     assert_eq!(all[0]["msg"], "the only record");
 }
 
+fn slog_and_log_records_carry_the_entered_spans_fields() {
+    let out = run("span_context", &[]);
+    let all = lines(&out);
+    let by_msg = |m: &str| {
+        all.iter()
+            .find(|v| v["msg"] == m)
+            .unwrap_or_else(|| panic!("no {m:?} in {all:?}"))
+    };
+    for m in [
+        "slog in spans",
+        "slog-scope in spans",
+        "log in spans",
+        "tracing in spans",
+    ] {
+        let v = by_msg(m);
+        assert_eq!(v["method"], "GET", "{m}: {v}");
+        assert_eq!(v["shared"], "inner", "{m}: the innermost span wins: {v}");
+    }
+    // The record's own field wins over a span's.
+    assert_eq!(by_msg("slog in spans")["order_id"], 8);
+    assert_eq!(by_msg("slog in spans")["own"], 1);
+    assert_eq!(by_msg("slog-scope in spans")["order_id"], 7);
+    // `log`'s key-values are typed fields.
+    let log = by_msg("log in spans");
+    assert_eq!(log["attempt"], 3, "{log}");
+    assert_eq!(log["paid"], true, "{log}");
+    assert_eq!(log["who"], "ann", "{log}");
+    assert_eq!(log["order_id"], 7, "{log}");
+    // Span fields never take a record key.
+    let spoofed = by_msg("slog under a spoofing span");
+    assert_eq!(spoofed["level"], "INFO", "{spoofed}");
+    assert_eq!(spoofed["fields.level"], "FAKE", "{spoofed}");
+    assert_eq!(spoofed["fields.msg"], "forged", "{spoofed}");
+    // Written once: no key twice on any line.
+    for line in String::from_utf8(out.stdout.clone()).unwrap().lines() {
+        let k = keys(line);
+        let mut unique = k.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), k.len(), "no duplicate key: {k:?}");
+        let v: Value = serde_json::from_str(line).unwrap();
+        let pos = |name: &str| k.iter().position(|x| x == name);
+        if let (Some(m), Some(s)) = (pos("method"), pos("shared")) {
+            assert!(m < s, "outermost span first: {k:?} ({v})");
+        }
+    }
+    for m in [
+        "slog before any span",
+        "slog after the spans",
+        "log after the spans",
+    ] {
+        let v = by_msg(m);
+        assert!(
+            v.get("method").is_none() && v.get("shared").is_none(),
+            "{v}"
+        );
+    }
+}
+
+fn public_layer_beside_a_second_layer_allocates_nothing() {
+    let out = run(
+        "composed_alloc",
+        &[("RUST_LOG", "info"), ("LOG_FLOOD", "off")],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    let counts = err.lines().find_map(|l| l.strip_prefix("ALLOCS ")).unwrap();
+    let get = |k: &str| -> u64 {
+        counts
+            .split(' ')
+            .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    println!("tracing events, public layer + a second layer: allocations {counts}");
+    assert_eq!(get("disabled"), 0);
+    assert_eq!(get("enabled"), 0);
+    assert!(get("control") >= 1000, "the counter sees allocations");
+    assert_eq!(
+        get("second_layer"),
+        1,
+        "the second layer keeps its own filter"
+    );
+    let written = lines(&out);
+    assert_eq!(
+        written
+            .iter()
+            .filter(|v| v["msg"] == "ours, not the second layer's")
+            .count(),
+        21_000
+    );
+    assert!(written
+        .iter()
+        .all(|v| v["msg"] != "disabled for both layers"));
+}
+
 fn disabled_events_allocate_nothing() {
     let out = run("disabled_alloc", &[("RUST_LOG", "info")]);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -348,6 +515,8 @@ crate::suite_main!(
         one_filter_for_slog_log_and_tracing,
         spans_are_never_records,
         disabled_events_allocate_nothing,
+        slog_and_log_records_carry_the_entered_spans_fields,
+        public_layer_beside_a_second_layer_allocates_nothing,
         same_line_in_two_files_has_two_flood_budgets,
         log_source_adds_file_and_line_to_every_record,
         another_global_subscriber_is_a_clear_error,

@@ -17,11 +17,22 @@ use super::trace_context::{self, TraceIds};
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Event> = std::cell::RefCell::new(Event::default());
+    /// True while a bridge (`log`, `tracing`) builds and replays a record on
+    /// this thread: the record already has its span fields.
+    static BRIDGING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Runs `f` with this thread's reused scratch event (a fresh one if `f`
-/// logs again from inside).
+/// logs again from inside). The record `f` replays is not given span fields
+/// again when it is captured: the bridge adds them itself.
 pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Event) -> R) -> R {
+    struct Bridging(bool);
+    impl Drop for Bridging {
+        fn drop(&mut self) {
+            let _ = BRIDGING.try_with(|b| b.set(self.0));
+        }
+    }
+    let _restore = Bridging(BRIDGING.try_with(|b| b.replace(true)).unwrap_or(false));
     let mut f = Some(f);
     let reused = SCRATCH.try_with(|cell| {
         cell.try_borrow_mut()
@@ -147,6 +158,14 @@ impl Event {
         let _ = record.kv().serialize(record, &mut Capturer(self));
         self.logger = Some(values.clone());
         self.trace = trace_context::current();
+        // A span entered on this thread: its fields (one thread-local read
+        // when there is none).
+        #[cfg(feature = "tracing")]
+        if super::tracing_layer::span_entered()
+            && !BRIDGING.try_with(std::cell::Cell::get).unwrap_or(true)
+        {
+            super::tracing_layer::push_current_span_fields(self);
+        }
     }
 
     /// Starts an event built field by field (the `log` and `tracing`
@@ -166,6 +185,14 @@ impl Event {
         self.trace = trace_context::current();
     }
 
+    /// Sets the tag (the record's explicit target).
+    #[cfg(feature = "tracing")]
+    pub(crate) fn set_tag(&mut self, tag: &str) {
+        let start = self.text.len();
+        self.text.push_str(tag);
+        self.tag = start..self.text.len();
+    }
+
     /// Sets the message.
     pub(crate) fn set_message(&mut self, msg: fmt::Arguments<'_>) {
         let start = self.text.len();
@@ -173,7 +200,6 @@ impl Event {
         self.msg = start..self.text.len();
     }
 
-    #[cfg(feature = "tracing")]
     /// Adds a field.
     pub(crate) fn push(&mut self, key: Key, value: FieldIn<'_>) {
         let v = match value {
@@ -286,7 +312,6 @@ impl Event {
 }
 
 /// A field value given to [`Event::push`].
-#[cfg(feature = "tracing")]
 pub(crate) enum FieldIn<'a> {
     Str(&'a str),
     Fmt(fmt::Arguments<'a>),

@@ -15,17 +15,169 @@
 //! `tracing/log-always` sends for every tracing event and span (it comes from
 //! a tracing call site, which the tracing layer records itself).
 
-use std::sync::Arc;
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use slog::{Level, Logger, RecordLocation};
 
-use super::capture::with_scratch;
+use super::capture::{with_scratch, Event, FieldIn, Value};
 use super::filter::Directives;
+use super::intern::intern;
 
-/// The `log` logger `init()` installs.
+/// A pipeline's `log` side: its root logger and its directives.
 pub(crate) struct LogBridge {
     pub(crate) logger: Logger,
     pub(crate) directives: Arc<Directives>,
+}
+
+/// The one `log` logger this crate installs (a `log` logger can be set once
+/// per process): it hands each record to this thread's test capture if there
+/// is one ([`crate::testing`]), else to the global pipeline once `init()`
+/// has set it.
+struct Router;
+
+static ROUTER: Router = Router;
+/// The global pipeline's bridge, set by `init()`.
+static PIPELINE: OnceLock<LogBridge> = OnceLock::new();
+/// True once [`ROUTER`] is the `log` logger.
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+/// Live test captures in the process: while zero, no record looks for one.
+static CAPTURES: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's test captures, innermost last.
+    static CAPTURE: RefCell<Vec<Arc<LogBridge>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Makes [`ROUTER`] the `log` logger; false if another logger is set.
+fn install_router() -> bool {
+    if INSTALLED.load(Ordering::Acquire) {
+        return true;
+    }
+    // Two threads may race here: the loser sees the winner's flag.
+    match log::set_logger(&ROUTER) {
+        Ok(()) => {
+            INSTALLED.store(true, Ordering::Release);
+            true
+        }
+        Err(_) => {
+            // The winner of a race may not have stored the flag yet.
+            std::thread::yield_now();
+            INSTALLED.load(Ordering::Acquire)
+        }
+    }
+}
+
+/// Makes `bridge` the global pipeline's `log` side; an error if the `log`
+/// crate already has a logger that is not this crate's, or a pipeline.
+pub(crate) fn install_pipeline(bridge: LogBridge) -> Result<(), crate::Error> {
+    let max = bridge.directives.max_level();
+    if !install_router() || PIPELINE.set(bridge).is_err() {
+        return Err(crate::Error::other(
+            "the `log` crate already has a logger; use Builder::global(false) or remove the other one",
+        ));
+    }
+    set_max_level(Some(max));
+    Ok(())
+}
+
+/// `log`'s global maximum level: the pipeline's (`pipeline`, or the one
+/// set), or everything while a test capture lives.
+fn set_max_level(pipeline: Option<slog::FilterLevel>) {
+    let level = if CAPTURES.load(Ordering::Acquire) > 0 {
+        log::LevelFilter::Trace
+    } else {
+        match pipeline.or_else(|| PIPELINE.get().map(|p| p.directives.max_level())) {
+            Some(l) => to_log_level(l),
+            None => log::LevelFilter::Off,
+        }
+    };
+    log::set_max_level(level);
+}
+
+fn to_log_level(l: slog::FilterLevel) -> log::LevelFilter {
+    use slog::FilterLevel as F;
+    match l {
+        F::Off => log::LevelFilter::Off,
+        F::Critical | F::Error => log::LevelFilter::Error,
+        F::Warning => log::LevelFilter::Warn,
+        F::Info => log::LevelFilter::Info,
+        F::Debug => log::LevelFilter::Debug,
+        F::Trace => log::LevelFilter::Trace,
+    }
+}
+
+/// While it lives, `log` records of this thread go to `bridge` (a test
+/// capture). False if the `log` crate has another logger.
+pub(crate) struct CaptureLog {
+    installed: bool,
+}
+
+impl CaptureLog {
+    pub(crate) fn start(bridge: Arc<LogBridge>) -> CaptureLog {
+        let installed = install_router();
+        if installed {
+            CAPTURE.with(|c| c.borrow_mut().push(bridge));
+            CAPTURES.fetch_add(1, Ordering::AcqRel);
+            set_max_level(None);
+        }
+        CaptureLog { installed }
+    }
+
+    /// False if another `log` logger was set first: `log` records are not
+    /// captured.
+    pub(crate) fn installed(&self) -> bool {
+        self.installed
+    }
+}
+
+impl Drop for CaptureLog {
+    fn drop(&mut self) {
+        if self.installed {
+            let _ = CAPTURE.try_with(|c| c.borrow_mut().pop());
+            CAPTURES.fetch_sub(1, Ordering::AcqRel);
+            set_max_level(None);
+        }
+    }
+}
+
+/// This thread's innermost capture, if any test capture lives.
+fn thread_capture() -> Option<Arc<LogBridge>> {
+    if CAPTURES.load(Ordering::Acquire) == 0 {
+        return None;
+    }
+    CAPTURE
+        .try_with(|c| c.borrow().last().cloned())
+        .ok()
+        .flatten()
+}
+
+impl log::Log for Router {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        match thread_capture() {
+            Some(capture) => capture.enabled(m),
+            None => PIPELINE.get().is_some_and(|p| p.enabled(m)),
+        }
+    }
+
+    fn log(&self, r: &log::Record<'_>) {
+        match thread_capture() {
+            Some(capture) => capture.log(r),
+            None => {
+                if let Some(p) = PIPELINE.get() {
+                    p.log(r);
+                }
+            }
+        }
+    }
+
+    fn flush(&self) {
+        if let Some(p) = PIPELINE.get() {
+            let _ = p.logger.flush();
+        }
+    }
 }
 
 /// The crates host detection uses that log through `log`: their records
@@ -43,6 +195,15 @@ fn detection_target(target: &str) -> bool {
     })
 }
 
+/// True for a `log` target this crate never forwards: detection crates,
+/// tracing's span lifecycle lines, and anything logged on a thread while it
+/// runs host detection.
+pub(crate) fn excluded_log_target(target: &str) -> bool {
+    detection_target(target)
+        || target.starts_with("tracing::span")
+        || crate::host::cache::detecting()
+}
+
 pub(crate) fn level(l: log::Level) -> Level {
     match l {
         log::Level::Error => Level::Error,
@@ -53,16 +214,13 @@ pub(crate) fn level(l: log::Level) -> Level {
     }
 }
 
-impl log::Log for LogBridge {
+impl LogBridge {
     fn enabled(&self, m: &log::Metadata<'_>) -> bool {
-        self.directives.enabled(level(m.level()), m.target()) && !detection_target(m.target())
+        self.directives.enabled(level(m.level()), m.target()) && !excluded_log_target(m.target())
     }
 
     fn log(&self, r: &log::Record<'_>) {
-        if !self.enabled(r.metadata())
-            || r.target().starts_with("tracing::span")
-            || crate::host::cache::detecting()
-        {
+        if !self.enabled(r.metadata()) {
             return;
         }
         // tracing's own echo (`log-always`): it names its file without
@@ -87,12 +245,92 @@ impl log::Log for LogBridge {
         with_scratch(|ev| {
             ev.begin(level(r.level()), location, tag);
             ev.set_message(*r.args());
+            let _ = r.key_values().visit(&mut KeyValues(ev));
+            #[cfg(feature = "tracing")]
+            if super::tracing_layer::span_entered() {
+                super::tracing_layer::push_current_span_fields(ev);
+            }
             ev.replay(|record, _| self.logger.log(record));
         });
     }
+}
 
-    fn flush(&self) {
-        let _ = self.logger.flush();
+/// The key under which a `log` key-value is written once
+/// [`MAX_INTERNED`](super::intern::MAX_INTERNED) other key names are kept:
+/// `name=value` as text.
+pub(crate) const LOG_KV_OVERFLOW_KEY: &str = "log.kv";
+
+/// The `log` crate's key-values (`log::info!(order_id = 7; "served")`) as
+/// typed fields: integers stay integers, booleans booleans.
+struct KeyValues<'a>(&'a mut Event);
+
+impl<'kvs> log::kv::VisitSource<'kvs> for KeyValues<'_> {
+    fn visit_pair(
+        &mut self,
+        key: log::kv::Key<'kvs>,
+        value: log::kv::Value<'kvs>,
+    ) -> Result<(), log::kv::Error> {
+        match intern(key.as_str()) {
+            Some(key) => value.visit(TypedValue(self.0, key)),
+            None => {
+                let text = format_args!("{key}={value}");
+                self.0.push(LOG_KV_OVERFLOW_KEY, FieldIn::Fmt(text));
+                Ok(())
+            }
+        }
+    }
+}
+
+struct TypedValue<'a>(&'a mut Event, &'static str);
+
+impl<'v> log::kv::VisitValue<'v> for TypedValue<'_> {
+    fn visit_any(&mut self, value: log::kv::Value<'_>) -> Result<(), log::kv::Error> {
+        self.0.push(self.1, FieldIn::Fmt(format_args!("{value}")));
+        Ok(())
+    }
+    fn visit_null(&mut self) -> Result<(), log::kv::Error> {
+        self.0.push(self.1, FieldIn::Plain(Value::None));
+        Ok(())
+    }
+    fn visit_u64(&mut self, v: u64) -> Result<(), log::kv::Error> {
+        self.0.push(self.1, FieldIn::Plain(Value::U64(v)));
+        Ok(())
+    }
+    fn visit_i64(&mut self, v: i64) -> Result<(), log::kv::Error> {
+        self.0.push(self.1, FieldIn::Plain(Value::I64(v)));
+        Ok(())
+    }
+    fn visit_u128(&mut self, v: u128) -> Result<(), log::kv::Error> {
+        self.0.push(self.1, FieldIn::Plain(Value::U128(v)));
+        Ok(())
+    }
+    fn visit_i128(&mut self, v: i128) -> Result<(), log::kv::Error> {
+        self.0.push(self.1, FieldIn::Plain(Value::I128(v)));
+        Ok(())
+    }
+    fn visit_f64(&mut self, v: f64) -> Result<(), log::kv::Error> {
+        self.0.push(self.1, FieldIn::Plain(Value::F64(v)));
+        Ok(())
+    }
+    fn visit_bool(&mut self, v: bool) -> Result<(), log::kv::Error> {
+        self.0.push(self.1, FieldIn::Plain(Value::Bool(v)));
+        Ok(())
+    }
+    fn visit_char(&mut self, v: char) -> Result<(), log::kv::Error> {
+        self.0.push(self.1, FieldIn::Plain(Value::Char(v)));
+        Ok(())
+    }
+    fn visit_str(&mut self, v: &str) -> Result<(), log::kv::Error> {
+        self.0.push(self.1, FieldIn::Str(v));
+        Ok(())
+    }
+}
+
+impl fmt::Debug for LogBridge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogBridge")
+            .field("directives", &self.directives)
+            .finish_non_exhaustive()
     }
 }
 

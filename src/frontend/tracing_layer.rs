@@ -1,17 +1,29 @@
-//! `tracing` events into the pipeline: a `tracing_subscriber::Layer` on a
-//! `Registry`.
+//! `tracing` into the pipeline: [`TracingLayer`], a `tracing_subscriber`
+//! layer with this pipeline's directives as its own, per-layer filter.
 //!
 //! Each event becomes one record: its fields as typed fields, its message as
 //! the message, level, target, file and line from its metadata, and the
 //! fields of the spans it is inside, outermost first (a key given twice keeps
 //! the innermost value, written once: the event's own, then the nearest
-//! span's). It is filtered by the same directives as slog and `log` records:
-//! a call site the directives disable gets `Interest::never`, so a disabled
-//! event costs tracing's cached interest check and nothing else. Spans are
-//! never records of their own. The record goes through the root logger, so it
-//! meets the flood guard (keyed by the call site's file, line and target)
-//! and the queue like any other.
+//! span's). Spans are never records of their own. The record goes through
+//! the root logger, so it meets the flood guard (keyed by the call site's
+//! file, line and target) and the queue like any other.
+//!
+//! The filter is a per-layer filter ([`Filtered`]): a call site it disables
+//! is disabled for this layer only, so other layers on the same registry
+//! (tracing-opentelemetry, a `fmt` layer, console, Sentry) keep their own
+//! levels. A call site that no layer wants gets `Interest::never` from the
+//! registry and costs tracing's cached interest check and nothing else.
+//!
+//! `log` records that reach `tracing` through `tracing-log`'s `LogTracer`
+//! (what `SubscriberInitExt::init` installs) are records of their own `log`
+//! target, file and line, as if the `log` bridge had taken them.
+//!
+//! Records logged through slog or `log` while a span is entered on the
+//! calling thread carry the fields of that span and its parents, by the same
+//! rules ([`push_current_span_fields`]).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -22,16 +34,64 @@ use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::subscriber::Interest;
 use tracing_core::{Event as TracingEvent, Metadata, Subscriber};
-use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::filter::Filtered;
+use tracing_subscriber::layer::{Context, Filter};
+use tracing_subscriber::registry::{LookupSpan, Scope};
+use tracing_subscriber::Registry;
 
 use super::capture::{with_scratch, Event, FieldIn, Value};
 use super::filter::Directives;
+use super::intern::intern;
+use super::log_bridge::excluded_log_target;
 
-/// The layer `init()` installs on a `Registry` as the global subscriber.
-pub(crate) struct TracingLayer {
-    pub(crate) logger: Logger,
-    pub(crate) directives: Arc<Directives>,
+/// A [`tracing_subscriber::Layer`] that feeds this crate's pipeline, filtered
+/// per layer by the pipeline's directives: what
+/// [`LogGuard::tracing_layer`](crate::LogGuard::tracing_layer) returns and
+/// what the default [`init`](crate::init) installs on a `Registry`.
+///
+/// `S` is the subscriber it is added to, inferred where it is added:
+///
+/// ```
+/// use tracing_subscriber::layer::SubscriberExt;
+///
+/// # fn main() -> Result<(), slog_host::Error> {
+/// let guard = slog_host::Builder::new().global(false).init()?;
+/// let subscriber = tracing_subscriber::registry().with(guard.tracing_layer());
+/// tracing::subscriber::with_default(subscriber, || tracing::info!(order_id = 7, "served"));
+/// # Ok(()) }
+/// ```
+///
+/// It keeps each span's fields in the span's registry extensions, so it
+/// needs a subscriber with a span store (`S: LookupSpan`): a
+/// `tracing_subscriber::Registry` for slog and `log` records to carry span
+/// fields too.
+pub type TracingLayer<S = Registry> = Filtered<Events, EventFilter, S>;
+
+/// The layer inside [`TracingLayer`]: turns events into records.
+pub struct Events {
+    logger: Logger,
+}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Events").finish_non_exhaustive()
+    }
+}
+
+/// The per-layer filter inside [`TracingLayer`]: the pipeline's directives.
+#[derive(Debug, Clone)]
+pub struct EventFilter {
+    directives: Arc<Directives>,
+}
+
+/// A [`TracingLayer`] that logs through `logger` (the pipeline's root, which
+/// filters slog records by the same directives) and is filtered by
+/// `directives`.
+pub(crate) fn layer<S>(logger: Logger, directives: Arc<Directives>) -> TracingLayer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    Filtered::new(Events { logger }, EventFilter { directives })
 }
 
 fn level(l: &tracing_core::Level) -> Level {
@@ -44,44 +104,15 @@ fn level(l: &tracing_core::Level) -> Level {
     }
 }
 
-/// The file and line of every tracing call site (events and spans) this
-/// layer has seen, so the `log` bridge can drop the `log` echoes that
-/// `tracing/log-always` sends for them (before the event is dispatched, so
-/// no per-event marker could catch them). Written once per call site, read
-/// per bridged `log` record: an atomic load and a hash lookup.
-static CALLSITES: OnceLock<ArcSwap<HashMap<u32, Vec<&'static str>>>> = OnceLock::new();
-
-fn callsites() -> &'static ArcSwap<HashMap<u32, Vec<&'static str>>> {
-    CALLSITES.get_or_init(|| ArcSwap::from_pointee(HashMap::new()))
+/// True for the call sites `tracing-log` dispatches `log` records from.
+fn is_log_record(meta: &Metadata<'_>) -> bool {
+    meta.fields().field(LOG_TARGET).is_some()
 }
 
-fn remember(meta: &'static Metadata<'static>) {
-    let (Some(file), Some(line)) = (meta.file(), meta.line()) else {
-        return;
-    };
-    callsites().rcu(|map| {
-        let mut map = HashMap::clone(map);
-        let files = map.entry(line).or_default();
-        if !files.contains(&file) {
-            files.push(file);
-        }
-        map
-    });
-}
-
-/// True if `file:line` is a tracing call site: a `log` record from there is
-/// tracing's own echo of an event or span this layer records (or filters).
-pub(crate) fn is_tracing_callsite(file: Option<&str>, line: Option<u32>) -> bool {
-    let (Some(file), Some(line)) = (file, line) else {
-        return false;
-    };
-    let Some(map) = CALLSITES.get() else {
-        return false;
-    };
-    map.load()
-        .get(&line)
-        .is_some_and(|files| files.contains(&file))
-}
+const LOG_TARGET: &str = "log.target";
+const LOG_MODULE: &str = "log.module_path";
+const LOG_FILE: &str = "log.file";
+const LOG_LINE: &str = "log.line";
 
 /// A span's fields, kept in its registry extensions.
 #[derive(Default)]
@@ -149,16 +180,23 @@ impl Visit for Fields<'_> {
         self.text(field, format_args!("{value:?}"));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.0.set_message(format_args!("{value}"));
-        } else {
-            self.0.push(field.name(), FieldIn::Str(value));
+        match field.name() {
+            "message" => self.0.set_message(format_args!("{value}")),
+            // A `log` record through tracing-log: its origin, not fields.
+            LOG_TARGET => self.0.set_tag(value),
+            LOG_MODULE => self.0.location.module = intern(value).unwrap_or("<unknown>"),
+            LOG_FILE => self.0.location.file = intern(value).unwrap_or("<unknown>"),
+            name => self.0.push(name, FieldIn::Str(value)),
         }
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.0.push(field.name(), FieldIn::Plain(Value::I64(value)));
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
+        if field.name() == LOG_LINE {
+            self.0.location.line = u32::try_from(value).unwrap_or(u32::MAX);
+            return;
+        }
         self.0.push(field.name(), FieldIn::Plain(Value::U64(value)));
     }
     fn record_i128(&mut self, field: &Field, value: i128) {
@@ -181,27 +219,68 @@ impl Visit for Fields<'_> {
     }
 }
 
-impl TracingLayer {
+/// The file and line of every tracing call site (events and spans) this
+/// layer has seen, so the `log` bridge can drop the `log` echoes that
+/// `tracing/log-always` sends for them (before the event is dispatched, so
+/// no per-event marker could catch them). Written once per call site, read
+/// per bridged `log` record: an atomic load and a hash lookup.
+static CALLSITES: OnceLock<ArcSwap<HashMap<u32, Vec<&'static str>>>> = OnceLock::new();
+
+fn callsites() -> &'static ArcSwap<HashMap<u32, Vec<&'static str>>> {
+    CALLSITES.get_or_init(|| ArcSwap::from_pointee(HashMap::new()))
+}
+
+fn remember(meta: &'static Metadata<'static>) {
+    let (Some(file), Some(line)) = (meta.file(), meta.line()) else {
+        return;
+    };
+    callsites().rcu(|map| {
+        let mut map = HashMap::clone(map);
+        let files = map.entry(line).or_default();
+        if !files.contains(&file) {
+            files.push(file);
+        }
+        map
+    });
+}
+
+/// True if `file:line` is a tracing call site: a `log` record from there is
+/// tracing's own echo of an event or span this layer records (or filters).
+pub(crate) fn is_tracing_callsite(file: Option<&str>, line: Option<u32>) -> bool {
+    let (Some(file), Some(line)) = (file, line) else {
+        return false;
+    };
+    let Some(map) = CALLSITES.get() else {
+        return false;
+    };
+    map.load()
+        .get(&line)
+        .is_some_and(|files| files.contains(&file))
+}
+
+impl EventFilter {
     fn enabled_for(&self, meta: &Metadata<'_>) -> bool {
         self.directives.enabled(level(meta.level()), meta.target())
+            && !(is_log_record(meta) && excluded_log_target(meta.target()))
     }
 }
 
-impl<S> tracing_subscriber::Layer<S> for TracingLayer
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+impl<S> Filter<S> for EventFilter {
+    fn enabled(&self, meta: &Metadata<'_>, _: &Context<'_, S>) -> bool {
+        self.enabled_for(meta)
+    }
+
+    fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> Interest {
         remember(meta);
-        if self.enabled_for(meta) {
+        if is_log_record(meta) {
+            // One call site per level for every `log` record: the record's
+            // own target decides, in `enabled`.
+            Interest::sometimes()
+        } else if self.enabled_for(meta) {
             Interest::always()
         } else {
             Interest::never()
         }
-    }
-
-    fn enabled(&self, meta: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        self.enabled_for(meta)
     }
 
     fn max_level_hint(&self) -> Option<tracing_core::LevelFilter> {
@@ -215,7 +294,66 @@ where
             F::Trace => tracing_core::LevelFilter::TRACE,
         })
     }
+}
 
+thread_local! {
+    /// Spans this thread has entered and not left, as the layer saw them: a
+    /// slog or `log` record looks for span fields only when it is not zero.
+    static ENTERED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// True if this thread is inside a span this layer saw entered: one
+/// thread-local read.
+#[inline]
+pub(crate) fn span_entered() -> bool {
+    ENTERED.try_with(Cell::get).unwrap_or(0) != 0
+}
+
+/// Adds the fields of the span entered on this thread, and of its parents,
+/// to `ev`, with the rules of a tracing event's (outermost first, a key
+/// already there or given by a nearer span skipped). The span is looked up
+/// in the current dispatcher's `Registry`. Callers ask [`span_entered`]
+/// first.
+pub(crate) fn push_current_span_fields(ev: &mut Event) {
+    tracing_core::dispatcher::get_default(|dispatch| {
+        let Some(registry) = dispatch.downcast_ref::<Registry>() else {
+            return;
+        };
+        let current = registry.current_span();
+        let Some(span) = current.id().and_then(|id| registry.span(id)) else {
+            return;
+        };
+        push_scope_fields(ev, span.scope());
+    });
+}
+
+/// Adds the fields of the spans in `scope` (innermost first) to `ev`,
+/// outermost first.
+fn push_scope_fields<'a, R: LookupSpan<'a>>(ev: &mut Event, scope: Scope<'a, R>) {
+    let first = ev.field_count();
+    for span in scope {
+        let ext = span.extensions();
+        let Some(fields) = ext.get::<SpanFields>() else {
+            continue;
+        };
+        for (key, value) in fields.0.iter().rev() {
+            if ev.has_field(key) {
+                continue;
+            }
+            match value {
+                Owned::Str(s) => ev.push(key, FieldIn::Str(s)),
+                Owned::Plain(v) => ev.push(key, FieldIn::Plain(v.clone())),
+            }
+        }
+    }
+    // Collected innermost first: write them outermost first.
+    ev.reverse_fields_from(first);
+}
+
+impl<S> tracing_subscriber::Layer<S> for Events
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         let mut fields = SpanFields::default();
@@ -241,6 +379,14 @@ where
         }
     }
 
+    fn on_enter(&self, _: &Id, _: Context<'_, S>) {
+        let _ = ENTERED.try_with(|n| n.set(n.get().saturating_add(1)));
+    }
+
+    fn on_exit(&self, _: &Id, _: Context<'_, S>) {
+        let _ = ENTERED.try_with(|n| n.set(n.get().saturating_sub(1)));
+    }
+
     fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
         let meta = event.metadata();
         let location = RecordLocation {
@@ -254,24 +400,7 @@ where
             ev.begin(level(meta.level()), location, "");
             event.record(&mut Fields(ev));
             if let Some(scope) = ctx.event_scope(event) {
-                let first = ev.field_count();
-                for span in scope {
-                    let ext = span.extensions();
-                    let Some(fields) = ext.get::<SpanFields>() else {
-                        continue;
-                    };
-                    for (key, value) in fields.0.iter().rev() {
-                        if ev.has_field(key) {
-                            continue;
-                        }
-                        match value {
-                            Owned::Str(s) => ev.push(key, FieldIn::Str(s)),
-                            Owned::Plain(v) => ev.push(key, FieldIn::Plain(v.clone())),
-                        }
-                    }
-                }
-                // Collected innermost first: write them outermost first.
-                ev.reverse_fields_from(first);
+                push_scope_fields(ev, scope);
             }
             ev.replay(|record, _| self.logger.log(record));
         });
