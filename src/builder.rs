@@ -475,13 +475,6 @@ impl Builder {
             self.queue_bytes,
             self.overflow,
         ));
-        #[cfg(feature = "tracing")]
-        if self.global && self.tracing && tracing_core::dispatcher::has_been_set() {
-            return Err(Error::other(
-                "a global tracing subscriber is already set; use Builder::tracing(false) \
-                 or remove the other one",
-            ));
-        }
         let writer = Writer::start(Arc::clone(&queue), recipe, output, WRITER_THREAD_NAME)?;
         let sender = writer.sender();
         let directives = Arc::new(self.filter.clone());
@@ -504,6 +497,22 @@ impl Builder {
         };
 
         if self.global {
+            // First what can fail because another library holds it: the
+            // global tracing subscriber, then the `log` logger.
+            #[cfg(feature = "tracing")]
+            if self.tracing {
+                use tracing_subscriber::layer::SubscriberExt;
+                let layer =
+                    crate::frontend::tracing_layer::layer(root.clone(), Arc::clone(&directives));
+                let subscriber = tracing_subscriber::registry().with(layer);
+                if tracing_core::dispatcher::set_global_default(subscriber.into()).is_err() {
+                    writer.stop();
+                    return Err(Error::other(
+                        "a global tracing subscriber is already set; use Builder::tracing(false) \
+                         and add LogGuard::tracing_layer() to it, or remove the other one",
+                    ));
+                }
+            }
             // With `tracing(false)` the service's own subscriber takes `log`
             // (tracing-subscriber's `init` installs tracing-log's
             // `LogTracer`), and its records reach this pipeline through
@@ -529,20 +538,6 @@ impl Builder {
             // The global logger stays for the life of the process: records
             // logged after the guard is dropped are written synchronously.
             slog_scope::set_global_logger(root.clone()).cancel_reset();
-            #[cfg(feature = "tracing")]
-            if self.tracing {
-                use tracing_subscriber::layer::SubscriberExt;
-                let layer =
-                    crate::frontend::tracing_layer::layer(root.clone(), Arc::clone(&directives));
-                let subscriber = tracing_subscriber::registry().with(layer);
-                let dispatch = tracing_core::Dispatch::new(subscriber);
-                if tracing_core::dispatcher::set_global_default(dispatch).is_err() {
-                    crate::error::report(format_args!(
-                        "a global tracing subscriber was set while init() ran; \
-                         tracing events do not reach this pipeline"
-                    ));
-                }
-            }
         }
 
         let notice_log = root.clone();

@@ -2,7 +2,9 @@
 //! and lets the test assert on it.
 //!
 //! ```
+//! # /*
 //! #[test]
+//! # */
 //! fn charges_the_card() {
 //!     let logs = slog_host::testing::capture();
 //!     slog::info!(logs.logger(), "charged"; "amount" => 42);
