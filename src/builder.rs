@@ -345,8 +345,14 @@ impl Builder {
     /// installs a `tracing` subscriber (a `Registry` with this crate's
     /// layer) as the global default, so `tracing` events become records of
     /// this pipeline, with the fields of their spans. `init` fails, naming
-    /// the conflict, if another global subscriber is already set. Cargo
-    /// feature `tracing` (on by default).
+    /// the conflict, if another global subscriber is already set.
+    ///
+    /// With `false`, nothing global is installed for `tracing`, and neither
+    /// is a `log` logger: the service builds its own registry with
+    /// [`LogGuard::tracing_layer`] beside its other layers, and its
+    /// subscriber's `init` (tracing-subscriber's default `tracing-log`
+    /// feature) installs `LogTracer`, through which `log` records reach the
+    /// layer. Cargo feature `tracing` (on by default).
     #[cfg(feature = "tracing")]
     pub fn tracing(mut self, install: bool) -> Self {
         self.tracing = install;
@@ -393,7 +399,8 @@ impl Builder {
 
     /// With `true` (the default), [`init`](Self::init) installs the logger
     /// as slog-scope's global logger, forwards the `log` crate's records to
-    /// it, and uses [`HostCache::global`]; only one such `init` may run in a
+    /// it (unless [`tracing(false)`](Self::tracing) leaves `log` to the
+    /// service's `tracing` subscriber), and uses [`HostCache::global`]; only one such `init` may run in a
     /// process. With `false` the pipeline is private: it has its own host
     /// cache, and any number can run.
     pub fn global(mut self, install: bool) -> Self {

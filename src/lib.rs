@@ -46,6 +46,47 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # With other tracing layers
+//!
+//! A service that runs other `tracing` layers (tracing-opentelemetry,
+//! console-subscriber, Sentry) builds the registry itself and adds
+//! [`LogGuard::tracing_layer`] beside them; each layer keeps its own filter:
+//!
+//! ```no_run
+//! # #[cfg(feature = "tracing")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use tracing_subscriber::layer::SubscriberExt;
+//! use tracing_subscriber::util::SubscriberInitExt;
+//!
+//! let guard = slog_host::Builder::from_env()?.tracing(false).init()?;
+//! tracing_subscriber::registry()
+//!     .with(guard.tracing_layer())
+//!     // .with(tracing_opentelemetry::layer().with_tracer(tracer))
+//!     .try_init()?;
+//! # Ok(()) }
+//! # #[cfg(not(feature = "tracing"))]
+//! # fn main() {}
+//! ```
+//!
+//! With `tracing(false)` the `log` crate is left to that subscriber (its
+//! `init`/`try_init` installs tracing-log's `LogTracer`), and `log` records
+//! reach the pipeline through the layer. A slog or `log` record logged while
+//! a span is entered carries the span's fields, whichever way it came in;
+//! with the `opentelemetry` feature, records inside a span that
+//! tracing-opentelemetry created carry its `trace_id` and `span_id`.
+//!
+//! # Using it in a library
+//!
+//! A library depends on `slog`, `log` or `tracing` only and logs through
+//! them; the binary calls [`init`] once and keeps the guard until the end of
+//! `main`.
+//!
+//! # Testing code that logs
+//!
+//! [`testing::capture`] shows a test's records (slog, `log`, `tracing`) in
+//! the test's output when it fails, and returns them for assertions; tests
+//! running in parallel see only their own.
+//!
 //! # The parts
 //!
 //! [`Enrich`] works with any slog drain, without `init()`:

@@ -6,6 +6,12 @@
 //! - `slog-host init(), tracing`: the same pipeline fed by a `tracing` event
 //!   inside two spans (`request{method, uri}` > `db{table}`), whose fields it
 //!   writes as top-level fields;
+//! - `slog-host init(), slog in a span`: the slog record of the first row,
+//!   logged inside the same two spans, whose fields it then carries;
+//! - `slog-host tracing_layer() + 2nd layer`: the tracing event of the second
+//!   row through `LogGuard::tracing_layer()` on a registry the service built,
+//!   beside a second layer (tracing-subscriber's JSON `fmt` layer with its
+//!   own filter at WARN, so it formats none of these INFO events);
 //! - `slog-async + Enrich`: slog-async (blocking, so nothing is lost) around
 //!   `Enrich` and the JSON format;
 //! - `tracing json + appender`: tracing-subscriber's JSON formatter into
@@ -50,9 +56,11 @@ use slog_host::{Builder, Enrich, Format, HostCache, HostInfo, Output, Schema};
 #[global_allocator]
 static COUNTING: alloc::CountingAlloc = alloc::CountingAlloc;
 
-const PIPELINES: [&str; 7] = [
+const PIPELINES: [&str; 9] = [
     "slog-host init()",
     "slog-host init(), tracing",
+    "slog-host init(), slog in a span",
+    "slog-host tracing_layer() + 2nd layer",
     "slog-async + Enrich",
     "tracing json + appender",
     "tracing json, sync",
@@ -66,11 +74,11 @@ const PIPELINES: [&str; 7] = [
 /// same with this crate's JSON encoder, three times faster, the stricter test.
 const SYNC_BASELINES: [(&str, &str); 2] = [
     (
-        PIPELINES[6],
+        PIPELINES[8],
         "the issue's baseline: the crate's JSON format was slog-json when the targets were set",
     ),
     (
-        PIPELINES[5],
+        PIPELINES[7],
         "stricter: this crate's own JSON encoder, about three times faster than slog-json",
     ),
 ];
@@ -159,6 +167,47 @@ fn start(name: &str) -> Running {
         }
         "slog-host init(), tracing" => {
             let guard = ours();
+            let spans = Spans::new();
+            Running {
+                log: Box::new(move |i| {
+                    spans.run(|| {
+                        tracing::info!(status = 200, path = "/orders", i = i, "request done")
+                    })
+                }),
+                finish: Box::new(move || guard.flush()),
+            }
+        }
+        "slog-host init(), slog in a span" => {
+            let guard = ours();
+            let log = guard.logger().clone();
+            let spans = Spans::new();
+            Running {
+                log: Box::new(move |i| {
+                    spans.run(|| {
+                        info!(log, "request done"; "status" => 200, "path" => "/orders", "i" => i)
+                    })
+                }),
+                finish: Box::new(move || guard.flush()),
+            }
+        }
+        "slog-host tracing_layer() + 2nd layer" => {
+            use tracing_subscriber::layer::SubscriberExt;
+            use tracing_subscriber::Layer;
+            let guard = Builder::new()
+                .format(Format::Json)
+                .flood(None)
+                .output(Output::Stdout)
+                .tracing(false)
+                .init()
+                .expect("init");
+            let second = tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(io::stdout)
+                .with_filter(tracing_subscriber::filter::LevelFilter::WARN);
+            let subscriber = tracing_subscriber::registry()
+                .with(guard.tracing_layer())
+                .with(second);
+            tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
             let spans = Spans::new();
             Running {
                 log: Box::new(move |i| {
@@ -503,8 +552,10 @@ fn main() {
     }
     let ours = &rows[0].1;
     let ours_tracing = &rows[1].1;
-    let appender = &rows[3].1;
-    let tracing_sync = &rows[4].1;
+    let ours_in_span = &rows[2].1;
+    let ours_layer = &rows[3].1;
+    let appender = &rows[5].1;
+    let tracing_sync = &rows[6].1;
     let best_tracing = get(appender, "e2e1").max(get(tracing_sync, "e2e1"));
     let rss = get(&memory, "rss_mb");
     println!("\npeak RSS, 6,000 records of 1 MiB through init(): {rss} MiB\n");
@@ -540,20 +591,24 @@ fn main() {
         a == 0.0,
         format!("caller allocations per record: {a} (target 0)"),
     );
-    for rate in RATES {
-        let c = get(ours_tracing, &format!("caller@{rate}"));
+    for (what, row) in [
+        ("tracing events", ours_tracing),
+        ("slog records in a span", ours_in_span),
+        ("tracing events, public layer + 2nd layer", ours_layer),
+    ] {
+        for rate in RATES {
+            let c = get(row, &format!("caller@{rate}"));
+            fact(
+                c <= 0.001,
+                format!("{what}: caller syscalls per record at {rate}/s: {c:.4} (target <= 0.001)"),
+            );
+        }
+        let a = get(row, "allocs");
         fact(
-            c <= 0.001,
-            format!(
-                "tracing events: caller syscalls per record at {rate}/s: {c:.4} (target <= 0.001)"
-            ),
+            a == 0.0,
+            format!("{what}: caller allocations per record: {a} (target 0)"),
         );
     }
-    let a = get(ours_tracing, "allocs");
-    fact(
-        a == 0.0,
-        format!("tracing events: caller allocations per record: {a} (target 0)"),
-    );
     fact(
         rss <= 256.0,
         format!("peak RSS with 1 MiB records: {rss} MiB (target <= 256)"),
@@ -606,6 +661,14 @@ fn main() {
             format!("tracing event caller cost (p50) vs {name}: {r:.2}x (target <= 0.5x)"),
         );
     }
+    println!(
+        "span context on a slog record: p50 in a span / outside: {:.2}x ({:.2} / {:.2} µs); \
+         public layer beside a 2nd layer / init()'s own registry, tracing event p50: {:.2}x",
+        ratio(get(ours_in_span, "p50"), get(ours, "p50")),
+        get(ours_in_span, "p50") / 1e3,
+        get(ours, "p50") / 1e3,
+        ratio(get(ours_layer, "p50"), get(ours_tracing, "p50")),
+    );
     let e2e = ratio(get(ours, "e2e1"), best_tracing);
     report(
         e2e >= 2.5,
