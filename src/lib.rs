@@ -117,6 +117,7 @@ mod builder;
 mod error;
 mod frontend;
 mod host;
+mod intern;
 #[cfg(test)]
 mod proptests;
 mod settings;

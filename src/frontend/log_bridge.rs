@@ -24,7 +24,7 @@ use slog::{Level, Logger, RecordLocation};
 
 use super::capture::{with_scratch, Event, FieldIn, Value};
 use super::filter::Directives;
-use super::intern::intern;
+use crate::intern::intern;
 
 /// A pipeline's `log` side: its root logger and its directives.
 pub(crate) struct LogBridge {
@@ -256,7 +256,7 @@ impl LogBridge {
 }
 
 /// The key under which a `log` key-value is written once
-/// [`MAX_INTERNED`](super::intern::MAX_INTERNED) other key names are kept:
+/// [`MAX_INTERNED`](crate::intern::MAX_INTERNED) other key names are kept:
 /// `name=value` as text.
 pub(crate) const LOG_KV_OVERFLOW_KEY: &str = "log.kv";
 

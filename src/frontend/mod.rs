@@ -5,7 +5,6 @@
 pub(crate) mod capture;
 pub(crate) mod filter;
 pub(crate) mod flood;
-pub(crate) mod intern;
 pub(crate) mod log_bridge;
 pub(crate) mod panic;
 pub(crate) mod queue;

@@ -32,7 +32,7 @@
 
 use std::backtrace::Backtrace;
 use std::cell::Cell;
-use std::sync::{Mutex, PoisonError};
+
 use std::time::Duration;
 
 use slog::{BorrowedKV, Drain, Level, Record, RecordLocation, RecordStatic, KV};
@@ -146,7 +146,7 @@ fn log_panic(sender: &Sender, schema: Schema, message: &str, file: &str, line: u
         backtrace,
     };
     let location = RecordLocation {
-        file: intern(file),
+        file: crate::intern::intern(file).unwrap_or("<unknown>"),
         line,
         column,
         function: "",
@@ -174,17 +174,4 @@ fn log_panic(sender: &Sender, schema: Schema, message: &str, file: &str, line: u
             STALL.as_secs()
         ));
     }
-}
-
-/// A `'static` copy of a source file name, made once per file (a record's
-/// location must be `'static`; panic locations are few).
-fn intern(file: &str) -> &'static str {
-    static FILES: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
-    let mut files = FILES.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(f) = files.iter().find(|f| **f == file) {
-        return f;
-    }
-    let f: &'static str = Box::leak(file.to_owned().into_boxed_str());
-    files.push(f);
-    f
 }

@@ -41,8 +41,8 @@ use tracing_subscriber::Registry;
 
 use super::capture::{with_scratch, Event, FieldIn, Value};
 use super::filter::Directives;
-use super::intern::intern;
 use super::log_bridge::excluded_log_target;
+use crate::intern::intern;
 
 /// A [`tracing_subscriber::Layer`] that feeds this crate's pipeline, filtered
 /// per layer by the pipeline's directives: what

@@ -1,8 +1,7 @@
 //! Resource detection shared with OpenTelemetry: `OTEL_RESOURCE_ATTRIBUTES`,
 //! the container id, the service-account namespace.
 
-use std::collections::HashSet;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::OnceLock;
 
 use crate::Error;
 
@@ -94,21 +93,11 @@ fn percent_decode(s: &str) -> Result<String, String> {
     String::from_utf8(out).map_err(|_| "not UTF-8 once decoded".to_string())
 }
 
-/// A `'static` copy of a field name, made once per distinct name (slog keys
-/// are `&'static str`); attribute names come from the environment once per
-/// probe, so this is bounded by the distinct names a process is given.
+/// A `'static` copy of a field name (slog keys are `&'static str`):
+/// attribute names come from the environment once per probe, long before
+/// the interned names could run out.
 pub(crate) fn intern(key: &str) -> &'static str {
-    static KEYS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let mut keys = KEYS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    if let Some(k) = keys.get(key) {
-        return k;
-    }
-    let k: &'static str = Box::leak(key.to_owned().into_boxed_str());
-    keys.insert(k);
-    k
+    crate::intern::intern(key).unwrap_or("fields.too_many_names")
 }
 
 fn is_container_id(s: &str) -> bool {
@@ -198,13 +187,5 @@ mod tests {
             None,
             "missing: unknown"
         );
-    }
-
-    #[test]
-    fn intern_returns_one_copy_per_name() {
-        let a = intern("deployment.environment");
-        let b = intern(&String::from("deployment.environment"));
-        assert!(std::ptr::eq(a, b));
-        assert_eq!(a, "deployment.environment");
     }
 }

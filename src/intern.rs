@@ -1,6 +1,7 @@
 //! Names that arrive borrowed but must live as `&'static str`: the keys of
-//! the `log` crate's key-values and the file and module names of `log`
-//! records that reach the pipeline through `tracing-log`. slog keys and
+//! the `log` crate's key-values, the file and module names of `log` records
+//! that reach the pipeline through `tracing-log`, resource attribute names
+//! from the environment, and panic locations. slog keys and
 //! record locations are `&'static str`, so such a name is copied once, kept
 //! for the life of the process, and found again by a lookup.
 //!
