@@ -21,8 +21,9 @@ use crate::host::detect::{env_var, SystemProbe};
 use crate::host::refresh::{
     RefreshConfig, Refresher, DEFAULT_REFRESH_INTERVAL, MAX_REFRESH_INTERVAL,
 };
+use crate::host::{HostCache, HostInfo};
 use crate::settings::{parse_bool, parse_count, parse_duration, parse_size};
-use crate::{Error, Format, HostCache, HostInfo, Output, Overflow, Schema};
+use crate::{Error, Format, Output, Overflow, Schema};
 
 /// Default capacity of the queue between the logging threads and the writer
 /// thread, in records.
@@ -37,7 +38,7 @@ pub const MAX_QUEUE_BYTES: usize = 1 << 30;
 /// Default overflow policy: callers wait, nothing is lost.
 pub const DEFAULT_OVERFLOW: Overflow = Overflow::Block;
 /// The writer thread's name.
-pub const WRITER_THREAD_NAME: &str = "slog-host-log";
+pub(crate) const WRITER_THREAD_NAME: &str = "slog-host-log";
 
 /// Configures and starts the logging pipeline.
 ///
@@ -47,10 +48,10 @@ pub const WRITER_THREAD_NAME: &str = "slog-host-log";
 ///
 /// | setting | default | environment ([`from_env`](Self::from_env)) |
 /// |---|---|---|
-/// | [`filter`](Self::filter) | [`DEFAULT_FILTER`](crate::DEFAULT_FILTER) (`info`) | `RUST_LOG` (a bare word that looks like a misspelled level, `inof`, is a target as in env_logger, with one warning on stderr) |
+/// | [`filter`](Self::filter) | [`DEFAULT_FILTER`](crate::drain::DEFAULT_FILTER) (`info`) | `RUST_LOG` (a bare word that looks like a misspelled level, `inof`, is a target as in env_logger, with one warning on stderr) |
 /// | [`format`](Self::format) | `Json` if the output is not a terminal, else `Full` | `LOG_FORMAT` (`json`, `full`, `compact`) |
 /// | colors (term formats) | on a terminal only | `NO_COLOR` (any non-empty value: never) |
-/// | [`output`](Self::output) | `Output::Stdout` | `LOG_FILE` (with `LOG_FILE_MAX_SIZE` up to [`MAX_FILE_MAX_SIZE`](crate::MAX_FILE_MAX_SIZE), `LOG_FILE_KEEP` up to [`MAX_FILE_KEEP`](crate::MAX_FILE_KEEP): see [`FileConfig`]; these two also apply to a file output set in code) |
+/// | [`output`](Self::output) | `Output::Stdout` | `LOG_FILE` (with `LOG_FILE_MAX_SIZE` up to [`MAX_FILE_MAX_SIZE`](crate::file::MAX_FILE_MAX_SIZE), `LOG_FILE_KEEP` up to [`MAX_FILE_KEEP`](crate::file::MAX_FILE_KEEP): see [`FileConfig`]; these two also apply to a file output set in code) |
 /// | [`refresh_interval`](Self::refresh_interval) | [`DEFAULT_REFRESH_INTERVAL`] (30 s), at most [`MAX_REFRESH_INTERVAL`] (24 h) | `LOG_HOST_REFRESH` (`30s`, `250ms`, `5m`, `1h`) |
 /// | [`service`](Self::service) | the executable name, no version | `OTEL_SERVICE_NAME`; `service.name`, `service.version` in `OTEL_RESOURCE_ATTRIBUTES` |
 /// | [`field`](Self::field) | none | `OTEL_RESOURCE_ATTRIBUTES` (the same key) |

@@ -43,7 +43,7 @@ impl Error {
     }
 
     /// A host probe that failed while detecting metadata; for implementors of
-    /// [`Probe`](crate::Probe).
+    /// [`Probe`](crate::host::Probe).
     pub fn probe(reason: impl Into<String>) -> Self {
         Error {
             kind: Kind::Probe,

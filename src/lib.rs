@@ -1,23 +1,18 @@
-//! Host metadata on every [`slog`] record, for the cost of one atomic load.
+//! Host metadata on every log record, for the cost of one atomic load; slog,
+//! `log` and `tracing` records as one kind of enriched line.
 //!
-//! A service that logs on every request must not do I/O per log line: looking
-//! up the local IP address costs dozens of system calls, and under load a
-//! server that did it per record ran out of file descriptors and died.
-//! `slog-host` detects the host metadata once, keeps it in a lock-free
-//! [`HostCache`], refreshes it on a background [`Refresher`] thread, and its
-//! [`Enrich`] drain adds it to every record without a system call or an
-//! allocation.
+//! A service that logs on every request must not do I/O per log line: a
+//! server that looked up its IP address per record ran out of file
+//! descriptors under load and died. `slog-host` detects the host metadata
+//! once, keeps it in a lock-free cache that a background thread refreshes,
+//! and writes every record, from any of the three logging APIs, through one
+//! pipeline whose caller makes no system call and no allocation.
 //!
 //! # One call
 //!
-//! `init()` starts an asynchronous pipeline whose caller makes no system call
-//! and no allocation per record (see the README's "The pipeline"), and feeds
-//! it from slog, the `log` crate and `tracing` alike.
-//!
 //! ```no_run
 //! fn main() -> Result<(), slog_host::Error> {
-//!     // RUST_LOG, LOG_FORMAT, NO_COLOR, LOG_HOST_REFRESH, OTEL_SERVICE_NAME,
-//!     // POD_IP, POD_NAME, POD_NAMESPACE, NODE_NAME: see `Builder`.
+//!     // RUST_LOG, LOG_FORMAT, LOG_FILE, OTEL_SERVICE_NAME, POD_NAME, ...: see `Builder`.
 //!     let guard = slog_host::init()?;
 //!     slog::info!(guard.logger(), "request done"; "status" => 200);
 //!     log::info!("dependencies using the `log` crate are enriched too");
@@ -45,6 +40,46 @@
 //!     .init()?;
 //! # Ok(()) }
 //! ```
+//!
+//! # What `init()` installs
+//!
+//! A global [`init`] (the default, [`Builder::global`]) sets, for the life of
+//! the process:
+//! - **slog-scope's global logger**: `slog_scope::logger()` is the pipeline's
+//!   root logger;
+//! - **the `log` crate's logger**, with `log`'s maximum level set from
+//!   `RUST_LOG` (not with [`Builder::tracing(false)`](Builder::tracing), which
+//!   leaves `log` to the service's `tracing` subscriber);
+//! - **the global `tracing` subscriber**: a `Registry` with this crate's
+//!   layer (feature `tracing`; not with `tracing(false)`);
+//! - **a panic hook** in front of the one set before, which writes a panic
+//!   as a `FATAL` record before the process can end
+//!   ([`Builder::panic_hook`]).
+//!
+//! and starts three threads: the writer (`slog-host-log`), the host
+//! refresher (`slog-host-rfsh`) and the flood guard's timer
+//! (`slog-host-flood`, unless the guard is off). A second global `init` in a
+//! process is an error, and so is one that finds the `log` logger or the
+//! global `tracing` subscriber already taken. `Builder::global(false)` makes a
+//! private pipeline that installs nothing.
+//!
+//! Keep the returned [`LogGuard`] until the end of `main`: dropping it writes
+//! every queued record. A service that stops on SIGTERM drops it there
+//! (README, "Graceful shutdown").
+//!
+//! # Fields
+//!
+//! Every JSON line starts with `ts`, `level`, `msg`, then `target`
+//! (`code.file.path` and `code.line.number` with
+//! [`Builder::source_location`]), the record's fields, the fields of the
+//! `tracing` spans it was logged in, its logger's fields, `trace_id`,
+//! `span_id`, `trace_flags` inside an OpenTelemetry span (feature
+//! `opentelemetry`), and the host fields: `host.name`, `host.ip`,
+//! `process.pid`, `service.name`, `service.version`, `service.instance.id`,
+//! `k8s.pod.name`, `k8s.namespace.name`, `k8s.node.name`, `container.id`,
+//! and every `OTEL_RESOURCE_ATTRIBUTES` key and [`Builder::field`]. A host
+//! field that is unknown is left out. [`Schema::Ecs`] names them as the
+//! Elastic Common Schema does (README, "Fields"; [`host::keys`]).
 //!
 //! # With other tracing layers
 //!
@@ -87,15 +122,17 @@
 //! the test's output when it fails, and returns them for assertions; tests
 //! running in parallel see only their own.
 //!
-//! # The parts
+//! # Building blocks
 //!
-//! [`Enrich`] works with any slog drain, without `init()`:
+//! [`drain::Enrich`] adds the host fields to any slog drain, without
+//! `init()`:
 //!
 //! ```
 //! use std::sync::Mutex;
 //! use std::time::Duration;
 //! use slog::{info, o, Drain};
-//! use slog_host::{Enrich, HostCache, Refresher};
+//! use slog_host::drain::Enrich;
+//! use slog_host::host::{HostCache, Refresher};
 //!
 //! // Keep the metadata current off the logging path (IP changes, renames).
 //! let _refresher = Refresher::start(HostCache::global(), Duration::from_secs(30)).unwrap();
@@ -105,66 +142,99 @@
 //! info!(log, "request done"; "status" => 200, "path" => "/orders");
 //! ```
 //!
-//! Fields (OpenTelemetry semantic conventions, see [`keys`]): `host.name`,
-//! `host.ip`, `process.pid`, `service.name`, `service.version`,
-//! `k8s.pod.name`, `k8s.namespace.name`, `k8s.node.name`. Where each comes
-//! from is in [`SystemProbe`]. A field that is unknown is left out.
+//! The modules name their layer: [`host`] (what is known about the host and
+//! how it stays current), [`drain`] (slog drains), [`format`](mod@format), [`flood`],
+//! [`file`](mod@file), [`pipeline`] (settings' defaults and limits), [`layer`],
+//! [`testing`]. [`docs`] explains how it all works and what it costs.
+//!
+//! # Cargo features
+//!
+//! - `tracing` (default): `tracing` events into the pipeline,
+//!   [`TracingLayer`].
+//! - `opentelemetry`: `trace_id`, `span_id`, `trace_flags` from the current
+//!   OpenTelemetry context.
+//! - `max_level_*`, `release_max_level_*`: slog's compile-time level limits
+//!   (README, "Compile-time levels").
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backend;
 mod builder;
+pub mod docs;
 mod error;
 mod frontend;
-mod host;
+pub mod host;
 mod intern;
 #[cfg(test)]
 mod proptests;
 mod settings;
 pub mod testing;
 
-pub use backend::enrich::Enrich;
-pub use backend::file::{
-    FileConfig, DEFAULT_FILE_KEEP, DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_MODE, MAX_FILE_KEEP,
-    MAX_FILE_MAX_SIZE,
-};
-pub use backend::format;
+pub use backend::file::FileConfig;
 pub use backend::format::Format;
 pub use backend::output::Output;
-pub use backend::term::TermFormat;
-pub use backend::worker::{ACTIVE_POLL, BANNER_MESSAGE, IDLE_POLL, QUIET_SPELL};
-pub use backend::writer::OVERFLOW_MESSAGE;
-pub use builder::{
-    Builder, LogGuard, DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, DEFAULT_QUEUE_BYTES,
-    MAX_CHANNEL_SIZE, MAX_QUEUE_BYTES, WRITER_THREAD_NAME,
-};
+pub use builder::{Builder, LogGuard};
 pub use error::Error;
-pub use frontend::filter::{Directives, LevelFilter, DEFAULT_FILTER};
-pub use frontend::flood::{
-    flood_keys, FloodConfig, FloodGuard, FloodStats, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_INFO_BURST,
-    DEFAULT_FLOOD_WINDOW, FLOOD_TABLE_SIZE, FLOOD_THREAD_NAME, MAX_FLOOD_BURST, MAX_FLOOD_WINDOW,
-    MIN_FLOOD_WINDOW,
-};
+pub use frontend::flood::FloodConfig;
 pub use frontend::queue::Overflow;
-pub use host::cache::{CacheRef, HostCache, RefreshStatus};
-pub use host::detect::{host_name, Probe, SystemProbe, VIRTUAL_INTERFACE_PREFIXES};
-pub use host::info::{keys, HostInfo};
-pub use host::refresh::{
-    RefreshConfig, Refresher, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF, DEFAULT_REFRESH_INTERVAL,
-    MAX_REFRESH_INTERVAL, REFRESHER_THREAD_NAME,
-};
-pub use host::resource::{
-    container_id_from_cgroup, container_id_from_mountinfo, detect_container_id, instance_id,
-    parse_resource_attributes, OTEL_RESOURCE_ATTRIBUTES, SERVICE_ACCOUNT_NAMESPACE_FILE,
-};
-pub use host::schema::{Schema, ECS_VERSION};
-
 #[cfg(feature = "tracing")]
 pub use frontend::tracing_layer::TracingLayer;
+pub use host::schema::Schema;
+
+/// Record formats as building blocks: the JSON drain and its pieces, and the
+/// messages of the records the pipeline writes itself.
+pub mod format {
+    pub use crate::backend::format::{json, json_keys, json_with_schema, Format, Rfc3339Utc};
+    pub use crate::backend::json::{Json, RESERVED_PREFIX};
+    pub use crate::backend::worker::BANNER_MESSAGE;
+    pub use crate::backend::writer::OVERFLOW_MESSAGE;
+    pub use crate::host::schema::ECS_VERSION;
+}
+
+/// slog drains to build a pipeline of your own, without [`init`]: host
+/// fields ([`Enrich`](drain::Enrich)), level directives, the flood guard, the
+/// term formats.
+pub mod drain {
+    pub use crate::backend::enrich::Enrich;
+    pub use crate::backend::term::TermFormat;
+    pub use crate::frontend::filter::{Directives, LevelFilter, DEFAULT_FILTER};
+    pub use crate::frontend::flood::{FloodGuard, FloodStats};
+}
+
+/// The flood guard's settings: [`FloodConfig`], its defaults and limits,
+/// and the keys of its summary records.
+pub mod flood {
+    pub use crate::frontend::flood::{
+        flood_keys, FloodConfig, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_INFO_BURST,
+        DEFAULT_FLOOD_WINDOW, MAX_FLOOD_BURST, MAX_FLOOD_WINDOW, MIN_FLOOD_WINDOW,
+    };
+}
+
+/// File output: [`FileConfig`], its defaults and limits.
+pub mod file {
+    pub use crate::backend::file::{
+        FileConfig, DEFAULT_FILE_KEEP, DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_MODE, MAX_FILE_KEEP,
+        MAX_FILE_MAX_SIZE,
+    };
+}
+
+/// The queue between the logging threads and the writer thread: its
+/// settings' defaults and limits, and the writer's polling times
+/// ([`docs::pipeline`]).
+pub mod pipeline {
+    pub use crate::backend::worker::{ACTIVE_POLL, IDLE_POLL, QUIET_SPELL};
+    pub use crate::builder::{
+        DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, DEFAULT_QUEUE_BYTES, MAX_CHANNEL_SIZE,
+        MAX_QUEUE_BYTES,
+    };
+    pub use crate::frontend::queue::Overflow;
+}
 
 /// The pieces of [`TracingLayer`]: the layer that turns `tracing` events into
 /// records, and its per-layer filter (the pipeline's directives).
 #[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod layer {
     pub use crate::frontend::tracing_layer::{EventFilter, Events};
 }

@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 
+use crate::drain::Directives;
+use crate::file::{MAX_FILE_KEEP, MAX_FILE_MAX_SIZE};
+use crate::flood::{MAX_FLOOD_BURST, MAX_FLOOD_WINDOW};
+use crate::host::resource::{container_id_from_cgroup, container_id_from_mountinfo};
+use crate::host::{parse_resource_attributes, RefreshConfig, MAX_REFRESH_INTERVAL};
 use crate::settings::{clean, parse_count, parse_duration, parse_size};
 use crate::Format;
-use crate::{
-    container_id_from_cgroup, container_id_from_mountinfo, parse_resource_attributes, Directives,
-    FloodConfig, RefreshConfig, Schema, MAX_FILE_KEEP, MAX_FILE_MAX_SIZE, MAX_FLOOD_BURST,
-    MAX_FLOOD_WINDOW, MAX_REFRESH_INTERVAL,
-};
+use crate::{FloodConfig, Schema};
 
 fn names_setting<T>(r: Result<T, crate::Error>, setting: &str) -> bool {
     match r {

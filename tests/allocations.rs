@@ -8,7 +8,7 @@ mod alloc;
 mod pipeline;
 
 use slog::{info, FnValue, Logger};
-use slog_host::HostCache;
+use slog_host::host::HostCache;
 
 #[global_allocator]
 static COUNTING: alloc::CountingAlloc = alloc::CountingAlloc;
@@ -73,7 +73,8 @@ fn load_allocates_nothing() {
 
 #[test]
 fn a_record_the_flood_guard_drops_allocates_nothing() {
-    use slog_host::{FloodConfig, FloodGuard};
+    use slog_host::drain::FloodGuard;
+    use slog_host::FloodConfig;
     let w = pipeline::NoIo::default();
     let config = FloodConfig::uniform(10, std::time::Duration::from_secs(3600));
     let guard = FloodGuard::new(

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use slog::{info, o, Drain, Key, Level, OwnedKVList, Record, Serializer, KV};
-use slog_host::{keys, Enrich, HostCache, HostInfo};
+use slog_host::drain::Enrich;
+use slog_host::host::{keys, HostCache, HostInfo};
 
 const PER_THREAD: u64 = 500_000;
 const THREADS: u64 = 2;

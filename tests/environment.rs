@@ -64,11 +64,13 @@ fn child(name: &str) -> Result<(), Error> {
             let errors = [
                 global().refresh_interval(Duration::MAX).init(),
                 global()
-                    .refresh_interval(slog_host::MAX_REFRESH_INTERVAL + Duration::from_secs(1))
+                    .refresh_interval(
+                        slog_host::host::MAX_REFRESH_INTERVAL + Duration::from_secs(1),
+                    )
                     .init(),
                 global().channel_size(usize::MAX).init(),
                 global()
-                    .channel_size(slog_host::MAX_CHANNEL_SIZE + 1)
+                    .channel_size(slog_host::pipeline::MAX_CHANNEL_SIZE + 1)
                     .init(),
                 global()
                     .output(Output::File(FileConfig::new("/tmp/x.log").keep(usize::MAX)))
@@ -526,7 +528,7 @@ fn flood_defaults_keep_an_access_log_and_bound_an_error_loop() {
     );
     assert_eq!(errors + suppressed, ERROR_LOOP, "exact summaries");
     assert!(
-        errors <= u64::from(slog_host::DEFAULT_FLOOD_BURST) * windows,
+        errors <= u64::from(slog_host::flood::DEFAULT_FLOOD_BURST) * windows,
         "at most 100 per second: {errors} in {windows} windows"
     );
 }

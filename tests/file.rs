@@ -314,7 +314,7 @@ fn files_get_the_configured_permissions_whatever_the_umask() {
             slog::info!(guard.logger(), "record"; "i" => i);
         }
         drop(guard);
-        let expected = mode.unwrap_or(slog_host::DEFAULT_FILE_MODE);
+        let expected = mode.unwrap_or(slog_host::file::DEFAULT_FILE_MODE);
         for f in files_oldest_first(&dir.0) {
             assert_eq!(mode_of(&f), expected, "{f:?}");
         }
@@ -579,7 +579,7 @@ fn moving_the_file_again_and_again_while_it_rotates_loses_and_tears_nothing() {
     let guard = start(
         FileConfig::new(&path)
             .max_size(32 << 10)
-            .keep(slog_host::MAX_FILE_KEEP),
+            .keep(slog_host::file::MAX_FILE_KEEP),
     );
     use std::sync::atomic::{AtomicBool, Ordering};
     /// Stops the mover however the scope ends, so a failure cannot hang.
@@ -736,15 +736,16 @@ fn keep_and_max_size_past_their_maximum_are_errors_naming_the_setting() {
             .init()
             .map(drop)
     };
-    let e = init(FileConfig::new(&path).keep(slog_host::MAX_FILE_KEEP + 1)).unwrap_err();
+    let e = init(FileConfig::new(&path).keep(slog_host::file::MAX_FILE_KEEP + 1)).unwrap_err();
     assert_eq!(e.setting(), Some("file keep"));
     assert!(e.to_string().contains("at most 1000"), "{e}");
     let e = init(FileConfig::new(&path).keep(usize::MAX)).unwrap_err();
     assert_eq!(e.setting(), Some("file keep"));
-    let e = init(FileConfig::new(&path).max_size(slog_host::MAX_FILE_MAX_SIZE + 1)).unwrap_err();
+    let e =
+        init(FileConfig::new(&path).max_size(slog_host::file::MAX_FILE_MAX_SIZE + 1)).unwrap_err();
     assert_eq!(e.setting(), Some("file max size"));
     let e = init(FileConfig::new(&path).max_size(0)).unwrap_err();
     assert_eq!(e.setting(), Some("file max size"));
     assert!(!path.exists(), "nothing opened on a failed init");
-    init(FileConfig::new(&path).keep(slog_host::MAX_FILE_KEEP)).unwrap();
+    init(FileConfig::new(&path).keep(slog_host::file::MAX_FILE_KEEP)).unwrap();
 }

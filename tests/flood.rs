@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use slog::{error, info, o, Drain, Level, OwnedKVList, Record, RecordLocation, RecordStatic, KV};
-use slog_host::{flood_keys, FloodConfig, FloodGuard};
+use slog_host::drain::FloodGuard;
+use slog_host::flood::flood_keys;
+use slog_host::FloodConfig;
 
 /// One captured record: level, message, and the summary fields if any.
 #[derive(Clone, Debug)]

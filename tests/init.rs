@@ -16,7 +16,8 @@ use capture::Buf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use slog_host::{Builder, Error, Format, HostCache, HostInfo};
+use slog_host::host::{HostCache, HostInfo};
+use slog_host::{Builder, Error, Format};
 
 use runner::SCENARIO;
 const NO_LOSS_RECORDS: u64 = 100_000;
@@ -119,7 +120,7 @@ fn no_loss_on_exit() {
     assert!(out.status.success(), "{}", stderr(&out));
     let lines = json_lines(&out);
     assert_eq!(lines.len() as u64, NO_LOSS_RECORDS, "lines written");
-    let host = slog_host::host_name();
+    let host = host_name();
     let mut seen = HashSet::new();
     for v in &lines {
         assert_eq!(v["msg"], "record");
@@ -250,7 +251,7 @@ fn ecs_schema_and_resource_attributes_through_init() {
     assert_eq!(v["message"], "started");
     assert_eq!(v["log.level"], "info");
     assert_eq!(v["orchestrator.resource.name"], "web-7");
-    assert_eq!(v["host.hostname"], slog_host::host_name().as_str());
+    assert_eq!(v["host.hostname"], host_name().as_str());
     assert_eq!(v["deployment.environment"], "prod");
     assert_eq!(v["team"], "a,b");
     assert!(v["service.node.name"].as_str().unwrap().len() == 36);
@@ -272,7 +273,7 @@ fn log_bridge_is_enriched_and_filtered() {
     assert_eq!(msgs, vec!["from the log crate", "chatty warn passes"]);
     for v in &lines {
         assert_eq!(v["k8s.pod.name"], "web-7");
-        assert_eq!(v["host.name"], slog_host::host_name().as_str());
+        assert_eq!(v["host.name"], host_name().as_str());
     }
 }
 
@@ -307,7 +308,7 @@ fn flood_guard_is_on_by_default_and_its_summary_is_enriched() {
     assert!(out.status.success(), "{}", stderr(&out));
     let lines = json_lines(&out);
     let written = lines.iter().filter(|v| v["msg"] == "accept failed").count();
-    assert_eq!(written, slog_host::DEFAULT_FLOOD_BURST as usize);
+    assert_eq!(written, slog_host::flood::DEFAULT_FLOOD_BURST as usize);
     let summary: Vec<_> = lines
         .iter()
         .filter(|v| v["flood.suppressed"].is_u64())
@@ -490,7 +491,7 @@ fn drop_and_report_counts_what_it_drops() {
     let written = lines.iter().filter(|v| v["msg"] == "record").count() as u64;
     let dropped: u64 = lines
         .iter()
-        .filter(|v| v["msg"] == slog_host::OVERFLOW_MESSAGE)
+        .filter(|v| v["msg"] == slog_host::format::OVERFLOW_MESSAGE)
         .map(|v| v["dropped"].as_u64().unwrap())
         .sum();
     assert!(dropped > 0, "the slow writer made the channel overflow");
@@ -516,3 +517,11 @@ crate::suite_main!(
         ecs_schema_and_resource_attributes_through_init,
     ]
 );
+
+/// The host name as the kernel has it (what `gethostname` returns on Linux).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .expect("the kernel's host name")
+        .trim()
+        .to_owned()
+}

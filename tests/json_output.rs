@@ -32,7 +32,9 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
 use slog::{info, o, Level, Logger};
 use slog_host::format::Rfc3339Utc;
-use slog_host::{keys, Builder, Format, HostInfo, LogGuard, Output, Schema, ECS_VERSION};
+use slog_host::format::ECS_VERSION;
+use slog_host::host::{keys, HostInfo};
+use slog_host::{Builder, Format, LogGuard, Output, Schema};
 
 /// What the records of this file have as their origin (`target`,
 /// `log.logger`): this module's path.

@@ -10,7 +10,7 @@
 use std::fs::File;
 use std::time::{Duration, Instant};
 
-use slog_host::{HostCache, SystemProbe};
+use slog_host::host::{HostCache, SystemProbe};
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()

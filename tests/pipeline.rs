@@ -161,7 +161,7 @@ fn an_idle_pipeline_wakes_at_most_ten_times_a_second() {
         .unwrap();
     info!(guard.logger(), "one record, then quiet");
     guard.flush();
-    std::thread::sleep(slog_host::QUIET_SPELL * 2);
+    std::thread::sleep(slog_host::pipeline::QUIET_SPELL * 2);
     let counters = syscalls::ProcessCounters::open().unwrap();
     let window = Duration::from_secs(3);
     let (_, process, ()) = counters.count(|| std::thread::sleep(window));
@@ -262,7 +262,7 @@ fn flush_returns_after_the_records_are_in_the_output() {
     }
     // Idle for longer than the quiet spell: the writer sleeps deeply, and a
     // flush still returns with the record written.
-    std::thread::sleep(slog_host::QUIET_SPELL * 2);
+    std::thread::sleep(slog_host::pipeline::QUIET_SPELL * 2);
     info!(guard.logger(), "after a quiet spell");
     guard.flush();
     assert!(buf.text().ends_with("}\n") && buf.text().contains("after a quiet spell"));
@@ -328,12 +328,12 @@ fn accounting_is_exact_with_floods_overflow_and_a_slow_writer() {
             .count() as u64;
         let reported: u64 = lines
             .iter()
-            .filter(|v| v["msg"] == slog_host::OVERFLOW_MESSAGE)
+            .filter(|v| v["msg"] == slog_host::format::OVERFLOW_MESSAGE)
             .map(|v| v["dropped"].as_u64().unwrap())
             .sum();
         let report_lines = lines
             .iter()
-            .filter(|v| v["msg"] == slog_host::OVERFLOW_MESSAGE)
+            .filter(|v| v["msg"] == slog_host::format::OVERFLOW_MESSAGE)
             .count() as u64;
         let written = lines.len() as u64 - summary_lines - report_lines;
         println!(

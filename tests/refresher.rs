@@ -10,10 +10,12 @@ mod capture;
 
 use capture::{wait_for, Buf};
 use slog::{info, o, Drain};
-use slog_host::{
-    Enrich, Error, HostCache, HostInfo, RefreshConfig, RefreshStatus, Refresher,
-    REFRESHER_THREAD_NAME,
-};
+use slog_host::drain::Enrich;
+use slog_host::host::{HostCache, HostInfo, RefreshConfig, RefreshStatus, Refresher};
+use slog_host::Error;
+
+/// The refresher thread's name, as the docs give it.
+const REFRESHER_THREAD_NAME: &str = "slog-host-rfsh";
 
 const OK: u32 = 0;
 const FAIL: u32 = 1;

@@ -14,7 +14,8 @@ use std::sync::Mutex;
 use capture::Buf;
 
 use slog::{info, o, Drain, FnValue};
-use slog_host::{Enrich, HostCache};
+use slog_host::drain::Enrich;
+use slog_host::host::HostCache;
 use syscalls::SyscallCounter;
 
 const N: u64 = 10_000;
@@ -118,7 +119,8 @@ fn enriched_records_carry_the_host_fields() {
 
 #[test]
 fn a_record_the_flood_guard_drops_makes_zero_syscalls() {
-    use slog_host::{FloodConfig, FloodGuard};
+    use slog_host::drain::FloodGuard;
+    use slog_host::FloodConfig;
     let Some(counter) = SyscallCounter::or_explain() else {
         return;
     };

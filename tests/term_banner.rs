@@ -12,7 +12,9 @@ mod capture;
 
 use capture::Buf;
 use slog::{info, o, warn};
-use slog_host::{Builder, Format, HostInfo, LogGuard, Output, BANNER_MESSAGE};
+use slog_host::format::BANNER_MESSAGE;
+use slog_host::host::HostInfo;
+use slog_host::{Builder, Format, LogGuard, Output};
 
 fn pipeline(format: Format, out: &Buf, per_record: bool, filter: &str) -> LogGuard {
     Builder::new()

@@ -158,7 +158,7 @@ fn after_banner(lines: Vec<String>) -> Result<Vec<String>, String> {
     let banner = lines.first().map_or("", String::as_str);
     let is_banner = banner.contains(&format!(
         " INFO slog_host: {}, host.name: ",
-        slog_host::BANNER_MESSAGE
+        slog_host::format::BANNER_MESSAGE
     )) && banner.contains(", process.pid: ");
     if !is_banner {
         return Err(format!("the first line is not the banner: {lines:?}"));

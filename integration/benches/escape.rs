@@ -23,8 +23,8 @@ use std::time::SystemTime;
 
 use criterion::Criterion;
 use slog::{b, o, record, Drain, Level, OwnedKVList};
+use slog_host::drain::TermFormat;
 use slog_host::format::Rfc3339Utc;
-use slog_host::TermFormat;
 use slog_term::{FullFormat, PlainDecorator};
 
 const GROUP: &str = "escape";

@@ -51,7 +51,9 @@ use std::time::{Duration, Instant};
 
 use pace::paced;
 use slog::{info, o, Drain, Logger};
-use slog_host::{Builder, Enrich, Format, HostCache, HostInfo, Output, Schema};
+use slog_host::drain::Enrich;
+use slog_host::host::{HostCache, HostInfo};
+use slog_host::{Builder, Format, Output, Schema};
 
 #[global_allocator]
 static COUNTING: alloc::CountingAlloc = alloc::CountingAlloc;
@@ -578,7 +580,7 @@ fn main() {
     // record is written within ACTIVE_POLL (20 ms) of its call: 100 per
     // second, 0.100 per record at 1k/s. The 1k/s bound allows 5 % over that
     // floor for the rest of the process (the host refresher, the clock).
-    let floor_1k = 2.0 / slog_host::ACTIVE_POLL.as_secs_f64() / 1000.0;
+    let floor_1k = 2.0 / slog_host::pipeline::ACTIVE_POLL.as_secs_f64() / 1000.0;
     for (rate, target) in [(1_000, floor_1k * 1.05), (10_000, 0.02), (100_000, 0.01)] {
         let c = get(ours, &format!("process@{rate}"));
         fact(

@@ -12,7 +12,9 @@ use capture::Buf;
 
 use opentelemetry_semantic_conventions::resource as semconv;
 use slog::{info, o, Drain};
-use slog_host::{keys, Enrich, HostCache, HostInfo, Schema};
+use slog_host::drain::Enrich;
+use slog_host::host::{keys, HostCache, HostInfo};
+use slog_host::Schema;
 
 fn full_snapshot() -> HostInfo {
     HostInfo::new()
@@ -104,7 +106,7 @@ fn ecs_renames_fields_and_record_keys() {
         ("kubernetes.node.name", "node-3"),
         ("message", "hello"),
         ("log.level", "info"),
-        ("ecs.version", slog_host::ECS_VERSION),
+        ("ecs.version", slog_host::format::ECS_VERSION),
     ];
     for (k, v) in expected {
         assert_eq!(fields[k], v, "{k}");

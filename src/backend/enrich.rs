@@ -3,11 +3,11 @@
 use slog::{BorrowedKV, Drain, Level, OwnedKVList, Record, RecordStatic, KV};
 
 use crate::host::cache::CacheRef;
-use crate::HostInfo;
+use crate::host::HostInfo;
 
 /// A drain wrapper that adds the current [`HostInfo`] fields to every record.
 ///
-/// Per record it does one [`HostCache::load`](crate::HostCache::load) (an
+/// Per record it does one [`HostCache::load`](crate::host::HostCache::load) (an
 /// atomic load), builds a new [`Record`] on the stack whose key-values are the
 /// record's own followed by the snapshot's, and passes it on. All fields of a
 /// record come from one snapshot, even while a refresh swaps it. No system
@@ -46,7 +46,7 @@ pub struct Enrich<D> {
 }
 
 impl<D> Enrich<D> {
-    /// Wraps `drain`, reading [`HostCache::global`](crate::HostCache::global).
+    /// Wraps `drain`, reading [`HostCache::global`](crate::host::HostCache::global).
     pub fn new(drain: D) -> Self {
         Enrich {
             drain,

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use super::json::{Json, RESERVED_PREFIX};
+pub use super::json::Json;
 use crate::{Error, Schema};
 
 /// Record format.

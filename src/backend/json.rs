@@ -44,7 +44,8 @@ use crate::frontend::trace_context::TraceIds;
 use crate::host::cache::CacheRef;
 use crate::host::info::FieldValue;
 use crate::host::schema::ECS_VERSION;
-use crate::{HostInfo, Schema};
+use crate::host::HostInfo;
+use crate::Schema;
 
 /// The prefix of a field whose name is reserved for the record or the host.
 pub const RESERVED_PREFIX: &str = "fields.";
@@ -570,7 +571,7 @@ impl<W: io::Write> Json<W> {
     }
 
     /// Adds the host fields of `cache` to every line, encoded once per
-    /// snapshot (what [`Enrich`](crate::Enrich) does, without a drain around
+    /// snapshot (what [`Enrich`](crate::drain::Enrich) does, without a drain around
     /// this one).
     pub fn with_host(self, cache: impl Into<CacheRef>) -> Self {
         let (enc, buf, w) = self.state.into_inner();

@@ -37,7 +37,8 @@ use super::writer::{term_drain, BoxedDrain, SharedBuf, WriteErrors, OVERFLOW_MES
 use crate::frontend::capture::{Event, Kind};
 use crate::frontend::queue::{Queue, Sender, WriteNow};
 use crate::host::cache::CacheRef;
-use crate::{Error, Format, HostInfo, Schema};
+use crate::host::HostInfo;
+use crate::{Error, Format, Schema};
 
 /// How often the writer polls while records arrive.
 pub const ACTIVE_POLL: Duration = Duration::from_millis(20);

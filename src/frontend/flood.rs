@@ -28,9 +28,9 @@ pub const MAX_FLOOD_WINDOW: Duration = Duration::from_secs(24 * 3600);
 /// The shortest window accepted: 1 millisecond.
 pub const MIN_FLOOD_WINDOW: Duration = Duration::from_millis(1);
 /// Call sites (times levels) the guard tracks; see [`FloodGuard`].
-pub const FLOOD_TABLE_SIZE: usize = 4096;
+pub(crate) const FLOOD_TABLE_SIZE: usize = 4096;
 /// The flood guard's timer thread name.
-pub const FLOOD_THREAD_NAME: &str = "slog-host-flood";
+pub(crate) const FLOOD_THREAD_NAME: &str = "slog-host-flood";
 /// Fields of a summary record.
 pub mod flood_keys {
     /// The call site, `file:line`.
@@ -240,7 +240,7 @@ struct Control {
 /// Budgets are per level, so an INFO flood never hides an ERROR.
 ///
 /// Once per window, for every call site that had drops, a timer thread
-/// ([`FLOOD_THREAD_NAME`]) writes exactly one summary record at that site's
+/// (`slog-host-flood`) writes exactly one summary record at that site's
 /// level, `"suppressed N similar records"` with fields
 /// [`flood.site`](flood_keys::SITE), [`flood.suppressed`](flood_keys::SUPPRESSED)
 /// and [`flood.window_ms`](flood_keys::WINDOW_MS). Summaries come even after
@@ -248,7 +248,7 @@ struct Control {
 /// ([`stop`](Self::stop) or drop). So written records plus the summaries'
 /// counts always equal the records logged.
 ///
-/// Memory is a fixed table of [`FLOOD_TABLE_SIZE`] slots (about 256 KiB),
+/// Memory is a fixed table of 4,096 slots (about 256 KiB),
 /// claimed once per call site and level; call sites are static, so it does
 /// not grow. If it is ever full, records of further call sites pass unguarded
 /// and are counted ([`unguarded`](Self::unguarded)).

@@ -35,7 +35,7 @@ pub enum Overflow {
     /// The logging thread waits for room. No record is lost.
     Block,
     /// The record is dropped and counted; the writer writes the count as a
-    /// WARN record ([`OVERFLOW_MESSAGE`](crate::OVERFLOW_MESSAGE), field
+    /// WARN record ([`OVERFLOW_MESSAGE`](crate::format::OVERFLOW_MESSAGE), field
     /// `dropped`) with its next batch, and at shutdown.
     DropAndReport,
 }

@@ -9,7 +9,8 @@ use std::time::SystemTime;
 use arc_swap::{ArcSwap, Guard};
 
 use crate::host::detect::{env_var, Probe, SystemProbe};
-use crate::{Error, HostInfo};
+use crate::host::HostInfo;
+use crate::Error;
 
 /// What the cache knows about its refreshes. Returned by
 /// [`HostCache::status`].
@@ -46,10 +47,10 @@ struct Control {
 /// system call, no allocation (after a thread's first load, when arc-swap
 /// registers the thread). [`refresh`](Self::refresh) runs the probe and swaps
 /// the snapshot only when a field changed; it is called by a
-/// [`Refresher`](crate::Refresher) thread, or by hand.
+/// [`Refresher`](crate::host::Refresher) thread, or by hand.
 ///
 /// There is one lazily created [`global`](Self::global) cache, used by
-/// [`Enrich::new`](crate::Enrich::new); more can be made with
+/// [`Enrich::new`](crate::drain::Enrich::new); more can be made with
 /// [`new`](Self::new) and shared as `Arc<HostCache>`.
 ///
 /// ```
@@ -297,8 +298,8 @@ fn run_probe(probe: &dyn Probe) -> Result<HostInfo, Error> {
 }
 
 /// A handle to a [`HostCache`]: the global one (`&'static`) or a shared one
-/// (`Arc`). Used by [`Enrich`](crate::Enrich) and
-/// [`Refresher`](crate::Refresher) so both work with either.
+/// (`Arc`). Used by [`Enrich`](crate::drain::Enrich) and
+/// [`Refresher`](crate::host::Refresher) so both work with either.
 #[derive(Clone, Debug)]
 pub struct CacheRef(Repr);
 

@@ -1,7 +1,7 @@
 //! Host detection: where each field of a [`HostInfo`] comes from.
 //!
 //! Detection does I/O (system calls, netlink sockets, environment reads), so
-//! it only runs when a [`HostCache`](crate::HostCache) is created and when it
+//! it only runs when a [`HostCache`](crate::host::HostCache) is created and when it
 //! is refreshed, never while a record is logged.
 
 use std::net::IpAddr;
@@ -10,10 +10,11 @@ use crate::host::resource::{
     detect_container_id, instance_id, intern, namespace_from_file, parse_resource_attributes,
     OTEL_RESOURCE_ATTRIBUTES, SERVICE_ACCOUNT_NAMESPACE_FILE,
 };
+use crate::host::{keys, HostInfo};
 use crate::settings::clean;
-use crate::{keys, Error, HostInfo};
+use crate::Error;
 
-/// A source of host snapshots, called by [`HostCache`](crate::HostCache) at
+/// A source of host snapshots, called by [`HostCache`](crate::host::HostCache) at
 /// creation and on every refresh.
 ///
 /// [`SystemProbe`] is the real one. Any `Fn() -> Result<HostInfo, Error>`
@@ -44,7 +45,7 @@ where
 
 /// Interface name prefixes of virtual interfaces (container bridges, veth
 /// pairs, CNI plugins) whose addresses are never the host's address.
-pub const VIRTUAL_INTERFACE_PREFIXES: &[&str] =
+pub(crate) const VIRTUAL_INTERFACE_PREFIXES: &[&str] =
     &["docker", "veth", "br-", "virbr", "cni", "flannel", "cali"];
 
 /// The real probe: environment overrides, `gethostname`, the local IP.
@@ -52,16 +53,16 @@ pub const VIRTUAL_INTERFACE_PREFIXES: &[&str] =
 /// | field | source, in order of preference |
 /// |---|---|
 /// | `host.name` | `gethostname` (re-read on every refresh) |
-/// | `host.ip` | `POD_IP`, `MY_POD_IP` (must parse, else an error); else `local_ip_address::local_ip()`; else the first address of `list_afinet_netifas()` that is not loopback, link-local or on a virtual interface ([`VIRTUAL_INTERFACE_PREFIXES`]), IPv4 preferred (re-detected on every refresh) |
+/// | `host.ip` | `POD_IP`, `MY_POD_IP` (must parse, else an error); else `local_ip_address::local_ip()`; else the first address of `list_afinet_netifas()` that is not loopback, link-local or on a virtual interface (`docker*`, `veth*`, `br-*`, `virbr*`, `cni*`, `flannel*`, `cali*`), IPv4 preferred (re-detected on every refresh) |
 /// | `process.pid` | `std::process::id()`, re-read on every refresh (a forked child is another process) |
 /// | `service.name` | [`SystemProbe::service`], else `OTEL_SERVICE_NAME`, else `service.name` of `OTEL_RESOURCE_ATTRIBUTES`, else the executable's file name |
 /// | `service.version` | [`SystemProbe::service`], else `service.version` of `OTEL_RESOURCE_ATTRIBUTES` |
 /// | `k8s.pod.name` | `POD_NAME`, `MY_POD_NAME` |
-/// | `k8s.namespace.name` | `POD_NAMESPACE`, `MY_POD_NAMESPACE`, else the service-account file [`SERVICE_ACCOUNT_NAMESPACE_FILE`](crate::SERVICE_ACCOUNT_NAMESPACE_FILE) |
+/// | `k8s.namespace.name` | `POD_NAMESPACE`, `MY_POD_NAMESPACE`, else the service-account file `/var/run/secrets/kubernetes.io/serviceaccount/namespace` |
 /// | `k8s.node.name` | `NODE_NAME`, `MY_NODE_NAME` |
-/// | `service.instance.id` | a UUID v4 made once per process ([`instance_id`](crate::instance_id)) |
-/// | `container.id` | `/proc/self/cgroup`, else `/proc/self/mountinfo` ([`detect_container_id`](crate::detect_container_id)) |
-/// | others | `OTEL_RESOURCE_ATTRIBUTES` ([`parse_resource_attributes`](crate::parse_resource_attributes)) |
+/// | `service.instance.id` | a UUID v4 made once per process |
+/// | `container.id` | `/proc/self/cgroup` (cgroup v1 and v2 layouts of docker, containerd, cri-o, podman), else `/proc/self/mountinfo` |
+/// | others | `OTEL_RESOURCE_ATTRIBUTES` ([`parse_resource_attributes`](crate::host::parse_resource_attributes)) |
 ///
 /// `OTEL_RESOURCE_ATTRIBUTES` may also give any field of the table; the
 /// dedicated variables above win over it (`OTEL_SERVICE_NAME` over its
@@ -315,7 +316,7 @@ pub(crate) fn parse_ip(var: &str, value: &str) -> Result<IpAddr, Error> {
 }
 
 /// The host name from `gethostname` (a system call, not a spawned program).
-pub fn host_name() -> String {
+pub(crate) fn host_name() -> String {
     gethostname::gethostname().to_string_lossy().into_owned()
 }
 

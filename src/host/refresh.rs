@@ -8,8 +8,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::host::cache::CacheRef;
+use crate::host::HostInfo;
 use crate::settings::format_duration;
-use crate::{Error, HostInfo};
+use crate::Error;
 
 /// Default time between refreshes: 30 seconds.
 pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
@@ -22,7 +23,7 @@ pub const MAX_REFRESH_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 /// Default jitter: every wait is spread uniformly by ±10 %.
 pub const DEFAULT_JITTER: f64 = 0.1;
 /// The refresher thread's name (at most 15 bytes, the Linux limit).
-pub const REFRESHER_THREAD_NAME: &str = "slog-host-rfsh";
+pub(crate) const REFRESHER_THREAD_NAME: &str = "slog-host-rfsh";
 
 type ChangeHook = Box<dyn Fn(&HostInfo, &HostInfo) + Send>;
 
@@ -157,9 +158,9 @@ impl Stop {
     }
 }
 
-/// The background thread that refreshes a [`HostCache`](crate::HostCache).
+/// The background thread that refreshes a [`HostCache`](crate::host::HostCache).
 ///
-/// It is named [`REFRESHER_THREAD_NAME`], refreshes every
+/// It is named `slog-host-rfsh`, refreshes every
 /// [`RefreshConfig::interval`] (with jitter), backs off after failures, and
 /// runs each attempt under `catch_unwind`, so a panicking probe costs one
 /// failed attempt and never the thread. Snapshots it replaces are freed on
@@ -367,9 +368,10 @@ mod tests {
 
     #[test]
     fn invalid_configs_are_errors() {
-        let cache = std::sync::Arc::new(crate::HostCache::starting_with(HostInfo::new(), || {
-            Ok(HostInfo::new())
-        }));
+        let cache = std::sync::Arc::new(crate::host::HostCache::starting_with(
+            HostInfo::new(),
+            || Ok(HostInfo::new()),
+        ));
         let e = Refresher::start(&cache, Duration::ZERO).unwrap_err();
         assert_eq!(e.setting(), Some("refresh interval"));
         assert_eq!(e.value(), Some("0ns"));

@@ -6,9 +6,9 @@ use std::sync::OnceLock;
 use crate::Error;
 
 /// The variable [`parse_resource_attributes`] reads in `from_env`.
-pub const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+pub(crate) const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
 /// Where Kubernetes mounts the pod's namespace.
-pub const SERVICE_ACCOUNT_NAMESPACE_FILE: &str =
+pub(crate) const SERVICE_ACCOUNT_NAMESPACE_FILE: &str =
     "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
 /// Parses `OTEL_RESOURCE_ATTRIBUTES` as the OpenTelemetry specification
@@ -111,7 +111,7 @@ fn is_container_id(s: &str) -> bool {
 /// `cri-containerd-`, `crio-`, `libpod-`, ...), if it is 32 to 64 lowercase
 /// hex digits. Covers cgroup v1 and v2 layouts of docker, containerd, cri-o
 /// and podman.
-pub fn container_id_from_cgroup(contents: &str) -> Option<String> {
+pub(crate) fn container_id_from_cgroup(contents: &str) -> Option<String> {
     contents.lines().find_map(|line| {
         let path = line.splitn(3, ':').nth(2)?;
         let last = path.trim_end().rsplit('/').next()?;
@@ -127,7 +127,7 @@ pub fn container_id_from_cgroup(contents: &str) -> Option<String> {
 /// `/var/lib/docker/containers/<id>/hostname`, podman's and cri-o's
 /// `overlay-containers/<id>/userdata/...`). containerd's `sandboxes/<id>`
 /// names the pod sandbox, not the container, and is not used.
-pub fn container_id_from_mountinfo(contents: &str) -> Option<String> {
+pub(crate) fn container_id_from_mountinfo(contents: &str) -> Option<String> {
     contents.lines().find_map(|line| {
         line.split_whitespace().find_map(|field| {
             let segments: Vec<&str> = field.split('/').collect();
@@ -141,7 +141,7 @@ pub fn container_id_from_mountinfo(contents: &str) -> Option<String> {
 
 /// The container id of this process: `/proc/self/cgroup`, else
 /// `/proc/self/mountinfo`; `None` outside a container.
-pub fn detect_container_id() -> Option<String> {
+pub(crate) fn detect_container_id() -> Option<String> {
     let from = |path: &str, parse: fn(&str) -> Option<String>| {
         std::fs::read_to_string(path).ok().and_then(|c| parse(&c))
     };
@@ -156,7 +156,7 @@ pub(crate) fn namespace_from_file(path: &str) -> Option<String> {
 }
 
 /// A random (version 4) UUID, made once per process: `service.instance.id`.
-pub fn instance_id() -> &'static str {
+pub(crate) fn instance_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| uuid::Uuid::new_v4().to_string())
 }
@@ -189,3 +189,9 @@ mod tests {
         );
     }
 }
+
+/// The container runtimes' `/proc/self/cgroup` and `/proc/self/mountinfo`
+/// layouts.
+#[cfg(test)]
+#[path = "container_id_tests.rs"]
+mod container_id_tests;

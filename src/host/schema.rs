@@ -2,7 +2,8 @@
 
 use slog::Level;
 
-use crate::{keys, Error};
+use crate::host::keys;
+use crate::Error;
 
 /// How fields and record keys are named.
 ///

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use slog::{o, Drain, Logger};
-use slog_host::{CacheRef, Enrich};
+use slog_host::drain::Enrich;
+use slog_host::host::CacheRef;
 
 /// Counts bytes and lines written; does no I/O.
 #[derive(Clone, Default)]

@@ -5,9 +5,9 @@ use std::io;
 use std::sync::Mutex;
 
 use slog::{info, o, Drain, FnValue, Logger, OwnedKV};
-use slog_host::{
-    Builder, Enrich, FloodConfig, FloodGuard, Format, HostCache, HostInfo, LogGuard, Output,
-};
+use slog_host::drain::{Enrich, FloodGuard};
+use slog_host::host::{HostCache, HostInfo};
+use slog_host::{Builder, FloodConfig, Format, LogGuard, Output};
 
 fn json_sink() -> Mutex<slog_host::format::Json<io::Sink>> {
     Mutex::new(slog_host::format::json(io::sink()))

@@ -1,7 +1,7 @@
 //! Container ids from `/proc/self/cgroup` and `/proc/self/mountinfo`, with
 //! the contents each container runtime produces, and none on a plain host.
 
-use slog_host::{container_id_from_cgroup, container_id_from_mountinfo};
+use super::{container_id_from_cgroup, container_id_from_mountinfo};
 
 const ID: &str = "9d1b0f3e6a7c4b2d8e5f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d";
 
