@@ -239,6 +239,12 @@ pub mod layer {
     pub use crate::frontend::tracing_layer::{EventFilter, Events};
 }
 
+/// The README's Rust code blocks, compiled and run as doc-tests so the front
+/// page cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Starts logging as the environment says, in one call: the same as
 /// `Builder::from_env()?.init()`.
 ///

@@ -16,7 +16,7 @@ use crate::host::HostInfo;
 ///
 /// ```
 /// use slog::{info, o, Drain};
-/// use slog_host::Enrich;
+/// use slog_host::drain::Enrich;
 ///
 /// let json = slog_json::Json::default(std::io::stdout());
 /// let drain = Enrich::new(std::sync::Mutex::new(json)).fuse();
@@ -31,7 +31,7 @@ use crate::host::HostInfo;
 ///
 /// ```
 /// use slog::{info, o, Drain};
-/// use slog_host::Enrich;
+/// use slog_host::drain::Enrich;
 ///
 /// let json = slog_host::format::json(std::io::stdout());
 /// let (drain, _guard) = slog_async::Async::new(Enrich::new(std::sync::Mutex::new(json)).fuse())

@@ -93,7 +93,7 @@ fn timestamp(w: &mut dyn Write) -> io::Result<()> {
 /// ```
 /// use std::sync::Mutex;
 /// use slog::{info, o, Drain, Logger};
-/// use slog_host::TermFormat;
+/// use slog_host::drain::TermFormat;
 /// # use std::sync::Arc;
 /// # #[derive(Clone, Default)]
 /// # struct Buf(Arc<Mutex<Vec<u8>>>);

@@ -1,1 +1,158 @@
-//! TODO
+//! How a record travels, what wakes the writer, what a flush waits for, what
+//! is kept and what is lost when the process ends, and the flood guard.
+//!
+//! # The pipeline
+//!
+//! ```text
+//!  caller thread (any number)                          writer thread "slog-host-log"
+//!  slog::info!(log, ..) / log::info!(..)
+//!    -> level filter (RUST_LOG)       one comparison for a disabled level
+//!    -> flood guard                   per call site budget, drops counted exactly
+//!    -> capture into a reused event   time taken here (vDSO clock), strings copied into the
+//!                                     event's arena, numbers typed, logger fields by Arc clone
+//!    -> lock-free queue               bounded in records and bytes   ->  drain everything queued
+//!                                                                         rebuild a slog::Record per event
+//!                                                                         JSON: host fields pre-encoded once
+//!                                                                           per snapshot, copied per line
+//!                                                                         term: a banner with the host fields
+//!                                                                           when they change, slog-term's layout
+//!                                                                         one write per batch
+//!                                                                         events back to the pool
+//!  refresher thread "slog-host-rfsh": re-detects host metadata, swaps the snapshot when it changed
+//! ```
+//!
+//! **What the caller pays**: no system call and, once the event pool is warm, no allocation per record. The
+//! caller copies the record into an event taken from a pool (crossbeam `ArrayQueue`s of boxed events: one
+//! queue of records to the writer, one of free events back; a slot holds a pointer), so its buffers are reused; the writer frees nothing the caller
+//! allocated on the caller's side and shrinks an event that held a huge record before reusing it. The pool
+//! grows to the largest backlog the queue has held (at most `channel_size`); a record larger than any before
+//! may grow an event once. Measured with the kernel's counters and a counting allocator, with negative
+//! controls, in `tests/pipeline.rs` and `integration/benches/pipelines.rs` (table below).
+//!
+//! **The writer's wake-up rule** (an adaptive poll): while records arrive it polls every `ACTIVE_POLL`
+//! (20 ms), so a record is in the output within about 20 ms of the call; after `QUIET_SPELL` (250 ms) without
+//! records it sleeps up to `IDLE_POLL` (1 s), and the first record after such a quiet spell wakes it (one
+//! futex wake after a quiet spell, never one per record at a steady rate; below about 4 records per second
+//! every record follows a quiet spell, so each makes that one call). Idle, the crate's threads wake
+//! about twice a second (writer and flood timer) plus the refresher every 30 s. A caller also wakes the writer
+//! when the queue is half full (in records or bytes), full, or flushed. At a steady rate the writer makes two
+//! system calls per poll (the sleep and the write), which is the floor for a 20 ms bound: 0.1 per record at
+//! 1,000 records/s, 0.01 at 10,000.
+//!
+//! **Bounded in bytes**: the queue holds at most `channel_size` records (`DEFAULT_CHANNEL_SIZE`, 8,192) and
+//! `queue_bytes` bytes of events (`DEFAULT_QUEUE_BYTES`, 16 MiB); one record larger than the byte bound is
+//! still accepted into an empty queue. 6,000 records with a 1 MiB value each peak at 25 MiB RSS.
+//!
+//! **Flush**: `guard.flush()` and `guard.logger().flush()` (slog's `Logger::flush`) put a marker into the
+//! queue and return when the writer has written everything before it and flushed the output.
+//!
+//! **After the guard, and in a forked child**: dropping the guard writes everything queued and stops the
+//! writer thread; the global logger, the `log` bridge and the panic hook stay, and records logged afterwards are written
+//! synchronously on the calling thread. A forked child has no writer thread: when it flushes, drops its guard,
+//! fills the queue, or logs more than 1.5 s after the parent's writer last polled, it notices the new pid
+//! (`getpid`, only then) and from then on writes synchronously. It takes nothing another thread could have
+//! held at the fork: its snapshot gets its own `process.pid` without the cache's lock, standard output and
+//! error are written through descriptors of its own, a file is reopened if the parent's writer was writing,
+//! and the flood guard (whose timer thread is not in the child) writes its pending summaries and lets every
+//! record pass. Records a child logs and then exits without a flush (within 1.5 s, without dropping its
+//! guard) are lost: a child that logs should flush or drop its guard before it exits. Records still queued in
+//! the parent at the moment of `fork` are in both copies of the queue and may be written twice: flush before
+//! forking. The child does not refresh the host metadata periodically (the refresher thread stays in the
+//! parent).
+//!
+//! **What is lost at an abrupt end**:
+//!
+//! | how the process ends | records lost |
+//! |---|---|
+//! | guard dropped, or `guard.flush()` before the end | none |
+//! | `std::process::exit` without the guard | those logged in the last ~20 ms (the writer's poll); a test logs 1,000 records, pauses 50 ms and exits: all 1,000 are there |
+//! | a panic, then `panic = "abort"` or `std::process::exit` (with the panic hook, the default) | none: the hook writes the panic record and everything before it first |
+//! | `std::process::abort`, a signal's default action, a panic under `panic = "abort"` with `panic_hook(false)` | the same ~20 ms |
+//! | SIGKILL, power loss | the same ~20 ms, plus what the kernel had not written (no fsync) |
+//!
+//! # Nothing lost
+//!
+//! - **Shutdown**: dropping the `LogGuard` stops the refresher and the flood timer (writing the pending
+//!   summaries), writes every record still queued and stops the writer thread. A test logs 100,000 records,
+//!   drops the guard and calls `std::process::exit(0)`: all 100,000 lines are there and parse as JSON with
+//!   the host fields.
+//! - **No trap**: the global logger, the `log` bridge and the panic hook stay installed for the life of the
+//!   process, and after the guard is dropped (even at once, `let _ = init();`) every record is written
+//!   synchronously on the calling thread: never a panic, never a silent loss (`tests/lifecycle.rs`: 100
+//!   records through slog-scope and 100 through `log` after `let _ = init();`, all 200 written, exit code 0).
+//! - **Panics**: a global `init()` installs a panic hook in front of the one installed before, which still
+//!   runs (Rust's message on stderr, say); `Builder::panic_hook(false)` turns it off, and a private pipeline
+//!   never installs one. A panic becomes one `FATAL` record with target `panic`: the message
+//!   `panicked at src/handlers.rs:41:5: boom`, `exception.type` (`panic`), `exception.message`,
+//!   `panic.file`, `panic.line`, `thread.name` and, when `RUST_BACKTRACE` is set and not `0`,
+//!   `exception.stacktrace` (ECS: `error.type`, `error.message`, `error.stack_trace`,
+//!   `process.thread.name`); with source locations on, its `code.file.path` and `code.line.number` are the
+//!   panic's. No level filter or flood guard applies to it, and it is never dropped for overflow. The hook
+//!   returns only once that record and every earlier one are written, so `panic = "abort"` and a
+//!   `process::exit` right after lose nothing: `tests/lifecycle.rs` builds `examples/panic_abort.rs` with
+//!   the `panic-abort` profile (`panic = "abort"`) and finds the 1,000 records logged before the panic and
+//!   the panic record, then SIGABRT (without the hook's flush the same run wrote no line at all). The hook
+//!   logs nothing for a panic on the writer thread or while the panicking thread writes records itself
+//!   (after the guard: it holds the output), which would wait for itself, and it stops waiting once the
+//!   writer has made no progress for 3 s: a panic inside `println!` holds the stdout lock the writer needs
+//!   (stderr says so; the record follows once the panic releases the lock, unless the process aborts).
+//! - **Overflow**: the default `Overflow::Block` makes a logging thread wait when the writer falls behind.
+//!   `Overflow::DropAndReport` drops instead, counts every drop, and the writer itself writes the count as a
+//!   WARN record (`"log records dropped: queue overflow"`, field `dropped`) with its next batch and at
+//!   shutdown, so a report never meets a full queue; `LogGuard::dropped()` has the total. Flood summaries are
+//!   never dropped for overflow (they wait for room), so written records + the summaries' `flood.suppressed`
+//!   + the reported drops == the records logged, always (`tests/pipeline.rs` checks it under both policies
+//!   with a slow writer and two floods).
+//! - **Output errors** (a closed pipe, say) never stop the writer thread: they are counted
+//!   (`LogGuard::write_errors()`), and each change of state is reported once on stderr.
+//! - **Host changes**: when a refresh changes the metadata, one INFO record `host metadata changed` lists
+//!   each field's old and new value (`"changes":"host.ip: 10.0.0.1 -> 10.0.0.2"`).
+//! - **Order**: records of one thread are written in the order they were logged (8 threads × 200,000 records
+//!   with sequence numbers: no gap, no duplicate, in order per thread).
+//!
+//! # Flood guard
+//!
+//! A messaging server's accept loop failed with "too many open files" and logged the same errors in a tight
+//! loop until the disk was full. `init()` puts a `FloodGuard` in front of the queue: per call site (file,
+//! line, column and level; never the message text, which varies), the first `burst` records of each `window`
+//! pass and the rest are dropped and counted. Once per window a timer thread writes, for each call site that
+//! had drops, exactly one summary record at that site's level:
+//!
+//! ```json
+//! {"ts":"2026-11-21T23:50:20.042845Z","level":"ERROR","msg":"suppressed 494088 similar records","flood.window_ms":1000,"flood.suppressed":494088,"flood.site":"examples/flood.rs:39","host.name":"vm",...}
+//! ```
+//!
+//! Summaries also come after the flood stops (the timer does not wait for the next record) and when the
+//! guard stops, so written records plus the summaries' counts always equal the records logged. Budgets are
+//! per level, so an INFO flood never hides an ERROR. `cargo run --release --example flood` replays the
+//! failing loop: here 1,500,669 errors in 3 s became 305 lines (64 KB): 300 records, 3 summaries, 2 info
+//! lines.
+//!
+//! - **Defaults: per-level budgets.** Per call site and second, 100 records at WARN, ERROR and CRIT
+//!   (`DEFAULT_FLOOD_BURST`) and 10,000 at INFO, DEBUG and TRACE (`DEFAULT_FLOOD_INFO_BURST`). Why two: floods
+//!   are failure loops (an accept loop out of file descriptors, a retry without backoff), and those log at
+//!   WARN and above, where the 101st identical error in a second adds nothing the summary's count does not
+//!   say; 100 per second is zap's production sampler's first 100, and a tight error loop then writes about
+//!   20 KB/s instead of tens of MB/s. One INFO call site, on the other hand, is typically an access log: one
+//!   distinct event per request at a rate that follows traffic, and every line counts. 10,000 per second is
+//!   ten times a busy instance's 1,000 requests per second, so ordinary traffic and its spikes pass
+//!   untouched, while a runaway INFO loop is still cut to a bounded rate. DEBUG and TRACE are switched on to
+//!   see everything, so they get the INFO budget. Budgets are whole records, not sampling: a site's first
+//!   records of each window pass, and the rest are counted in its summary. Tested (`tests/environment.rs`,
+//!   through `init()`): 2,000 INFO records at 1,000 per second from one call site are all written, while
+//!   1,000,000 ERRORs from one site in a tight loop are at most 100 lines per window (200 lines in 2 windows
+//!   in one run here), and the written records plus the summaries' `flood.suppressed` equal the records
+//!   logged.
+//! - **`LOG_FLOOD`**: `100/1s` sets one budget for every level (as it always did); `100/1s,info=20000` sets
+//!   the two apart; `off` (or `Builder::flood(None)`) turns the guard off. Above 10,000 records per second
+//!   from one call site (the load test's 77,000 requests per second), raise the INFO budget or turn the
+//!   guard off; the load test runs with it off.
+//! - **Memory**: a fixed table of 4,096 slots (about 256 KiB) with lock-free slots claimed once per call site
+//!   and level; call sites are static, so it never grows. If it were ever full, further call sites would
+//!   pass unguarded and be counted (`FloodStats::unguarded`).
+//! - **Timer**: a thread (`slog-host-flood`) starts each window and writes the summaries, so it wakes once
+//!   per window, idle or not: with the default 1 s window that is once a second; a window shorter than 100 ms
+//!   (`LOG_FLOOD=100/10ms`) makes it wake more than 10 times a second.
+//! - **Cost**: a dropped record is a hash, a table probe and an atomic add: 0 syscalls and 0 allocations
+//!   (tested with the counters above), about 20 ns (bench (g)).
+//! - Summaries carry the host fields but not the call site's logger values (`o!()` of child loggers).

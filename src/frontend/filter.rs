@@ -24,7 +24,7 @@ use crate::Error;
 ///
 /// ```
 /// use slog::Level;
-/// use slog_host::Directives;
+/// use slog_host::drain::Directives;
 ///
 /// let d: Directives = "info,hyper=warn".parse().unwrap();
 /// assert!(d.enabled(Level::Info, "my_app::handler"));

@@ -259,7 +259,8 @@ struct Control {
 /// ```
 /// use std::sync::Mutex;
 /// use slog::{error, o, Drain};
-/// use slog_host::{FloodConfig, FloodGuard};
+/// use slog_host::FloodConfig;
+/// use slog_host::drain::FloodGuard;
 ///
 /// let json = Mutex::new(slog_host::format::json(std::io::stdout()));
 /// let guard = FloodGuard::new(json, FloodConfig::default()).unwrap();

@@ -55,7 +55,7 @@ struct Control {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use slog_host::{HostCache, HostInfo};
+/// use slog_host::host::{HostCache, HostInfo};
 ///
 /// let cache = Arc::new(HostCache::new(|| Ok(HostInfo::new().with_host_name("a"))).unwrap());
 /// let snapshot = cache.load();

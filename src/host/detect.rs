@@ -21,7 +21,8 @@ use crate::Error;
 /// closure is a probe too, which is how tests inject failures:
 ///
 /// ```
-/// use slog_host::{Error, HostCache, HostInfo};
+/// use slog_host::Error;
+/// use slog_host::host::{HostCache, HostInfo};
 ///
 /// let cache = HostCache::new(|| Ok(HostInfo::new().with_host_name("fixed"))).unwrap();
 /// assert_eq!(cache.load().host_name(), Some("fixed"));

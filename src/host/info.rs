@@ -54,7 +54,7 @@ pub mod keys {
 /// out: a field is never written as an empty string.
 ///
 /// ```
-/// use slog_host::HostInfo;
+/// use slog_host::host::HostInfo;
 ///
 /// let info = HostInfo::new()
 ///     .with_host_name("web-1")

@@ -172,7 +172,7 @@ impl Stop {
 ///
 /// ```
 /// use std::time::Duration;
-/// use slog_host::{HostCache, Refresher};
+/// use slog_host::host::{HostCache, Refresher};
 ///
 /// let refresher = Refresher::start(HostCache::global(), Duration::from_secs(30)).unwrap();
 /// // ... the service runs; host metadata stays current ...

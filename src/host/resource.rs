@@ -26,7 +26,7 @@ pub(crate) const SERVICE_ACCOUNT_NAMESPACE_FILE: &str =
 /// last value.
 ///
 /// ```
-/// use slog_host::parse_resource_attributes;
+/// use slog_host::host::parse_resource_attributes;
 ///
 /// let attrs = parse_resource_attributes(
 ///     "OTEL_RESOURCE_ATTRIBUTES",
