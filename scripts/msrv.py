@@ -22,7 +22,8 @@ root = next(p for p in meta["packages"] if p["name"] == "slog-host")
 
 
 def version(v):
-    return tuple(int(x) for x in (v or "0").split("."))
+    parts = [int(x) for x in (v or "0").split(".")]
+    return tuple(parts + [0] * (3 - len(parts)))
 
 
 seen, stack = set(), [root["id"]]

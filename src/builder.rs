@@ -14,7 +14,7 @@ use crate::backend::file::{FileConfig, MAX_FILE_KEEP, MAX_FILE_MAX_SIZE};
 use crate::backend::worker::{Recipe, Writer};
 use crate::frontend::filter::{Directives, LevelFilter};
 use crate::frontend::flood::{FloodConfig, FloodGuard, FloodStats};
-use crate::frontend::log_bridge::{install_pipeline, LogBridge};
+use crate::frontend::log_bridge::{claim_log_logger, install_pipeline, LogBridge};
 use crate::frontend::queue::{Queue, Sender};
 use crate::host::cache::CacheRef;
 use crate::host::detect::{env_var, SystemProbe};
@@ -505,8 +505,25 @@ impl Builder {
         };
 
         if self.global {
-            // First what can fail because another library holds it: the
-            // global tracing subscriber, then the `log` logger.
+            // With `tracing(false)` the service's own subscriber takes `log`
+            // (tracing-subscriber's `init` installs tracing-log's
+            // `LogTracer`), and its records reach this pipeline through
+            // `tracing_layer()`: each exactly once, and no `log` logger
+            // conflict.
+            #[cfg(feature = "tracing")]
+            let bridge_log = self.tracing;
+            #[cfg(not(feature = "tracing"))]
+            let bridge_log = true;
+            // First what can fail because another library holds it, before
+            // anything is installed: the `log` logger (this crate's, which
+            // writes nowhere until the pipeline is set), then the global
+            // tracing subscriber.
+            if bridge_log {
+                if let Err(e) = claim_log_logger() {
+                    writer.stop();
+                    return Err(e);
+                }
+            }
             #[cfg(feature = "tracing")]
             if self.tracing {
                 use tracing_subscriber::layer::SubscriberExt;
@@ -521,27 +538,11 @@ impl Builder {
                     ));
                 }
             }
-            // With `tracing(false)` the service's own subscriber takes `log`
-            // (tracing-subscriber's `init` installs tracing-log's
-            // `LogTracer`), and its records reach this pipeline through
-            // `tracing_layer()`: each exactly once, and no `log` logger
-            // conflict.
-            #[cfg(feature = "tracing")]
-            let bridge_log = self.tracing;
-            #[cfg(not(feature = "tracing"))]
-            let bridge_log = true;
             if bridge_log {
-                let bridge = LogBridge {
+                install_pipeline(LogBridge {
                     logger: root.clone(),
                     directives: Arc::clone(&directives),
-                };
-                // A `log` logger can be set once per process; if something
-                // else set one first, say so rather than silently missing its
-                // records.
-                if let Err(e) = install_pipeline(bridge) {
-                    writer.stop();
-                    return Err(e);
-                }
+                });
             }
             // The global logger stays for the life of the process: records
             // logged after the guard is dropped are written synchronously.

@@ -90,7 +90,7 @@ proptest! {
                 Ok(d) => prop_assert_eq!(Some(d.as_millis()), ms),
                 Err(e) => {
                     prop_assert_eq!(e.setting(), Some("LOG_HOST_REFRESH"));
-                    prop_assert!(ms.map_or(true, |ms| ms == 0 || ms > max_ms), "{value}: {e}");
+                    prop_assert!(ms.is_none_or(|ms| ms == 0 || ms > max_ms), "{value}: {e}");
                 }
             }
         }

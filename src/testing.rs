@@ -41,6 +41,11 @@
 //!   another `log` logger first, `log` records are not captured
 //!   ([`Capture::captures_log`] says so).
 //!
+//! Captures on one thread nest: the innermost takes the records. End them
+//! in reverse order (as with `tracing`'s own thread defaults: dropping an
+//! outer capture first hands `tracing` events back to what was there before
+//! it).
+//!
 //! It installs no panic hook, and it works without [`init`](crate::init) and
 //! beside it: a test that captures while another test of the same binary
 //! runs `init()` sees its own records, and the pipeline keeps the others.

@@ -95,6 +95,27 @@ fn captures_span_fields_and_debug_records() {
     }
 }
 
+#[test]
+fn nested_captures_take_the_records_of_the_innermost() {
+    let outer = capture();
+    {
+        let inner = capture();
+        log::info!("log, inner");
+        tracing::info!("tracing, inner");
+        assert_eq!(inner.lines().len(), 2, "{:#?}", inner.lines());
+    }
+    log::info!("log, outer");
+    tracing::info!("tracing, outer");
+    assert_eq!(outer.lines().len(), 2, "{:#?}", outer.lines());
+    // `log` records find their capture whatever the order the captures end
+    // in (tracing's thread defaults must end in reverse order: documented).
+    let first = capture();
+    let second = capture();
+    drop(first);
+    log::info!("log, second");
+    assert_eq!(second.lines().len(), 1, "{:#?}", second.lines());
+}
+
 /// A writer whose bytes the test reads back.
 #[derive(Clone, Default)]
 struct Buf(Arc<Mutex<Vec<u8>>>);

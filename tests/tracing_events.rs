@@ -202,6 +202,52 @@ fn child(name: &str) {
             eprintln!("ALLOCS disabled={d} enabled={e} control={control} second_layer={warns}");
             drop(guard);
         }
+        "log_taken" => {
+            struct Other;
+            impl log::Log for Other {
+                fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+                    false
+                }
+                fn log(&self, _: &log::Record<'_>) {}
+                fn flush(&self) {}
+            }
+            log::set_logger(&Other).unwrap();
+            for _ in 0..2 {
+                match slog_host::init() {
+                    Ok(_) => eprintln!("INIT: ok"),
+                    Err(e) => eprintln!("INIT: {e}"),
+                }
+            }
+            // Nothing was installed: a subscriber can still be set.
+            let set = tracing::subscriber::set_global_default(
+                tracing::subscriber::NoSubscriber::default(),
+            );
+            eprintln!("TRACING FREE: {}", set.is_ok());
+        }
+        "no_log_logger" => {
+            use tracing_subscriber::layer::SubscriberExt;
+            let guard = slog_host::Builder::from_env()
+                .unwrap()
+                .tracing(false)
+                .init()
+                .unwrap();
+            let subscriber = tracing_subscriber::registry().with(guard.tracing_layer());
+            tracing::subscriber::set_global_default(subscriber).unwrap();
+            tracing::info!("first");
+            tracing::info!("second");
+            log::info!("lost: no log logger");
+            drop(guard);
+        }
+        "spoof_log_fields" => {
+            let guard = slog_host::init().unwrap();
+            tracing::info!(
+                log.target = "spoofed",
+                log.file = "evil.rs",
+                log.line = 1u64,
+                "ordinary event"
+            );
+            drop(guard);
+        }
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -417,6 +463,39 @@ fn public_layer_beside_a_second_layer_allocates_nothing() {
         .all(|v| v["msg"] != "disabled for both layers"));
 }
 
+fn a_failed_init_installs_nothing() {
+    let out = run("log_taken", &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let inits: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("INIT: "))
+        .collect();
+    assert_eq!(inits.len(), 2, "{err}");
+    for i in inits {
+        assert!(i.contains("`log` crate already has a logger"), "{i}");
+    }
+    assert!(err.contains("TRACING FREE: true"), "{err}");
+}
+
+fn tracing_false_without_a_log_logger_says_so_once() {
+    let out = run("no_log_logger", &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("no `log` logger is set").count(), 1, "{err}");
+    let msgs: Vec<Value> = lines(&out);
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+}
+
+fn log_fields_on_an_ordinary_event_are_fields() {
+    let out = run("spoof_log_fields", &[]);
+    let all = lines(&out);
+    assert_eq!(all.len(), 1);
+    let v = &all[0];
+    assert_eq!(v["target"], "tracing_events", "{v}");
+    assert_eq!(v["log.target"], "spoofed", "{v}");
+    assert_eq!(v["log.file"], "evil.rs", "{v}");
+    assert_eq!(v["log.line"], 1, "{v}");
+}
+
 fn disabled_events_allocate_nothing() {
     let out = run("disabled_alloc", &[("RUST_LOG", "info")]);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -517,6 +596,9 @@ crate::suite_main!(
         disabled_events_allocate_nothing,
         slog_and_log_records_carry_the_entered_spans_fields,
         public_layer_beside_a_second_layer_allocates_nothing,
+        a_failed_init_installs_nothing,
+        tracing_false_without_a_log_logger_says_so_once,
+        log_fields_on_an_ordinary_event_are_fields,
         same_line_in_two_files_has_two_flood_budgets,
         log_source_adds_file_and_line_to_every_record,
         another_global_subscriber_is_a_clear_error,

@@ -100,8 +100,8 @@
 //!   `Overflow::DropAndReport` drops instead, counts every drop, and the writer itself writes the count as a
 //!   WARN record (`"log records dropped: queue overflow"`, field `dropped`) with its next batch and at
 //!   shutdown, so a report never meets a full queue; `LogGuard::dropped()` has the total. Flood summaries are
-//!   never dropped for overflow (they wait for room), so written records + the summaries' `flood.suppressed`
-//!   + the reported drops == the records logged, always (`tests/pipeline.rs` checks it under both policies
+//!   never dropped for overflow (they wait for room), so written records plus the summaries'
+//!   `flood.suppressed` plus the reported drops equal the records logged, always (`tests/pipeline.rs` checks it under both policies
 //!   with a slow writer and two floods).
 //! - **Output errors** (a closed pipe, say) never stop the writer thread: they are counted
 //!   (`LogGuard::write_errors()`), and each change of state is reported once on stderr.

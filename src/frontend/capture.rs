@@ -161,10 +161,10 @@ impl Event {
         // A span entered on this thread: its fields (one thread-local read
         // when there is none).
         #[cfg(feature = "tracing")]
-        if super::tracing_layer::span_entered()
+        if super::span_context::span_entered()
             && !BRIDGING.try_with(std::cell::Cell::get).unwrap_or(true)
         {
-            super::tracing_layer::push_current_span_fields(self);
+            super::span_context::push_current_span_fields(self);
         }
     }
 

@@ -17,8 +17,8 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use slog::{Level, Logger, RecordLocation};
 
@@ -41,8 +41,6 @@ struct Router;
 static ROUTER: Router = Router;
 /// The global pipeline's bridge, set by `init()`.
 static PIPELINE: OnceLock<LogBridge> = OnceLock::new();
-/// True once [`ROUTER`] is the `log` logger.
-static INSTALLED: AtomicBool = AtomicBool::new(false);
 /// Live test captures in the process: while zero, no record looks for one.
 static CAPTURES: AtomicUsize = AtomicUsize::new(0);
 
@@ -51,46 +49,79 @@ thread_local! {
     static CAPTURE: RefCell<Vec<Arc<LogBridge>>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Serializes changes of the capture count with `log::set_max_level`, so a
+/// capture that ends cannot undo the level one that starts has just set.
+static LEVEL: Mutex<()> = Mutex::new(());
+
+/// True if `log`'s logger is [`ROUTER`].
+fn router_installed() -> bool {
+    std::ptr::addr_eq(
+        log::logger() as *const dyn log::Log,
+        &ROUTER as *const Router,
+    )
+}
+
 /// Makes [`ROUTER`] the `log` logger; false if another logger is set.
 fn install_router() -> bool {
-    if INSTALLED.load(Ordering::Acquire) {
-        return true;
+    // Whoever wins a race, the logger is then set: ask which it is.
+    let _ = log::set_logger(&ROUTER);
+    router_installed()
+}
+
+/// Says once, on stderr, when no `log` logger is set at the first `tracing`
+/// event a [`TracingLayer`](crate::TracingLayer) writes: with
+/// `Builder::tracing(false)`, `log` records reach the pipeline only through
+/// tracing-log's `LogTracer`, and without it they are lost. (No logger set
+/// leaves `log`'s maximum level off, which every logger raises.)
+#[cfg(feature = "tracing")]
+pub(crate) fn report_if_log_is_unset() {
+    static CHECKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if CHECKED.swap(true, Ordering::Relaxed) {
+        return;
     }
-    // Two threads may race here: the loser sees the winner's flag.
-    match log::set_logger(&ROUTER) {
-        Ok(()) => {
-            INSTALLED.store(true, Ordering::Release);
-            true
-        }
-        Err(_) => {
-            // The winner of a race may not have stored the flag yet.
-            std::thread::yield_now();
-            INSTALLED.load(Ordering::Acquire)
-        }
+    if !router_installed() && log::max_level() == log::LevelFilter::Off {
+        crate::error::report(format_args!(
+            "no `log` logger is set: records of the `log` crate are not written; with \
+             Builder::tracing(false), install tracing-log's LogTracer (tracing-subscriber's \
+             init() does, with its default features)"
+        ));
     }
 }
 
-/// Makes `bridge` the global pipeline's `log` side; an error if the `log`
-/// crate already has a logger that is not this crate's, or a pipeline.
-pub(crate) fn install_pipeline(bridge: LogBridge) -> Result<(), crate::Error> {
-    let max = bridge.directives.max_level();
-    if !install_router() || PIPELINE.set(bridge).is_err() {
+/// Makes this crate's router the `log` logger (it writes nowhere until
+/// [`install_pipeline`]); an error if the `log` crate has another logger, or
+/// a pipeline is set.
+pub(crate) fn claim_log_logger() -> Result<(), crate::Error> {
+    if !install_router() || PIPELINE.get().is_some() {
         return Err(crate::Error::other(
             "the `log` crate already has a logger; use Builder::global(false) or remove the other one",
         ));
     }
-    set_max_level(Some(max));
     Ok(())
 }
 
-/// `log`'s global maximum level: the pipeline's (`pipeline`, or the one
-/// set), or everything while a test capture lives.
-fn set_max_level(pipeline: Option<slog::FilterLevel>) {
-    let level = if CAPTURES.load(Ordering::Acquire) > 0 {
+/// Makes `bridge` the global pipeline's `log` side, after
+/// [`claim_log_logger`] (which `init`'s `GLOBAL_INIT` makes the only one).
+pub(crate) fn install_pipeline(bridge: LogBridge) {
+    let _ = PIPELINE.set(bridge);
+    set_max_level(0);
+}
+
+/// `log`'s global maximum level: everything while a test capture lives,
+/// else the pipeline's (off without one), after adding `change` to the
+/// live captures.
+fn set_max_level(change: isize) {
+    let _one = LEVEL.lock().unwrap_or_else(PoisonError::into_inner);
+    let captures = match change {
+        0 => CAPTURES.load(Ordering::Acquire),
+        1 => CAPTURES.fetch_add(1, Ordering::AcqRel) + 1,
+        _ => CAPTURES.fetch_sub(1, Ordering::AcqRel) - 1,
+    };
+    let level = if captures > 0 {
         log::LevelFilter::Trace
     } else {
-        match pipeline.or_else(|| PIPELINE.get().map(|p| p.directives.max_level())) {
-            Some(l) => to_log_level(l),
+        match PIPELINE.get() {
+            Some(p) => to_log_level(p.directives.max_level()),
             None => log::LevelFilter::Off,
         }
     };
@@ -113,17 +144,17 @@ fn to_log_level(l: slog::FilterLevel) -> log::LevelFilter {
 /// capture). False if the `log` crate has another logger.
 pub(crate) struct CaptureLog {
     installed: bool,
+    bridge: Arc<LogBridge>,
 }
 
 impl CaptureLog {
     pub(crate) fn start(bridge: Arc<LogBridge>) -> CaptureLog {
         let installed = install_router();
         if installed {
-            CAPTURE.with(|c| c.borrow_mut().push(bridge));
-            CAPTURES.fetch_add(1, Ordering::AcqRel);
-            set_max_level(None);
+            CAPTURE.with(|c| c.borrow_mut().push(Arc::clone(&bridge)));
+            set_max_level(1);
         }
-        CaptureLog { installed }
+        CaptureLog { installed, bridge }
     }
 
     /// False if another `log` logger was set first: `log` records are not
@@ -136,9 +167,15 @@ impl CaptureLog {
 impl Drop for CaptureLog {
     fn drop(&mut self) {
         if self.installed {
-            let _ = CAPTURE.try_with(|c| c.borrow_mut().pop());
-            CAPTURES.fetch_sub(1, Ordering::AcqRel);
-            set_max_level(None);
+            // This capture's entry, wherever it is: captures may end out of
+            // order.
+            let _ = CAPTURE.try_with(|c| {
+                let mut c = c.borrow_mut();
+                if let Some(at) = c.iter().rposition(|b| Arc::ptr_eq(b, &self.bridge)) {
+                    c.remove(at);
+                }
+            });
+            set_max_level(-1);
         }
     }
 }
@@ -247,8 +284,8 @@ impl LogBridge {
             ev.set_message(*r.args());
             let _ = r.key_values().visit(&mut KeyValues(ev));
             #[cfg(feature = "tracing")]
-            if super::tracing_layer::span_entered() {
-                super::tracing_layer::push_current_span_fields(ev);
+            if super::span_context::span_entered() {
+                super::span_context::push_current_span_fields(ev);
             }
             ev.replay(|record, _| self.logger.log(record));
         });

@@ -8,6 +8,8 @@ pub(crate) mod flood;
 pub(crate) mod log_bridge;
 pub(crate) mod panic;
 pub(crate) mod queue;
+#[cfg(feature = "tracing")]
+pub(crate) mod span_context;
 pub(crate) mod trace_context;
 #[cfg(feature = "tracing")]
 pub(crate) mod tracing_layer;

@@ -21,9 +21,8 @@
 //!
 //! Records logged through slog or `log` while a span is entered on the
 //! calling thread carry the fields of that span and its parents, by the same
-//! rules ([`push_current_span_fields`]).
+//! rules (see `span_context`).
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -36,12 +35,13 @@ use tracing_core::subscriber::Interest;
 use tracing_core::{Event as TracingEvent, Metadata, Subscriber};
 use tracing_subscriber::filter::Filtered;
 use tracing_subscriber::layer::{Context, Filter};
-use tracing_subscriber::registry::{LookupSpan, Scope};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Registry;
 
 use super::capture::{with_scratch, Event, FieldIn, Value};
 use super::filter::Directives;
 use super::log_bridge::excluded_log_target;
+use super::span_context::{self, SpanFields};
 use crate::intern::intern;
 
 /// A [`tracing_subscriber::Layer`] that feeds this crate's pipeline, filtered
@@ -104,9 +104,11 @@ fn level(l: &tracing_core::Level) -> Level {
     }
 }
 
-/// True for the call sites `tracing-log` dispatches `log` records from.
+/// True for a `log` record that tracing-log dispatches: its call sites are
+/// named `log event` (the event) and `log record` (what `enabled` sees), and
+/// carry `log.target`. A field named so on an ordinary event is a field.
 fn is_log_record(meta: &Metadata<'_>) -> bool {
-    meta.fields().field(LOG_TARGET).is_some()
+    matches!(meta.name(), "log event" | "log record") && meta.fields().field(LOG_TARGET).is_some()
 }
 
 const LOG_TARGET: &str = "log.target";
@@ -114,56 +116,9 @@ const LOG_MODULE: &str = "log.module_path";
 const LOG_FILE: &str = "log.file";
 const LOG_LINE: &str = "log.line";
 
-/// A span's fields, kept in its registry extensions.
-#[derive(Default)]
-struct SpanFields(Vec<(&'static str, Owned)>);
-
-enum Owned {
-    Str(String),
-    Plain(Value),
-}
-
-impl SpanFields {
-    fn set(&mut self, key: &'static str, value: Owned) {
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.0.push((key, value)),
-        }
-    }
-}
-
-impl Visit for SpanFields {
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.set(field.name(), Owned::Str(format!("{value:?}")));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.set(field.name(), Owned::Str(value.to_owned()));
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.set(field.name(), Owned::Plain(Value::I64(value)));
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.set(field.name(), Owned::Plain(Value::U64(value)));
-    }
-    fn record_i128(&mut self, field: &Field, value: i128) {
-        self.set(field.name(), Owned::Plain(Value::I128(value)));
-    }
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        self.set(field.name(), Owned::Plain(Value::U128(value)));
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.set(field.name(), Owned::Plain(Value::F64(value)));
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.set(field.name(), Owned::Plain(Value::Bool(value)));
-    }
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.set(field.name(), Owned::Str(value.to_string()));
-    }
-}
-
-/// Writes an event's fields into a scratch event.
-struct Fields<'a>(&'a mut Event);
+/// Writes an event's fields into a scratch event; for a `log` record from
+/// tracing-log (`log`), its `log.*` fields are its origin.
+struct Fields<'a>(&'a mut Event, bool);
 
 impl Fields<'_> {
     fn text(&mut self, field: &Field, value: fmt::Arguments<'_>) {
@@ -183,9 +138,11 @@ impl Visit for Fields<'_> {
         match field.name() {
             "message" => self.0.set_message(format_args!("{value}")),
             // A `log` record through tracing-log: its origin, not fields.
-            LOG_TARGET => self.0.set_tag(value),
-            LOG_MODULE => self.0.location.module = intern(value).unwrap_or("<unknown>"),
-            LOG_FILE => self.0.location.file = intern(value).unwrap_or("<unknown>"),
+            LOG_TARGET if self.1 => self.0.set_tag(value),
+            LOG_MODULE if self.1 => {
+                self.0.location.module = intern(value).unwrap_or("<unknown>");
+            }
+            LOG_FILE if self.1 => self.0.location.file = intern(value).unwrap_or("<unknown>"),
             name => self.0.push(name, FieldIn::Str(value)),
         }
     }
@@ -193,7 +150,7 @@ impl Visit for Fields<'_> {
         self.0.push(field.name(), FieldIn::Plain(Value::I64(value)));
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if field.name() == LOG_LINE {
+        if self.1 && field.name() == LOG_LINE {
             self.0.location.line = u32::try_from(value).unwrap_or(u32::MAX);
             return;
         }
@@ -296,58 +253,13 @@ impl<S> Filter<S> for EventFilter {
     }
 }
 
-thread_local! {
-    /// Spans this thread has entered and not left, as the layer saw them: a
-    /// slog or `log` record looks for span fields only when it is not zero.
-    static ENTERED: Cell<u32> = const { Cell::new(0) };
-}
-
-/// True if this thread is inside a span this layer saw entered: one
-/// thread-local read.
-#[inline]
-pub(crate) fn span_entered() -> bool {
-    ENTERED.try_with(Cell::get).unwrap_or(0) != 0
-}
-
-/// Adds the fields of the span entered on this thread, and of its parents,
-/// to `ev`, with the rules of a tracing event's (outermost first, a key
-/// already there or given by a nearer span skipped). The span is looked up
-/// in the current dispatcher's `Registry`. Callers ask [`span_entered`]
-/// first.
-pub(crate) fn push_current_span_fields(ev: &mut Event) {
-    tracing_core::dispatcher::get_default(|dispatch| {
-        let Some(registry) = dispatch.downcast_ref::<Registry>() else {
-            return;
-        };
-        let current = registry.current_span();
-        let Some(span) = current.id().and_then(|id| registry.span(id)) else {
-            return;
-        };
-        push_scope_fields(ev, span.scope());
-    });
-}
-
-/// Adds the fields of the spans in `scope` (innermost first) to `ev`,
-/// outermost first.
-fn push_scope_fields<'a, R: LookupSpan<'a>>(ev: &mut Event, scope: Scope<'a, R>) {
-    let first = ev.field_count();
-    for span in scope {
-        let ext = span.extensions();
-        let Some(fields) = ext.get::<SpanFields>() else {
-            continue;
-        };
-        for (key, value) in fields.0.iter().rev() {
-            if ev.has_field(key) {
-                continue;
-            }
-            match value {
-                Owned::Str(s) => ev.push(key, FieldIn::Str(s)),
-                Owned::Plain(v) => ev.push(key, FieldIn::Plain(v.clone())),
-            }
-        }
-    }
-    // Collected innermost first: write them outermost first.
-    ev.reverse_fields_from(first);
+/// The span context node this layer keeps in a span's extensions.
+fn node_of<'a, R: LookupSpan<'a>>(
+    span: &tracing_subscriber::registry::SpanRef<'a, R>,
+) -> Option<Arc<span_context::SpanNode>> {
+    span.extensions()
+        .get::<Arc<span_context::SpanNode>>()
+        .cloned()
 }
 
 impl<S> tracing_subscriber::Layer<S> for Events
@@ -358,36 +270,42 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut fields = SpanFields::default();
         attrs.record(&mut fields);
-        span.extensions_mut().insert(fields);
+        // The parent's node: the span entered on this thread for a
+        // contextual span (no registry lock), else the explicit parent's.
+        let parent = if attrs.is_root() {
+            None
+        } else if attrs.is_contextual() {
+            span_context::current()
+        } else {
+            span.parent().and_then(|p| node_of(&p))
+        };
+        span.extensions_mut()
+            .insert(span_context::SpanNode::new(fields, parent));
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
-        // Visit outside the extensions' lock: a value's `Debug` may log.
+        // Visit before any lock is taken: a value's `Debug` may log.
         let mut new = SpanFields::default();
         values.record(&mut new);
-        let mut ext = span.extensions_mut();
-        match ext.get_mut::<SpanFields>() {
-            Some(fields) => {
-                for (k, v) in new.0 {
-                    fields.set(k, v);
-                }
-            }
-            None => {
-                ext.insert(new);
-            }
+        let node = span_context::entered_node(id.into_u64())
+            .or_else(|| ctx.span(id).and_then(|span| node_of(&span)));
+        if let Some(node) = node {
+            node.record(new);
         }
     }
 
-    fn on_enter(&self, _: &Id, _: Context<'_, S>) {
-        let _ = ENTERED.try_with(|n| n.set(n.get().saturating_add(1)));
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        if let Some(node) = ctx.span(id).and_then(|span| node_of(&span)) {
+            span_context::enter(id.into_u64(), node);
+        }
     }
 
-    fn on_exit(&self, _: &Id, _: Context<'_, S>) {
-        let _ = ENTERED.try_with(|n| n.set(n.get().saturating_sub(1)));
+    fn on_exit(&self, id: &Id, _: Context<'_, S>) {
+        span_context::exit(id.into_u64());
     }
 
     fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
+        super::log_bridge::report_if_log_is_unset();
         let meta = event.metadata();
         let location = RecordLocation {
             file: meta.file().unwrap_or("<unknown>"),
@@ -396,11 +314,24 @@ where
             function: "",
             module: meta.target(),
         };
+        let log = is_log_record(meta);
         with_scratch(|ev| {
             ev.begin(level(meta.level()), location, "");
-            event.record(&mut Fields(ev));
-            if let Some(scope) = ctx.event_scope(event) {
-                push_scope_fields(ev, scope);
+            event.record(&mut Fields(ev, log));
+            // tracing's own `log` echo of an event or span (`log-always`),
+            // back through tracing-log: the event itself is written.
+            if log && is_tracing_callsite(Some(ev.location.file), Some(ev.location.line)) {
+                return;
+            }
+            // The spans' fields: for a contextual event, those of the span
+            // entered on this thread (no registry lock: another layer may
+            // hold one while a value it formats logs).
+            if event.is_contextual() {
+                span_context::push_current_span_fields(ev);
+            } else if let Some(parent) = event.parent().and_then(|id| ctx.span(id)) {
+                if let Some(node) = node_of(&parent) {
+                    node.push_fields(ev);
+                }
             }
             ev.replay(|record, _| self.logger.log(record));
         });
