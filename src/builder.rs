@@ -12,7 +12,8 @@ use slog::{info, o, Drain, Logger};
 
 use crate::backend::file::{FileConfig, MAX_FILE_KEEP, MAX_FILE_MAX_SIZE};
 use crate::backend::worker::{Recipe, Writer};
-use crate::frontend::filter::{Directives, LevelFilter};
+use crate::frontend::filter::{Directives, LevelFilter, LiveFilter};
+use crate::frontend::filter_control::{FilterControl, FilterFile};
 use crate::frontend::flood::{FloodConfig, FloodGuard, FloodStats};
 use crate::frontend::log_bridge::{claim_log_logger, install_pipeline, LogBridge};
 use crate::frontend::queue::{Queue, Sender};
@@ -95,6 +96,8 @@ pub struct Builder {
     panic_hook: bool,
     /// Where a file output's path came from, for errors.
     output_setting: &'static str,
+    /// `LOG_FILTER_FILE`, read at `init` and watched by the writer thread.
+    filter_file: Option<PathBuf>,
     /// What the environment set ([`from_env`](Self::from_env) only); applied
     /// over the code's values when [`init`](Self::init) starts.
     env: Option<EnvOverrides>,
@@ -140,6 +143,7 @@ struct EnvOverrides {
     file_max_size: Option<(u64, String)>,
     file_keep: Option<(u64, String)>,
     source: Option<bool>,
+    filter_file: Option<PathBuf>,
 }
 
 impl EnvOverrides {
@@ -171,6 +175,7 @@ impl EnvOverrides {
             env.flood = Some(FloodConfig::parse_setting("LOG_FLOOD", &f)?);
         }
         env.file = env_var("LOG_FILE")?.map(PathBuf::from);
+        env.filter_file = env_var("LOG_FILTER_FILE")?.map(PathBuf::from);
         if let Some(v) = env_var("LOG_FILE_MAX_SIZE")? {
             env.file_max_size = Some((parse_size("LOG_FILE_MAX_SIZE", &v, MAX_FILE_MAX_SIZE)?, v));
         }
@@ -205,6 +210,7 @@ impl Builder {
             schema: Schema::Otel,
             panic_hook: true,
             output_setting: "output file",
+            filter_file: None,
             env: None,
         }
     }
@@ -246,6 +252,7 @@ impl Builder {
         if let Some(flood) = env.flood {
             self.flood = flood;
         }
+        self.filter_file = env.filter_file;
         if let Some(path) = env.file {
             // The path wins; the code's other file settings stay defaults.
             self.output = match std::mem::replace(&mut self.output, Output::Stdout) {
@@ -447,14 +454,31 @@ impl Builder {
         if this.global && GLOBAL_INIT.swap(true, Ordering::SeqCst) {
             return Err(Error::already_initialized());
         }
-        let result = this.start(refresh);
+        let result = this
+            .read_filter_file()
+            .and_then(|(this, file)| this.start(refresh, file));
         if result.is_err() {
             GLOBAL_INIT.store(false, Ordering::SeqCst);
         }
         result
     }
 
-    fn start(self, refresh: RefreshConfig) -> Result<LogGuard, Error> {
+    /// Reads `LOG_FILTER_FILE`, if set: its content replaces the filter
+    /// (blank content keeps it).
+    fn read_filter_file(mut self) -> Result<(Self, Option<FilterFile>), Error> {
+        let Some(path) = self.filter_file.take() else {
+            return Ok((self, None));
+        };
+        let (file, directives) = FilterFile::open(path, &self.filter)?;
+        self.filter = directives;
+        Ok((self, Some(file)))
+    }
+
+    fn start(
+        self,
+        refresh: RefreshConfig,
+        filter_file: Option<FilterFile>,
+    ) -> Result<LogGuard, Error> {
         // Decided and opened before anything global changes: a file that
         // cannot be opened fails `init` with nothing touched.
         let output = self.output.open(self.output_setting)?;
@@ -485,7 +509,7 @@ impl Builder {
         ));
         let writer = Writer::start(Arc::clone(&queue), recipe, output, WRITER_THREAD_NAME)?;
         let sender = writer.sender();
-        let directives = Arc::new(self.filter.clone());
+        let directives = LiveFilter::new(self.filter.clone());
         let (root, flood) = match self.flood {
             Some(config) => {
                 let guard =
@@ -495,11 +519,11 @@ impl Builder {
                 // writes its pending summaries and lets every record pass).
                 let in_child = std::panic::AssertUnwindSafe(stats.clone());
                 writer.on_fork(Box::new(move || in_child.stop()));
-                let drain = LevelFilter::new(guard, self.filter).ignore_res();
+                let drain = LevelFilter::live(guard, Arc::clone(&directives)).ignore_res();
                 (Logger::root(drain, o!()), Some(stats))
             }
             None => {
-                let drain = LevelFilter::new(sender.clone(), self.filter).ignore_res();
+                let drain = LevelFilter::live(sender.clone(), Arc::clone(&directives)).ignore_res();
                 (Logger::root(drain, o!()), None)
             }
         };
@@ -549,6 +573,17 @@ impl Builder {
             slog_scope::set_global_logger(root.clone()).cancel_reset();
         }
 
+        // Filter changes: from the guard (`set_filter`) and, with
+        // LOG_FILTER_FILE, from the writer thread, which looks at the file
+        // once a second. Their notices pass whatever the filter says.
+        let filter = Arc::new(FilterControl::new(
+            Arc::clone(&directives),
+            Logger::root(sender.clone(), o!()),
+        ));
+        if let Some(file) = filter_file {
+            let mut file = file.watch(Arc::clone(&filter));
+            writer.on_tick(Box::new(move || file.tick()));
+        }
         let notice_log = root.clone();
         // A thread that cannot be started fails `init`; the writer stops.
         let refresher = Refresher::with_change_hook(cache.clone(), refresh, move |old, new| {
@@ -561,6 +596,7 @@ impl Builder {
         Ok(LogGuard {
             logger: root,
             directives,
+            filter,
             cache,
             sender,
             writer,
@@ -606,7 +642,8 @@ fn change_notice(log: &Logger, old: &HostInfo, new: &HostInfo) {
 pub struct LogGuard {
     logger: Logger,
     #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-    directives: Arc<Directives>,
+    directives: Arc<LiveFilter>,
+    filter: Arc<FilterControl>,
     cache: CacheRef,
     sender: Sender,
     writer: Arc<Writer>,
@@ -671,6 +708,39 @@ impl LogGuard {
         S: tracing_core::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
     {
         crate::frontend::tracing_layer::layer(self.logger.clone(), Arc::clone(&self.directives))
+    }
+
+    /// Replaces the level directives (`RUST_LOG` syntax) at once for slog,
+    /// `log` and `tracing` records, and for every output without a filter of
+    /// its own. A record logged before the call was judged by the old
+    /// directives, one logged after by the new (tracing's per-call-site
+    /// interest and `log`'s maximum level are brought up to date before it
+    /// returns). Writes one INFO record, `log filter changed`, with `from`
+    /// and `to`. An invalid string is an [`Error`] naming the value, and the
+    /// directives in force stay.
+    ///
+    /// It cannot show what the compiler removed: slog's `trace!` (and
+    /// `debug!` in release builds) are compiled out unless a `max_level_*`
+    /// feature keeps them (README, "Compile-time levels").
+    ///
+    /// ```
+    /// # fn main() -> Result<(), slog_host::Error> {
+    /// let guard = slog_host::Builder::new().global(false).init()?;
+    /// guard.set_filter("info,my_app::db=debug")?;      // for the incident
+    /// assert_eq!(guard.filter(), "info,my_app::db=debug");
+    /// assert!(guard.set_filter("info,db=loud").is_err()); // the old one stays
+    /// guard.set_filter("info")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_filter(&self, directives: &str) -> Result<(), Error> {
+        self.filter.set("filter", directives)
+    }
+
+    /// The level directives in force (as given to
+    /// [`Builder::filter`], `RUST_LOG`, `LOG_FILTER_FILE` or
+    /// [`set_filter`](Self::set_filter)).
+    pub fn filter(&self) -> String {
+        self.filter.current().as_str().to_owned()
     }
 
     /// The host cache the pipeline enriches from.

@@ -57,7 +57,7 @@ use slog::{o, Drain, Logger, OwnedKVList, Record};
 
 use crate::backend::json::Encoder;
 use crate::frontend::capture::Event;
-use crate::frontend::filter::{Directives, LevelFilter};
+use crate::frontend::filter::{Directives, LevelFilter, LiveFilter};
 use crate::frontend::log_bridge::{CaptureLog, LogBridge};
 use crate::host::cache::CacheRef;
 use crate::Schema;
@@ -65,13 +65,14 @@ use crate::Schema;
 /// Starts capturing this thread's records; see the [module](self).
 pub fn capture() -> Capture {
     let lines = Arc::new(Mutex::new(Vec::new()));
-    let directives = Arc::new(Directives::parse_setting("capture", "trace").expect("parses"));
+    let directives =
+        LiveFilter::new(Directives::parse_setting("capture", "trace").expect("parses"));
     let drain = Lines {
         encoder: Mutex::new(Encoder::new(Schema::Otel, false, Some(CacheRef::global()))),
         lines: Arc::clone(&lines),
     };
     let logger = Logger::root(
-        LevelFilter::new(drain, Directives::clone(&directives)).fuse(),
+        LevelFilter::live(drain, Arc::clone(&directives)).fuse(),
         o!(),
     );
     let log = CaptureLog::start(Arc::new(LogBridge {

@@ -136,6 +136,9 @@ pub(crate) struct Recipe {
     pub(crate) host_fields_per_record: bool,
 }
 
+/// What the writer thread runs on every poll.
+pub(crate) type Tick = Box<dyn FnMut() + Send>;
+
 /// Formatter, output and the batch between them; used by one thread at a
 /// time (the writer thread, or a caller writing synchronously).
 pub(crate) struct Backend {
@@ -374,6 +377,8 @@ pub(crate) struct Writer {
     recipe: Recipe,
     output: OutputKind,
     stats: Arc<Stats>,
+    /// Run by the writer thread on every poll (`LOG_FILTER_FILE`).
+    tick: Mutex<Option<Tick>>,
     stop: AtomicBool,
     thread: Mutex<Option<JoinHandle<()>>>,
     pid: u32,
@@ -403,6 +408,7 @@ impl Writer {
             recipe,
             output: kind,
             stats,
+            tick: Mutex::new(None),
             stop: AtomicBool::new(false),
             thread: Mutex::new(None),
             pid: std::process::id(),
@@ -452,6 +458,11 @@ impl Writer {
             if self.stop.load(Ordering::Acquire) {
                 return;
             }
+            if let Ok(mut tick) = self.tick.try_lock() {
+                if let Some(f) = tick.as_mut() {
+                    let _ = catch_unwind(AssertUnwindSafe(f));
+                }
+            }
             if n > 0 {
                 last_record = started;
             }
@@ -474,6 +485,12 @@ impl Writer {
             Some(child) => child.lock().unwrap_or_else(PoisonError::into_inner),
             None => self.backend.lock().unwrap_or_else(PoisonError::into_inner),
         }
+    }
+
+    /// Sets what the writer thread runs on every poll (at least once per
+    /// [`IDLE_POLL`]).
+    pub(crate) fn on_tick(&self, f: Tick) {
+        *self.tick.lock().unwrap_or_else(PoisonError::into_inner) = Some(f);
     }
 
     /// Sets what a forked child runs once before it writes.

@@ -1,7 +1,9 @@
 //! Level filtering by `RUST_LOG` directives (env_logger syntax).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use slog::{Drain, FilterLevel, Level, OwnedKVList, Record};
 
 use crate::Error;
@@ -40,6 +42,8 @@ pub struct Directives {
     max: FilterLevel,
     /// Bare targets that look like misspelled levels, with the level meant.
     suspicious: Vec<(String, &'static str)>,
+    /// The directives as given, trimmed.
+    text: String,
 }
 
 /// The filter used when `RUST_LOG` is unset or empty.
@@ -170,6 +174,7 @@ impl Directives {
             targets,
             max,
             suspicious,
+            text: spec.trim().to_string(),
         })
     }
 
@@ -214,6 +219,61 @@ impl Directives {
     pub fn max_level(&self) -> FilterLevel {
         self.max
     }
+
+    /// The directives as they were given (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// The directives in force for a pipeline, replaceable at run time
+/// ([`LogGuard::set_filter`](crate::LogGuard::set_filter), `LOG_FILTER_FILE`):
+/// read by slog's level check, the `log` bridge and the tracing layer's
+/// per-layer filter, so one swap changes all three at once.
+#[derive(Debug)]
+pub(crate) struct LiveFilter {
+    current: ArcSwap<Directives>,
+    /// `current`'s most verbose level, for the cheapest check.
+    max: AtomicUsize,
+}
+
+impl LiveFilter {
+    pub(crate) fn new(directives: Directives) -> Arc<LiveFilter> {
+        Arc::new(LiveFilter {
+            max: AtomicUsize::new(directives.max.as_usize()),
+            current: ArcSwap::from_pointee(directives),
+        })
+    }
+
+    /// True if a record at `level` from `target` passes.
+    #[inline]
+    pub(crate) fn enabled(&self, level: Level, target: &str) -> bool {
+        self.accepts_level(level) && self.current.load().enabled(level, target)
+    }
+
+    /// True if some target's records at `level` pass.
+    #[inline]
+    pub(crate) fn accepts_level(&self, level: Level) -> bool {
+        level.as_usize() <= self.max.load(Ordering::Relaxed)
+    }
+
+    /// The most verbose level any directive in force enables.
+    pub(crate) fn max_level(&self) -> FilterLevel {
+        FilterLevel::from_usize(self.max.load(Ordering::Relaxed)).unwrap_or(FilterLevel::Trace)
+    }
+
+    /// The directives in force.
+    pub(crate) fn current(&self) -> Arc<Directives> {
+        self.current.load_full()
+    }
+
+    /// Puts `new` in force; returns the directives it replaced.
+    pub(crate) fn replace(&self, new: Directives) -> Arc<Directives> {
+        let max = new.max.as_usize();
+        let old = self.current.swap(Arc::new(new));
+        self.max.store(max, Ordering::Relaxed);
+        old
+    }
 }
 
 impl Default for Directives {
@@ -246,16 +306,18 @@ fn target<'a>(record: &'a Record<'_>) -> &'a str {
 #[derive(Debug, Clone)]
 pub struct LevelFilter<D> {
     drain: D,
-    directives: Arc<Directives>,
+    filter: Arc<LiveFilter>,
 }
 
 impl<D> LevelFilter<D> {
     /// Filters `drain` by `directives`.
     pub fn new(drain: D, directives: Directives) -> Self {
-        LevelFilter {
-            drain,
-            directives: Arc::new(directives),
-        }
+        LevelFilter::live(drain, LiveFilter::new(directives))
+    }
+
+    /// Filters `drain` by the directives in force in `filter`.
+    pub(crate) fn live(drain: D, filter: Arc<LiveFilter>) -> Self {
+        LevelFilter { drain, filter }
     }
 }
 
@@ -264,7 +326,7 @@ impl<D: Drain> Drain for LevelFilter<D> {
     type Err = D::Err;
 
     fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<Self::Ok, D::Err> {
-        if self.directives.enabled(record.level(), target(record)) {
+        if self.filter.enabled(record.level(), target(record)) {
             self.drain.log(record, values).map(Some)
         } else {
             Ok(None)
@@ -273,7 +335,7 @@ impl<D: Drain> Drain for LevelFilter<D> {
 
     #[inline]
     fn is_enabled(&self, level: Level) -> bool {
-        self.directives.max.accepts(level) && self.drain.is_enabled(level)
+        self.filter.accepts_level(level) && self.drain.is_enabled(level)
     }
 
     fn flush(&self) -> Result<(), slog::FlushError> {

@@ -23,13 +23,13 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use slog::{Level, Logger, RecordLocation};
 
 use super::capture::{with_scratch, Event, FieldIn, Value};
-use super::filter::Directives;
+use super::filter::LiveFilter;
 use crate::intern::intern;
 
 /// A pipeline's `log` side: its root logger and its directives.
 pub(crate) struct LogBridge {
     pub(crate) logger: Logger,
-    pub(crate) directives: Arc<Directives>,
+    pub(crate) directives: Arc<LiveFilter>,
 }
 
 /// The one `log` logger this crate installs (a `log` logger can be set once
@@ -104,6 +104,12 @@ pub(crate) fn claim_log_logger() -> Result<(), crate::Error> {
 /// [`claim_log_logger`] (which `init`'s `GLOBAL_INIT` makes the only one).
 pub(crate) fn install_pipeline(bridge: LogBridge) {
     let _ = PIPELINE.set(bridge);
+    set_max_level(0);
+}
+
+/// Sets `log`'s maximum level again from the pipeline's directives in
+/// force (after a filter change).
+pub(crate) fn refresh_max_level() {
     set_max_level(0);
 }
 

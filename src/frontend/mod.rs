@@ -4,6 +4,7 @@
 
 pub(crate) mod capture;
 pub(crate) mod filter;
+pub(crate) mod filter_control;
 pub(crate) mod flood;
 pub(crate) mod log_bridge;
 pub(crate) mod panic;

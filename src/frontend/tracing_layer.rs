@@ -39,7 +39,7 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Registry;
 
 use super::capture::{with_scratch, Event, FieldIn, Value};
-use super::filter::Directives;
+use super::filter::LiveFilter;
 use super::log_bridge::excluded_log_target;
 use super::span_context::{self, SpanFields};
 use crate::intern::intern;
@@ -78,16 +78,18 @@ impl fmt::Debug for Events {
     }
 }
 
-/// The per-layer filter inside [`TracingLayer`]: the pipeline's directives.
+/// The per-layer filter inside [`TracingLayer`]: the pipeline's directives
+/// in force (a change by `LogGuard::set_filter` rebuilds tracing's interest
+/// cache).
 #[derive(Debug, Clone)]
 pub struct EventFilter {
-    directives: Arc<Directives>,
+    directives: Arc<LiveFilter>,
 }
 
 /// A [`TracingLayer`] that logs through `logger` (the pipeline's root, which
 /// filters slog records by the same directives) and is filtered by
 /// `directives`.
-pub(crate) fn layer<S>(logger: Logger, directives: Arc<Directives>) -> TracingLayer<S>
+pub(crate) fn layer<S>(logger: Logger, directives: Arc<LiveFilter>) -> TracingLayer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {

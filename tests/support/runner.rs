@@ -14,6 +14,7 @@ pub const CLEARED: &[&str] = &[
     "LOG_FILE",
     "LOG_FILE_KEEP",
     "LOG_FILE_MAX_SIZE",
+    "LOG_FILTER_FILE",
     "LOG_FLOOD",
     "LOG_FORMAT",
     "LOG_HOST_REFRESH",
