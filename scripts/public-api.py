@@ -7,19 +7,23 @@ committed list `public-api.txt`, so that the API changes only on purpose.
     python3 scripts/public-api.py --bless    # writes the new list
 
 One line per item: every item rustdoc lists (`all.html`: structs, enums,
-traits, functions, constants, type aliases, modules) with its path, and
-every inherent method and associated constant of each struct and enum with
-its signature. Trait implementations are not listed (derives move them).
+traits, functions, constants, type aliases) with its path and its
+declaration as rustdoc shows it (a function's signature, a constant's type
+and value, a trait's methods, a struct's public fields), every inherent
+method and associated constant of each struct and enum with its signature,
+every enum variant, and every public module. Trait implementations are not
+listed (derives move them).
 """
 
 import difflib
 import html
+import os
 import pathlib
 import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-DOC = ROOT / "target" / "doc" / "slog_host"
+DOC = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "doc" / "slog_host"
 LIST = ROOT / "public-api.txt"
 
 
@@ -35,9 +39,10 @@ def items() -> list[str]:
     for href, name in re.findall(r'<li><a href="([^"]+)">([^<]+)</a></li>', all_html):
         kind = href.rsplit("/", 1)[-1].split(".", 1)[0]
         path = "slog_host::" + name
-        out.append(f"{kind} {path}")
+        page = (DOC / href).read_text()
+        decl = re.search(r'<pre class="rust item-decl">(.*?)</pre>', page, re.S)
+        out.append(f"{kind} {path}" + (f" = {text(decl.group(1))}" if decl else ""))
         if kind in ("struct", "enum"):
-            page = (DOC / href).read_text()
             start = page.find('id="implementations-list"')
             end = page.find('id="trait-implementations"')
             if start < 0:
@@ -46,11 +51,13 @@ def items() -> list[str]:
             for header in re.findall(r'<h4 class="code-header">(.*?)</h4>', inherent, re.S):
                 out.append(f"  {path}: {text(header)}")
         if kind == "enum":
-            page = (DOC / href).read_text()
             for variant in re.findall(r'<section id="variant\.([A-Za-z0-9_]+)"', page):
                 out.append(f"  {path}::{variant}")
     for module in sorted(DOC.rglob("index.html")):
         rel = module.parent.relative_to(DOC)
+        # rustdoc leaves redirect pages at private modules' paths.
+        if 'http-equiv="refresh"' in module.read_text():
+            continue
         if str(rel) != ".":
             out.append("mod slog_host::" + "::".join(rel.parts))
     return sorted(set(out))

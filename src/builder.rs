@@ -44,7 +44,8 @@ pub(crate) const WRITER_THREAD_NAME: &str = "slog-host-log";
 /// Configures and starts the logging pipeline.
 ///
 /// ```text
-/// record -> level filter -> flood guard -> channel -> [writer thread] Enrich -> format -> output
+/// record -> level filter -> flood guard -> queue -> [writer thread] format (JSON: host fields
+///   pre-encoded per snapshot; term: a banner, or Enrich per record) -> output
 /// ```
 ///
 /// | setting | default | environment ([`from_env`](Self::from_env)) |
@@ -425,7 +426,7 @@ impl Builder {
     /// once that record and every earlier one are written, so
     /// `panic = "abort"` or a `process::exit` right after loses nothing. No
     /// level filter or flood guard applies to it. A private pipeline
-    /// ([`global(false)`](Self::global)) never installs one. README, "Panics".
+    /// ([`global(false)`](Self::global)) never installs one ([`docs::pipeline`](crate::docs::pipeline)).
     pub fn panic_hook(mut self, install: bool) -> Self {
         self.panic_hook = install;
         self
@@ -721,7 +722,7 @@ impl LogGuard {
     ///
     /// It cannot show what the compiler removed: slog's `trace!` (and
     /// `debug!` in release builds) are compiled out unless a `max_level_*`
-    /// feature keeps them (README, "Compile-time levels").
+    /// feature keeps them ([`docs::limits`](crate::docs::limits)).
     ///
     /// ```
     /// # fn main() -> Result<(), slog_host::Error> {

@@ -65,7 +65,7 @@
 //!
 //! Keep the returned [`LogGuard`] until the end of `main`: dropping it writes
 //! every queued record. A service that stops on SIGTERM drops it there
-//! (README, "Graceful shutdown").
+//! ([`docs::pipeline`], "Nothing lost").
 //!
 //! # Fields
 //!
@@ -154,7 +154,7 @@
 //! - `opentelemetry`: `trace_id`, `span_id`, `trace_flags` from the current
 //!   OpenTelemetry context.
 //! - `max_level_*`, `release_max_level_*`: slog's compile-time level limits
-//!   (README, "Compile-time levels").
+//!   ([`docs::limits`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -16,7 +16,7 @@
 //! `slog-host` forwards slog's features, so one line in the service's `Cargo.toml` changes the `slog` row:
 //!
 //! ```toml
-//! slog-host = { version = "0.1", features = ["max_level_trace", "release_max_level_debug"] }
+//! slog-host = { version = "0.2", features = ["max_level_trace", "release_max_level_debug"] }
 //! ```
 //!
 //! | feature | effect on the `slog` macros |
@@ -47,7 +47,7 @@
 //!   retire list until no reader holds it and freed by a later refresh, so the last `Arc` drop (and the
 //!   deallocation) never happens inside a log call.
 //! - **Lazy global without `once_cell`.** `HostCache::global()` uses `std::sync::OnceLock` (Rust 1.70+),
-//!   which is `once_cell`'s API in std; one dependency fewer. `rust-version` is 1.80.
+//!   which is `once_cell`'s API in std; one dependency fewer. `rust-version` is 1.89 (what the locked dependencies need; `scripts/msrv.py` checks it).
 //! - **Probes are injectable.** Any `Fn() -> Result<HostInfo, Error>` is a `Probe`; tests use this to inject
 //!   failures and panics, and services can use it for their own sources.
 //! - **Host fields on the writer thread, encoded once.** In the `init()` pipeline the host fields are added

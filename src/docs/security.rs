@@ -32,7 +32,7 @@
 //! one buffer per record: without colors a record is one `write_all`. `TermFormat::full(w)` and
 //! `TermFormat::compact(w)` give the same formats without `init()`. `tests/term_escape.rs` logs the injection
 //! cases (messages, values, keys, child-logger values, `log` records) in both formats, piped and on a
-//! pseudo-terminal with colors, plus a property test over random strings; `cargo bench --bench escape`
+//! pseudo-terminal with colors, plus a property test over random strings; `cargo bench -p slog-host-integration --bench escape`
 //! compares the cost with slog-term's own `FullFormat` for a record without special characters (target: at
 //! most 5 % slower). Measured here (shared, loaded 2-core VM): slog-term 1288 ns, escaping `full` 848 ns per
 //! record, paired median ratio 0.57 to 0.66; by callgrind 9,618 against 6,285 instructions per record.
@@ -52,7 +52,7 @@
 //! | | `otel` | `ecs` |
 //! |---|---|---|
 //! | record keys (`Schema::reserved_keys()`) | `ts`, `level`, `msg`, `target`, `code.file.path`, `code.line.number`, `trace_id`, `span_id`, `trace_flags` | `@timestamp`, `log.level`, `message`, `ecs.version`, `log.logger`, `log.origin.file.name`, `log.origin.file.line`, `trace.id`, `span.id` |
-//! | host fields | the detected fields of the [Fields](#fields) table on the line, and the extra ones | the same under their ECS names, and `event.dataset` |
+//! | host fields | the detected fields of the README's Fields table ([`host::keys`](crate::host::keys)) on the line, and the extra ones | the same under their ECS names, and `event.dataset` |
 //!
 //! A field with a reserved name is written as `fields.<name>`, whether it comes from the record, from a logger
 //! (`o!`), or is an extra host field (`Builder::field`, or an `OTEL_RESOURCE_ATTRIBUTES` key that is not one of
