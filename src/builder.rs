@@ -11,7 +11,7 @@ use std::time::Duration;
 use slog::{info, o, Drain, Logger};
 
 use crate::backend::file::{FileConfig, MAX_FILE_KEEP, MAX_FILE_MAX_SIZE};
-use crate::backend::worker::{Recipe, Writer};
+use crate::backend::worker::{Recipe, Writer, MAX_OUTPUTS};
 use crate::frontend::filter::{Directives, LevelFilter, LiveFilter};
 use crate::frontend::filter_control::{FilterControl, FilterFile};
 use crate::frontend::flood::{FloodConfig, FloodGuard, FloodStats};
@@ -99,6 +99,9 @@ pub struct Builder {
     output_setting: &'static str,
     /// `LOG_FILTER_FILE`, read at `init` and watched by the writer thread.
     filter_file: Option<PathBuf>,
+    /// More outputs ([`tee`](Self::tee)): each with its format and its own
+    /// directives (`None`: the pipeline's, which `set_filter` changes).
+    tees: Vec<Tee>,
     /// What the environment set ([`from_env`](Self::from_env) only); applied
     /// over the code's values when [`init`](Self::init) starts.
     env: Option<EnvOverrides>,
@@ -145,6 +148,10 @@ struct EnvOverrides {
     file_keep: Option<(u64, String)>,
     source: Option<bool>,
     filter_file: Option<PathBuf>,
+    /// `LOG_STDOUT`, with the variable's text.
+    stdout: Option<(bool, String)>,
+    file_format: Option<(Format, String)>,
+    file_filter: Option<(Directives, String)>,
 }
 
 impl EnvOverrides {
@@ -177,6 +184,17 @@ impl EnvOverrides {
         }
         env.file = env_var("LOG_FILE")?.map(PathBuf::from);
         env.filter_file = env_var("LOG_FILTER_FILE")?.map(PathBuf::from);
+        if let Some(v) = env_var("LOG_STDOUT")? {
+            env.stdout = Some((parse_bool("LOG_STDOUT", &v)?, v));
+        }
+        if let Some(v) = env_var("LOG_FILE_FORMAT")? {
+            env.file_format = Some((Format::parse("LOG_FILE_FORMAT", &v)?, v));
+        }
+        if let Some(v) = env_var("LOG_FILE_FILTER")? {
+            let filter = Directives::parse_setting("LOG_FILE_FILTER", &v)?;
+            filter.report_warnings("LOG_FILE_FILTER");
+            env.file_filter = Some((filter, v));
+        }
         if let Some(v) = env_var("LOG_FILE_MAX_SIZE")? {
             env.file_max_size = Some((parse_size("LOG_FILE_MAX_SIZE", &v, MAX_FILE_MAX_SIZE)?, v));
         }
@@ -212,6 +230,7 @@ impl Builder {
             panic_hook: true,
             output_setting: "output file",
             filter_file: None,
+            tees: Vec::new(),
             env: None,
         }
     }
@@ -231,7 +250,7 @@ impl Builder {
     /// `from_env` builder only). A file setting without a file output is an
     /// error here, where the output is known.
     fn with_env_overrides(mut self) -> Result<Self, Error> {
-        let Some(env) = self.env.take() else {
+        let Some(mut env) = self.env.take() else {
             return Ok(self);
         };
         if let Some(filter) = env.filter {
@@ -254,23 +273,68 @@ impl Builder {
             self.flood = flood;
         }
         self.filter_file = env.filter_file;
+        let stdout_on = env.stdout.as_ref().map(|(on, _)| *on);
         if let Some(path) = env.file {
             // The path wins; the code's other file settings stay defaults.
-            self.output = match std::mem::replace(&mut self.output, Output::Stdout) {
+            let (config, other) = match std::mem::replace(&mut self.output, Output::Stdout) {
                 Output::File(mut config) => {
                     config.path = path;
-                    Output::File(config)
+                    (config, None)
                 }
-                _ => Output::File(FileConfig::new(path)),
+                other => (FileConfig::new(path), Some(other)),
             };
-            self.output_setting = "LOG_FILE";
+            if stdout_on == Some(true) {
+                // Beside stdout (or the code's other output): a tee of its
+                // own, JSON unless LOG_FILE_FORMAT says otherwise, filtered
+                // by LOG_FILE_FILTER or else the pipeline's directives.
+                self.output = other.unwrap_or(Output::Stdout);
+                self.tees.push(Tee {
+                    output: Output::File(config),
+                    format: env.file_format.take().map_or(Format::Json, |(f, _)| f),
+                    filter: env.file_filter.take().map(|(d, _)| d),
+                    setting: "LOG_FILE",
+                });
+            } else {
+                self.output = Output::File(config);
+                self.output_setting = "LOG_FILE";
+            }
+        } else if let Some((false, text)) = env.stdout.take() {
+            if matches!(self.output, Output::Stdout) {
+                return Err(Error::invalid(
+                    "LOG_STDOUT",
+                    text,
+                    "turns standard output off, and there is no other output (set LOG_FILE)",
+                ));
+            }
+        }
+        // The file's own format and directives, where the file is the only
+        // (first) output.
+        if let Some((format, text)) = env.file_format.take() {
+            if !matches!(self.output, Output::File(_)) {
+                return Err(Error::invalid(
+                    "LOG_FILE_FORMAT",
+                    text,
+                    "set without LOG_FILE, and the builder's output is not a file",
+                ));
+            }
+            self.format = Some(format);
+        }
+        if let Some((filter, text)) = env.file_filter.take() {
+            if !matches!(self.output, Output::File(_)) {
+                return Err(Error::invalid(
+                    "LOG_FILE_FILTER",
+                    text,
+                    "set without LOG_FILE, and the builder's output is not a file",
+                ));
+            }
+            self.filter = filter;
         }
         for (var, value) in [
             ("LOG_FILE_MAX_SIZE", env.file_max_size),
             ("LOG_FILE_KEEP", env.file_keep),
         ] {
             let Some((n, text)) = value else { continue };
-            let Output::File(config) = &mut self.output else {
+            let Some(config) = self.env_file() else {
                 return Err(Error::invalid(
                     var,
                     text,
@@ -284,6 +348,21 @@ impl Builder {
             }
         }
         Ok(self)
+    }
+
+    /// The file the `LOG_FILE_*` variables configure: the first output, or
+    /// the tee `LOG_FILE` added.
+    fn env_file(&mut self) -> Option<&mut FileConfig> {
+        if let Output::File(config) = &mut self.output {
+            return Some(config);
+        }
+        self.tees
+            .iter_mut()
+            .rev()
+            .find_map(|t| match (&mut t.output, t.setting) {
+                (Output::File(config), "LOG_FILE") => Some(config),
+                _ => None,
+            })
     }
 
     /// Sets `service.name` and `service.version`. With
@@ -313,6 +392,43 @@ impl Builder {
         self.output = o;
         self.output_setting = "output file";
         self
+    }
+
+    /// Adds an output beside the one [`output`](Self::output) sets, with its
+    /// own format and its own directives (`RUST_LOG` syntax); any number up
+    /// to 63 more. Each record is captured once on the calling thread,
+    /// whatever the number of outputs (the caller keeps what the most
+    /// verbose output wants), and the writer thread writes each output in
+    /// batches of its own: a failing output counts its own errors and never
+    /// costs another output a record. The host fields, the schema and the
+    /// flood guard are shared; each term output shows its own banner.
+    ///
+    /// ```no_run
+    /// use slog_host::{Builder, FileConfig, Format, Output};
+    ///
+    /// # fn main() -> Result<(), slog_host::Error> {
+    /// // Humans read the terminal at info; the file keeps debug, as JSON.
+    /// let guard = Builder::new()
+    ///     .format(Format::Full)
+    ///     .filter("info")?
+    ///     .tee(Output::File(FileConfig::new("/var/log/app.log")), Format::Json, "debug")?
+    ///     .init()?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// [`LogGuard::set_filter`] changes the directives of the outputs that
+    /// have none of their own (the first one's); a tee keeps its own. An
+    /// invalid string is an [`Error`] naming it.
+    pub fn tee(mut self, output: Output, format: Format, directives: &str) -> Result<Self, Error> {
+        let filter = Directives::parse_setting("tee filter", directives)?;
+        filter.report_warnings("tee filter");
+        self.tees.push(Tee {
+            output,
+            format,
+            filter: Some(filter),
+            setting: "tee output file",
+        });
+        Ok(self)
     }
 
     /// Sets how often host metadata is re-detected. A zero interval, or one
@@ -480,10 +596,25 @@ impl Builder {
         refresh: RefreshConfig,
         filter_file: Option<FilterFile>,
     ) -> Result<LogGuard, Error> {
+        if self.tees.len() + 1 > MAX_OUTPUTS {
+            return Err(Error::invalid(
+                "tee",
+                (self.tees.len() + 1).to_string(),
+                format!("at most {MAX_OUTPUTS} outputs"),
+            ));
+        }
         // Decided and opened before anything global changes: a file that
         // cannot be opened fails `init` with nothing touched.
         let output = self.output.open(self.output_setting)?;
         let terminal_output = output.is_terminal();
+        let mut tees = Vec::with_capacity(self.tees.len());
+        let mut tee_filters = Vec::with_capacity(self.tees.len());
+        for tee in self.tees {
+            let opened = tee.output.open(tee.setting)?;
+            let color = !self.no_color && opened.is_terminal();
+            tees.push((tee.format, color, opened));
+            tee_filters.push(tee.filter);
+        }
         let probe = self.probe.schema(self.schema);
         let cache: CacheRef = if self.global {
             HostCache::init_global(probe)?.into()
@@ -503,14 +634,27 @@ impl Builder {
             cache: cache.clone(),
             host_fields_per_record: self.host_fields_per_record,
         };
+        let mut outputs = vec![(recipe.clone(), output)];
+        for (format, color, opened) in tees {
+            let recipe = Recipe {
+                format,
+                color,
+                ..recipe.clone()
+            };
+            outputs.push((recipe, opened));
+        }
+        let several = outputs.len() > 1;
         let queue = Arc::new(Queue::new(
             self.channel_size,
             self.queue_bytes,
             self.overflow,
         ));
-        let writer = Writer::start(Arc::clone(&queue), recipe, output, WRITER_THREAD_NAME)?;
-        let sender = writer.sender();
-        let directives = LiveFilter::new(self.filter.clone());
+        let writer = Writer::start(Arc::clone(&queue), outputs, WRITER_THREAD_NAME)?;
+        let directives = LiveFilter::with_outputs(self.filter.clone(), tee_filters);
+        let mut sender = writer.sender();
+        if several {
+            sender.outputs = Some(Arc::clone(&directives));
+        }
         let (root, flood) = match self.flood {
             Some(config) => {
                 let guard =
@@ -579,7 +723,7 @@ impl Builder {
         // once a second. Their notices pass whatever the filter says.
         let filter = Arc::new(FilterControl::new(
             Arc::clone(&directives),
-            Logger::root(sender.clone(), o!()),
+            Logger::root(writer.sender(), o!()),
         ));
         if let Some(file) = filter_file {
             let mut file = file.watch(Arc::clone(&filter));
@@ -609,6 +753,15 @@ impl Builder {
 }
 
 static GLOBAL_INIT: AtomicBool = AtomicBool::new(false);
+
+/// One more output: where, its format, its own directives (`None`: the
+/// pipeline's), and the setting it came from (for errors).
+struct Tee {
+    output: Output,
+    format: Format,
+    filter: Option<Directives>,
+    setting: &'static str,
+}
 
 fn change_notice(log: &Logger, old: &HostInfo, new: &HostInfo) {
     let changes = old
@@ -764,18 +917,18 @@ impl LogGuard {
 
     /// Records that could not be written because the output failed.
     pub fn write_errors(&self) -> u64 {
-        self.writer.stats().errors.count()
+        self.writer.stats().errors.iter().map(|e| e.count()).sum()
     }
 
     /// True while the output is failing (from the first failed write to the
     /// next successful one).
     pub fn output_failing(&self) -> bool {
-        self.writer.stats().errors.failing()
+        self.writer.stats().errors.iter().any(|e| e.failing())
     }
 
     /// The most recent output error, if any.
     pub fn last_write_error(&self) -> Option<String> {
-        self.writer.stats().errors.last()
+        self.writer.stats().errors.iter().find_map(|e| e.last())
     }
 
     /// Records the flood guard dropped (each is counted in a summary record).

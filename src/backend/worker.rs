@@ -50,6 +50,8 @@ pub const QUIET_SPELL: Duration = Duration::from_millis(250);
 pub const IDLE_POLL: Duration = Duration::from_secs(1);
 /// Popped events whose bytes are given back to the queue at once.
 const RELEASE_EVERY: u64 = 64;
+/// The most outputs a pipeline writes (a record's output mask is a `u64`).
+pub(crate) const MAX_OUTPUTS: usize = 64;
 /// A batch is written once it holds this many bytes.
 const MAX_BATCH_BYTES: usize = 1 << 20;
 /// The message of the banner record that shows the host fields in the term
@@ -139,27 +141,48 @@ pub(crate) struct Recipe {
 /// What the writer thread runs on every poll.
 pub(crate) type Tick = Box<dyn FnMut() + Send>;
 
-/// Formatter, output and the batch between them; used by one thread at a
-/// time (the writer thread, or a caller writing synchronously).
-pub(crate) struct Backend {
+/// One output: its formatter, its sink and the batch between them.
+struct Out {
     formatter: Formatter,
     sink: Sink,
     batch: Vec<u8>,
     /// Records in `batch`.
     batch_records: u64,
+    /// This output's write errors (shared with the guard).
+    errors: Arc<WriteErrors>,
+}
+
+/// Every output; used by one thread at a time (the writer thread, or a
+/// caller writing synchronously). A record goes to the outputs its event's
+/// mask names (each output's filter, judged on the caller).
+pub(crate) struct Backend {
+    outs: Vec<Out>,
+    /// Records formatted since the last write, counted once however many
+    /// outputs took them.
+    pending: u64,
     stats: Arc<Stats>,
 }
 
 /// Counters shared with the guard.
-#[derive(Default)]
 pub(crate) struct Stats {
-    pub(crate) errors: WriteErrors,
-    /// Records written (or counted as write errors), reports included.
+    /// Per output, in the order given.
+    pub(crate) errors: Vec<Arc<WriteErrors>>,
+    /// Records written (or counted as write errors), reports included, each
+    /// once however many outputs it went to.
     pub(crate) written: AtomicU64,
 }
 
+impl Stats {
+    pub(crate) fn new(outputs: usize) -> Stats {
+        Stats {
+            errors: (0..outputs).map(|_| Arc::default()).collect(),
+            written: AtomicU64::new(0),
+        }
+    }
+}
+
 impl Recipe {
-    fn build(&self, output: Opened, stats: Arc<Stats>) -> Backend {
+    fn build(&self, output: Opened, errors: Arc<WriteErrors>) -> Out {
         let (formatter, sink) = match (self.format, output) {
             (Format::Json, output) => (
                 Formatter::Json(Encoder::new(
@@ -179,12 +202,12 @@ impl Recipe {
                 (self.term(drain, Some(buf)), sink(output))
             }
         };
-        Backend {
+        Out {
             formatter,
             sink,
             batch: Vec::with_capacity(64 * 1024),
             batch_records: 0,
-            stats,
+            errors,
         }
     }
 
@@ -213,7 +236,62 @@ fn sink(output: Opened) -> Sink {
     }
 }
 
+/// The outputs a writer builds, each with its recipe: what a forked child
+/// needs to build them again.
+#[derive(Clone)]
+pub(crate) struct Outputs(Vec<(Recipe, OutputKind)>);
+
+impl Outputs {
+    fn build(&self, opened: Vec<Opened>, stats: &Arc<Stats>) -> Backend {
+        Backend {
+            outs: self
+                .0
+                .iter()
+                .zip(opened)
+                .zip(&stats.errors)
+                .map(|(((recipe, _), output), errors)| recipe.build(output, Arc::clone(errors)))
+                .collect(),
+            pending: 0,
+            stats: Arc::clone(stats),
+        }
+    }
+}
+
 impl Backend {
+    /// Formats one event into the batch of every output it goes to.
+    fn format(&mut self, ev: &Event) {
+        for (i, out) in self.outs.iter_mut().enumerate() {
+            if ev.outputs & (1 << i) != 0 {
+                out.format(ev);
+            }
+        }
+        self.pending += 1;
+    }
+
+    /// Formats a record made here (overflow report) into every output.
+    fn format_report(&mut self, dropped: u64) {
+        for out in &mut self.outs {
+            out.format_report(dropped);
+        }
+        self.pending += 1;
+    }
+
+    /// Writes every output's batch.
+    fn write_out(&mut self) {
+        for out in &mut self.outs {
+            out.write_out();
+        }
+        let n = std::mem::take(&mut self.pending);
+        self.stats.written.fetch_add(n, Ordering::Release);
+    }
+
+    /// True if some output's batch is full.
+    fn batch_full(&self) -> bool {
+        self.outs.iter().any(|o| o.batch.len() >= MAX_BATCH_BYTES)
+    }
+}
+
+impl Out {
     /// Formats one event into the batch.
     fn format(&mut self, ev: &Event) {
         let before = self.batch.len();
@@ -224,7 +302,7 @@ impl Backend {
             }
             Formatter::Term(drain, buf, banner) => {
                 with_record_time(ev.time, || ev.replay(|r, v| term_log(drain, banner, r, v)))
-                    .map_err(|e| self.stats.errors.failed(&e))
+                    .map_err(|e| self.errors.failed(&e))
                     .ok();
                 if let Some(buf) = buf {
                     buf.move_into(batch);
@@ -237,8 +315,7 @@ impl Backend {
             if let Formatter::Term(_, Some(buf), _) = &self.formatter {
                 buf.move_into(&mut Vec::new());
             }
-            self.stats
-                .errors
+            self.errors
                 .lost("a value of a log record panicked while it was formatted");
         }
         self.batch_records += 1;
@@ -273,7 +350,7 @@ impl Backend {
             return;
         }
         let n = std::mem::take(&mut self.batch_records);
-        let errors = &self.stats.errors;
+        let errors = &self.errors;
         let (sink, batch) = (&mut self.sink, &self.batch);
         // A writer of the application's may panic: the batch is then counted
         // as not written, and the writer (and every flush) goes on.
@@ -293,13 +370,14 @@ impl Backend {
                 failed,
             ),
         }
-        self.stats.written.fetch_add(n, Ordering::Release);
         self.batch.clear();
         if self.batch.capacity() > 4 * MAX_BATCH_BYTES {
             self.batch.shrink_to(MAX_BATCH_BYTES);
         }
     }
+}
 
+impl Backend {
     /// Drains `queue` into the output; returns the records written.
     fn drain(&mut self, queue: &Queue) -> u64 {
         let mut n = 0;
@@ -320,7 +398,7 @@ impl Backend {
                 Kind::Flush(t) => tickets = Some(tickets.map_or(t, |m| m.max(t))),
             }
             queue.recycle(ev);
-            if self.batch.len() >= MAX_BATCH_BYTES {
+            if self.batch_full() {
                 self.write_out();
             }
         }
@@ -374,8 +452,7 @@ pub(crate) struct Writer {
     /// out when the writer stops, which breaks the cycle it closes (the
     /// flood guard holds a sender, which holds this writer).
     on_fork: Mutex<Option<WriteNow>>,
-    recipe: Recipe,
-    output: OutputKind,
+    outputs: Outputs,
     stats: Arc<Stats>,
     /// Run by the writer thread on every poll (`LOG_FILTER_FILE`).
     tick: Mutex<Option<Tick>>,
@@ -385,28 +462,34 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Builds the backend and starts the writer thread named `name`.
+    /// Builds the backend for `outputs` (at most [`MAX_OUTPUTS`]) and starts
+    /// the writer thread named `name`.
     pub(crate) fn start(
         queue: Arc<Queue>,
-        recipe: Recipe,
-        output: Opened,
+        outputs: Vec<(Recipe, Opened)>,
         name: &str,
     ) -> Result<Arc<Writer>, Error> {
-        let kind = match &output {
-            Opened::Stdout => OutputKind::Stdout,
-            Opened::Stderr => OutputKind::Stderr,
-            Opened::File(f) => OutputKind::File(f.config().clone()),
-            Opened::Writer(_) => OutputKind::Writer,
-        };
-        let stats = Arc::new(Stats::default());
+        let (specs, opened): (Vec<_>, Vec<_>) = outputs
+            .into_iter()
+            .map(|(recipe, output)| {
+                let kind = match &output {
+                    Opened::Stdout => OutputKind::Stdout,
+                    Opened::Stderr => OutputKind::Stderr,
+                    Opened::File(f) => OutputKind::File(f.config().clone()),
+                    Opened::Writer(_) => OutputKind::Writer,
+                };
+                ((recipe, kind), output)
+            })
+            .unzip();
+        let outputs = Outputs(specs);
+        let stats = Arc::new(Stats::new(opened.len()));
         let writer = Arc::new(Writer {
-            backend: Mutex::new(recipe.build(output, Arc::clone(&stats))),
+            backend: Mutex::new(outputs.build(opened, &stats)),
             queue: Arc::clone(&queue),
             child: OnceLock::new(),
             adopted: AtomicU32::new(std::process::id()),
             on_fork: Mutex::new(None),
-            recipe,
-            output: kind,
+            outputs,
             stats,
             tick: Mutex::new(None),
             stop: AtomicBool::new(false),
@@ -428,6 +511,7 @@ impl Writer {
         Sender {
             queue: Arc::clone(&self.queue),
             write_now: Arc::new(Box::new(move || writer.drain_here())),
+            outputs: None,
         }
     }
 
@@ -511,7 +595,9 @@ impl Writer {
         {
             return;
         }
-        self.recipe.cache.adopt_pid(pid);
+        if let Some((recipe, _)) = self.outputs.0.first() {
+            recipe.cache.adopt_pid(pid);
+        }
         let hook = match self.on_fork.try_lock() {
             Ok(mut h) => h.take(),
             Err(_) => None,
@@ -521,20 +607,30 @@ impl Writer {
         }
         match self.backend.try_lock() {
             Ok(mut b) => {
-                if let Some(std) = child_std(&self.output) {
-                    b.sink = sink(std);
+                for (out, (_, kind)) in b.outs.iter_mut().zip(&self.outputs.0) {
+                    if let Some(std) = child_std(kind) {
+                        out.sink = sink(std);
+                    }
                 }
             }
             Err(_) => {
-                let output = match &self.output {
-                    OutputKind::File(c) => RotatingFile::open(c.clone(), "output file")
-                        .map_or_else(|_| discard("the log file cannot be opened"), Opened::File),
-                    OutputKind::Writer => discard("the output is a custom writer"),
-                    std => child_std(std).unwrap_or_else(|| discard("no descriptor")),
-                };
-                let _ = self.child.set(Mutex::new(
-                    self.recipe.build(output, Arc::clone(&self.stats)),
-                ));
+                let opened = self
+                    .outputs
+                    .0
+                    .iter()
+                    .map(|(_, kind)| match kind {
+                        OutputKind::File(c) => RotatingFile::open(c.clone(), "output file")
+                            .map_or_else(
+                                |_| discard("the log file cannot be opened"),
+                                Opened::File,
+                            ),
+                        OutputKind::Writer => discard("the output is a custom writer"),
+                        std => child_std(std).unwrap_or_else(|| discard("no descriptor")),
+                    })
+                    .collect();
+                let _ = self
+                    .child
+                    .set(Mutex::new(self.outputs.build(opened, &self.stats)));
             }
         }
     }

@@ -109,6 +109,9 @@ pub(crate) struct Event {
     logger: Option<OwnedKVList>,
     /// The OpenTelemetry span the record was logged in.
     pub(crate) trace: Option<TraceIds>,
+    /// The outputs it goes to: bit `i` for output `i` (each output's filter,
+    /// judged when the record was logged).
+    pub(crate) outputs: u64,
 }
 
 impl Default for Event {
@@ -124,9 +127,13 @@ impl Default for Event {
             fields: Vec::new(),
             logger: None,
             trace: None,
+            outputs: ALL_OUTPUTS,
         }
     }
 }
+
+/// The output mask of a record every output takes.
+pub(crate) const ALL_OUTPUTS: u64 = u64::MAX;
 
 /// Capacity an idle event may keep; a larger one is shrunk when recycled, so
 /// one huge record does not pin its memory in the pool.
@@ -140,6 +147,7 @@ impl Event {
     /// Fills this event from `record`, reusing its buffers.
     pub(crate) fn capture(&mut self, record: &Record<'_>, values: &OwnedKVList) {
         self.kind = Kind::Record;
+        self.outputs = ALL_OUTPUTS;
         self.time = SystemTime::now();
         self.level = record.level();
         self.location = *record.location();

@@ -230,25 +230,78 @@ impl Directives {
 /// ([`LogGuard::set_filter`](crate::LogGuard::set_filter), `LOG_FILTER_FILE`):
 /// read by slog's level check, the `log` bridge and the tracing layer's
 /// per-layer filter, so one swap changes all three at once.
+///
+/// With several outputs it also holds the directives of each output after
+/// the first that has its own ([`Builder::tee`](crate::Builder::tee)): a
+/// record passes the caller's check if some output takes it (the most
+/// verbose of them), and [`mask`](Self::mask) says which.
 #[derive(Debug)]
 pub(crate) struct LiveFilter {
     current: ArcSwap<Directives>,
-    /// `current`'s most verbose level, for the cheapest check.
+    /// Outputs 1.. : their own directives, or `None` to follow `current`.
+    outputs: Vec<Option<Directives>>,
+    /// The most verbose level of `current` and `outputs`, for the cheapest
+    /// check.
     max: AtomicUsize,
 }
 
 impl LiveFilter {
     pub(crate) fn new(directives: Directives) -> Arc<LiveFilter> {
-        Arc::new(LiveFilter {
-            max: AtomicUsize::new(directives.max.as_usize()),
-            current: ArcSwap::from_pointee(directives),
-        })
+        LiveFilter::with_outputs(directives, Vec::new())
     }
 
-    /// True if a record at `level` from `target` passes.
+    /// `directives` for the first output and every later one in `outputs`
+    /// that is `None`; the others' own.
+    pub(crate) fn with_outputs(
+        directives: Directives,
+        outputs: Vec<Option<Directives>>,
+    ) -> Arc<LiveFilter> {
+        let live = LiveFilter {
+            max: AtomicUsize::new(0),
+            current: ArcSwap::from_pointee(directives),
+            outputs,
+        };
+        live.max
+            .store(live.most_verbose(&live.current.load()), Ordering::Relaxed);
+        Arc::new(live)
+    }
+
+    fn most_verbose(&self, main: &Directives) -> usize {
+        self.outputs
+            .iter()
+            .flatten()
+            .map(|d| d.max.as_usize())
+            .fold(main.max.as_usize(), usize::max)
+    }
+
+    /// True if a record at `level` from `target` passes (for some output).
     #[inline]
     pub(crate) fn enabled(&self, level: Level, target: &str) -> bool {
-        self.accepts_level(level) && self.current.load().enabled(level, target)
+        if !self.accepts_level(level) {
+            return false;
+        }
+        let main = self.current.load().enabled(level, target);
+        main || self
+            .outputs
+            .iter()
+            .flatten()
+            .any(|d| d.enabled(level, target))
+    }
+
+    /// The outputs a record at `level` from `target` goes to: bit `i` for
+    /// output `i`. Every bit with one output.
+    #[inline]
+    pub(crate) fn mask(&self, level: Level, target: &str) -> u64 {
+        if self.outputs.is_empty() {
+            return u64::MAX;
+        }
+        let main = self.current.load().enabled(level, target);
+        let mut mask = u64::from(main);
+        for (i, own) in self.outputs.iter().enumerate() {
+            let takes = own.as_ref().map_or(main, |d| d.enabled(level, target));
+            mask |= u64::from(takes) << (i + 1);
+        }
+        mask
     }
 
     /// True if some target's records at `level` pass.
@@ -269,7 +322,7 @@ impl LiveFilter {
 
     /// Puts `new` in force; returns the directives it replaced.
     pub(crate) fn replace(&self, new: Directives) -> Arc<Directives> {
-        let max = new.max.as_usize();
+        let max = self.most_verbose(&new);
         let old = self.current.swap(Arc::new(new));
         self.max.store(max, Ordering::Relaxed);
         old
@@ -292,7 +345,7 @@ impl std::str::FromStr for Directives {
 
 /// The target a record is filtered by: its tag if it has one (records bridged
 /// from the `log` crate carry their `log` target there), else its module path.
-fn target<'a>(record: &'a Record<'_>) -> &'a str {
+pub(crate) fn target<'a>(record: &'a Record<'_>) -> &'a str {
     match record.tag() {
         "" => record.module(),
         tag => tag,

@@ -171,9 +171,16 @@ impl Queue {
     }
 
     /// Captures `record` and queues it.
-    fn send_record(&self, record: &Record<'_>, values: &OwnedKVList, write_now: &WriteNow) {
+    fn send_record(
+        &self,
+        record: &Record<'_>,
+        values: &OwnedKVList,
+        outputs: u64,
+        write_now: &WriteNow,
+    ) {
         let mut ev = self.event();
         ev.capture(record, values);
+        ev.outputs = outputs;
         let never_drop = record.tag() == NEVER_DROP_TAG || record.tag() == PANIC_TAG;
         if micros(ev.time).saturating_sub(self.heartbeat.load(Ordering::Relaxed))
             > STALL_AFTER.as_micros() as u64
@@ -431,6 +438,8 @@ fn backoff(attempt: u32) {
 pub(crate) struct Sender {
     pub(crate) queue: Arc<Queue>,
     pub(crate) write_now: Arc<WriteNow>,
+    /// With several outputs: which of them a record goes to. `None`: all.
+    pub(crate) outputs: Option<Arc<super::filter::LiveFilter>>,
 }
 
 impl Sender {
@@ -452,7 +461,15 @@ impl Drain for Sender {
 
     #[inline]
     fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), slog::Never> {
-        self.queue.send_record(record, values, &self.write_now);
+        // The crate's own records (flood summaries, panics) go everywhere.
+        let outputs = match &self.outputs {
+            Some(f) if record.tag() != NEVER_DROP_TAG && record.tag() != PANIC_TAG => {
+                f.mask(record.level(), super::filter::target(record))
+            }
+            _ => u64::MAX,
+        };
+        self.queue
+            .send_record(record, values, outputs, &self.write_now);
         Ok(())
     }
 

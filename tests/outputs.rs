@@ -1,0 +1,280 @@
+//! Several outputs, each with its own format and filter (`Builder::tee`,
+//! `LOG_STDOUT`, `LOG_FILE_FORMAT`, `LOG_FILE_FILTER`): each output holds
+//! exactly the records its filter takes, in its format; a failing output
+//! (`/dev/full`) loses nothing on the other; `set_filter` changes the
+//! outputs without a filter of their own. Each scenario runs in a child copy
+//! of this binary (global state).
+//!
+//! This file has `harness = false`; it prints `N passed, N failed` at the end.
+
+#[path = "support/runner.rs"]
+mod runner;
+
+use std::path::PathBuf;
+
+use runner::scenario_command_killed_after;
+use serde_json::Value;
+use slog_host::{Builder, FileConfig, Format, Output};
+
+const N: u64 = 200;
+
+fn log_levels(guard: &slog_host::LogGuard) {
+    let log = guard.logger();
+    for i in 0..N {
+        slog::debug!(log, "debug"; "i" => i);
+        slog::info!(log, "info"; "i" => i);
+        log::warn!(i = i; "warn");
+        tracing::error!(i = i, "error");
+    }
+}
+
+fn child(name: &str) {
+    let file = PathBuf::from(std::env::var("OUT_FILE").unwrap_or_default());
+    match name {
+        "stdout_json_info_file_full_debug" => {
+            let guard = Builder::new()
+                .format(Format::Json)
+                .flood(None)
+                .filter("info")
+                .unwrap()
+                .tee(Output::File(FileConfig::new(&file)), Format::Full, "debug")
+                .unwrap()
+                .init()
+                .unwrap();
+            log_levels(&guard);
+            guard.set_filter("error").unwrap();
+            slog::warn!(guard.logger(), "warn after set_filter");
+            slog::debug!(guard.logger(), "debug after set_filter");
+            drop(guard);
+        }
+        "file_json_warn_and_stderr" => {
+            let guard = Builder::new()
+                .format(Format::Json)
+                .flood(None)
+                .filter("debug")
+                .unwrap()
+                .output(Output::Stderr)
+                .tee(Output::File(FileConfig::new(&file)), Format::Json, "warn")
+                .unwrap()
+                .init()
+                .unwrap();
+            log_levels(&guard);
+            drop(guard);
+        }
+        "one_output_full" => {
+            let guard = Builder::new()
+                .format(Format::Json)
+                .flood(None)
+                .tee(
+                    Output::File(FileConfig::new("/dev/full")),
+                    Format::Json,
+                    "info",
+                )
+                .unwrap()
+                .init()
+                .unwrap();
+            log_levels(&guard);
+            guard.flush();
+            eprintln!("WRITE_ERRORS {}", guard.write_errors());
+            drop(guard);
+        }
+        "env" => {
+            let guard = slog_host::init().unwrap();
+            log_levels(&guard);
+            drop(guard);
+        }
+        "env_error" => match slog_host::init() {
+            Ok(_) => eprintln!("INIT: ok"),
+            Err(e) => eprintln!("INIT: {e}"),
+        },
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+fn temp_file(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!(
+        "slog-host-outputs-{name}-{}.log",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&p);
+    p
+}
+
+fn run(scenario: &str, file: &std::path::Path, env: &[(&str, &str)]) -> std::process::Output {
+    let out = scenario_command_killed_after(60, scenario, &[("OUT_FILE", file.to_str().unwrap())])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(124), "{scenario}: hung");
+    assert!(
+        out.status.success(),
+        "{scenario}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn count(lines: &[Value], msg: &str) -> usize {
+    lines.iter().filter(|v| v["msg"] == msg).count()
+}
+
+fn each_output_holds_exactly_its_records() {
+    let file = temp_file("a");
+    let out = run("stdout_json_info_file_full_debug", &file, &[]);
+    let stdout = json_lines(&String::from_utf8(out.stdout).unwrap());
+    let n = N as usize;
+    for (msg, want) in [("debug", 0), ("info", n), ("warn", n), ("error", n)] {
+        assert_eq!(count(&stdout, msg), want, "stdout: {msg}");
+    }
+    // After set_filter("error"): stdout (no filter of its own) follows it,
+    // the file keeps its own debug.
+    assert_eq!(count(&stdout, "warn after set_filter"), 0);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.iter().all(|l| !l.starts_with('{')),
+        "full format, not JSON"
+    );
+    for level in ["DEBG", "INFO", "WARN", "ERRO"] {
+        let c = lines
+            .iter()
+            .filter(|l| l.contains(level) && l.contains("i: "))
+            .count();
+        assert_eq!(
+            c,
+            n,
+            "file: {level} records\n{}",
+            &text[..text.len().min(2000)]
+        );
+    }
+    assert!(text.contains("warn after set_filter") && text.contains("debug after set_filter"));
+    // The notice goes to every output.
+    assert_eq!(count(&stdout, "log filter changed"), 1);
+    assert!(text.contains("log filter changed"));
+    std::fs::remove_file(&file).unwrap();
+
+    let file = temp_file("b");
+    let out = run("file_json_warn_and_stderr", &file, &[]);
+    let stderr: Vec<Value> = String::from_utf8(out.stderr)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for msg in ["debug", "info", "warn", "error"] {
+        assert_eq!(count(&stderr, msg), n, "stderr: {msg}");
+    }
+    let filed = json_lines(&std::fs::read_to_string(&file).unwrap());
+    for (msg, want) in [("debug", 0), ("info", 0), ("warn", n), ("error", n)] {
+        assert_eq!(count(&filed, msg), want, "file: {msg}");
+    }
+    std::fs::remove_file(&file).unwrap();
+}
+
+fn a_failing_output_loses_nothing_on_the_other() {
+    let file = temp_file("c");
+    let out = run("one_output_full", &file, &[]);
+    let stdout = json_lines(&String::from_utf8(out.stdout).unwrap());
+    for (msg, want) in [
+        ("debug", 0),
+        ("info", N as usize),
+        ("warn", N as usize),
+        ("error", N as usize),
+    ] {
+        assert_eq!(count(&stdout, msg), want, "stdout: {msg}");
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    let errors: u64 = err
+        .lines()
+        .find_map(|l| l.strip_prefix("WRITE_ERRORS "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        errors,
+        3 * N,
+        "the full output counts its own losses: {err}"
+    );
+}
+
+fn environment_adds_the_file_beside_stdout() {
+    let file = temp_file("d");
+    let out = run(
+        "env",
+        &file,
+        &[
+            ("LOG_FILE", file.to_str().unwrap()),
+            ("LOG_STDOUT", "on"),
+            ("LOG_FORMAT", "json"),
+            ("LOG_FILE_FORMAT", "json"),
+            ("LOG_FILE_FILTER", "debug"),
+            ("RUST_LOG", "warn"),
+            ("LOG_FLOOD", "off"),
+        ],
+    );
+    let stdout = json_lines(&String::from_utf8(out.stdout).unwrap());
+    let filed = json_lines(&std::fs::read_to_string(&file).unwrap());
+    let n = N as usize;
+    for (msg, on_stdout, in_file) in [
+        ("debug", 0, n),
+        ("info", 0, n),
+        ("warn", n, n),
+        ("error", n, n),
+    ] {
+        assert_eq!(count(&stdout, msg), on_stdout, "stdout: {msg}");
+        assert_eq!(count(&filed, msg), in_file, "file: {msg}");
+    }
+    std::fs::remove_file(&file).unwrap();
+    // LOG_FILE alone keeps its meaning: the file instead of stdout.
+    let out = run(
+        "env",
+        &file,
+        &[
+            ("LOG_FILE", file.to_str().unwrap()),
+            ("LOG_FILE_FILTER", "error"),
+            ("LOG_FLOOD", "off"),
+        ],
+    );
+    assert!(out.stdout.is_empty());
+    let filed = json_lines(&std::fs::read_to_string(&file).unwrap());
+    assert_eq!(
+        filed.iter().filter(|v| v["i"].is_u64()).count(),
+        n,
+        "errors only"
+    );
+    std::fs::remove_file(&file).unwrap();
+    for (env, fragment) in [
+        (vec![("LOG_STDOUT", "off")], r#"invalid LOG_STDOUT="off""#),
+        (
+            vec![("LOG_STDOUT", "sometimes")],
+            r#"invalid LOG_STDOUT="sometimes""#,
+        ),
+        (
+            vec![("LOG_FILE_FORMAT", "json")],
+            r#"invalid LOG_FILE_FORMAT="json": set without LOG_FILE"#,
+        ),
+        (
+            vec![("LOG_FILE_FILTER", "x=loud")],
+            r#"invalid LOG_FILE_FILTER="x=loud""#,
+        ),
+    ] {
+        let out = run("env_error", &file, &env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("INIT: {fragment}")), "{env:?}: {err}");
+    }
+}
+
+crate::suite_main!(
+    child,
+    tests: [
+        each_output_holds_exactly_its_records,
+        a_failing_output_loses_nothing_on_the_other,
+        environment_adds_the_file_beside_stdout,
+    ]
+);
