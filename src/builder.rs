@@ -11,6 +11,7 @@ use std::time::Duration;
 use slog::{info, o, Drain, Logger};
 
 use crate::backend::file::{FileConfig, MAX_FILE_KEEP, MAX_FILE_MAX_SIZE};
+use crate::backend::format::{DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_CAP, MIN_RECORD_CAP};
 use crate::backend::worker::{Recipe, Writer, MAX_OUTPUTS};
 use crate::frontend::filter::{Directives, LevelFilter, LiveFilter};
 use crate::frontend::filter_control::{FilterControl, FilterFile};
@@ -99,6 +100,7 @@ pub struct Builder {
     output_setting: &'static str,
     /// `LOG_FILTER_FILE`, read at `init` and watched by the writer thread.
     filter_file: Option<PathBuf>,
+    max_record_bytes: usize,
     /// More outputs ([`tee`](Self::tee)): each with its format and its own
     /// directives (`None`: the pipeline's, which `set_filter` changes).
     tees: Vec<Tee>,
@@ -148,6 +150,7 @@ struct EnvOverrides {
     file_keep: Option<(u64, String)>,
     source: Option<bool>,
     filter_file: Option<PathBuf>,
+    max_record_bytes: Option<usize>,
     /// `LOG_STDOUT`, with the variable's text.
     stdout: Option<(bool, String)>,
     file_format: Option<(Format, String)>,
@@ -184,6 +187,18 @@ impl EnvOverrides {
         }
         env.file = env_var("LOG_FILE")?.map(PathBuf::from);
         env.filter_file = env_var("LOG_FILTER_FILE")?.map(PathBuf::from);
+        if let Some(v) = env_var("LOG_MAX_RECORD_BYTES")? {
+            let n = parse_size("LOG_MAX_RECORD_BYTES", &v, MAX_RECORD_CAP as u64)?;
+            if n < MIN_RECORD_CAP as u64 {
+                return Err(Error::invalid(
+                    "LOG_MAX_RECORD_BYTES",
+                    v,
+                    format!("too small: at least {MIN_RECORD_CAP} bytes"),
+                ));
+            }
+            // At most MAX_RECORD_CAP: fits.
+            env.max_record_bytes = Some(n as usize);
+        }
         if let Some(v) = env_var("LOG_STDOUT")? {
             env.stdout = Some((parse_bool("LOG_STDOUT", &v)?, v));
         }
@@ -230,6 +245,7 @@ impl Builder {
             panic_hook: true,
             output_setting: "output file",
             filter_file: None,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             tees: Vec::new(),
             env: None,
         }
@@ -273,6 +289,9 @@ impl Builder {
             self.flood = flood;
         }
         self.filter_file = env.filter_file;
+        if let Some(n) = env.max_record_bytes {
+            self.max_record_bytes = n;
+        }
         let stdout_on = env.stdout.as_ref().map(|(on, _)| *on);
         if let Some(path) = env.file {
             // The path wins; the code's other file settings stay defaults.
@@ -431,6 +450,27 @@ impl Builder {
         Ok(self)
     }
 
+    /// Sets the longest record written, in bytes (its line, `\n` included),
+    /// from [`MIN_RECORD_CAP`](crate::format::MIN_RECORD_CAP) (1 KiB) to
+    /// [`MAX_RECORD_CAP`](crate::format::MAX_RECORD_CAP) (16 MiB); default
+    /// [`DEFAULT_MAX_RECORD_BYTES`](crate::format::DEFAULT_MAX_RECORD_BYTES)
+    /// (32 KiB); `LOG_MAX_RECORD_BYTES` (`32K`, `1M`). Collectors drop or
+    /// split longer lines (Vector's file source skips lines over 100 KiB,
+    /// containerd splits at 16 KiB).
+    ///
+    /// A longer record is formatted again with its longest string fields
+    /// cut (each to the one length that makes the line fit, at a character
+    /// boundary, escapes whole), then its message, then without its logger's
+    /// fields; its time, level, target and host fields are never cut. It
+    /// stays one valid JSON object (or one term line) and carries
+    /// `log.truncated_bytes` with the bytes removed;
+    /// [`LogGuard::truncated`] counts such records. Colored terminal output
+    /// is written as slog-term formats it and is not cut.
+    pub fn max_record_bytes(mut self, bytes: usize) -> Self {
+        self.max_record_bytes = bytes;
+        self
+    }
+
     /// Sets how often host metadata is re-detected. A zero interval, or one
     /// above [`MAX_REFRESH_INTERVAL`] (24 h), makes [`init`](Self::init) fail.
     pub fn refresh_interval(mut self, every: Duration) -> Self {
@@ -566,6 +606,13 @@ impl Builder {
                 format!("must be from 1024 to {MAX_QUEUE_BYTES} bytes"),
             ));
         }
+        if !(MIN_RECORD_CAP..=MAX_RECORD_CAP).contains(&this.max_record_bytes) {
+            return Err(Error::invalid(
+                "max record bytes",
+                this.max_record_bytes.to_string(),
+                format!("must be from {MIN_RECORD_CAP} to {MAX_RECORD_CAP} bytes"),
+            ));
+        }
         let refresh = RefreshConfig::every(this.refresh);
         refresh.validate()?;
         if this.global && GLOBAL_INIT.swap(true, Ordering::SeqCst) {
@@ -633,6 +680,7 @@ impl Builder {
             source: self.source_location,
             cache: cache.clone(),
             host_fields_per_record: self.host_fields_per_record,
+            max_record_bytes: self.max_record_bytes,
         };
         let mut outputs = vec![(recipe.clone(), output)];
         for (format, color, opened) in tees {
@@ -934,6 +982,12 @@ impl LogGuard {
     /// Records the flood guard dropped (each is counted in a summary record).
     pub fn suppressed(&self) -> u64 {
         self.flood.as_ref().map_or(0, FloodStats::suppressed)
+    }
+
+    /// Records cut to [`Builder::max_record_bytes`] (once per output that
+    /// cut them).
+    pub fn truncated(&self) -> u64 {
+        self.writer.stats().truncated.load(Ordering::Relaxed)
     }
 
     /// Records dropped because the queue was full (only with

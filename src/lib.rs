@@ -185,10 +185,14 @@ pub use host::schema::Schema;
 /// Record formats as building blocks: the JSON drain and its pieces, and the
 /// messages of the records the pipeline writes itself.
 pub mod format {
-    pub use crate::backend::format::{json, json_keys, json_with_schema, Format, Rfc3339Utc};
+    pub use crate::backend::format::{
+        json, json_keys, json_with_schema, Format, Rfc3339Utc, DEFAULT_MAX_RECORD_BYTES,
+        MAX_RECORD_CAP, MIN_RECORD_CAP,
+    };
     pub use crate::backend::json::{Json, RESERVED_PREFIX};
     pub use crate::backend::worker::BANNER_MESSAGE;
     pub use crate::backend::writer::OVERFLOW_MESSAGE;
+    pub use crate::frontend::capture::TRUNCATED_KEY;
     pub use crate::host::schema::ECS_VERSION;
 }
 

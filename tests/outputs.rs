@@ -83,6 +83,19 @@ fn child(name: &str) {
             log_levels(&guard);
             drop(guard);
         }
+        "cap" => {
+            let guard = slog_host::Builder::from_env().unwrap().init().unwrap();
+            let log = guard.logger();
+            let body = "é".repeat(512 * 1024); // 1 MiB of two-byte characters
+            let quoted = "\"\n".repeat(20_000); // escapes that double in JSON
+            slog::info!(log, "request body logged by mistake"; "small" => "kept", "body" => &body, "quoted" => &quoted, "n" => 7);
+            let long_message = "m".repeat(1 << 20);
+            slog::warn!(log, "{}", long_message);
+            slog::info!(log, "a short record"; "small" => "kept");
+            guard.flush();
+            eprintln!("TRUNCATED {}", guard.truncated());
+            drop(guard);
+        }
         "env_error" => match slog_host::init() {
             Ok(_) => eprintln!("INIT: ok"),
             Err(e) => eprintln!("INIT: {e}"),
@@ -270,11 +283,71 @@ fn environment_adds_the_file_beside_stdout() {
     }
 }
 
+fn a_long_record_is_cut_to_the_cap_and_stays_valid() {
+    let file = temp_file("cap");
+    for format in ["json", "full", "compact"] {
+        let out = run(
+            "cap",
+            &file,
+            &[("LOG_FORMAT", format), ("OTEL_SERVICE_NAME", "capped")],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("TRUNCATED 2"), "{format}: {err}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for l in &lines {
+            assert!(l.len() < 32 * 1024, "{format}: a line of {} bytes", l.len());
+        }
+        if format == "json" {
+            let v: Vec<Value> = json_lines(&text);
+            assert_eq!(v.len(), 3);
+            let cut = &v[0];
+            assert_eq!(cut["level"], "INFO");
+            assert_eq!(cut["msg"], "request body logged by mistake");
+            assert_eq!(cut["target"], "outputs");
+            assert_eq!(cut["service.name"], "capped");
+            assert!(cut["host.name"].is_string() && cut["process.pid"].is_u64());
+            assert_eq!(cut["small"], "kept", "short values are not cut");
+            assert_eq!(cut["n"], 7);
+            let body = cut["body"].as_str().unwrap();
+            assert!(
+                body.chars().all(|c| c == 'é') && !body.is_empty(),
+                "whole characters"
+            );
+            let removed = cut["log.truncated_bytes"].as_u64().unwrap();
+            let kept = body.len() + cut["quoted"].as_str().unwrap().len();
+            assert_eq!(
+                removed as usize + kept,
+                (1 << 20) + 40_000,
+                "every removed byte counted"
+            );
+            let m = &v[1];
+            assert_eq!(m["level"], "WARN");
+            assert!(
+                m["msg"].as_str().unwrap().starts_with("mmmm"),
+                "the message's prefix"
+            );
+            assert!(m["log.truncated_bytes"].as_u64().unwrap() > 1_000_000);
+            assert!(v[2].get("log.truncated_bytes").is_none(), "{}", v[2]);
+        } else {
+            assert_eq!(lines.len(), 4, "{format}: banner and three records");
+            assert!(
+                lines[1].contains("request body logged by mistake") && lines[1].contains("INFO")
+            );
+            assert!(lines[1].contains("log.truncated_bytes"), "{format}");
+            assert!(lines[1].contains("kept"), "{format}");
+            assert!(lines[2].contains("WARN") && lines[2].contains("mmmm"));
+            assert!(lines[0].contains("host fields") && lines[0].contains("capped"));
+        }
+    }
+}
+
 crate::suite_main!(
     child,
     tests: [
         each_output_holds_exactly_its_records,
         a_failing_output_loses_nothing_on_the_other,
         environment_adds_the_file_beside_stdout,
+        a_long_record_is_cut_to_the_cap_and_stays_valid,
     ]
 );

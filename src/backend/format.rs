@@ -7,6 +7,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub use super::json::Json;
 use crate::{Error, Schema};
 
+/// The longest record written by default: 32 KiB (`Builder::max_record_bytes`).
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 32 * 1024;
+/// The smallest `max_record_bytes`: 1 KiB.
+pub const MIN_RECORD_CAP: usize = 1024;
+/// The largest `max_record_bytes`: 16 MiB.
+pub const MAX_RECORD_CAP: usize = 16 << 20;
+
 /// Record format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

@@ -34,7 +34,7 @@ use super::json::Encoder;
 use super::output::Opened;
 use super::time::with_record_time;
 use super::writer::{term_drain, BoxedDrain, SharedBuf, WriteErrors, OVERFLOW_MESSAGE};
-use crate::frontend::capture::{Event, Kind};
+use crate::frontend::capture::{Cut, Event, Kind};
 use crate::frontend::queue::{Queue, Sender, WriteNow};
 use crate::host::cache::CacheRef;
 use crate::host::HostInfo;
@@ -136,6 +136,8 @@ pub(crate) struct Recipe {
     pub(crate) cache: CacheRef,
     /// Term formats: the host fields on every record instead of a banner.
     pub(crate) host_fields_per_record: bool,
+    /// The longest record written, in bytes (`Builder::max_record_bytes`).
+    pub(crate) max_record_bytes: usize,
 }
 
 /// What the writer thread runs on every poll.
@@ -150,6 +152,10 @@ struct Out {
     batch_records: u64,
     /// This output's write errors (shared with the guard).
     errors: Arc<WriteErrors>,
+    /// The longest line written (`max_record_bytes`), `\n` included.
+    max_record: usize,
+    /// Records cut to `max_record` (shared with the guard).
+    truncated: Arc<AtomicU64>,
 }
 
 /// Every output; used by one thread at a time (the writer thread, or a
@@ -167,6 +173,8 @@ pub(crate) struct Backend {
 pub(crate) struct Stats {
     /// Per output, in the order given.
     pub(crate) errors: Vec<Arc<WriteErrors>>,
+    /// Records cut to `max_record_bytes`, counted per output that cut them.
+    pub(crate) truncated: Arc<AtomicU64>,
     /// Records written (or counted as write errors), reports included, each
     /// once however many outputs it went to.
     pub(crate) written: AtomicU64,
@@ -176,13 +184,14 @@ impl Stats {
     pub(crate) fn new(outputs: usize) -> Stats {
         Stats {
             errors: (0..outputs).map(|_| Arc::default()).collect(),
+            truncated: Arc::default(),
             written: AtomicU64::new(0),
         }
     }
 }
 
 impl Recipe {
-    fn build(&self, output: Opened, errors: Arc<WriteErrors>) -> Out {
+    fn build(&self, output: Opened, errors: Arc<WriteErrors>, truncated: Arc<AtomicU64>) -> Out {
         let (formatter, sink) = match (self.format, output) {
             (Format::Json, output) => (
                 Formatter::Json(Encoder::new(
@@ -208,6 +217,8 @@ impl Recipe {
             batch: Vec::with_capacity(64 * 1024),
             batch_records: 0,
             errors,
+            max_record: self.max_record_bytes,
+            truncated,
         }
     }
 
@@ -249,7 +260,9 @@ impl Outputs {
                 .iter()
                 .zip(opened)
                 .zip(&stats.errors)
-                .map(|(((recipe, _), output), errors)| recipe.build(output, Arc::clone(errors)))
+                .map(|(((recipe, _), output), errors)| {
+                    recipe.build(output, Arc::clone(errors), Arc::clone(&stats.truncated))
+                })
                 .collect(),
             pending: 0,
             stats: Arc::clone(stats),
@@ -292,18 +305,134 @@ impl Backend {
 }
 
 impl Out {
-    /// Formats one event into the batch.
+    /// Formats one event into the batch, cut to `max_record` bytes.
     fn format(&mut self, ev: &Event) {
+        self.batch_records += 1;
+        let before = self.batch.len();
+        if !self.format_with(ev, None) {
+            return;
+        }
+        // The record's line: after a banner a term format may have written.
+        let end = self.batch.len();
+        let start = self.batch[before..end.saturating_sub(1)]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(before, |i| before + i + 1);
+        if end - start > self.max_record {
+            self.batch.truncate(start);
+            self.refit(ev, start);
+        }
+    }
+
+    /// Formats `ev` again, as long as fits in `max_record` bytes from
+    /// `start`: string fields cut to the longest length that fits (the
+    /// longest values lose most, short ones nothing), then the message, then
+    /// the logger's fields left out. Level, time, target and the host fields
+    /// are never cut; the line carries `log.truncated_bytes`.
+    fn refit(&mut self, ev: &Event, start: usize) {
+        let max = self.max_record;
+        let fits = |out: &mut Out, cut: Cut| -> bool {
+            let ok = out.format_with(ev, Some(cut)) && out.batch.len() - start <= max;
+            out.batch.truncate(start);
+            ok
+        };
+        let all = usize::MAX;
+        let cut = if fits(
+            self,
+            Cut {
+                field: 0,
+                msg: all,
+                logger: true,
+            },
+        ) {
+            // The longest field limit that fits (0 fits).
+            let (mut lo, mut hi) = (0, ev.longest_field());
+            while lo < hi {
+                let mid = lo + (hi - lo).div_ceil(2);
+                if fits(
+                    self,
+                    Cut {
+                        field: mid,
+                        msg: all,
+                        logger: true,
+                    },
+                ) {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            Cut {
+                field: lo,
+                msg: all,
+                logger: true,
+            }
+        } else if fits(
+            self,
+            Cut {
+                field: 0,
+                msg: 0,
+                logger: true,
+            },
+        ) {
+            let (mut lo, mut hi) = (0, ev.message().len());
+            while lo < hi {
+                let mid = lo + (hi - lo).div_ceil(2);
+                if fits(
+                    self,
+                    Cut {
+                        field: 0,
+                        msg: mid,
+                        logger: true,
+                    },
+                ) {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            Cut {
+                field: 0,
+                msg: lo,
+                logger: true,
+            }
+        } else {
+            // The logger's fields alone are too long: left out.
+            Cut {
+                field: 0,
+                msg: 0,
+                logger: false,
+            }
+        };
+        self.format_with(ev, Some(cut));
+        self.truncated.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Formats `ev` (cut as `cut` says) into the batch; false if a value
+    /// panicked (nothing of the record is left in the batch).
+    fn format_with(&mut self, ev: &Event, cut: Option<Cut>) -> bool {
         let before = self.batch.len();
         let batch = &mut self.batch;
+        let replay = |f: &mut dyn FnMut(&slog::Record<'_>, &OwnedKVList)| match cut {
+            None => ev.replay(|r, v| f(r, v)),
+            Some(cut) => ev.replay_cut(cut, |r, v| f(r, v)),
+        };
         let result = catch_unwind(AssertUnwindSafe(|| match &mut self.formatter {
             Formatter::Json(enc) => {
-                ev.replay(|r, v| enc.encode(batch, r, v, ev.time, ev.trace.as_ref()))
+                replay(&mut |r, v| enc.encode(batch, r, v, ev.time, ev.trace.as_ref()))
             }
             Formatter::Term(drain, buf, banner) => {
-                with_record_time(ev.time, || ev.replay(|r, v| term_log(drain, banner, r, v)))
-                    .map_err(|e| self.errors.failed(&e))
-                    .ok();
+                let mut failed = None;
+                with_record_time(ev.time, || {
+                    replay(&mut |r, v| {
+                        if let Err(e) = term_log(drain, banner, r, v) {
+                            failed = Some(e);
+                        }
+                    })
+                });
+                if let Some(e) = failed {
+                    self.errors.failed(&e);
+                }
                 if let Some(buf) = buf {
                     buf.move_into(batch);
                 }
@@ -317,8 +446,9 @@ impl Out {
             }
             self.errors
                 .lost("a value of a log record panicked while it was formatted");
+            return false;
         }
-        self.batch_records += 1;
+        true
     }
 
     /// Formats a record made here (overflow report).

@@ -319,6 +319,104 @@ impl Event {
     }
 }
 
+/// How [`Event::replay_cut`] shortens a record that formats too long:
+/// string fields past `field` bytes and the message past `msg` bytes are
+/// cut (at a character boundary), and with `logger` false the logger's
+/// fields are left out.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cut {
+    pub(crate) field: usize,
+    pub(crate) msg: usize,
+    pub(crate) logger: bool,
+}
+
+/// The key of the field a cut record carries: how many bytes were removed.
+pub const TRUNCATED_KEY: &str = "log.truncated_bytes";
+
+/// `s` cut to at most `limit` bytes at a character boundary, and the bytes
+/// removed.
+fn cut_str(s: &str, limit: usize) -> (&str, usize) {
+    if s.len() <= limit {
+        return (s, 0);
+    }
+    let mut end = limit;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&s[..end], s.len() - end)
+}
+
+impl Event {
+    /// The length of the longest string field.
+    pub(crate) fn longest_field(&self) -> usize {
+        self.fields()
+            .filter_map(|(_, v)| match v {
+                ValueRef::Str(s) => Some(s.len()),
+                ValueRef::Plain(_) => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// [`replay`](Self::replay) with long values cut as `cut` says, and a
+    /// first field [`TRUNCATED_KEY`] with the bytes removed (the logger's
+    /// fields, when left out, count as removed too: their size is not known
+    /// here, so they count 0).
+    pub(crate) fn replay_cut<R>(
+        &self,
+        cut: Cut,
+        f: impl FnOnce(&Record<'_>, &OwnedKVList) -> R,
+    ) -> R {
+        let rs = RecordStatic {
+            location: &self.location,
+            tag: &self.text[self.tag.clone()],
+            level: self.level,
+        };
+        let values = match (&self.logger, cut.logger) {
+            (Some(v), true) => v,
+            _ => no_values(),
+        };
+        let (msg, msg_removed) = cut_str(self.message(), cut.msg);
+        let removed = msg_removed
+            + self
+                .fields()
+                .map(|(_, v)| match v {
+                    ValueRef::Str(s) => cut_str(s, cut.field).1,
+                    ValueRef::Plain(_) => 0,
+                })
+                .sum::<usize>();
+        let kv = CutReplay {
+            ev: self,
+            limit: cut.field,
+            removed,
+        };
+        f(
+            &Record::new(&rs, &format_args!("{msg}"), BorrowedKV(&kv)),
+            values,
+        )
+    }
+}
+
+/// The event's fields with string values cut, after the truncation marker.
+struct CutReplay<'a> {
+    ev: &'a Event,
+    limit: usize,
+    removed: usize,
+}
+
+impl KV for CutReplay<'_> {
+    fn serialize(&self, _: &Record<'_>, s: &mut dyn slog::Serializer) -> slog::Result {
+        s.emit_u64(TRUNCATED_KEY, self.removed as u64)?;
+        for (key, value) in self.ev.fields() {
+            match value {
+                ValueRef::Str(v) => s.emit_str(key, cut_str(v, self.limit).0)?,
+                plain => emit_value(s, key, plain)?,
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A field value given to [`Event::push`].
 pub(crate) enum FieldIn<'a> {
     Str(&'a str),
