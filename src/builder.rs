@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use slog::{info, o, Drain, Logger};
 
-use crate::backend::file::{FileConfig, MAX_FILE_KEEP, MAX_FILE_MAX_SIZE};
+use crate::backend::file::{
+    FileConfig, MAX_FILE_KEEP, MAX_FILE_MAX_AGE, MAX_FILE_MAX_SIZE, MAX_ROTATE_EVERY,
+    MIN_ROTATE_EVERY,
+};
 use crate::backend::format::{DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_CAP, MIN_RECORD_CAP};
 use crate::backend::worker::{Recipe, Writer, MAX_OUTPUTS};
 use crate::frontend::filter::{Directives, LevelFilter, LiveFilter};
@@ -148,6 +151,8 @@ struct EnvOverrides {
     /// The value and the variable's text, for an error at `init`.
     file_max_size: Option<(u64, String)>,
     file_keep: Option<(u64, String)>,
+    file_rotate_every: Option<(Duration, String)>,
+    file_max_age: Option<(Duration, String)>,
     source: Option<bool>,
     filter_file: Option<PathBuf>,
     max_record_bytes: Option<usize>,
@@ -212,6 +217,20 @@ impl EnvOverrides {
         }
         if let Some(v) = env_var("LOG_FILE_MAX_SIZE")? {
             env.file_max_size = Some((parse_size("LOG_FILE_MAX_SIZE", &v, MAX_FILE_MAX_SIZE)?, v));
+        }
+        if let Some(v) = env_var("LOG_FILE_ROTATE_EVERY")? {
+            let every = parse_duration("LOG_FILE_ROTATE_EVERY", &v, MAX_ROTATE_EVERY)?;
+            if every < MIN_ROTATE_EVERY || every.subsec_nanos() != 0 {
+                return Err(Error::invalid(
+                    "LOG_FILE_ROTATE_EVERY",
+                    v,
+                    "must be whole seconds, at least 1s",
+                ));
+            }
+            env.file_rotate_every = Some((every, v));
+        }
+        if let Some(v) = env_var("LOG_FILE_MAX_AGE")? {
+            env.file_max_age = Some((parse_duration("LOG_FILE_MAX_AGE", &v, MAX_FILE_MAX_AGE)?, v));
         }
         if let Some(v) = env_var("LOG_FILE_KEEP")? {
             let n = parse_count("LOG_FILE_KEEP", &v, "files", MAX_FILE_KEEP as u64)?;
@@ -364,6 +383,23 @@ impl Builder {
                 "LOG_FILE_MAX_SIZE" => config.max_size = n,
                 // At most MAX_FILE_KEEP: fits.
                 _ => config.keep = n as usize,
+            }
+        }
+        for (var, value) in [
+            ("LOG_FILE_ROTATE_EVERY", env.file_rotate_every),
+            ("LOG_FILE_MAX_AGE", env.file_max_age),
+        ] {
+            let Some((d, text)) = value else { continue };
+            let Some(config) = self.env_file() else {
+                return Err(Error::invalid(
+                    var,
+                    text,
+                    "set without LOG_FILE, and the builder's output is not a file",
+                ));
+            };
+            match var {
+                "LOG_FILE_ROTATE_EVERY" => config.rotate_every = Some(d),
+                _ => config.max_age = Some(d),
             }
         }
         Ok(self)

@@ -219,7 +219,7 @@ pub mod flood {
 pub mod file {
     pub use crate::backend::file::{
         FileConfig, DEFAULT_FILE_KEEP, DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_MODE, MAX_FILE_KEEP,
-        MAX_FILE_MAX_SIZE,
+        MAX_FILE_MAX_AGE, MAX_FILE_MAX_SIZE, MAX_ROTATE_EVERY, MIN_ROTATE_EVERY,
     };
 }
 

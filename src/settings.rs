@@ -20,6 +20,8 @@ pub(crate) fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if !d.subsec_nanos().is_multiple_of(1_000_000) {
         format!("{d:?}")
+    } else if ms.is_multiple_of(86_400_000) && ms > 0 {
+        format!("{}d", ms / 86_400_000)
     } else if ms.is_multiple_of(3_600_000) && ms > 0 {
         format!("{}h", ms / 3_600_000)
     } else if ms.is_multiple_of(60_000) && ms > 0 {
@@ -41,7 +43,7 @@ pub(crate) fn parse_duration(setting: &str, value: &str, max: Duration) -> Resul
     let too_large = || bad(&format!("too long: at most {}", format_duration(max)));
     if num.is_empty() {
         return Err(bad(
-            "expected a whole number with a unit: ms, s, m or h (e.g. 30s)",
+            "expected a whole number with a unit: ms, s, m, h or d (e.g. 30s)",
         ));
     }
     let unit_ms: u64 = match unit {
@@ -49,8 +51,9 @@ pub(crate) fn parse_duration(setting: &str, value: &str, max: Duration) -> Resul
         "s" => 1000,
         "m" => 60_000,
         "h" => 3_600_000,
-        "" => return Err(bad("missing unit: ms, s, m or h (e.g. 30s)")),
-        _ => return Err(bad("unknown unit (expected ms, s, m or h)")),
+        "d" => 86_400_000,
+        "" => return Err(bad("missing unit: ms, s, m, h or d (e.g. 30s)")),
+        _ => return Err(bad("unknown unit (expected ms, s, m, h or d)")),
     };
     // Digits only, so the one parse error left is overflow.
     let n: u64 = num.parse().map_err(|_| too_large())?;

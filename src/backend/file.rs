@@ -4,6 +4,7 @@ use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::Error;
 
@@ -17,6 +18,12 @@ pub const DEFAULT_FILE_MODE: u32 = 0o640;
 pub const MAX_FILE_MAX_SIZE: u64 = 1 << 40;
 /// The most rotated files that can be kept: 1,000.
 pub const MAX_FILE_KEEP: usize = 1000;
+/// The shortest period of rotation by time: 1 s.
+pub const MIN_ROTATE_EVERY: Duration = Duration::from_secs(1);
+/// The longest period of rotation by time: 7 days.
+pub const MAX_ROTATE_EVERY: Duration = Duration::from_secs(7 * 86_400);
+/// The longest `max_age`: 3,650 days.
+pub const MAX_FILE_MAX_AGE: Duration = Duration::from_secs(3650 * 86_400);
 
 /// File output: where, how large, how many rotated files, permissions.
 ///
@@ -27,6 +34,22 @@ pub const MAX_FILE_KEEP: usize = 1000;
 /// | [`keep`](Self::keep) | [`DEFAULT_FILE_KEEP`] (5), from 0 to [`MAX_FILE_KEEP`] (1,000) | `LOG_FILE_KEEP` |
 /// | [`compress`](Self::compress) | `false` | |
 /// | [`mode`](Self::mode) | [`DEFAULT_FILE_MODE`] (`0o640`) | |
+/// | [`rotate_every`](Self::rotate_every) | none (size only) | `LOG_FILE_ROTATE_EVERY` (`1s` to `7d`) |
+/// | [`max_age`](Self::max_age) | none | `LOG_FILE_MAX_AGE` (up to `3650d`) |
+///
+/// **By time**: with `rotate_every`, the file also rotates when a record
+/// belongs to another period than the file's records: periods are aligned
+/// to UTC (`1d` rotates at midnight UTC, `1h` on the hour), whichever of
+/// size and time comes first. A rotated file is named after the period its
+/// records belong to, `app.log.2026-12-02` (periods of whole days),
+/// `app.log.2026-12-02T14` (hours), `app.log.2026-12-02T14-05` (minutes) or
+/// `app.log.2026-12-02T14-05-09` (seconds), with `.1`, `.2`, ... after it
+/// when size rotates within a period (the name without a number holds the
+/// period's first records); every record of a file belongs to its period
+/// (by the time it was logged), and a quiet period makes no file. `keep`
+/// counts rotated files, the oldest deleted first; `max_age` deletes
+/// rotated files older than that (both kinds of naming), at each rotation
+/// and when the file is opened.
 ///
 /// Rotation happens *before* a record that would take the file past
 /// `max_size`: `app.log` becomes `app.log.1` (or `app.log.1.gz` when
@@ -52,6 +75,8 @@ pub struct FileConfig {
     pub(crate) keep: usize,
     pub(crate) compress: bool,
     pub(crate) mode: u32,
+    pub(crate) rotate_every: Option<Duration>,
+    pub(crate) max_age: Option<Duration>,
 }
 
 impl FileConfig {
@@ -63,7 +88,24 @@ impl FileConfig {
             keep: DEFAULT_FILE_KEEP,
             compress: false,
             mode: DEFAULT_FILE_MODE,
+            rotate_every: None,
+            max_age: None,
         }
+    }
+
+    /// Also rotates by time: when a record belongs to another period of
+    /// `every` (aligned to UTC) than the file's records; whole seconds from
+    /// [`MIN_ROTATE_EVERY`] (1 s) to [`MAX_ROTATE_EVERY`] (7 days).
+    pub fn rotate_every(mut self, every: Duration) -> Self {
+        self.rotate_every = Some(every);
+        self
+    }
+
+    /// Deletes rotated files older than `age` (by their modification time),
+    /// besides [`keep`](Self::keep); at most [`MAX_FILE_MAX_AGE`].
+    pub fn max_age(mut self, age: Duration) -> Self {
+        self.max_age = Some(age);
+        self
     }
 
     /// Rotates before the file would grow past `bytes` (from 1 to
@@ -113,6 +155,25 @@ impl FileConfig {
                 format!("at most {MAX_FILE_KEEP} rotated files"),
             ));
         }
+        if let Some(every) = self.rotate_every {
+            if !(MIN_ROTATE_EVERY..=MAX_ROTATE_EVERY).contains(&every) || every.subsec_nanos() != 0
+            {
+                return Err(Error::invalid(
+                    "file rotate every",
+                    crate::settings::format_duration(every),
+                    "must be whole seconds from 1s to 7d",
+                ));
+            }
+        }
+        if let Some(age) = self.max_age {
+            if age.is_zero() || age > MAX_FILE_MAX_AGE {
+                return Err(Error::invalid(
+                    "file max age",
+                    crate::settings::format_duration(age),
+                    "must be from 1ms to 3650d",
+                ));
+            }
+        }
         if self.mode > 0o7777 {
             return Err(Error::invalid(
                 "file mode",
@@ -127,6 +188,35 @@ impl FileConfig {
     fn rotated(&self, n: usize) -> PathBuf {
         let mut name = self.path.clone().into_os_string();
         name.push(format!(".{n}"));
+        if self.compress {
+            name.push(".gz");
+        }
+        PathBuf::from(name)
+    }
+
+    /// The name of a file rotated by time whose records belong to `period`
+    /// (its start in UTC, as precise as the period), with `.n` for the
+    /// `n`th more file of that period.
+    fn timed(&self, period: u64, n: usize) -> PathBuf {
+        let every = self.rotate_every.map_or(1, |e| e.as_secs().max(1));
+        let start = period * every;
+        let (days, rem) = (start / 86_400, start % 86_400);
+        let (y, m, d) = super::format::civil_from_days(days);
+        let (h, min, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+        let stamp = if every.is_multiple_of(86_400) {
+            format!("{y:04}-{m:02}-{d:02}")
+        } else if every.is_multiple_of(3600) {
+            format!("{y:04}-{m:02}-{d:02}T{h:02}")
+        } else if every.is_multiple_of(60) {
+            format!("{y:04}-{m:02}-{d:02}T{h:02}-{min:02}")
+        } else {
+            format!("{y:04}-{m:02}-{d:02}T{h:02}-{min:02}-{s:02}")
+        };
+        let mut name = self.path.clone().into_os_string();
+        name.push(format!(".{stamp}"));
+        if n > 0 {
+            name.push(format!(".{n}"));
+        }
         if self.compress {
             name.push(".gz");
         }
@@ -158,6 +248,50 @@ pub(crate) struct RotatingFile {
     /// A rotation failed and was reported; reported again once one works.
     rotation_failing: bool,
     record: Vec<u8>,
+    /// With rotation by time: the period the file's records belong to.
+    period: Option<u64>,
+    /// The period of the lines being written.
+    writing: Option<u64>,
+}
+
+/// The number for the next file of `period`: one past the highest there
+/// (never a gap that retention left: numbers follow the order of records).
+fn next_index(c: &FileConfig, period: u64) -> usize {
+    let first = c.timed(period, 0);
+    let (Some(dir), Some(first)) = (first.parent(), first.file_name()) else {
+        return 0;
+    };
+    let first = first.to_string_lossy().into_owned();
+    let base = first.strip_suffix(".gz").unwrap_or(&first).to_owned();
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let name = name.strip_suffix(".gz").unwrap_or(&name).to_owned();
+            if name == base {
+                return Some(1);
+            }
+            name.strip_prefix(&format!("{base}."))?
+                .parse::<usize>()
+                .ok()
+                .map(|n| n + 1)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The period of `every` that time `t` falls in (a count since the epoch).
+pub(crate) fn period_of(t: SystemTime, every: Duration) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / every.as_secs().max(1))
 }
 
 impl RotatingFile {
@@ -172,6 +306,8 @@ impl RotatingFile {
             identity: (0, 0),
             rotation_failing: false,
             record: Vec::with_capacity(1024),
+            period: None,
+            writing: None,
         };
         w.reopen().map_err(|e| {
             Error::invalid(
@@ -206,8 +342,81 @@ impl RotatingFile {
         }
         self.size = if self.regular { meta.len() } else { 0 };
         self.identity = (meta.dev(), meta.ino());
+        // A file with records from before: their period is the one it was
+        // last written in.
+        self.period = match (self.config.rotate_every, self.size) {
+            (Some(every), 1..) => meta.modified().ok().map(|t| period_of(t, every)),
+            _ => None,
+        };
         self.file = Some(file);
+        if !existed {
+            self.prune();
+        }
         Ok(())
+    }
+
+    /// The period records logged at `t` belong to (rotation by time only).
+    pub(crate) fn period(&self, t: SystemTime) -> Option<u64> {
+        self.config.rotate_every.map(|every| period_of(t, every))
+    }
+
+    /// Deletes rotated files past `keep` (rotation by time: the oldest
+    /// first) and older than `max_age`.
+    fn prune(&mut self) {
+        let c = &self.config;
+        if c.rotate_every.is_none() && c.max_age.is_none() {
+            return;
+        }
+        let (Some(dir), Some(name)) = (c.path.parent(), c.path.file_name()) else {
+            return;
+        };
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let prefix = format!("{}.", name.to_string_lossy());
+        let staged = c.staged();
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        // Only names rotation makes: `.N`, `.<UTC stamp>`, `.<stamp>.N`,
+        // each maybe `.gz`; never another file that starts like the log.
+        let ours = |file: &str| {
+            let Some(rest) = file.strip_prefix(&prefix) else {
+                return false;
+            };
+            let rest = rest.strip_suffix(".gz").unwrap_or(rest);
+            rest.starts_with(|c: char| c.is_ascii_digit())
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '-' | 'T' | '.'))
+        };
+        let mut rotated: Vec<(SystemTime, PathBuf)> = entries
+            .flatten()
+            .filter(|e| ours(&e.file_name().to_string_lossy()))
+            .map(|e| e.path())
+            .filter(|p| *p != staged)
+            .filter_map(|p| Some((fs::symlink_metadata(&p).ok()?.modified().ok()?, p)))
+            .collect();
+        rotated.sort();
+        let now = SystemTime::now();
+        let mut kept = Vec::new();
+        for (time, path) in rotated {
+            let old = c
+                .max_age
+                .is_some_and(|age| now.duration_since(time).is_ok_and(|a| a > age));
+            if old {
+                let _ = fs::remove_file(&path);
+            } else {
+                kept.push(path);
+            }
+        }
+        if c.rotate_every.is_some() && kept.len() > c.keep {
+            for path in &kept[..kept.len() - c.keep] {
+                let _ = fs::remove_file(path);
+            }
+        }
     }
 
     /// Looks at the path before a record is written: reopens it when it no
@@ -234,6 +443,9 @@ impl RotatingFile {
     /// else is touched and the path is reopened, so the record is written
     /// there (past `max_size` if the path still names the same file).
     fn rotate(&mut self) -> io::Result<()> {
+        if let (Some(_), Some(period)) = (self.config.rotate_every, self.period) {
+            return self.rotate_timed(period);
+        }
         let c = &self.config;
         let staged = c.staged();
         let moved = if c.keep == 0 {
@@ -254,6 +466,30 @@ impl RotatingFile {
         };
         self.report_rotation(&result);
         self.reopen()
+    }
+
+    /// Rotation by time: the file becomes the first free name of `period`,
+    /// then the oldest rotated files past `keep` or `max_age` go.
+    fn rotate_timed(&mut self, period: u64) -> io::Result<()> {
+        let c = self.config.clone();
+        let staged = c.staged();
+        let result = match fs::rename(&c.path, &staged) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+            Ok(()) => {
+                self.file = None;
+                let to = c.timed(period, next_index(&c, period));
+                if c.compress {
+                    compress(&staged, &to, c.mode).and_then(|()| fs::remove_file(&staged))
+                } else {
+                    fs::rename(&staged, &to)
+                }
+            }
+        };
+        self.report_rotation(&result);
+        self.reopen()?;
+        self.prune();
+        Ok(())
     }
 
     /// Reports a rotation failure once, and once when rotating works again.
@@ -282,7 +518,15 @@ impl RotatingFile {
     /// line that does not fit rotates first. Returns how many lines could
     /// not be written, and the last error. Every line is written whole or
     /// not at all.
-    pub(crate) fn write_lines(&mut self, batch: &[u8]) -> (u64, Option<io::Error>) {
+    ///
+    /// With rotation by time, the lines' records all belong to `period`: a
+    /// file holding another period's records is rotated first.
+    pub(crate) fn write_lines(
+        &mut self,
+        batch: &[u8],
+        period: Option<u64>,
+    ) -> (u64, Option<io::Error>) {
+        self.writing = period;
         let (mut failed, mut last) = (0, None);
         let mut rest = batch;
         while !rest.is_empty() {
@@ -330,6 +574,12 @@ impl RotatingFile {
 
     fn commit_record(&mut self) -> io::Result<()> {
         self.check_path()?;
+        if let Some(p) = self.writing.filter(|_| self.regular) {
+            if self.size > 0 && self.period.is_some_and(|fp| fp != p) {
+                self.rotate()?;
+            }
+            self.period = Some(p);
+        }
         let len = self.record.len() as u64;
         // An empty file is never rotated, however large the record.
         if self.regular && self.size > 0 && self.size.saturating_add(len) > self.config.max_size {

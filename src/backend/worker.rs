@@ -156,6 +156,8 @@ struct Out {
     max_record: usize,
     /// Records cut to `max_record` (shared with the guard).
     truncated: Arc<AtomicU64>,
+    /// A file rotated by time: the period of the records in `batch`.
+    batch_period: Option<u64>,
 }
 
 /// Every output; used by one thread at a time (the writer thread, or a
@@ -219,6 +221,7 @@ impl Recipe {
             errors,
             max_record: self.max_record_bytes,
             truncated,
+            batch_period: None,
         }
     }
 
@@ -307,6 +310,7 @@ impl Backend {
 impl Out {
     /// Formats one event into the batch, cut to `max_record` bytes.
     fn format(&mut self, ev: &Event) {
+        self.enter_period(ev.time);
         self.batch_records += 1;
         let before = self.batch.len();
         if !self.format_with(ev, None) {
@@ -321,6 +325,19 @@ impl Out {
         if end - start > self.max_record {
             self.batch.truncate(start);
             self.refit(ev, start);
+        }
+    }
+
+    /// A file rotated by time gets each period's records in writes of their
+    /// own, so every file holds only its period's: a record logged at `t` in
+    /// another period than the batch's writes the batch first.
+    fn enter_period(&mut self, t: SystemTime) {
+        if let Sink::File(f) = &self.sink {
+            let period = f.period(t);
+            if period != self.batch_period {
+                self.write_out();
+                self.batch_period = period;
+            }
         }
     }
 
@@ -456,6 +473,7 @@ impl Out {
         let empty = crate::frontend::capture::no_values();
         let rs = slog::record_static!(Level::Warning, CRATE_TARGET);
         let now = SystemTime::now();
+        self.enter_period(now);
         let (formatter, batch) = (&mut self.formatter, &mut self.batch);
         let mut log = |record: &slog::Record<'_>| match formatter {
             Formatter::Json(enc) => enc.encode(batch, record, empty, now, None),
@@ -481,7 +499,7 @@ impl Out {
         }
         let n = std::mem::take(&mut self.batch_records);
         let errors = &self.errors;
-        let (sink, batch) = (&mut self.sink, &self.batch);
+        let (sink, batch, period) = (&mut self.sink, &self.batch, self.batch_period);
         // A writer of the application's may panic: the batch is then counted
         // as not written, and the writer (and every flush) goes on.
         let result = catch_unwind(AssertUnwindSafe(|| match sink {
@@ -490,7 +508,7 @@ impl Out {
                 Err(e) => (n, Some(e)),
             },
             // Whole records, as few writes as rotation allows.
-            Sink::File(f) => f.write_lines(batch),
+            Sink::File(f) => f.write_lines(batch, period),
         }))
         .unwrap_or_else(|_| (n, Some(io::Error::other("the output panicked"))));
         match result {

@@ -15,6 +15,8 @@ pub const CLEARED: &[&str] = &[
     "LOG_FILE_KEEP",
     "LOG_FILE_MAX_SIZE",
     "LOG_FILTER_FILE",
+    "LOG_FILE_MAX_AGE",
+    "LOG_FILE_ROTATE_EVERY",
     "LOG_MAX_RECORD_BYTES",
     "LOG_FILE_FILTER",
     "LOG_FILE_FORMAT",
