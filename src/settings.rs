@@ -20,7 +20,7 @@ pub(crate) fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if !d.subsec_nanos().is_multiple_of(1_000_000) {
         format!("{d:?}")
-    } else if ms.is_multiple_of(86_400_000) && ms > 0 {
+    } else if ms.is_multiple_of(86_400_000) && ms > 86_400_000 {
         format!("{}d", ms / 86_400_000)
     } else if ms.is_multiple_of(3_600_000) && ms > 0 {
         format!("{}h", ms / 3_600_000)

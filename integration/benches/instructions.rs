@@ -24,6 +24,7 @@ const RUNS: &[(&str, u64, u64)] = &[
     ("d_lookup_per_record", 10, 60),
     ("e_tracing_json", 1_000, 11_000),
     ("f_init_pipeline", 1_000, 11_000),
+    ("h_disabled", 1_000, 11_000),
     ("g_flood_suppressed", 1_000, 11_000),
 ];
 

@@ -12,6 +12,11 @@
 //!   row through `LogGuard::tracing_layer()` on a registry the service built,
 //!   beside a second layer (tracing-subscriber's JSON `fmt` layer with its
 //!   own filter at WARN, so it formats none of these INFO events);
+//! - `slog-host init(), LOG_FILTER_FILE`: the first row with the filter read
+//!   from a file the writer thread looks at once a second (unchanged here);
+//! - `slog-host init(), 2 outputs`: the first row with a second JSON output
+//!   (`Builder::tee` into `io::sink()`): one capture per record, the writer
+//!   formats it twice;
 //! - `slog-async + Enrich`: slog-async (blocking, so nothing is lost) around
 //!   `Enrich` and the JSON format;
 //! - `tracing json + appender`: tracing-subscriber's JSON formatter into
@@ -58,11 +63,13 @@ use slog_host::{Builder, Format, Output, Schema};
 #[global_allocator]
 static COUNTING: alloc::CountingAlloc = alloc::CountingAlloc;
 
-const PIPELINES: [&str; 9] = [
+const PIPELINES: [&str; 11] = [
     "slog-host init()",
     "slog-host init(), tracing",
     "slog-host init(), slog in a span",
     "slog-host tracing_layer() + 2nd layer",
+    "slog-host init(), LOG_FILTER_FILE",
+    "slog-host init(), 2 outputs",
     "slog-async + Enrich",
     "tracing json + appender",
     "tracing json, sync",
@@ -76,11 +83,11 @@ const PIPELINES: [&str; 9] = [
 /// same with this crate's JSON encoder, three times faster, the stricter test.
 const SYNC_BASELINES: [(&str, &str); 2] = [
     (
-        PIPELINES[8],
+        PIPELINES[10],
         "the issue's baseline: the crate's JSON format was slog-json when the targets were set",
     ),
     (
-        PIPELINES[7],
+        PIPELINES[9],
         "stricter: this crate's own JSON encoder, about three times faster than slog-json",
     ),
 ];
@@ -219,6 +226,33 @@ fn start(name: &str) -> Running {
                 }),
                 finish: Box::new(move || guard.flush()),
             }
+        }
+        "slog-host init(), LOG_FILTER_FILE" => {
+            let file =
+                std::env::temp_dir().join(format!("slog-host-bench-filter-{}", std::process::id()));
+            std::fs::write(&file, "info").expect("filter file");
+            std::env::set_var("LOG_FILTER_FILE", &file);
+            let guard = Builder::from_env()
+                .expect("environment")
+                .format(Format::Json)
+                .flood(None)
+                .output(Output::Stdout)
+                .init()
+                .expect("init");
+            let log = guard.logger().clone();
+            slog_running(log, Box::new(move || guard.flush()))
+        }
+        "slog-host init(), 2 outputs" => {
+            let guard = Builder::new()
+                .format(Format::Json)
+                .flood(None)
+                .output(Output::Stdout)
+                .tee(Output::Writer(Box::new(io::sink())), Format::Json, "info")
+                .expect("tee")
+                .init()
+                .expect("init");
+            let log = guard.logger().clone();
+            slog_running(log, Box::new(move || guard.flush()))
         }
         "slog-async + Enrich" => {
             let json = Mutex::new(slog_host::format::json(io::stdout()));
@@ -556,8 +590,10 @@ fn main() {
     let ours_tracing = &rows[1].1;
     let ours_in_span = &rows[2].1;
     let ours_layer = &rows[3].1;
-    let appender = &rows[5].1;
-    let tracing_sync = &rows[6].1;
+    let ours_filter_file = &rows[4].1;
+    let ours_two = &rows[5].1;
+    let appender = &rows[7].1;
+    let tracing_sync = &rows[8].1;
     let best_tracing = get(appender, "e2e1").max(get(tracing_sync, "e2e1"));
     let rss = get(&memory, "rss_mb");
     println!("\npeak RSS, 6,000 records of 1 MiB through init(): {rss} MiB\n");
@@ -597,6 +633,8 @@ fn main() {
         ("tracing events", ours_tracing),
         ("slog records in a span", ours_in_span),
         ("tracing events, public layer + 2nd layer", ours_layer),
+        ("slog records, LOG_FILTER_FILE set", ours_filter_file),
+        ("slog records, 2 outputs", ours_two),
     ] {
         for rate in RATES {
             let c = get(row, &format!("caller@{rate}"));
@@ -670,6 +708,13 @@ fn main() {
         get(ours_in_span, "p50") / 1e3,
         get(ours, "p50") / 1e3,
         ratio(get(ours_layer, "p50"), get(ours_tracing, "p50")),
+    );
+    println!(
+        "LOG_FILTER_FILE set / not set, slog record p50: {:.2}x; 2 outputs / 1, p50: {:.2}x, \
+         end to end (1 thread): {:.2}x",
+        ratio(get(ours_filter_file, "p50"), get(ours, "p50")),
+        ratio(get(ours_two, "p50"), get(ours, "p50")),
+        ratio(get(ours_two, "e2e1"), get(ours, "e2e1")),
     );
     let e2e = ratio(get(ours, "e2e1"), best_tracing);
     report(

@@ -78,6 +78,19 @@ pub fn init_pipeline() -> LogGuard {
         .expect("init pipeline")
 }
 
+/// A second `init()` pipeline with two JSON outputs (the second a tee).
+pub fn two_outputs_pipeline() -> LogGuard {
+    Builder::new()
+        .global(false)
+        .format(Format::Json)
+        .flood(None)
+        .output(Output::Writer(Box::new(io::sink())))
+        .tee(Output::Writer(Box::new(io::sink())), Format::Json, "info")
+        .expect("tee")
+        .init()
+        .expect("init pipeline")
+}
+
 pub fn variants(guard: &LogGuard) -> Vec<Variant> {
     let cache = HostCache::global();
     let host: HostInfo = (**cache.load()).clone();
@@ -125,5 +138,15 @@ pub fn variants(guard: &LogGuard) -> Vec<Variant> {
                 o!(),
             ),
         ),
+        Variant {
+            id: "h_disabled",
+            label: "(h) a disabled record (debug at info), init() pipeline",
+            record: {
+                let log = guard.logger().clone();
+                Box::new(
+                    move || slog::debug!(log, "request done"; "status" => 200, "path" => "/orders"),
+                )
+            },
+        },
     ]
 }
