@@ -89,14 +89,13 @@ fn child(name: &str) {
             let log = guard.logger().clone();
             slog::debug!(log, "debug before any change");
             let probe = |label: &str| -> bool {
-                // Logs a debug probe every 20 ms until one is written (the
-                // pipeline is flushed each time) or 5 s pass.
+                // Waits (20 ms steps, at most 5 s) for the writer thread to
+                // apply the file, then logs a debug probe, which must pass.
                 let t0 = Instant::now();
                 while t0.elapsed() < Duration::from_secs(5) {
-                    slog::debug!(log, "probe"; "label" => label);
-                    guard.flush();
                     if guard.filter().contains("debug") {
                         eprintln!("SEEN {label} after {} ms", t0.elapsed().as_millis());
+                        slog::debug!(log, "probe"; "label" => label);
                         return true;
                     }
                     std::thread::sleep(Duration::from_millis(20));
