@@ -455,7 +455,8 @@ impl Builder {
     /// whatever the number of outputs (the caller keeps what the most
     /// verbose output wants), and the writer thread writes each output in
     /// batches of its own: a failing output counts its own errors and never
-    /// costs another output a record. The host fields, the schema and the
+    /// costs another output a record (a blocked one delays the others: one
+    /// writer thread writes them in turn). The host fields, the schema and the
     /// flood guard are shared; each term output shows its own banner.
     ///
     /// ```no_run
@@ -1012,7 +1013,13 @@ impl LogGuard {
 
     /// The most recent output error, if any.
     pub fn last_write_error(&self) -> Option<String> {
-        self.writer.stats().errors.iter().find_map(|e| e.last())
+        // An output failing now first: its error is the one that matters.
+        let errors = &self.writer.stats().errors;
+        errors
+            .iter()
+            .filter(|e| e.failing())
+            .chain(errors.iter())
+            .find_map(|e| e.last())
     }
 
     /// Records the flood guard dropped (each is counted in a summary record).

@@ -40,16 +40,20 @@ pub const MAX_FILE_MAX_AGE: Duration = Duration::from_secs(3650 * 86_400);
 /// **By time**: with `rotate_every`, the file also rotates when a record
 /// belongs to another period than the file's records: periods are aligned
 /// to UTC (`1d` rotates at midnight UTC, `1h` on the hour), whichever of
-/// size and time comes first. A rotated file is named after the period its
+/// size and time comes first (periods count from the Unix epoch, so `7d`
+/// starts on Thursdays). A rotated file is named after the period its
 /// records belong to, `app.log.2026-12-02` (periods of whole days),
 /// `app.log.2026-12-02T14` (hours), `app.log.2026-12-02T14-05` (minutes) or
 /// `app.log.2026-12-02T14-05-09` (seconds), with `.1`, `.2`, ... after it
 /// when size rotates within a period (the name without a number holds the
 /// period's first records); every record of a file belongs to its period
-/// (by the time it was logged), and a quiet period makes no file. `keep`
-/// counts rotated files, the oldest deleted first; `max_age` deletes
-/// rotated files older than that (both kinds of naming), at each rotation
-/// and when the file is opened.
+/// (by the time it was logged; a record queued after one of the next
+/// period, by another thread, joins the newer file: rotation never goes
+/// back), and a quiet period makes no file. A rotated name is claimed
+/// without replacing a file (hard link, `O_EXCL`). `keep` counts rotated
+/// files, the oldest deleted first; `max_age` deletes rotated files older
+/// than that (both kinds of naming; never a file whose name rotation does
+/// not make), at each rotation and when the output is opened.
 ///
 /// Rotation happens *before* a record that would take the file past
 /// `max_size`: `app.log` becomes `app.log.1` (or `app.log.1.gz` when
@@ -229,6 +233,14 @@ impl FileConfig {
         name.push(".rotating");
         PathBuf::from(name)
     }
+
+    /// Where the current file is moved at the start of a rotation by time:
+    /// one name per process, so processes writing one file never share it.
+    fn staged_timed(&self) -> PathBuf {
+        let mut name = self.staged().into_os_string();
+        name.push(format!(".{}", std::process::id()));
+        PathBuf::from(name)
+    }
 }
 
 /// The writer behind [`Output::File`](crate::Output::File).
@@ -252,6 +264,27 @@ pub(crate) struct RotatingFile {
     period: Option<u64>,
     /// The period of the lines being written.
     writing: Option<u64>,
+}
+
+/// Moves `staged` to the next free name of `period` (compressed if asked),
+/// never replacing a file: the name is claimed with a hard link or an
+/// exclusive create, and taken again one number higher if it was taken.
+fn place(c: &FileConfig, staged: &Path, period: u64) -> io::Result<()> {
+    let mut n = next_index(c, period);
+    for _ in 0..1000 {
+        let to = c.timed(period, n);
+        let claimed = if c.compress {
+            compress_new(staged, &to, c.mode)
+        } else {
+            fs::hard_link(staged, &to)
+        };
+        match claimed {
+            Ok(()) => return fs::remove_file(staged),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => n += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("no free name for a rotated file"))
 }
 
 /// The number for the next file of `period`: one past the highest there
@@ -316,6 +349,7 @@ impl RotatingFile {
                 format!("cannot open: {e}"),
             )
         })?;
+        w.prune();
         Ok(w)
     }
 
@@ -472,18 +506,18 @@ impl RotatingFile {
     /// then the oldest rotated files past `keep` or `max_age` go.
     fn rotate_timed(&mut self, period: u64) -> io::Result<()> {
         let c = self.config.clone();
-        let staged = c.staged();
+        let staged = c.staged_timed();
+        // A file left staged by a rotation that failed (a full disk while
+        // compressing) is put in place first, never renamed over.
+        if fs::symlink_metadata(&staged).is_ok() {
+            place(&c, &staged, period)?;
+        }
         let result = match fs::rename(&c.path, &staged) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e),
             Ok(()) => {
                 self.file = None;
-                let to = c.timed(period, next_index(&c, period));
-                if c.compress {
-                    compress(&staged, &to, c.mode).and_then(|()| fs::remove_file(&staged))
-                } else {
-                    fs::rename(&staged, &to)
-                }
+                place(&c, &staged, period)
             }
         };
         self.report_rotation(&result);
@@ -575,10 +609,10 @@ impl RotatingFile {
     fn commit_record(&mut self) -> io::Result<()> {
         self.check_path()?;
         if let Some(p) = self.writing.filter(|_| self.regular) {
-            if self.size > 0 && self.period.is_some_and(|fp| fp != p) {
+            if self.size > 0 && self.period.is_some_and(|fp| p > fp) {
                 self.rotate()?;
             }
-            self.period = Some(p);
+            self.period = Some(self.period.map_or(p, |fp| fp.max(p)));
         }
         let len = self.record.len() as u64;
         // An empty file is never rotated, however large the record.
@@ -650,6 +684,23 @@ fn shift_rotated(c: &FileConfig, staged: &Path) -> io::Result<usize> {
         fs::rename(staged, c.rotated(1))?;
     }
     Ok(stats)
+}
+
+/// [`compress`] into a file that must not exist yet (`O_EXCL`).
+fn compress_new(from: &Path, to: &Path, mode: u32) -> io::Result<()> {
+    let mut input = File::open(from)?;
+    let out = OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(mode)
+        .open(to)?;
+    out.set_permissions(Permissions::from_mode(mode))?;
+    let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+    let result = io::copy(&mut input, &mut gz).and_then(|_| gz.finish()?.sync_all());
+    if result.is_err() {
+        let _ = fs::remove_file(to);
+    }
+    result
 }
 
 fn compress(from: &Path, to: &Path, mode: u32) -> io::Result<()> {

@@ -311,18 +311,25 @@ impl Out {
     /// Formats one event into the batch, cut to `max_record` bytes.
     fn format(&mut self, ev: &Event) {
         self.enter_period(ev.time);
-        self.batch_records += 1;
-        let before = self.batch.len();
+        // A term format's banner first, so that what follows is the record
+        // alone (all its lines: the compact format writes its logger's
+        // fields on lines of their own).
+        if let Formatter::Term(drain, buf, Some(banner)) = &mut self.formatter {
+            let shown = with_record_time(ev.time, || banner.show(drain));
+            if let Err(e) = shown {
+                self.errors.failed(&e);
+            }
+            if let Some(buf) = buf {
+                buf.move_into(&mut self.batch);
+            }
+        }
+        let start = self.batch.len();
         if !self.format_with(ev, None) {
+            // Counted as lost (not written) by `format_with`.
             return;
         }
-        // The record's line: after a banner a term format may have written.
-        let end = self.batch.len();
-        let start = self.batch[before..end.saturating_sub(1)]
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(before, |i| before + i + 1);
-        if end - start > self.max_record {
+        self.batch_records += 1;
+        if self.batch.len() - start > self.max_record {
             self.batch.truncate(start);
             self.refit(ev, start);
         }
@@ -333,7 +340,12 @@ impl Out {
     /// another period than the batch's writes the batch first.
     fn enter_period(&mut self, t: SystemTime) {
         if let Sink::File(f) = &self.sink {
-            let period = f.period(t);
+            // Never back: a record queued after one of the next period (two
+            // threads, a clock step) joins the newer period's file.
+            let period = match (f.period(t), self.batch_period) {
+                (Some(p), Some(b)) => Some(p.max(b)),
+                (p, _) => p,
+            };
             if period != self.batch_period {
                 self.write_out();
                 self.batch_period = period;
@@ -796,6 +808,13 @@ impl Writer {
     pub(crate) fn stop(&self) {
         self.stop.store(true, Ordering::Release);
         self.queue.set_sync();
+        // The filter-file watcher holds a sender, which holds this writer.
+        drop(
+            self.tick
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
         drop(
             self.on_fork
                 .lock()

@@ -188,8 +188,19 @@ impl FilterFile {
         if Some(version_of(&meta)) == self.version {
             return;
         }
-        let Ok((version, text)) = read(&self.path) else {
-            return; // replaced between the two looks: next time
+        let (version, text) = match read(&self.path) {
+            Ok(read) => read,
+            Err(e) => {
+                // Too long, not UTF-8, unreadable: said once per version.
+                self.version = Some(version_of(&meta));
+                let kept = control.current();
+                control.report(format_args!(
+                    "LOG_FILTER_FILE {} cannot be read ({e}); the filter stays {:?}",
+                    self.path.display(),
+                    kept.as_str()
+                ));
+                return;
+            }
         };
         self.version = Some(version);
         if self.text.as_deref() == Some(text.as_str()) {

@@ -468,6 +468,11 @@ impl Drain for Sender {
             }
             _ => u64::MAX,
         };
+        // A filter change between the caller's check and here can leave no
+        // output for it: it is judged by the new directives, as filtered.
+        if outputs == 0 {
+            return Ok(());
+        }
         self.queue
             .send_record(record, values, outputs, &self.write_now);
         Ok(())
