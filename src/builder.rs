@@ -367,49 +367,28 @@ impl Builder {
             }
             self.filter = filter;
         }
-        for (var, value) in [
-            ("LOG_FILE_MAX_SIZE", env.file_max_size),
-            ("LOG_FILE_KEEP", env.file_keep),
-        ] {
-            let Some((n, text)) = value else { continue };
-            let Some(config) = self.env_file() else {
-                return Err(Error::invalid(
-                    var,
-                    text,
-                    "set without LOG_FILE, and the builder's output is not a file",
-                ));
-            };
-            match var {
-                "LOG_FILE_MAX_SIZE" => config.max_size = n,
-                // At most MAX_FILE_KEEP: fits.
-                _ => config.keep = n as usize,
-            }
+        if let Some((n, text)) = env.file_max_size {
+            self.env_file("LOG_FILE_MAX_SIZE", text)?.max_size = n;
         }
-        for (var, value) in [
-            ("LOG_FILE_ROTATE_EVERY", env.file_rotate_every),
-            ("LOG_FILE_MAX_AGE", env.file_max_age),
-        ] {
-            let Some((d, text)) = value else { continue };
-            let Some(config) = self.env_file() else {
-                return Err(Error::invalid(
-                    var,
-                    text,
-                    "set without LOG_FILE, and the builder's output is not a file",
-                ));
-            };
-            match var {
-                "LOG_FILE_ROTATE_EVERY" => config.rotate_every = Some(d),
-                _ => config.max_age = Some(d),
-            }
+        if let Some((n, text)) = env.file_keep {
+            // At most MAX_FILE_KEEP: fits.
+            self.env_file("LOG_FILE_KEEP", text)?.keep = n as usize;
+        }
+        if let Some((d, text)) = env.file_rotate_every {
+            self.env_file("LOG_FILE_ROTATE_EVERY", text)?.rotate_every = Some(d);
+        }
+        if let Some((d, text)) = env.file_max_age {
+            self.env_file("LOG_FILE_MAX_AGE", text)?.max_age = Some(d);
         }
         Ok(self)
     }
 
-    /// The file the `LOG_FILE_*` variables configure: the first output, or
-    /// the tee `LOG_FILE` added.
-    fn env_file(&mut self) -> Option<&mut FileConfig> {
+    /// The file the `LOG_FILE_*` variable `var` (set to `text`)
+    /// configures: the first output, or the tee `LOG_FILE` added; an error
+    /// naming the variable if there is none.
+    fn env_file(&mut self, var: &str, text: String) -> Result<&mut FileConfig, Error> {
         if let Output::File(config) = &mut self.output {
-            return Some(config);
+            return Ok(config);
         }
         self.tees
             .iter_mut()
@@ -417,6 +396,13 @@ impl Builder {
             .find_map(|t| match (&mut t.output, t.setting) {
                 (Output::File(config), "LOG_FILE") => Some(config),
                 _ => None,
+            })
+            .ok_or_else(|| {
+                Error::invalid(
+                    var,
+                    text,
+                    "set without LOG_FILE, and the builder's output is not a file",
+                )
             })
     }
 

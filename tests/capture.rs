@@ -4,10 +4,11 @@
 //! passing test's does not; and it works in a binary where another test
 //! called `init()`.
 
-use std::io::{self, Write};
+#[path = "support/capture.rs"]
+mod support;
+
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -116,23 +117,9 @@ fn nested_captures_take_the_records_of_the_innermost() {
     assert_eq!(second.lines().len(), 1, "{:#?}", second.lines());
 }
 
-/// A writer whose bytes the test reads back.
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn works_beside_init_in_the_same_binary() {
-    let out = Buf::default();
+    let out = support::Buf::default();
     let guard = Builder::new()
         .panic_hook(false)
         .format(Format::Json)
@@ -160,7 +147,7 @@ fn works_beside_init_in_the_same_binary() {
     log::info!("log, after the capture");
     tracing::info!("tracing, after the capture");
     guard.flush();
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let text = out.text();
     let msgs: Vec<String> = text
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap()["msg"].to_string())

@@ -12,7 +12,6 @@ mod runner;
 
 use std::path::PathBuf;
 
-use runner::scenario_command_killed_after;
 use serde_json::Value;
 use slog_host::{Builder, FileConfig, Format, Output};
 
@@ -113,18 +112,11 @@ fn temp_file(name: &str) -> PathBuf {
     p
 }
 
+/// [`runner::run_json`] with the scenario's file in `OUT_FILE`.
 fn run(scenario: &str, file: &std::path::Path, env: &[(&str, &str)]) -> std::process::Output {
-    let out = scenario_command_killed_after(60, scenario, &[("OUT_FILE", file.to_str().unwrap())])
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    assert_ne!(out.status.code(), Some(124), "{scenario}: hung");
-    assert!(
-        out.status.success(),
-        "{scenario}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    let mut env = env.to_vec();
+    env.push(("OUT_FILE", file.to_str().unwrap()));
+    runner::run_json(scenario, &env)
 }
 
 fn json_lines(text: &str) -> Vec<Value> {

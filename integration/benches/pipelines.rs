@@ -158,22 +158,27 @@ fn tracing_running(dispatch: tracing::Dispatch, finish: Box<dyn FnOnce()>) -> Ru
 
 /// This crate's pipeline as the bench measures it: JSON to stdout, no flood
 /// guard (one call site at full speed: measure the pipeline, not the guard).
-fn ours() -> slog_host::LogGuard {
-    Builder::new()
+fn configured(builder: Builder) -> Builder {
+    builder
         .format(Format::Json)
         .flood(None)
         .output(Output::Stdout)
-        .init()
-        .expect("init")
+}
+
+fn ours() -> slog_host::LogGuard {
+    configured(Builder::new()).init().expect("init")
+}
+
+/// The slog record of the first row through the pipeline `builder` starts.
+fn guarded(builder: Builder) -> Running {
+    let guard = builder.init().expect("init");
+    let log = guard.logger().clone();
+    slog_running(log, Box::new(move || guard.flush()))
 }
 
 fn start(name: &str) -> Running {
     match name {
-        "slog-host init()" => {
-            let guard = ours();
-            let log = guard.logger().clone();
-            slog_running(log, Box::new(move || guard.flush()))
-        }
+        "slog-host init()" => guarded(configured(Builder::new())),
         "slog-host init(), tracing" => {
             let guard = ours();
             let spans = Spans::new();
@@ -232,28 +237,13 @@ fn start(name: &str) -> Running {
                 std::env::temp_dir().join(format!("slog-host-bench-filter-{}", std::process::id()));
             std::fs::write(&file, "info").expect("filter file");
             std::env::set_var("LOG_FILTER_FILE", &file);
-            let guard = Builder::from_env()
-                .expect("environment")
-                .format(Format::Json)
-                .flood(None)
-                .output(Output::Stdout)
-                .init()
-                .expect("init");
-            let log = guard.logger().clone();
-            slog_running(log, Box::new(move || guard.flush()))
+            guarded(configured(Builder::from_env().expect("environment")))
         }
-        "slog-host init(), 2 outputs" => {
-            let guard = Builder::new()
-                .format(Format::Json)
-                .flood(None)
-                .output(Output::Stdout)
+        "slog-host init(), 2 outputs" => guarded(
+            configured(Builder::new())
                 .tee(Output::Writer(Box::new(io::sink())), Format::Json, "info")
-                .expect("tee")
-                .init()
-                .expect("init");
-            let log = guard.logger().clone();
-            slog_running(log, Box::new(move || guard.flush()))
-        }
+                .expect("tee"),
+        ),
         "slog-async + Enrich" => {
             let json = Mutex::new(slog_host::format::json(io::stdout()));
             let (drain, guard) = slog_async::Async::new(Enrich::new(json).fuse())

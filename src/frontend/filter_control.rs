@@ -158,6 +158,16 @@ impl FilterFile {
         self
     }
 
+    /// Writes the ERROR record for a file that cannot be read.
+    fn unreadable(&self, control: &FilterControl, e: &std::io::Error) {
+        let kept = control.current();
+        control.report(format_args!(
+            "LOG_FILTER_FILE {} cannot be read ({e}); the filter stays {:?}",
+            self.path.display(),
+            kept.as_str()
+        ));
+    }
+
     /// Called by the writer thread on every poll; looks at the file once per
     /// [`FILTER_FILE_POLL`] and applies a change.
     pub(crate) fn tick(&mut self) {
@@ -174,12 +184,7 @@ impl FilterFile {
             Err(e) => {
                 if !self.missing {
                     self.missing = true;
-                    let kept = control.current();
-                    control.report(format_args!(
-                        "LOG_FILTER_FILE {} cannot be read ({e}); the filter stays {:?}",
-                        self.path.display(),
-                        kept.as_str()
-                    ));
+                    self.unreadable(&control, &e);
                 }
                 return;
             }
@@ -193,12 +198,7 @@ impl FilterFile {
             Err(e) => {
                 // Too long, not UTF-8, unreadable: said once per version.
                 self.version = Some(version_of(&meta));
-                let kept = control.current();
-                control.report(format_args!(
-                    "LOG_FILTER_FILE {} cannot be read ({e}); the filter stays {:?}",
-                    self.path.display(),
-                    kept.as_str()
-                ));
+                self.unreadable(&control, &e);
                 return;
             }
         };
