@@ -426,6 +426,16 @@ fn slog_and_log_records_carry_the_entered_spans_fields() {
     }
 }
 
+/// The number after `key=` in a line of `key=n` pairs.
+fn count(counts: &str, key: &str) -> u64 {
+    counts
+        .split(' ')
+        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 fn public_layer_beside_a_second_layer_allocates_nothing() {
     let out = run(
         "composed_alloc",
@@ -433,14 +443,7 @@ fn public_layer_beside_a_second_layer_allocates_nothing() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     let counts = err.lines().find_map(|l| l.strip_prefix("ALLOCS ")).unwrap();
-    let get = |k: &str| -> u64 {
-        counts
-            .split(' ')
-            .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
+    let get = |k: &str| count(counts, k);
     println!("tracing events, public layer + a second layer: allocations {counts}");
     assert_eq!(get("disabled"), 0);
     assert_eq!(get("enabled"), 0);
@@ -500,14 +503,7 @@ fn disabled_events_allocate_nothing() {
     let out = run("disabled_alloc", &[("RUST_LOG", "info")]);
     let err = String::from_utf8_lossy(&out.stderr);
     let counts = err.lines().find_map(|l| l.strip_prefix("ALLOCS ")).unwrap();
-    let get = |k: &str| -> u64 {
-        counts
-            .split(' ')
-            .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
+    let get = |k: &str| count(counts, k);
     println!(
         "tracing events: allocations {counts} (10,000 disabled, 1,000 enabled, 1,000 control)"
     );

@@ -169,6 +169,18 @@ fn ours() -> slog_host::LogGuard {
     configured(Builder::new()).init().expect("init")
 }
 
+/// The tracing event of the second row, in its two spans, through `guard`'s
+/// pipeline (the subscriber already set).
+fn tracing_event_running(guard: slog_host::LogGuard) -> Running {
+    let spans = Spans::new();
+    Running {
+        log: Box::new(move |i| {
+            spans.run(|| tracing::info!(status = 200, path = "/orders", i = i, "request done"))
+        }),
+        finish: Box::new(move || guard.flush()),
+    }
+}
+
 /// The slog record of the first row through the pipeline `builder` starts.
 fn guarded(builder: Builder) -> Running {
     let guard = builder.init().expect("init");
@@ -179,18 +191,7 @@ fn guarded(builder: Builder) -> Running {
 fn start(name: &str) -> Running {
     match name {
         "slog-host init()" => guarded(configured(Builder::new())),
-        "slog-host init(), tracing" => {
-            let guard = ours();
-            let spans = Spans::new();
-            Running {
-                log: Box::new(move |i| {
-                    spans.run(|| {
-                        tracing::info!(status = 200, path = "/orders", i = i, "request done")
-                    })
-                }),
-                finish: Box::new(move || guard.flush()),
-            }
-        }
+        "slog-host init(), tracing" => tracing_event_running(ours()),
         "slog-host init(), slog in a span" => {
             let guard = ours();
             let log = guard.logger().clone();
@@ -222,15 +223,7 @@ fn start(name: &str) -> Running {
                 .with(guard.tracing_layer())
                 .with(second);
             tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
-            let spans = Spans::new();
-            Running {
-                log: Box::new(move |i| {
-                    spans.run(|| {
-                        tracing::info!(status = 200, path = "/orders", i = i, "request done")
-                    })
-                }),
-                finish: Box::new(move || guard.flush()),
-            }
+            tracing_event_running(guard)
         }
         "slog-host init(), LOG_FILTER_FILE" => {
             let file =
