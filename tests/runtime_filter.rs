@@ -113,6 +113,13 @@ fn child(name: &str) {
             eprintln!("FILTER {}", guard.filter());
             drop(guard);
         }
+        "private_set_filter" => {
+            log::set_max_level(log::LevelFilter::Trace);
+            let guard = slog_host::Builder::new().global(false).init().unwrap();
+            guard.set_filter("warn").unwrap();
+            eprintln!("LOG MAX {}", log::max_level());
+            drop(guard);
+        }
         "filter_file_missing" => match slog_host::init() {
             Ok(_) => eprintln!("INIT: ok"),
             Err(e) => eprintln!("INIT: {e}"),
@@ -317,11 +324,18 @@ fn a_missing_filter_file_is_an_init_error() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+fn a_private_pipeline_leaves_the_log_crate_alone() {
+    let out = run("private_set_filter", &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("LOG MAX TRACE"), "{err}");
+}
+
 crate::suite_main!(
     child,
     tests: [
         records_follow_the_filter_in_force_when_logged,
         filter_file_follows_a_configmap_update_within_5_s,
         a_missing_filter_file_is_an_init_error,
+        a_private_pipeline_leaves_the_log_crate_alone,
     ]
 );

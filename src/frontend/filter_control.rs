@@ -64,7 +64,7 @@ impl FilterControl {
         let _one = self.changing.lock().unwrap_or_else(PoisonError::into_inner);
         let to = new.as_str().to_owned();
         let old = self.live.replace(new);
-        super::log_bridge::refresh_max_level();
+        super::log_bridge::refresh_max_level(&self.live);
         #[cfg(feature = "tracing")]
         tracing_core::callsite::rebuild_interest_cache();
         info!(self.notices, "{}", CHANGED_MESSAGE; "from" => old.as_str(), "to" => to);

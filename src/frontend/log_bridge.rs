@@ -108,9 +108,16 @@ pub(crate) fn install_pipeline(bridge: LogBridge) {
 }
 
 /// Sets `log`'s maximum level again from the pipeline's directives in
-/// force (after a filter change).
-pub(crate) fn refresh_max_level() {
-    set_max_level(0);
+/// force, after a change of `live`: only if `live` is the global
+/// pipeline's (a private pipeline's change leaves `log`, which may have
+/// another logger, alone).
+pub(crate) fn refresh_max_level(live: &Arc<LiveFilter>) {
+    if PIPELINE
+        .get()
+        .is_some_and(|p| Arc::ptr_eq(&p.directives, live))
+    {
+        set_max_level(0);
+    }
 }
 
 /// `log`'s global maximum level: everything while a test capture lives,
