@@ -2,7 +2,6 @@
 //! one call.
 
 use std::fmt;
-use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -728,8 +727,9 @@ impl Builder {
         }
         let (root, flood) = match self.flood {
             Some(config) => {
-                let guard =
-                    FloodGuard::new(sender.clone(), config).inspect_err(|_| writer.stop())?;
+                let guard = FloodGuard::new(sender.clone(), config).inspect_err(|_| {
+                    writer.stop();
+                })?;
                 let stats = guard.stats();
                 // A forked child has no flood timer: stop the guard there (it
                 // writes its pending summaries and lets every record pass).
@@ -805,7 +805,9 @@ impl Builder {
         let refresher = Refresher::with_change_hook(cache.clone(), refresh, move |old, new| {
             change_notice(&notice_log, old, new)
         })
-        .inspect_err(|_| writer.stop())?;
+        .inspect_err(|_| {
+            writer.stop();
+        })?;
         if self.global && self.panic_hook {
             crate::frontend::panic::install(sender.clone(), self.schema);
         }
@@ -974,10 +976,20 @@ impl LogGuard {
     }
 
     /// Returns once every record logged before the call is written to the
-    /// output (or counted as a write error), and the output is flushed. The
-    /// same as `guard.logger().flush()`.
-    pub fn flush(&self) {
-        self.sender.flush();
+    /// output (or counted as a write error), and the output is flushed: 0.
+    /// The same as `guard.logger().flush()`.
+    ///
+    /// Bounded: if the writer takes no record for
+    /// [`FLUSH_TIMEOUT`](crate::pipeline::FLUSH_TIMEOUT) (5 s) it returns
+    /// the number of records not written yet (queued, or in a write that
+    /// has not returned; records other threads logged meanwhile included).
+    /// They stay queued: a later flush or the guard's drop tries again.
+    pub fn flush(&self) -> u64 {
+        if self.sender.flush() {
+            0
+        } else {
+            self.writer.unwritten().max(1)
+        }
     }
 
     /// Records written to the output so far (or counted as write errors),
@@ -1038,6 +1050,5 @@ impl Drop for LogGuard {
         // is not logged by the panic hook (the output is held here).
         let _busy = crate::frontend::panic::Busy::enter();
         self.writer.stop();
-        let _ = io::stdout().flush();
     }
 }

@@ -155,7 +155,8 @@
 //!   OpenTelemetry context.
 //! - `max_level_*`, `release_max_level_*`: slog's compile-time level limits
 //!   ([`docs::limits`]).
-#![forbid(unsafe_code)]
+// One audited exception, `src/fork.rs` (a `pthread_atfork` registration).
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -163,6 +164,7 @@ mod backend;
 mod builder;
 pub mod docs;
 mod error;
+mod fork;
 mod frontend;
 pub mod host;
 mod intern;
@@ -232,7 +234,7 @@ pub mod pipeline {
         DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, DEFAULT_QUEUE_BYTES, MAX_CHANNEL_SIZE,
         MAX_QUEUE_BYTES,
     };
-    pub use crate::frontend::queue::Overflow;
+    pub use crate::frontend::queue::{Overflow, FLUSH_TIMEOUT};
 }
 
 /// The pieces of [`TracingLayer`]: the layer that turns `tracing` events into

@@ -16,47 +16,29 @@ use std::fmt;
 use std::io::{self, Write};
 
 use slog::{Drain, Key, OwnedKVList, Record, KV};
+#[cfg(test)]
 use slog_term::{Decorator, RecordDecorator};
 
-use crate::backend::output::Opened;
 use crate::Format;
 
 type BoxedDrain = Box<dyn Drain<Ok = (), Err = io::Error> + Send>;
 
-/// The drain for a term format: with slog-term's colors on `terminal`, or
-/// without colors into `plain`.
+/// The drain for a term format, into `out`: with slog-term's colors
+/// (`colors`, for a terminal) or without.
 ///
 /// `format` is [`Format::Full`] or [`Format::Compact`]; JSON is not a term
 /// format and is written as [`Format::Full`].
 pub(crate) fn term_drain(
     format: Format,
-    terminal: Option<Opened>,
-    plain: impl Write + Send + 'static,
+    colors: bool,
+    out: impl Write + Send + 'static,
 ) -> BoxedDrain {
     debug_assert!(format != Format::Json, "JSON is not a term format");
     let compact = format == Format::Compact;
-    match terminal {
-        Some(Opened::Stderr) => Box::new(Layout::new(
-            compact,
-            Styled(
-                slog_term::TermDecorator::new()
-                    .stderr()
-                    .force_color()
-                    .build(),
-            ),
-            timestamp,
-        )),
-        Some(_) => Box::new(Layout::new(
-            compact,
-            Styled(
-                slog_term::TermDecorator::new()
-                    .stdout()
-                    .force_color()
-                    .build(),
-            ),
-            timestamp,
-        )),
-        None => Box::new(Layout::new(compact, Plain(RefCell::new(plain)), timestamp)),
+    if colors {
+        Box::new(Layout::new(compact, Ansi(RefCell::new(out)), timestamp))
+    } else {
+        Box::new(Layout::new(compact, Plain(RefCell::new(out)), timestamp))
     }
 }
 
@@ -248,9 +230,12 @@ impl<W: Write> Out for Plain<W> {
 }
 
 /// A slog-term decorator, told each part before its text (as slog-term's
-/// formats tell it), so that it adds its colors.
+/// formats tell it), so that it adds its colors: the unit tests compare the
+/// layout part for part with slog-term's own formats through it.
+#[cfg(test)]
 struct Styled<D>(D);
 
+#[cfg(test)]
 impl<D: Decorator> Out for Styled<D> {
     const STYLED: bool = true;
 
@@ -266,6 +251,60 @@ impl<D: Decorator> Out for Styled<D> {
     }
 }
 
+/// slog-term's `TermDecorator` colors, written as ANSI sequences into a
+/// writer (the batch), so the terminal is written like any other output:
+/// through the writer's own descriptor, one `write` per batch, never
+/// through `std::io::Stdout` and its lock. Level: the foreground color
+/// slog-term gives it; message and keys: bold; every other part: reset.
+struct Ansi<W>(RefCell<W>);
+
+/// Select graphic rendition: reset.
+const SGR_RESET: &[u8] = b"\x1b[0m";
+/// Select graphic rendition: bold.
+const SGR_BOLD: &[u8] = b"\x1b[1m";
+
+/// The foreground color of `level`, as slog-term's `level_to_color`.
+fn level_sgr(level: slog::Level) -> &'static [u8] {
+    match level {
+        slog::Level::Critical => b"\x1b[35m",
+        slog::Level::Error => b"\x1b[31m",
+        slog::Level::Warning => b"\x1b[33m",
+        slog::Level::Info => b"\x1b[32m",
+        slog::Level::Debug => b"\x1b[36m",
+        slog::Level::Trace => b"\x1b[34m",
+    }
+}
+
+impl<W: Write> Out for Ansi<W> {
+    const STYLED: bool = true;
+
+    fn write_line(&self, record: &Record<'_>, _: &OwnedKVList, line: &Line) -> io::Result<()> {
+        let mut w = self.0.borrow_mut();
+        let mut styled = false;
+        for (i, &(part, start)) in line.parts.iter().enumerate() {
+            let end = line.parts.get(i + 1).map_or(line.buf.len(), |p| p.1);
+            let sgr = match part {
+                Part::Level => Some(level_sgr(record.level())),
+                Part::Msg | Part::Key => Some(SGR_BOLD),
+                _ => None,
+            };
+            if styled {
+                w.write_all(SGR_RESET)?;
+            }
+            styled = sgr.is_some();
+            if let Some(sgr) = sgr {
+                w.write_all(sgr)?;
+            }
+            w.write_all(&line.buf[start..end])?;
+        }
+        if styled {
+            w.write_all(SGR_RESET)?;
+        }
+        w.flush()
+    }
+}
+
+#[cfg(test)]
 fn start_part(rd: &mut dyn RecordDecorator, part: Part) -> io::Result<()> {
     match part {
         Part::Timestamp => rd.start_timestamp(),

@@ -21,21 +21,22 @@
 
 use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
+use arc_swap::ArcSwapOption;
 use slog::{BorrowedKV, Drain, Level, OwnedKVList};
 
 use super::enrich::EnrichReserved;
 use super::file::{FileConfig, RotatingFile};
 use super::json::Encoder;
-use super::output::Opened;
+use super::output::{own_stdout, Opened};
 use super::time::with_record_time;
 use super::writer::{term_drain, BoxedDrain, SharedBuf, WriteErrors, OVERFLOW_MESSAGE};
 use crate::frontend::capture::{Cut, Event, Kind};
-use crate::frontend::queue::{Queue, Sender, WriteNow};
+use crate::frontend::queue::{Queue, Sender, FLUSH_TIMEOUT};
 use crate::host::cache::CacheRef;
 use crate::host::HostInfo;
 use crate::{Error, Format, Schema};
@@ -66,10 +67,10 @@ const CRATE_TARGET: &str = "slog_host";
 enum Formatter {
     /// The JSON encoder, host fields pre-encoded per snapshot.
     Json(Encoder),
-    /// A term format, writing into `buf` (or straight to the terminal with
-    /// colors, where `buf` is `None`): behind `Enrich` when the host fields
-    /// go on every record, else with a [`Banner`].
-    Term(BoxedDrain, Option<SharedBuf>, Option<Banner>),
+    /// A term format, writing into `buf` (with colors on a terminal):
+    /// behind `Enrich` when the host fields go on every record, else with a
+    /// [`Banner`].
+    Term(BoxedDrain, SharedBuf, Option<Banner>),
 }
 
 /// Banner mode: the snapshot whose fields were last shown.
@@ -180,6 +181,9 @@ pub(crate) struct Stats {
     /// Records written (or counted as write errors), reports included, each
     /// once however many outputs it went to.
     pub(crate) written: AtomicU64,
+    /// Records in the write under way (taken from the queue, not written
+    /// yet): what a stuck write holds.
+    pub(crate) in_write: AtomicU64,
 }
 
 impl Stats {
@@ -188,6 +192,7 @@ impl Stats {
             errors: (0..outputs).map(|_| Arc::default()).collect(),
             truncated: Arc::default(),
             written: AtomicU64::new(0),
+            in_write: AtomicU64::new(0),
         }
     }
 }
@@ -203,14 +208,11 @@ impl Recipe {
                 )),
                 sink(output),
             ),
-            (format, output) if self.color && output.is_terminal() => {
-                let drain = term_drain(format, Some(output), None);
-                (self.term(drain, None), Sink::Stream(Box::new(io::sink())))
-            }
             (format, output) => {
                 let buf = SharedBuf::default();
-                let drain = term_drain(format, None, Some(buf.clone()));
-                (self.term(drain, Some(buf)), sink(output))
+                let colors = self.color && output.is_terminal();
+                let drain = term_drain(format, colors, buf.clone());
+                (self.term(drain, buf), sink(output))
             }
         };
         Out {
@@ -225,7 +227,7 @@ impl Recipe {
         }
     }
 
-    fn term(&self, drain: BoxedDrain, buf: Option<SharedBuf>) -> Formatter {
+    fn term(&self, drain: BoxedDrain, buf: SharedBuf) -> Formatter {
         if self.host_fields_per_record {
             let drain = Box::new(EnrichReserved {
                 drain,
@@ -243,8 +245,7 @@ impl Recipe {
 
 fn sink(output: Opened) -> Sink {
     match output {
-        Opened::Stdout => Sink::Stream(Box::new(io::stdout())),
-        Opened::Stderr => Sink::Stream(Box::new(io::stderr())),
+        Opened::Stdout(f) | Opened::Stderr(f) => Sink::Stream(Box::new(f)),
         Opened::File(f) => Sink::File(f),
         Opened::Writer(w) => Sink::Stream(w),
     }
@@ -294,10 +295,12 @@ impl Backend {
 
     /// Writes every output's batch.
     fn write_out(&mut self) {
+        self.stats.in_write.store(self.pending, Ordering::Relaxed);
         for out in &mut self.outs {
             out.write_out();
         }
         let n = std::mem::take(&mut self.pending);
+        self.stats.in_write.store(0, Ordering::Relaxed);
         self.stats.written.fetch_add(n, Ordering::Release);
     }
 
@@ -319,9 +322,7 @@ impl Out {
             if let Err(e) = shown {
                 self.errors.failed(&e);
             }
-            if let Some(buf) = buf {
-                buf.move_into(&mut self.batch);
-            }
+            buf.move_into(&mut self.batch);
         }
         let start = self.batch.len();
         if !self.format_with(ev, None) {
@@ -462,15 +463,13 @@ impl Out {
                 if let Some(e) = failed {
                     self.errors.failed(&e);
                 }
-                if let Some(buf) = buf {
-                    buf.move_into(batch);
-                }
+                buf.move_into(batch);
             }
         }));
         if result.is_err() {
             // No half line: cut what the record had written so far.
             self.batch.truncate(before);
-            if let Formatter::Term(_, Some(buf), _) = &self.formatter {
+            if let Formatter::Term(_, buf, _) = &self.formatter {
                 buf.move_into(&mut Vec::new());
             }
             self.errors
@@ -491,9 +490,7 @@ impl Out {
             Formatter::Json(enc) => enc.encode(batch, record, empty, now, None),
             Formatter::Term(drain, buf, banner) => {
                 let _ = with_record_time(now, || term_log(drain, banner, record, empty));
-                if let Some(buf) = buf {
-                    buf.move_into(batch);
-                }
+                buf.move_into(batch);
             }
         };
         log(&slog::Record::new(
@@ -575,50 +572,44 @@ impl Backend {
     }
 }
 
-/// Standard output or error for a forked child: a descriptor of its own.
-fn child_std(kind: &OutputKind) -> Option<Opened> {
-    use std::os::fd::AsFd;
-    let fd = match kind {
-        OutputKind::Stdout => io::stdout().as_fd().try_clone_to_owned(),
-        OutputKind::Stderr => io::stderr().as_fd().try_clone_to_owned(),
-        _ => return None,
-    };
-    Some(match fd {
-        Ok(fd) => Opened::Writer(Box::new(std::fs::File::from(fd))),
-        Err(_) => discard("its standard output cannot be duplicated"),
-    })
-}
-
-/// The output of a forked child that cannot have the parent's.
+/// An output a forked child cannot have (the parent's writer thread held
+/// it at the fork, or it cannot be opened again).
 fn discard(why: &str) -> Opened {
     crate::error::report(format_args!(
-        "forked while the writer thread was writing and {why}: \
-         this process's records are discarded"
+        "in a forked child, {why}: this process's records to it are discarded"
     ));
     Opened::Writer(Box::new(io::sink()))
+}
+
+/// What a forked child runs once before it writes.
+pub(crate) type OnFork = Box<dyn Fn() + Send + Sync + std::panic::RefUnwindSafe>;
+
+/// A forked child's own pipeline: a writer without a thread (callers
+/// write synchronously), its queue, its outputs opened again.
+struct Child {
+    writer: Arc<Writer>,
+    sender: Sender,
 }
 
 /// The writer: its thread, the backend, and the synchronous fallback.
 pub(crate) struct Writer {
     queue: Arc<Queue>,
     backend: Mutex<Backend>,
-    /// A forked child's own backend, when the parent's was locked at the
-    /// fork (by a writer thread the child does not have).
-    child: OnceLock<Mutex<Backend>>,
-    /// The process the fork handling last ran for.
-    adopted: AtomicU32,
+    /// The pipeline of a forked child, made by the first record it logs
+    /// (this process is that child when its fork generation is not the
+    /// queue's).
+    child: ArcSwapOption<Child>,
     /// Run once in a forked child before it writes (the flood guard's timer
     /// is not there: it stops it and writes its pending summaries). Taken
     /// out when the writer stops, which breaks the cycle it closes (the
     /// flood guard holds a sender, which holds this writer).
-    on_fork: Mutex<Option<WriteNow>>,
+    on_fork: Mutex<Option<OnFork>>,
     outputs: Outputs,
     stats: Arc<Stats>,
     /// Run by the writer thread on every poll (`LOG_FILTER_FILE`).
     tick: Mutex<Option<Tick>>,
     stop: AtomicBool,
     thread: Mutex<Option<JoinHandle<()>>>,
-    pid: u32,
 }
 
 impl Writer {
@@ -629,12 +620,17 @@ impl Writer {
         outputs: Vec<(Recipe, Opened)>,
         name: &str,
     ) -> Result<Arc<Writer>, Error> {
+        if !crate::fork::watch() {
+            return Err(Error::other(
+                "cannot register the fork handler (pthread_atfork failed)",
+            ));
+        }
         let (specs, opened): (Vec<_>, Vec<_>) = outputs
             .into_iter()
             .map(|(recipe, output)| {
                 let kind = match &output {
-                    Opened::Stdout => OutputKind::Stdout,
-                    Opened::Stderr => OutputKind::Stderr,
+                    Opened::Stdout(_) => OutputKind::Stdout,
+                    Opened::Stderr(_) => OutputKind::Stderr,
                     Opened::File(f) => OutputKind::File(f.config().clone()),
                     Opened::Writer(_) => OutputKind::Writer,
                 };
@@ -643,19 +639,7 @@ impl Writer {
             .unzip();
         let outputs = Outputs(specs);
         let stats = Arc::new(Stats::new(opened.len()));
-        let writer = Arc::new(Writer {
-            backend: Mutex::new(outputs.build(opened, &stats)),
-            queue: Arc::clone(&queue),
-            child: OnceLock::new(),
-            adopted: AtomicU32::new(std::process::id()),
-            on_fork: Mutex::new(None),
-            outputs,
-            stats,
-            tick: Mutex::new(None),
-            stop: AtomicBool::new(false),
-            thread: Mutex::new(None),
-            pid: std::process::id(),
-        });
+        let writer = Arc::new(Writer::new(queue, outputs, opened, stats));
         let w = Arc::clone(&writer);
         let thread = std::thread::Builder::new()
             .name(name.to_string())
@@ -665,12 +649,27 @@ impl Writer {
         Ok(writer)
     }
 
+    fn new(queue: Arc<Queue>, outputs: Outputs, opened: Vec<Opened>, stats: Arc<Stats>) -> Writer {
+        Writer {
+            backend: Mutex::new(outputs.build(opened, &stats)),
+            queue,
+            child: ArcSwapOption::empty(),
+            on_fork: Mutex::new(None),
+            outputs,
+            stats,
+            tick: Mutex::new(None),
+            stop: AtomicBool::new(false),
+            thread: Mutex::new(None),
+        }
+    }
+
     /// The drain for the logging threads; it keeps this writer alive.
     pub(crate) fn sender(self: &Arc<Self>) -> Sender {
-        let writer = Arc::clone(self);
+        let (writer, parent) = (Arc::clone(self), Arc::clone(self));
         Sender {
             queue: Arc::clone(&self.queue),
             write_now: Arc::new(Box::new(move || writer.drain_here())),
+            for_child: Arc::new(move || parent.child_sender()),
             outputs: None,
         }
     }
@@ -679,14 +678,98 @@ impl Writer {
         &self.stats
     }
 
+    /// True in a forked child of the process that built this writer.
+    fn forked(&self) -> bool {
+        crate::fork::generation() != self.queue.born
+    }
+
+    /// The current child pipeline, if this process made one.
+    fn current_child(&self) -> Option<Arc<Child>> {
+        self.child
+            .load_full()
+            .filter(|c| c.writer.queue.born == crate::fork::generation())
+    }
+
+    /// In a forked child: the sender of this process's own pipeline, made
+    /// on first use. It never touches the parent's queues, pool, backend or
+    /// locks (a thread of the parent may have been inside them at the fork
+    /// and does not exist here to finish). Its outputs are opened again:
+    /// standard output and error as new descriptors, files by their path; a
+    /// custom writer is taken over if no thread held it at the fork. The
+    /// host snapshot gets this process's pid, and the flood guard (whose
+    /// timer thread is not here) stops.
+    fn child_sender(&self) -> Sender {
+        let current = self.child.load_full();
+        if let Some(c) = &current {
+            if c.writer.queue.born == crate::fork::generation() {
+                return c.sender.clone();
+            }
+        }
+        let mut parent = self.backend.try_lock().ok();
+        let opened = self
+            .outputs
+            .0
+            .iter()
+            .enumerate()
+            .map(|(i, (_, kind))| match kind {
+                OutputKind::Stdout => own_stdout(true).map_or_else(
+                    |_| discard("standard output cannot be duplicated"),
+                    Opened::Stdout,
+                ),
+                OutputKind::Stderr => own_stdout(false).map_or_else(
+                    |_| discard("standard error cannot be duplicated"),
+                    Opened::Stderr,
+                ),
+                OutputKind::File(c) => RotatingFile::open(c.clone(), "output file")
+                    .map_or_else(|_| discard("the log file cannot be opened"), Opened::File),
+                OutputKind::Writer => match parent.as_mut().map(|b| &mut b.outs[i].sink) {
+                    Some(Sink::Stream(w)) => {
+                        Opened::Writer(std::mem::replace(w, Box::new(io::sink())))
+                    }
+                    _ => discard("the writer thread held the custom writer at the fork"),
+                },
+            })
+            .collect();
+        drop(parent);
+        let queue = Arc::new(self.queue.like());
+        queue.set_sync();
+        let writer = Arc::new(Writer::new(
+            queue,
+            self.outputs.clone(),
+            opened,
+            Arc::clone(&self.stats),
+        ));
+        let sender = writer.sender();
+        let made = Arc::new(Child {
+            writer,
+            sender: sender.clone(),
+        });
+        let before = self.child.compare_and_swap(&current, Some(made));
+        let won = match (&*before, &current) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !won {
+            // Another thread of this child made it first.
+            return self.child_sender();
+        }
+        if let Some((recipe, _)) = self.outputs.0.first() {
+            recipe.cache.adopt_pid(std::process::id());
+        }
+        // It may log (flood summaries): the child's sender is in place.
+        let hook = self.on_fork.try_lock().ok().and_then(|mut h| h.take());
+        if let Some(f) = hook {
+            f();
+        }
+        sender
+    }
+
     fn run(&self) {
         self.queue.set_writer(std::thread::current());
         let mut last_record = Instant::now();
         loop {
             let started = Instant::now();
-            self.queue.beat();
-            // The thread exists only in the process that started it: no
-            // fork check (a getpid per poll) here.
             let n = catch_unwind(AssertUnwindSafe(|| {
                 self.backend
                     .lock()
@@ -722,12 +805,25 @@ impl Writer {
         }
     }
 
-    /// The backend for this process, locked.
-    fn lock(&self) -> MutexGuard<'_, Backend> {
-        match self.child.get() {
-            // A forked child whose parent's writer held the backend.
-            Some(child) => child.lock().unwrap_or_else(PoisonError::into_inner),
-            None => self.backend.lock().unwrap_or_else(PoisonError::into_inner),
+    /// The backend, locked, waiting at most [`FLUSH_TIMEOUT`] while another
+    /// thread holds it (a writer stuck in a write): `None` then.
+    fn lock_within(&self) -> Option<MutexGuard<'_, Backend>> {
+        let since = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            match self.backend.try_lock() {
+                Ok(b) => return Some(b),
+                Err(TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+                Err(TryLockError::WouldBlock) if since.elapsed() >= FLUSH_TIMEOUT => return None,
+                Err(TryLockError::WouldBlock) => {
+                    if attempt < 16 {
+                        std::thread::yield_now();
+                    } else {
+                        std::thread::sleep(Duration::from_micros(100));
+                    }
+                    attempt = attempt.saturating_add(1);
+                }
+            }
         }
     }
 
@@ -738,75 +834,65 @@ impl Writer {
     }
 
     /// Sets what a forked child runs once before it writes.
-    pub(crate) fn on_fork(&self, f: WriteNow) {
+    pub(crate) fn on_fork(&self, f: OnFork) {
         *self.on_fork.lock().unwrap_or_else(PoisonError::into_inner) = Some(f);
     }
 
-    /// In a forked child (once per process): the host snapshot gets this
-    /// pid, the flood guard stops, and standard output and error are written
-    /// through descriptors of their own (the parent's writer thread may have
-    /// held their locks at the fork: it does not exist here to release
-    /// them). Nothing here waits for a lock another thread could hold.
-    fn adopt_fork(&self) {
-        let pid = std::process::id();
-        if pid == self.pid
-            || self.adopted.load(Ordering::Acquire) == pid
-            || self.adopted.swap(pid, Ordering::AcqRel) == pid
-        {
-            return;
-        }
-        if let Some((recipe, _)) = self.outputs.0.first() {
-            recipe.cache.adopt_pid(pid);
-        }
-        let hook = match self.on_fork.try_lock() {
-            Ok(mut h) => h.take(),
-            Err(_) => None,
-        };
-        if let Some(f) = hook {
-            f();
-        }
-        match self.backend.try_lock() {
-            Ok(mut b) => {
-                for (out, (_, kind)) in b.outs.iter_mut().zip(&self.outputs.0) {
-                    if let Some(std) = child_std(kind) {
-                        out.sink = sink(std);
-                    }
-                }
+    /// Writes everything queued, on the calling thread; false if the output
+    /// stayed held by a stuck writer for [`FLUSH_TIMEOUT`].
+    fn drain_here(&self) -> bool {
+        match self.lock_within() {
+            Some(mut backend) => {
+                let _ = catch_unwind(AssertUnwindSafe(|| backend.drain(&self.queue)));
+                true
             }
-            Err(_) => {
-                let opened = self
-                    .outputs
-                    .0
-                    .iter()
-                    .map(|(_, kind)| match kind {
-                        OutputKind::File(c) => RotatingFile::open(c.clone(), "output file")
-                            .map_or_else(
-                                |_| discard("the log file cannot be opened"),
-                                Opened::File,
-                            ),
-                        OutputKind::Writer => discard("the output is a custom writer"),
-                        std => child_std(std).unwrap_or_else(|| discard("no descriptor")),
-                    })
-                    .collect();
-                let _ = self
-                    .child
-                    .set(Mutex::new(self.outputs.build(opened, &self.stats)));
-            }
+            None => false,
         }
     }
 
-    /// Writes everything queued, on the calling thread.
-    fn drain_here(&self) {
-        // The hook may log (flood summaries), which comes back here:
-        // `adopted` is set first, so that does not run it again.
-        self.adopt_fork();
-        let _ = catch_unwind(AssertUnwindSafe(|| self.lock().drain(&self.queue)));
+    /// Records logged but not written yet: queued, or in a write that has
+    /// not returned.
+    pub(crate) fn unwritten(&self) -> u64 {
+        if self.forked() {
+            return self.current_child().map_or(0, |c| c.writer.unwritten());
+        }
+        self.queue.len() as u64 + self.stats.in_write.load(Ordering::Relaxed)
     }
 
     /// Writes everything queued, stops the thread, and switches callers to
-    /// synchronous writes. In a forked child there is no thread to join.
-    pub(crate) fn stop(&self) {
+    /// synchronous writes. Waits while the writer makes progress, and at
+    /// most [`FLUSH_TIMEOUT`] without: an output that takes no write is
+    /// left to its thread (detached), and the records it holds are returned
+    /// as not written (and reported on stderr). In a forked child this
+    /// stops the child's own pipeline, never the parent's.
+    pub(crate) fn stop(&self) -> u64 {
+        if self.forked() {
+            return self.current_child().map_or(0, |c| c.writer.stop());
+        }
         self.stop.store(true, Ordering::Release);
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let mut stuck = false;
+        if let Some(t) = thread {
+            t.thread().unpark();
+            let mut progress = (self.queue.popped(), Instant::now());
+            while !t.is_finished() {
+                std::thread::sleep(Duration::from_millis(1));
+                let popped = self.queue.popped();
+                if popped != progress.0 {
+                    progress = (popped, Instant::now());
+                } else if progress.1.elapsed() >= FLUSH_TIMEOUT {
+                    stuck = true;
+                    break;
+                }
+            }
+            if !stuck {
+                let _ = t.join();
+            }
+        }
         self.queue.set_sync();
         // The filter-file watcher holds a sender, which holds this writer.
         drop(
@@ -821,17 +907,15 @@ impl Writer {
                 .unwrap_or_else(PoisonError::into_inner)
                 .take(),
         );
-        let thread = self
-            .thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(t) = thread {
-            if std::process::id() == self.pid {
-                t.thread().unpark();
-                let _ = t.join();
-            }
+        if !stuck && self.drain_here() {
+            return 0;
         }
-        self.drain_here();
+        let unwritten = self.unwritten();
+        crate::error::report(format_args!(
+            "the log output took no write for {} s: {unwritten} records are not written \
+             (its writer thread is left to finish them if it can)",
+            FLUSH_TIMEOUT.as_secs()
+        ));
+        unwritten
     }
 }

@@ -7,19 +7,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use slog::Drain;
 
-use super::output::Opened;
 use crate::Format;
 
 pub(crate) type BoxedDrain = Box<dyn Drain<Ok = (), Err = io::Error> + Send>;
 
-/// A slog-term drain for `format`: on the terminal `terminal` with colors,
-/// or without colors into `buf`.
-pub(crate) fn term_drain(
-    format: Format,
-    terminal: Option<Opened>,
-    buf: Option<SharedBuf>,
-) -> BoxedDrain {
-    crate::backend::term::term_drain(format, terminal, buf.unwrap_or_default())
+/// A term-format drain for `format` into `buf`, with colors or without.
+pub(crate) fn term_drain(format: Format, colors: bool, buf: SharedBuf) -> BoxedDrain {
+    crate::backend::term::term_drain(format, colors, buf)
 }
 
 /// A byte buffer the term formats write into; the writer moves its contents

@@ -21,7 +21,7 @@ use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::Thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crossbeam_queue::ArrayQueue;
 use slog::{Drain, OwnedKVList, Record};
@@ -54,8 +54,20 @@ fn in_backend() -> bool {
     IN_BACKEND.try_with(std::cell::Cell::get).unwrap_or(false)
 }
 
-/// How a caller writes the queued records itself (synchronous mode).
-pub(crate) type WriteNow = Box<dyn Fn() + Send + Sync + RefUnwindSafe + UnwindSafe>;
+/// How a caller writes the queued records itself (synchronous mode):
+/// false if the output stayed held (by a writer stuck in a write) for
+/// [`FLUSH_TIMEOUT`], and nothing was written.
+pub(crate) type WriteNow = Box<dyn Fn() -> bool + Send + Sync + RefUnwindSafe + UnwindSafe>;
+
+/// How a forked child gets a pipeline of its own (see `crate::fork`).
+pub(crate) type ForChild = Arc<dyn Fn() -> Sender + Send + Sync + RefUnwindSafe + UnwindSafe>;
+
+/// The longest a flush, a guard drop, or a logging thread waiting for room
+/// under [`Overflow::Block`] waits while the writer makes no progress (an
+/// output that accepts no write: a stuck pipe, a terminal on hold, a
+/// custom writer that blocks). A flush then returns the count of records
+/// not written; a waiting record is dropped and counted like an overflow.
+pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The tag of records that must never be dropped for overflow (the flood
 /// guard's summaries: dropping one would lose the count it carries).
@@ -71,12 +83,8 @@ const POLLING: u8 = 1;
 /// The writer sleeps deeply after a quiet spell; the next record wakes it.
 const IDLE: u8 = 2;
 
-/// How long a waiting caller goes between checks that the writer still
-/// exists (it does not in a forked child).
+/// How long a flush waits between looks at the writer's progress.
 const STALL_CHECK: Duration = Duration::from_millis(100);
-/// A writer that has not polled for this long while callers log is looked
-/// at (a forked child has none).
-const STALL_AFTER: Duration = Duration::from_millis(1500);
 
 /// State shared by the callers ([`Sender`]) and the writer thread.
 pub(crate) struct Queue {
@@ -94,25 +102,17 @@ pub(crate) struct Queue {
     unreported: AtomicU64,
     parked: AtomicU8,
     writer: OnceLock<Thread>,
-    /// Microseconds since the epoch of the writer's last poll.
-    heartbeat: AtomicU64,
-    /// The process that started the writer.
-    pid: AtomicU64,
-    /// Callers write synchronously (no writer thread: stopped, or a forked
-    /// child), with their [`Sender`]'s `write_now`.
+    /// The fork generation this queue was made in (`crate::fork`): a
+    /// process of another generation never touches it.
+    pub(crate) born: u64,
+    /// Callers write synchronously (no writer thread: stopped, or the
+    /// pipeline of a forked child), with their [`Sender`]'s `write_now`.
     sync: AtomicBool,
     next_ticket: AtomicU64,
     /// Events the writer has taken (its progress, for a bounded flush).
     popped: AtomicU64,
     flushed: Mutex<u64>,
     flushed_cv: Condvar,
-}
-
-fn micros(t: SystemTime) -> u64 {
-    // In u64 (`as_micros` is u128 arithmetic): this runs on every record.
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| {
-        d.as_secs() * 1_000_000 + u64::from(d.subsec_micros())
-    })
 }
 
 impl Queue {
@@ -132,8 +132,7 @@ impl Queue {
             unreported: AtomicU64::new(0),
             parked: AtomicU8::new(RUNNING),
             writer: OnceLock::new(),
-            heartbeat: AtomicU64::new(micros(SystemTime::now())),
-            pid: AtomicU64::new(u64::from(std::process::id())),
+            born: crate::fork::generation(),
             sync: AtomicBool::new(false),
             next_ticket: AtomicU64::new(0),
             popped: AtomicU64::new(0),
@@ -145,6 +144,21 @@ impl Queue {
     /// Records dropped for overflow so far.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// A new empty queue with this one's bounds (a forked child's).
+    pub(crate) fn like(&self) -> Queue {
+        Queue::new(self.records.capacity(), self.max_bytes, self.overflow)
+    }
+
+    /// Events the writer has taken so far (its progress).
+    pub(crate) fn popped(&self) -> u64 {
+        self.popped.load(Ordering::Relaxed)
+    }
+
+    /// Records queued now (taken by the writer: not counted).
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
     }
 
     /// Takes the count of drops not reported yet (writer side).
@@ -182,15 +196,11 @@ impl Queue {
         ev.capture(record, values);
         ev.outputs = outputs;
         let never_drop = record.tag() == NEVER_DROP_TAG || record.tag() == PANIC_TAG;
-        if micros(ev.time).saturating_sub(self.heartbeat.load(Ordering::Relaxed))
-            > STALL_AFTER.as_micros() as u64
-        {
-            self.check_writer(write_now);
-        }
         let inside = in_backend();
         self.send(
             ev,
-            !inside && (self.overflow == Overflow::Block || never_drop),
+            inside,
+            self.overflow == Overflow::Block || never_drop,
             write_now,
         );
         if !inside && self.sync.load(Ordering::Acquire) {
@@ -198,9 +208,14 @@ impl Queue {
         }
     }
 
-    fn send(&self, mut ev: Box<Event>, block: bool, write_now: &WriteNow) {
+    /// Queues `ev`. When the queue is full: a caller writing synchronously
+    /// makes room by writing; otherwise `block` waits for the writer (while
+    /// it makes progress, at most [`FLUSH_TIMEOUT`] without), and the rest
+    /// drop the record and count it. A record logged `inside` the backend
+    /// (by a value while it is formatted) never waits and never writes.
+    fn send(&self, mut ev: Box<Event>, inside: bool, block: bool, write_now: &WriteNow) {
         let size = ev.size();
-        let mut waiting: Option<Instant> = None;
+        let mut waiting: Option<(u64, Instant)> = None;
         let mut attempt = 0u32;
         loop {
             let before = self.bytes.fetch_add(size, Ordering::AcqRel);
@@ -214,7 +229,15 @@ impl Queue {
                 }
             }
             self.bytes.fetch_sub(size, Ordering::AcqRel);
-            if !block {
+            // Synchronous: this caller makes the room (before any drop: a
+            // record that could be written is never dropped).
+            // The output stuck for FLUSH_TIMEOUT: dropped, like a full
+            // queue of a writer that takes nothing.
+            let sync = !inside && self.sync.load(Ordering::Acquire);
+            if sync && write_here(write_now) {
+                continue;
+            }
+            if sync || inside || !block || self.stalled(&mut waiting) {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
                 self.unreported.fetch_add(1, Ordering::AcqRel);
                 // Back to the pool like a written event: a dropped huge
@@ -222,17 +245,21 @@ impl Queue {
                 self.recycle(ev);
                 return;
             }
-            if self.sync.load(Ordering::Acquire) {
-                write_here(write_now);
-                continue;
-            }
             self.wake();
-            let since = *waiting.get_or_insert_with(Instant::now);
             backoff(attempt);
             attempt = attempt.saturating_add(1);
-            if since.elapsed() >= STALL_CHECK {
-                waiting = None;
-                self.check_writer(write_now);
+        }
+    }
+
+    /// True once the writer has taken no record for [`FLUSH_TIMEOUT`]
+    /// since `waiting` started (its progress is the count it has taken).
+    fn stalled(&self, waiting: &mut Option<(u64, Instant)>) -> bool {
+        let popped = self.popped.load(Ordering::Relaxed);
+        match waiting {
+            Some((seen, since)) if *seen == popped => since.elapsed() >= FLUSH_TIMEOUT,
+            _ => {
+                *waiting = Some((popped, Instant::now()));
+                false
             }
         }
     }
@@ -261,40 +288,22 @@ impl Queue {
         }
     }
 
-    /// Called when the writer seems gone. In a forked child (another pid)
-    /// there is no writer thread: callers write synchronously from now on.
-    /// Otherwise the heartbeat is moved on, so the next look is
-    /// `STALL_AFTER` later.
-    fn check_writer(&self, write_now: &WriteNow) {
-        let pid = u64::from(std::process::id());
-        if self.pid.swap(pid, Ordering::AcqRel) != pid {
-            self.set_sync();
-            if !in_backend() {
-                write_here(write_now);
-            }
-        } else {
-            self.heartbeat
-                .store(micros(SystemTime::now()), Ordering::Relaxed);
-        }
-    }
-
     /// Returns once every record queued before the call is written (or
-    /// counted as a write error): true. With `stall`, returns false instead
-    /// once the writer has taken no event for that long.
-    fn flush(&self, write_now: &WriteNow, stall: Option<Duration>) -> bool {
+    /// counted as a write error): true. Returns false instead once the
+    /// writer has taken no event for `stall`.
+    fn flush(&self, write_now: &WriteNow, stall: Duration) -> bool {
         if in_backend() {
             // Only this thread could write what it would wait for; the
             // drain it runs writes everything before it returns.
             return false;
         }
         if self.sync.load(Ordering::Acquire) {
-            write_here(write_now);
-            return true;
+            return write_here(write_now);
         }
         let ticket = self.next_ticket.fetch_add(1, Ordering::AcqRel) + 1;
         let mut marker = self.event();
         marker.flush_marker(ticket);
-        self.send(marker, true, write_now);
+        self.send(marker, false, true, write_now);
         self.wake();
         let mut progress = (self.popped.load(Ordering::Relaxed), Instant::now());
         let mut done = self.flushed.lock().unwrap_or_else(PoisonError::into_inner);
@@ -306,18 +315,14 @@ impl Queue {
                 .0;
             if *done < ticket {
                 drop(done);
-                self.check_writer(write_now);
                 if self.sync.load(Ordering::Acquire) {
-                    write_here(write_now);
-                    return true;
+                    return write_here(write_now);
                 }
-                if let Some(stall) = stall {
-                    let popped = self.popped.load(Ordering::Relaxed);
-                    if popped != progress.0 {
-                        progress = (popped, Instant::now());
-                    } else if progress.1.elapsed() >= stall {
-                        return false;
-                    }
+                let popped = self.popped.load(Ordering::Relaxed);
+                if popped != progress.0 {
+                    progress = (popped, Instant::now());
+                } else if progress.1.elapsed() >= stall {
+                    return false;
                 }
                 self.wake();
                 done = self.flushed.lock().unwrap_or_else(PoisonError::into_inner);
@@ -334,13 +339,6 @@ impl Queue {
         mark_writer_thread();
         IN_BACKEND.with(|b| b.set(true));
         let _ = self.writer.set(thread);
-        self.beat();
-    }
-
-    /// Notes that the writer is alive.
-    pub(crate) fn beat(&self) {
-        self.heartbeat
-            .store(micros(SystemTime::now()), Ordering::Relaxed);
     }
 
     /// The next queued event. Its bytes stay counted until [`release`]:
@@ -402,7 +400,7 @@ impl Queue {
 /// Writes the queued records on this thread, marked busy: a panic while it
 /// holds the output is not logged by the panic hook (it would wait for the
 /// output this thread holds).
-fn write_here(write_now: &WriteNow) {
+fn write_here(write_now: &WriteNow) -> bool {
     let _busy = Busy::enter();
     let before = IN_BACKEND.with(|b| b.replace(true));
     struct Restore(bool);
@@ -412,7 +410,7 @@ fn write_here(write_now: &WriteNow) {
         }
     }
     let _restore = Restore(before);
-    write_now();
+    write_now()
 }
 
 /// Waiting for room: spin briefly, then yield, then sleep.
@@ -438,20 +436,34 @@ fn backoff(attempt: u32) {
 pub(crate) struct Sender {
     pub(crate) queue: Arc<Queue>,
     pub(crate) write_now: Arc<WriteNow>,
+    /// In a forked child: the child's own pipeline (this one is the
+    /// parent's, which the child never touches).
+    pub(crate) for_child: ForChild,
     /// With several outputs: which of them a record goes to. `None`: all.
     pub(crate) outputs: Option<Arc<super::filter::LiveFilter>>,
 }
 
 impl Sender {
-    /// Returns once every record logged before the call is written.
-    pub(crate) fn flush(&self) {
-        self.queue.flush(&self.write_now, None);
+    /// True in a forked child of the process that built this pipeline.
+    #[inline]
+    fn forked(&self) -> bool {
+        crate::fork::generation() != self.queue.born
+    }
+
+    /// Returns once every record logged before the call is written (true),
+    /// or once the writer has made no progress for [`FLUSH_TIMEOUT`]
+    /// (false).
+    pub(crate) fn flush(&self) -> bool {
+        self.flush_unless_stalled(FLUSH_TIMEOUT)
     }
 
     /// Like [`flush`](Self::flush), but gives up once the writer has made no
     /// progress for `stall` (returns false then).
     pub(crate) fn flush_unless_stalled(&self, stall: Duration) -> bool {
-        self.queue.flush(&self.write_now, Some(stall))
+        if self.forked() {
+            return (self.for_child)().flush_unless_stalled(stall);
+        }
+        self.queue.flush(&self.write_now, stall)
     }
 }
 
@@ -471,6 +483,13 @@ impl Drain for Sender {
         // A filter change between the caller's check and here can leave no
         // output for it: it is judged by the new directives, as filtered.
         if outputs == 0 {
+            return Ok(());
+        }
+        if self.forked() {
+            let child = (self.for_child)();
+            child
+                .queue
+                .send_record(record, values, outputs, &child.write_now);
             return Ok(());
         }
         self.queue
