@@ -4,8 +4,9 @@ use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::frontend::queue::FLUSH_TIMEOUT;
 use crate::Error;
 
 /// Default largest size of the log file before it is rotated: 100 MiB.
@@ -361,12 +362,16 @@ impl RotatingFile {
     fn reopen(&mut self) -> io::Result<()> {
         self.file = None;
         let path = &self.config.path;
-        let existed = path.exists();
+        let existed = fs::symlink_metadata(path).is_ok();
+        // Never through a symbolic link (O_NOFOLLOW), and never waiting in
+        // `open` (O_NONBLOCK): a FIFO without a reader fails at once.
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .mode(self.config.mode)
-            .open(path)?;
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path)
+            .map_err(explain_open)?;
         let meta = file.metadata()?;
         self.regular = meta.is_file();
         if !existed && self.regular {
@@ -463,7 +468,9 @@ impl RotatingFile {
         if !self.regular {
             return Ok(());
         }
-        match fs::metadata(&self.config.path) {
+        // `lstat`: a link put at the path is a replacement, even one to
+        // this very file.
+        match fs::symlink_metadata(&self.config.path) {
             Ok(m) if (m.dev(), m.ino()) == self.identity => {
                 self.size = m.len();
                 Ok(())
@@ -621,6 +628,10 @@ impl RotatingFile {
         }
         let file = self.file.as_mut().expect("opened above");
         let mut written = 0;
+        // A FIFO (opened non-blocking) that is full: wait for its reader
+        // while it reads, at most FLUSH_TIMEOUT without taking a byte; then
+        // the record is counted as not written and the writer goes on.
+        let mut full_since: Option<Instant> = None;
         while written < self.record.len() {
             match file.write(&self.record[written..]) {
                 Ok(0) => {
@@ -631,14 +642,66 @@ impl RotatingFile {
                         io::ErrorKind::WriteZero.into(),
                     ))
                 }
-                Ok(n) => written += n,
+                Ok(n) => {
+                    written += n;
+                    full_since = None;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let since = *full_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= FLUSH_TIMEOUT {
+                        return Err(cut(file, self.regular, written, e));
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
                 Err(e) => return Err(cut(file, self.regular, written, e)),
             }
         }
         self.size += len;
         Ok(())
     }
+}
+
+/// Says what an `open` error means for a log file: a link at the path (it
+/// is never followed), or a FIFO no process reads.
+fn explain_open(e: io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(libc::ELOOP) => io::Error::new(
+            e.kind(),
+            "it is a symbolic link, and log files are never written through one \
+             (give the link's target as the path)",
+        ),
+        Some(libc::ENXIO) => io::Error::new(
+            e.kind(),
+            "it is a FIFO that no process has open for reading (start the reader first)",
+        ),
+        _ => e,
+    }
+}
+
+/// Opens a staged rotated file to compress it: never through a link, and
+/// only a regular file with no other name (a hard link made to another
+/// file, put in its place, is not read into an archive). A name that is
+/// not the log file is removed (the name only: never what it points to),
+/// so the next rotation is not stuck on it.
+fn open_staged(path: &Path) -> io::Result<File> {
+    let opened = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    let foreign = match &opened {
+        Err(e) => e.raw_os_error() == Some(libc::ELOOP),
+        Ok(f) => f.metadata().map_or(true, |m| !m.is_file() || m.nlink() != 1),
+    };
+    if foreign {
+        let _ = fs::remove_file(path);
+        return Err(io::Error::other(format!(
+            "{} is not the rotated log file (a link, or not a regular file with one \
+             name): its name is removed, nothing is read or compressed",
+            path.display()
+        )));
+    }
+    opened
 }
 
 /// After a failed write, cuts off the `written` bytes of the record that did
@@ -688,7 +751,7 @@ fn shift_rotated(c: &FileConfig, staged: &Path) -> io::Result<usize> {
 
 /// [`compress`] into a file that must not exist yet (`O_EXCL`).
 fn compress_new(from: &Path, to: &Path, mode: u32) -> io::Result<()> {
-    let mut input = File::open(from)?;
+    let mut input = open_staged(from)?;
     let out = OpenOptions::new()
         .create_new(true)
         .write(true)
@@ -704,14 +767,14 @@ fn compress_new(from: &Path, to: &Path, mode: u32) -> io::Result<()> {
 }
 
 fn compress(from: &Path, to: &Path, mode: u32) -> io::Result<()> {
-    let mut input = File::open(from)?;
+    let mut input = open_staged(from)?;
+    // `to` was moved up just before: a new name, never through a link.
     let out = OpenOptions::new()
-        .create(true)
+        .create_new(true)
         .write(true)
-        .truncate(true)
         .mode(mode)
         .open(to)?;
-    fs::set_permissions(to, Permissions::from_mode(mode))?;
+    out.set_permissions(Permissions::from_mode(mode))?;
     let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
     io::copy(&mut input, &mut gz)?;
     gz.finish()?.sync_all()
