@@ -6,6 +6,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::backend::output::pipe_chunk;
 use crate::frontend::queue::FLUSH_TIMEOUT;
 use crate::Error;
 
@@ -633,7 +634,14 @@ impl RotatingFile {
         // the record is counted as not written and the writer goes on.
         let mut full_since: Option<Instant> = None;
         while written < self.record.len() {
-            match file.write(&self.record[written..]) {
+            let rest = &self.record[written..];
+            // A FIFO may have other writers: whole lines, PIPE_BUF a call.
+            let rest = if self.regular {
+                rest
+            } else {
+                &rest[..pipe_chunk(rest)]
+            };
+            match file.write(rest) {
                 Ok(0) => {
                     return Err(cut(
                         file,
@@ -691,7 +699,9 @@ fn open_staged(path: &Path) -> io::Result<File> {
         .open(path);
     let foreign = match &opened {
         Err(e) => e.raw_os_error() == Some(libc::ELOOP),
-        Ok(f) => f.metadata().map_or(true, |m| !m.is_file() || m.nlink() != 1),
+        Ok(f) => f
+            .metadata()
+            .map_or(true, |m| !m.is_file() || m.nlink() != 1),
     };
     if foreign {
         let _ = fs::remove_file(path);

@@ -36,10 +36,10 @@ impl Output {
     /// Opens the output; for a file, an error names `setting` and the path.
     pub(crate) fn open(self, setting: &str) -> Result<Opened, Error> {
         Ok(match self {
-            Output::Stdout => Opened::Stdout(own_stdout(true).map_err(|e| {
+            Output::Stdout => Opened::Stdout(own_stream(true).map_err(|e| {
                 Error::io("cannot duplicate standard output for the log writer", &e)
             })?),
-            Output::Stderr => Opened::Stderr(own_stdout(false).map_err(|e| {
+            Output::Stderr => Opened::Stderr(own_stream(false).map_err(|e| {
                 Error::io("cannot duplicate standard error for the log writer", &e)
             })?),
             Output::File(config) => Opened::File(RotatingFile::open(config, setting)?),
@@ -53,7 +53,7 @@ impl Output {
 /// `std::io::Stdout` or `Stderr` (a thread of the application may hold it
 /// while it logs, and a forked child inherits it locked if a thread held it
 /// at the fork), and it writes each batch with one `write`, unbuffered.
-pub(crate) fn own_stdout(stdout: bool) -> io::Result<File> {
+fn own_stdout(stdout: bool) -> io::Result<File> {
     let fd = if stdout {
         io::stdout().as_fd().try_clone_to_owned()
     } else {
@@ -62,10 +62,70 @@ pub(crate) fn own_stdout(stdout: bool) -> io::Result<File> {
     fd.map(File::from)
 }
 
+/// [`own_stdout`] as an output.
+pub(crate) fn own_stream(stdout: bool) -> io::Result<StdStream> {
+    own_stdout(stdout).map(StdStream::new)
+}
+
+/// The most bytes a write to a pipe puts in as one piece (POSIX `PIPE_BUF`,
+/// 4096 on Linux): the kernel never puts another writer's bytes inside it.
+pub(crate) const PIPE_BUF: usize = 4096;
+
+/// How much of `buf` to write at once to a pipe: whole lines, at most
+/// [`PIPE_BUF`] bytes (a longer first line alone), so no other writer of
+/// the pipe (a forked child, the application's `print!`) lands inside one.
+pub(crate) fn pipe_chunk(buf: &[u8]) -> usize {
+    if buf.len() <= PIPE_BUF {
+        return buf.len();
+    }
+    match buf[..=PIPE_BUF].iter().rposition(|b| *b == b'\n') {
+        Some(end) => end + 1,
+        None => buf
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(buf.len(), |end| end + 1),
+    }
+}
+
+/// Standard output or error through the writer's own descriptor; to a pipe
+/// it writes whole lines of at most [`PIPE_BUF`] bytes a call.
+pub(crate) struct StdStream {
+    file: File,
+    pipe: bool,
+}
+
+impl StdStream {
+    pub(crate) fn new(file: File) -> StdStream {
+        use std::os::unix::fs::FileTypeExt;
+        let pipe = file
+            .metadata()
+            .is_ok_and(|m| m.file_type().is_fifo() || m.file_type().is_socket());
+        StdStream { file, pipe }
+    }
+
+    pub(crate) fn is_terminal(&self) -> bool {
+        self.file.is_terminal()
+    }
+}
+
+impl Write for StdStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.pipe {
+            self.file.write(&buf[..pipe_chunk(buf)])
+        } else {
+            self.file.write(buf)
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// An output ready to be written.
 pub(crate) enum Opened {
-    Stdout(File),
-    Stderr(File),
+    Stdout(StdStream),
+    Stderr(StdStream),
     File(RotatingFile),
     Writer(Box<dyn Write + Send>),
 }
@@ -73,8 +133,35 @@ pub(crate) enum Opened {
 impl Opened {
     pub(crate) fn is_terminal(&self) -> bool {
         match self {
-            Opened::Stdout(f) | Opened::Stderr(f) => f.is_terminal(),
+            Opened::Stdout(s) | Opened::Stderr(s) => s.is_terminal(),
             Opened::File(_) | Opened::Writer(_) => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{pipe_chunk, PIPE_BUF};
+
+    #[test]
+    fn pipe_chunks_are_whole_lines_of_at_most_pipe_buf() {
+        let line = |n: usize| {
+            let mut l = vec![b'x'; n - 1];
+            l.push(b'\n');
+            l
+        };
+        // Short: all of it.
+        assert_eq!(pipe_chunk(&line(10)), 10);
+        // Lines of 1000: four fit (4000), the fifth would pass PIPE_BUF.
+        let many: Vec<u8> = (0..10).flat_map(|_| line(1000)).collect();
+        assert_eq!(pipe_chunk(&many), 4000);
+        // Exactly PIPE_BUF of whole lines.
+        let exact: Vec<u8> = (0..4).flat_map(|_| line(1024)).chain(line(10)).collect();
+        assert_eq!(pipe_chunk(&exact), PIPE_BUF);
+        // A first line longer than PIPE_BUF goes alone.
+        let long: Vec<u8> = line(10_000).into_iter().chain(line(10)).collect();
+        assert_eq!(pipe_chunk(&long), 10_000);
+        // No newline at all: everything.
+        assert_eq!(pipe_chunk(&[b'x'; 9000]), 9000);
     }
 }

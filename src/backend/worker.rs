@@ -32,7 +32,7 @@ use slog::{BorrowedKV, Drain, Level, OwnedKVList};
 use super::enrich::EnrichReserved;
 use super::file::{FileConfig, RotatingFile};
 use super::json::Encoder;
-use super::output::{own_stdout, Opened};
+use super::output::{own_stream, Opened};
 use super::time::with_record_time;
 use super::writer::{term_drain, BoxedDrain, SharedBuf, WriteErrors, OVERFLOW_MESSAGE};
 use crate::frontend::capture::{Cut, Event, Kind};
@@ -712,11 +712,11 @@ impl Writer {
             .iter()
             .enumerate()
             .map(|(i, (_, kind))| match kind {
-                OutputKind::Stdout => own_stdout(true).map_or_else(
+                OutputKind::Stdout => own_stream(true).map_or_else(
                     |_| discard("standard output cannot be duplicated"),
                     Opened::Stdout,
                 ),
-                OutputKind::Stderr => own_stdout(false).map_or_else(
+                OutputKind::Stderr => own_stream(false).map_or_else(
                     |_| discard("standard error cannot be duplicated"),
                     Opened::Stderr,
                 ),

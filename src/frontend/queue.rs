@@ -111,6 +111,10 @@ pub(crate) struct Queue {
     next_ticket: AtomicU64,
     /// Events the writer has taken (its progress, for a bounded flush).
     popped: AtomicU64,
+    /// A caller waited [`FLUSH_TIMEOUT`] for a writer that took nothing:
+    /// until the writer takes a record again, callers drop at once (one
+    /// wait per stall, not one per record) and flushes return at once.
+    stuck: AtomicBool,
     flushed: Mutex<u64>,
     flushed_cv: Condvar,
 }
@@ -136,6 +140,7 @@ impl Queue {
             sync: AtomicBool::new(false),
             next_ticket: AtomicU64::new(0),
             popped: AtomicU64::new(0),
+            stuck: AtomicBool::new(false),
             flushed: Mutex::new(0),
             flushed_cv: Condvar::new(),
         }
@@ -254,9 +259,18 @@ impl Queue {
     /// True once the writer has taken no record for [`FLUSH_TIMEOUT`]
     /// since `waiting` started (its progress is the count it has taken).
     fn stalled(&self, waiting: &mut Option<(u64, Instant)>) -> bool {
+        if self.stuck.load(Ordering::Relaxed) {
+            return true;
+        }
         let popped = self.popped.load(Ordering::Relaxed);
         match waiting {
-            Some((seen, since)) if *seen == popped => since.elapsed() >= FLUSH_TIMEOUT,
+            Some((seen, since)) if *seen == popped => {
+                let stuck = since.elapsed() >= FLUSH_TIMEOUT;
+                if stuck {
+                    self.stuck.store(true, Ordering::Relaxed);
+                }
+                stuck
+            }
             _ => {
                 *waiting = Some((popped, Instant::now()));
                 false
@@ -300,6 +314,9 @@ impl Queue {
         if self.sync.load(Ordering::Acquire) {
             return write_here(write_now);
         }
+        if self.stuck.load(Ordering::Relaxed) {
+            return false;
+        }
         let ticket = self.next_ticket.fetch_add(1, Ordering::AcqRel) + 1;
         let mut marker = self.event();
         marker.flush_marker(ticket);
@@ -322,6 +339,9 @@ impl Queue {
                 if popped != progress.0 {
                     progress = (popped, Instant::now());
                 } else if progress.1.elapsed() >= stall {
+                    if stall >= FLUSH_TIMEOUT {
+                        self.stuck.store(true, Ordering::Relaxed);
+                    }
                     return false;
                 }
                 self.wake();
@@ -356,6 +376,9 @@ impl Queue {
         if events > 0 {
             self.bytes.fetch_sub(bytes, Ordering::AcqRel);
             self.popped.fetch_add(events, Ordering::Relaxed);
+            if self.stuck.load(Ordering::Relaxed) {
+                self.stuck.store(false, Ordering::Relaxed);
+            }
         }
     }
 
