@@ -10,21 +10,46 @@
 //! at once. Without colors the line is then written in one call; with colors
 //! it is handed to slog-term's `TermDecorator` part by part, so that the
 //! decorator colors the level, the message and the keys as it always has.
+//!
+//! In the pipeline ([`term_drain`]) a field of the application (a record's,
+//! a logger's, a span's) named like a host key of the schema or like an
+//! extra host field is written as `fields.<name>` on every line, in banner
+//! mode too, so that no record shows a host field, or a banner, that the
+//! host did not give (see [`HostNames`]).
 
 use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use slog::{Drain, Key, OwnedKVList, Record, KV};
 use slog_term::{Decorator, RecordDecorator};
 
+use crate::backend::host_names::{HostNames, RESERVED_PREFIX};
 use crate::backend::output::Opened;
+use crate::host::cache::CacheRef;
+use crate::host::info::FieldValue;
+use crate::host::HostInfo;
 use crate::Format;
 
-type BoxedDrain = Box<dyn Drain<Ok = (), Err = io::Error> + Send>;
+/// A term format as the writer uses it: records, and banners.
+pub(crate) trait TermDrain: Drain<Ok = (), Err = io::Error> + Send {
+    /// Writes `record` (a message, no fields) with the fields of `host` as
+    /// its fields: the banner.
+    fn banner(&self, record: &Record<'_>, host: &Arc<HostInfo>) -> io::Result<()>;
+}
+
+/// Where the host fields of a term format in the pipeline come from.
+pub(crate) struct TermHost {
+    pub(crate) cache: CacheRef,
+    /// On every record; else only in banners.
+    pub(crate) per_record: bool,
+}
 
 /// The drain for a term format: with slog-term's colors on `terminal`, or
-/// without colors into `plain`.
+/// without colors into `plain`; record data named like a host field is
+/// renamed, and with `host.per_record` every record ends with the host
+/// fields.
 ///
 /// `format` is [`Format::Full`] or [`Format::Compact`]; JSON is not a term
 /// format and is written as [`Format::Full`].
@@ -32,31 +57,40 @@ pub(crate) fn term_drain(
     format: Format,
     terminal: Option<Opened>,
     plain: impl Write + Send + 'static,
-) -> BoxedDrain {
+    host: TermHost,
+) -> Box<dyn TermDrain> {
     debug_assert!(format != Format::Json, "JSON is not a term format");
     let compact = format == Format::Compact;
     match terminal {
-        Some(Opened::Stderr) => Box::new(Layout::new(
-            compact,
-            Styled(
-                slog_term::TermDecorator::new()
-                    .stderr()
-                    .force_color()
-                    .build(),
-            ),
-            timestamp,
-        )),
-        Some(_) => Box::new(Layout::new(
-            compact,
-            Styled(
-                slog_term::TermDecorator::new()
-                    .stdout()
-                    .force_color()
-                    .build(),
-            ),
-            timestamp,
-        )),
-        None => Box::new(Layout::new(compact, Plain(RefCell::new(plain)), timestamp)),
+        Some(Opened::Stderr) => Box::new(
+            Layout::new(
+                compact,
+                Styled(
+                    slog_term::TermDecorator::new()
+                        .stderr()
+                        .force_color()
+                        .build(),
+                ),
+                timestamp,
+            )
+            .with_host(host),
+        ),
+        Some(_) => Box::new(
+            Layout::new(
+                compact,
+                Styled(
+                    slog_term::TermDecorator::new()
+                        .stdout()
+                        .force_color()
+                        .build(),
+                ),
+                timestamp,
+            )
+            .with_host(host),
+        ),
+        None => {
+            Box::new(Layout::new(compact, Plain(RefCell::new(plain)), timestamp).with_host(host))
+        }
     }
 }
 
@@ -291,6 +325,10 @@ type History = Vec<(Vec<u8>, Vec<u8>)>;
 
 struct Layout<O> {
     compact: bool,
+    /// The host fields (in the pipeline; `TermFormat` has none).
+    host: Option<TermHost>,
+    /// The names of the host fields of the last snapshot seen.
+    names: RefCell<HostNames>,
     /// Write the record's target (`module::path:`) after the level.
     target: bool,
     out: O,
@@ -305,6 +343,8 @@ impl<O: Out> Layout<O> {
     fn new(compact: bool, out: O, timestamp: fn(&mut dyn Write) -> io::Result<()>) -> Self {
         Layout {
             compact,
+            host: None,
+            names: RefCell::new(HostNames::new(false)),
             target: true,
             out,
             timestamp,
@@ -315,6 +355,11 @@ impl<O: Out> Layout<O> {
             history: RefCell::default(),
             context: RefCell::default(),
         }
+    }
+
+    fn with_host(mut self, host: TermHost) -> Self {
+        self.host = Some(host);
+        self
     }
 
     /// Leaves the target out: exactly slog-term's layout (for the tests that
@@ -355,12 +400,23 @@ impl<O: Out> Layout<O> {
         Ok(line.buf.len() != before)
     }
 
-    /// slog-term's `FullFormat::format_full`.
-    fn full(&self, line: &mut Line, record: &Record<'_>, values: &OwnedKVList) -> io::Result<()> {
+    /// slog-term's `FullFormat::format_full`; with the host fields at the
+    /// end when `host` is given.
+    fn full(
+        &self,
+        line: &mut Line,
+        record: &Record<'_>,
+        values: &OwnedKVList,
+        names: Option<&HostNames>,
+        host: bool,
+    ) -> io::Result<()> {
         let comma = self.header(line, record)?;
-        let mut fields = Ser(Fields { line, comma });
+        let mut fields = Ser(Fields { line, comma }, names);
         record.kv().serialize(record, &mut fields)?;
         values.serialize(record, &mut fields)?;
+        if let (true, Some(names)) = (host, names) {
+            host_fields(&mut fields.0, names);
+        }
         Ok(())
     }
 
@@ -370,10 +426,11 @@ impl<O: Out> Layout<O> {
         line: &mut Line,
         record: &Record<'_>,
         values: &OwnedKVList,
+        names: Option<&HostNames>,
     ) -> io::Result<()> {
         let mut context = self.context.borrow_mut();
         context.clear();
-        values.serialize(record, &mut Ser(&mut *context))?;
+        values.serialize(record, &mut Ser(&mut *context, names))?;
         let mut history = self.history.borrow_mut();
         let mut indent = 0;
         for (key, value) in context.pairs().rev() {
@@ -413,9 +470,35 @@ impl<O: Out> Layout<O> {
         let comma = self.header(line, record)?;
         record
             .kv()
-            .serialize(record, &mut Ser(Fields { line, comma }))?;
+            .serialize(record, &mut Ser(Fields { line, comma }, names))?;
         Ok(())
     }
+
+    /// Ends `line`, writes it, and lets go of a huge record's memory.
+    fn finish(&self, line: &mut Line, record: &Record<'_>, values: &OwnedKVList) -> io::Result<()> {
+        line.part(Part::Whitespace);
+        line.raw(b"\n");
+        let written = self.out.write_line(record, values, line);
+        if line.buf.capacity() > LINE_KEPT {
+            // One huge record does not keep its memory.
+            line.buf.clear();
+            line.buf.shrink_to(LINE_KEPT);
+        }
+        written
+    }
+}
+
+/// Writes the host fields of `names`' snapshot as fields of a line.
+fn host_fields(fields: &mut Fields<'_>, names: &HostNames) {
+    names.each(|k, renamed, v| {
+        let out = fields.start(k, renamed);
+        match v {
+            FieldValue::Str(s) => escape_into(out, s),
+            FieldValue::U32(n) => {
+                let _ = write!(out, "{n}");
+            }
+        }
+    });
 }
 
 impl<O: Out> Drain for Layout<O> {
@@ -426,20 +509,44 @@ impl<O: Out> Drain for Layout<O> {
         let mut line = self.line.borrow_mut();
         line.buf.clear();
         line.parts.clear();
-        if self.compact {
-            self.compact(&mut line, record, values)?;
+        let mut names = self.names.borrow_mut();
+        let names = match &self.host {
+            Some(host) => {
+                let now = host.cache.load();
+                names.update(&now, now.schema());
+                Some(&*names)
+            }
+            None => None,
+        };
+        let per_record = self.host.as_ref().is_some_and(|h| h.per_record);
+        if self.compact && !per_record {
+            self.compact(&mut line, record, values, names)?;
         } else {
-            self.full(&mut line, record, values)?;
+            // With the host fields on every record, the logger's fields are
+            // on the record's line too, before them (the compact layout's
+            // lines of their own would show the host fields apart).
+            self.full(&mut line, record, values, names, per_record)?;
         }
-        line.part(Part::Whitespace);
-        line.raw(b"\n");
-        let written = self.out.write_line(record, values, &line);
-        if line.buf.capacity() > LINE_KEPT {
-            // One huge record does not keep its memory.
-            line.buf.clear();
-            line.buf.shrink_to(LINE_KEPT);
-        }
-        written
+        self.finish(&mut line, record, values)
+    }
+}
+
+impl<O: Out + Send> TermDrain for Layout<O> {
+    fn banner(&self, record: &Record<'_>, host: &Arc<HostInfo>) -> io::Result<()> {
+        let mut line = self.line.borrow_mut();
+        line.buf.clear();
+        line.parts.clear();
+        let mut names = self.names.borrow_mut();
+        names.update(host, host.schema());
+        let comma = self.header(&mut line, record)?;
+        host_fields(
+            &mut Fields {
+                line: &mut line,
+                comma,
+            },
+            &names,
+        );
+        self.finish(&mut line, record, crate::frontend::capture::no_values())
     }
 }
 
@@ -475,14 +582,15 @@ impl Context {
     }
 }
 
-/// Where a field's value goes, once its key is written.
+/// Where a field's value goes, once its key is written (as
+/// `fields.<key>` when `renamed`).
 trait StartField {
-    fn start(&mut self, key: Key) -> &mut Vec<u8>;
+    fn start(&mut self, key: Key, renamed: bool) -> &mut Vec<u8>;
 }
 
 impl StartField for Fields<'_> {
     #[inline]
-    fn start(&mut self, key: Key) -> &mut Vec<u8> {
+    fn start(&mut self, key: Key, renamed: bool) -> &mut Vec<u8> {
         let line = &mut *self.line;
         if self.comma {
             line.part(Part::Comma);
@@ -490,6 +598,9 @@ impl StartField for Fields<'_> {
         }
         self.comma = true;
         line.part(Part::Key);
+        if renamed {
+            line.raw(RESERVED_PREFIX.as_bytes());
+        }
         line.data(key);
         line.part(Part::Separator);
         line.raw(b":");
@@ -501,8 +612,11 @@ impl StartField for Fields<'_> {
 }
 
 impl StartField for &mut Context {
-    fn start(&mut self, key: Key) -> &mut Vec<u8> {
+    fn start(&mut self, key: Key, renamed: bool) -> &mut Vec<u8> {
         let k = self.bytes.len();
+        if renamed {
+            self.bytes.extend_from_slice(RESERVED_PREFIX.as_bytes());
+        }
         escape_into(&mut self.bytes, key);
         self.starts.push((k, self.bytes.len()));
         &mut self.bytes
@@ -510,43 +624,52 @@ impl StartField for &mut Context {
 }
 
 /// A slog serializer writing values as slog-term does (`Display`), escaping
-/// the ones that can hold text.
-struct Ser<T>(T);
+/// the ones that can hold text; a key named like a host field (of the
+/// names, if given) is written as `fields.<key>`.
+struct Ser<'n, T>(T, Option<&'n HostNames>);
+
+impl<T: StartField> Ser<'_, T> {
+    #[inline]
+    fn start(&mut self, key: Key) -> &mut Vec<u8> {
+        let renamed = self.1.is_some_and(|n| n.is_host_key(key));
+        self.0.start(key, renamed)
+    }
+}
 
 macro_rules! numbers {
     ($($t:ty => $f:ident),*) => {
         $(
             fn $f(&mut self, key: Key, val: $t) -> slog::Result {
-                let _ = write!(self.0.start(key), "{val}");
+                let _ = write!(self.start(key), "{val}");
                 Ok(())
             }
         )*
     };
 }
 
-impl<T: StartField> slog::Serializer for Ser<T> {
+impl<T: StartField> slog::Serializer for Ser<'_, T> {
     fn emit_arguments(&mut self, key: Key, val: &fmt::Arguments<'_>) -> slog::Result {
-        escape_fmt(self.0.start(key), *val);
+        escape_fmt(self.start(key), *val);
         Ok(())
     }
 
     fn emit_str(&mut self, key: Key, val: &str) -> slog::Result {
-        escape_into(self.0.start(key), val);
+        escape_into(self.start(key), val);
         Ok(())
     }
 
     fn emit_char(&mut self, key: Key, val: char) -> slog::Result {
-        escape_into(self.0.start(key), val.encode_utf8(&mut [0; 4]));
+        escape_into(self.start(key), val.encode_utf8(&mut [0; 4]));
         Ok(())
     }
 
     fn emit_none(&mut self, key: Key) -> slog::Result {
-        self.0.start(key).extend_from_slice(b"None");
+        self.start(key).extend_from_slice(b"None");
         Ok(())
     }
 
     fn emit_unit(&mut self, key: Key) -> slog::Result {
-        self.0.start(key).extend_from_slice(b"()");
+        self.start(key).extend_from_slice(b"()");
         Ok(())
     }
 

@@ -26,14 +26,13 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use slog::{BorrowedKV, Drain, Level, OwnedKVList};
+use slog::{Level, OwnedKVList};
 
-use super::enrich::EnrichReserved;
 use super::file::{FileConfig, RotatingFile};
 use super::json::Encoder;
 use super::output::Opened;
 use super::time::with_record_time;
-use super::writer::{term_drain, BoxedDrain, SharedBuf, WriteErrors, OVERFLOW_MESSAGE};
+use super::writer::{term_drain, SharedBuf, TermDrain, TermHost, WriteErrors, OVERFLOW_MESSAGE};
 use crate::frontend::capture::{Cut, Event, Kind};
 use crate::frontend::queue::{Queue, Sender, WriteNow};
 use crate::host::cache::CacheRef;
@@ -67,9 +66,9 @@ enum Formatter {
     /// The JSON encoder, host fields pre-encoded per snapshot.
     Json(Encoder),
     /// A term format, writing into `buf` (or straight to the terminal with
-    /// colors, where `buf` is `None`): behind `Enrich` when the host fields
-    /// go on every record, else with a [`Banner`].
-    Term(BoxedDrain, Option<SharedBuf>, Option<Banner>),
+    /// colors, where `buf` is `None`): with the host fields on every record,
+    /// or with a [`Banner`].
+    Term(Box<dyn TermDrain>, Option<SharedBuf>, Option<Banner>),
 }
 
 /// Banner mode: the snapshot whose fields were last shown.
@@ -81,24 +80,23 @@ struct Banner {
 impl Banner {
     /// Logs a banner record into `drain` if the host snapshot is not the one
     /// last shown (before the first record, and after a change).
-    fn show(&mut self, drain: &BoxedDrain) -> io::Result<()> {
+    fn show(&mut self, drain: &dyn TermDrain) -> io::Result<()> {
         let now = self.cache.load();
         if self.shown.as_ref().is_some_and(|s| Arc::ptr_eq(s, &now)) {
             return Ok(());
         }
         self.shown = Some(Arc::clone(&now));
         let rs = slog::record_static!(Level::Info, CRATE_TARGET);
-        let empty = crate::frontend::capture::no_values();
-        drain.log(
-            &slog::Record::new(&rs, &format_args!("{BANNER_MESSAGE}"), BorrowedKV(&**now)),
-            empty,
+        drain.banner(
+            &slog::Record::new(&rs, &format_args!("{BANNER_MESSAGE}"), slog::b!()),
+            &now,
         )
     }
 }
 
 /// Logs `record` with a term format, after a banner if one is due.
 fn term_log(
-    drain: &BoxedDrain,
+    drain: &dyn TermDrain,
     banner: &mut Option<Banner>,
     record: &slog::Record<'_>,
     values: &OwnedKVList,
@@ -203,14 +201,13 @@ impl Recipe {
                 )),
                 sink(output),
             ),
-            (format, output) if self.color && output.is_terminal() => {
-                let drain = term_drain(format, Some(output), None);
-                (self.term(drain, None), Sink::Stream(Box::new(io::sink())))
-            }
+            (format, output) if self.color && output.is_terminal() => (
+                self.term(format, Some(output), None),
+                Sink::Stream(Box::new(io::sink())),
+            ),
             (format, output) => {
                 let buf = SharedBuf::default();
-                let drain = term_drain(format, None, Some(buf.clone()));
-                (self.term(drain, Some(buf)), sink(output))
+                (self.term(format, None, Some(buf)), sink(output))
             }
         };
         Out {
@@ -225,19 +222,17 @@ impl Recipe {
         }
     }
 
-    fn term(&self, drain: BoxedDrain, buf: Option<SharedBuf>) -> Formatter {
-        if self.host_fields_per_record {
-            let drain = Box::new(EnrichReserved {
-                drain,
-                cache: self.cache.clone(),
-            });
-            return Formatter::Term(drain, buf, None);
-        }
-        let banner = Banner {
+    fn term(&self, format: Format, terminal: Option<Opened>, buf: Option<SharedBuf>) -> Formatter {
+        let host = TermHost {
+            cache: self.cache.clone(),
+            per_record: self.host_fields_per_record,
+        };
+        let drain = term_drain(format, terminal, buf.clone(), host);
+        let banner = (!self.host_fields_per_record).then(|| Banner {
             cache: self.cache.clone(),
             shown: None,
-        };
-        Formatter::Term(drain, buf, Some(banner))
+        });
+        Formatter::Term(drain, buf, banner)
     }
 }
 
@@ -315,7 +310,7 @@ impl Out {
         // alone (all its lines: the compact format writes its logger's
         // fields on lines of their own).
         if let Formatter::Term(drain, buf, Some(banner)) = &mut self.formatter {
-            let shown = with_record_time(ev.time, || banner.show(drain));
+            let shown = with_record_time(ev.time, || banner.show(&**drain));
             if let Err(e) = shown {
                 self.errors.failed(&e);
             }
@@ -454,7 +449,7 @@ impl Out {
                 let mut failed = None;
                 with_record_time(ev.time, || {
                     replay(&mut |r, v| {
-                        if let Err(e) = term_log(drain, banner, r, v) {
+                        if let Err(e) = term_log(&**drain, banner, r, v) {
                             failed = Some(e);
                         }
                     })
@@ -490,7 +485,7 @@ impl Out {
         let mut log = |record: &slog::Record<'_>| match formatter {
             Formatter::Json(enc) => enc.encode(batch, record, empty, now, None),
             Formatter::Term(drain, buf, banner) => {
-                let _ = with_record_time(now, || term_log(drain, banner, record, empty));
+                let _ = with_record_time(now, || term_log(&**drain, banner, record, empty));
                 if let Some(buf) = buf {
                     buf.move_into(batch);
                 }

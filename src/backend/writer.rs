@@ -5,21 +5,20 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use slog::Drain;
-
 use super::output::Opened;
 use crate::Format;
 
-pub(crate) type BoxedDrain = Box<dyn Drain<Ok = (), Err = io::Error> + Send>;
+pub(crate) use super::term::{TermDrain, TermHost};
 
-/// A slog-term drain for `format`: on the terminal `terminal` with colors,
-/// or without colors into `buf`.
+/// A term format's drain for `format`: on the terminal `terminal` with
+/// colors, or without colors into `buf`.
 pub(crate) fn term_drain(
     format: Format,
     terminal: Option<Opened>,
     buf: Option<SharedBuf>,
-) -> BoxedDrain {
-    crate::backend::term::term_drain(format, terminal, buf.unwrap_or_default())
+    host: TermHost,
+) -> Box<dyn TermDrain> {
+    crate::backend::term::term_drain(format, terminal, buf.unwrap_or_default(), host)
 }
 
 /// A byte buffer the term formats write into; the writer moves its contents
