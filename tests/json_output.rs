@@ -249,6 +249,38 @@ fn run(name: &str, env: &[(&str, &str)]) -> Result<(String, (String, String)), S
 
 // ---------------------------------------------------------------- spoofing
 
+/// Every host key of `schema`, as the README's Fields table names them:
+/// reserved on every line, detected or not.
+fn host_keys(schema: Schema) -> Vec<&'static str> {
+    match schema {
+        Schema::Otel => vec![
+            "host.name",
+            "host.ip",
+            "process.pid",
+            "service.name",
+            "service.version",
+            "k8s.pod.name",
+            "k8s.namespace.name",
+            "k8s.node.name",
+            "service.instance.id",
+            "container.id",
+        ],
+        Schema::Ecs => vec![
+            "host.hostname",
+            "host.ip",
+            "process.pid",
+            "service.name",
+            "service.version",
+            "orchestrator.resource.name",
+            "orchestrator.namespace",
+            "kubernetes.node.name",
+            "service.node.name",
+            "container.id",
+            "event.dataset",
+        ],
+    }
+}
+
 /// Names a record or logger field may try to take: every record key and
 /// the detected host fields this pipeline always has.
 fn spoof_names(schema: Schema) -> Vec<&'static str> {
@@ -546,9 +578,11 @@ fn pairs(max: usize) -> impl Strategy<Value = Vec<(String, String)>> {
 /// What the line must hold after the record's own keys, by the documented
 /// rule: names are claimed by the record keys, the detected host fields, the
 /// extra fields, then the record's fields and its loggers' (innermost
-/// first); a field whose name is reserved (a record key, or a host field
-/// written under its own name) is written as `fields.<name>`, and a name
-/// already claimed is skipped. Written: the fields, then the host fields.
+/// first); a field whose name is reserved (a record key, a host key of the
+/// schema whether detected or not, or a host field written under its own
+/// name) is written as `fields.<name>`, and a name already claimed is
+/// skipped; ECS's `event.dataset` given as an extra field is the dataset.
+/// Written: the fields, then the host fields.
 fn model(
     schema: Schema,
     host: &HostInfo,
@@ -568,8 +602,12 @@ fn model(
             None => extras.push((k.clone(), v.clone())),
         }
     }
+    let host_keys = host_keys(schema);
+    let host_key = |k: &str| host_keys.contains(&k);
     for (k, v) in &extras {
-        let reserved = schema.is_record_key(k) || standard_names.contains(k);
+        let reserved = schema.is_record_key(k)
+            || standard_names.contains(k)
+            || (host_key(k) && k != "event.dataset");
         let name = if reserved {
             format!("fields.{k}")
         } else {
@@ -591,7 +629,7 @@ fn model(
     }
     let mut fields: Vec<(String, Value)> = Vec::new();
     for (k, v) in record.iter().chain(loggers.iter().rev().flatten()) {
-        let reserved = schema.is_record_key(k) || host_plain.contains(k);
+        let reserved = schema.is_record_key(k) || host_plain.contains(k) || host_key(k);
         let name = if reserved {
             format!("fields.{k}")
         } else {

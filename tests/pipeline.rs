@@ -157,8 +157,8 @@ fn two_threads_logging_at_once_make_no_syscalls() {
             std::thread::spawn(move || {
                 let counter = SyscallCounter::new().unwrap();
                 paced(&log, 5_000, 10_000);
-                let (calls, (allocs, ())) = counter
-                    .count(|| alloc::count_allocations(|| paced(&log, 20_000, 10_000)));
+                let (calls, (allocs, ())) =
+                    counter.count(|| alloc::count_allocations(|| paced(&log, 20_000, 10_000)));
                 (calls, allocs)
             })
         })
@@ -621,7 +621,10 @@ fn a_forked_child_accounts_for_its_floods() {
         .sum();
     println!("forked child: 40 flood records, {written} written, {suppressed} in summaries");
     assert_eq!(written + suppressed, 40, "{lines:?}");
-    assert_eq!(suppressed, 0, "the child's guard stopped at its first record");
+    assert_eq!(
+        suppressed, 0,
+        "the child's guard stopped at its first record"
+    );
 }
 
 fn exit_without_the_guard_after_a_pause_loses_nothing() {

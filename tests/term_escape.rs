@@ -1,7 +1,11 @@
 //! The term formats (`full`, `compact`) escape record data (issue 11): a
 //! message, key, value or child-logger value can neither forge a line nor
 //! send an escape sequence to the terminal, piped or on a pseudo-terminal
-//! with colors, through slog and through the `log` bridge.
+//! with colors, through slog and through the `log` bridge. Nor can it reach
+//! the terminal with an invisible character (issue 19): every format
+//! character (Unicode general category Cf: bidirectional controls, the
+//! "Trojan Source" class of CVE-2021-42574, zero-width characters, tags) is
+//! shown as `\u{202e}`, as controls are.
 //!
 //! `init()` installs process-wide state (the global logger, the `log`
 //! bridge) and colors need a terminal on stdout, so those scenarios run in a
@@ -54,10 +58,35 @@ fn hostile() -> Vec<String> {
         "line\u{2028}separator\u{2029}paragraph",
         "tab\tnul\0del\u{7f}bell\u{7}bs\u{8}vt\u{b}ff\u{c}fs\u{1c}",
         r"back\slash \n \u{1b} stays text",
+        // Trojan Source (CVE-2021-42574): RLO, and isolates that make a
+        // terminal show `admin; // user` for text that ends `// user; admin`.
+        "user=\u{202e}nimda\u{202c} ok",
+        "\u{2067}\u{2066}admin\u{2069}\u{2066}// user\u{2069}\u{2069}",
+        // Zero-width and invisible characters: `admin` that is not `admin`.
+        "ad\u{200b}min \u{200c}\u{200d}\u{2060}\u{feff}\u{ad}\u{180e}",
     ]
     .iter()
     .map(|s| s.to_string())
+    .chain([format_characters().into_iter().collect()])
     .collect()
+}
+
+/// Every format character (general category Cf) of Unicode 16.0, from
+/// `tests/fixtures/unicode-cf.txt` (its source: `tests/fixtures/README.md`).
+fn format_characters() -> Vec<char> {
+    let text = include_str!("fixtures/unicode-cf.txt");
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let range = line.split(';').next().unwrap().trim();
+        let (lo, hi) = range.split_once("..").unwrap_or((range, range));
+        let (lo, hi) = (
+            u32::from_str_radix(lo, 16).unwrap(),
+            u32::from_str_radix(hi, 16).unwrap(),
+        );
+        out.extend((lo..=hi).map(|c| char::from_u32(c).unwrap()));
+    }
+    assert_eq!(out.len(), 170, "the fixture lists Unicode 16.0's Cf");
+    out
 }
 
 /// As many strings as [`hostile`], without special characters.
@@ -129,9 +158,17 @@ fn unescape(s: &str) -> String {
     out
 }
 
-/// C0, DEL, C1, U+2028, U+2029.
+/// C0, DEL, C1, U+2028, U+2029, and the format characters (Cf): what a
+/// term format never writes raw.
 fn is_control(c: char) -> bool {
-    c < ' ' || ('\u{7f}'..='\u{9f}').contains(&c) || c == '\u{2028}' || c == '\u{2029}'
+    thread_local! {
+        static CF: Vec<char> = format_characters();
+    }
+    c < ' '
+        || ('\u{7f}'..='\u{9f}').contains(&c)
+        || c == '\u{2028}'
+        || c == '\u{2029}'
+        || (c > '\u{9f}' && CF.with(|cf| cf.contains(&c)))
 }
 
 /// Fails unless `out` is UTF-8 whose only control character is the `\n`
@@ -447,6 +484,7 @@ fn text() -> impl Strategy<Value = String> {
         Just('\u{2028}'),
         Just('\u{2029}'),
         Just('\\'),
+        proptest::sample::select(format_characters()),
     ];
     let c = prop_oneof![3 => any::<char>(), 2 => special, 2 => proptest::char::range(' ', '~')];
     proptest::collection::vec(c, 0..24).prop_map(|v| v.into_iter().collect())

@@ -9,20 +9,22 @@
 //! - every control character (C0, DEL, C1) and U+2028/U+2029 is escaped as
 //!   `\uXXXX` (`\n`, `\r`, `\t`, `\"`, `\\` short), so a line is always one
 //!   line for every line splitter;
-//! - a field named like a record key (`ts`, `level`, `msg`, `target`, ...) or
-//!   a host field is written as `fields.<name>`, and a key that was already
-//!   written is skipped (the first one wins: the record's own over its
-//!   logger's, an inner logger's over an outer one's), so no line ever has a
-//!   duplicate key.
+//! - a field named like a record key (`ts`, `level`, `msg`, `target`, ...),
+//!   a host key of the schema ([`Schema::host_keys`], detected on this host
+//!   or not) or an extra host field on the line is written as
+//!   `fields.<name>`, and a key that was already written is skipped (the
+//!   first one wins: the record's own over its logger's, an inner logger's
+//!   over an outer one's), so no line ever has a duplicate key.
 //!
 //! The same rule holds for the host fields themselves: an extra field (from
-//! `OTEL_RESOURCE_ATTRIBUTES` or `Builder::field`) named like a record key is
-//! written as `fields.<name>` too, never dropped and never beside the real
-//! key. Names are claimed in this order, the first claim winning: the record
-//! keys, the host fields (detected ones before extra ones), the record's
-//! fields, its loggers' fields (innermost first). So a record field `level`
-//! becomes `fields.level`, unless a resource attribute `level` already holds
-//! that name; then the record's field is skipped, as any duplicate is.
+//! `OTEL_RESOURCE_ATTRIBUTES` or `Builder::field`) named like a record key or
+//! a host key is written as `fields.<name>` too, never dropped and never
+//! beside the real key (see [`HostNames`]). Names are claimed in this order,
+//! the first claim winning: the record keys, the host fields (detected ones
+//! before extra ones), the record's fields, its loggers' fields (innermost
+//! first). So a record field `level` becomes `fields.level`, unless a
+//! resource attribute `level` already holds that name; then the record's
+//! field is skipped, as any duplicate is.
 //!
 //! In the ECS schema the host fields also carry `event.dataset`, set to
 //! `service.name` as the ecs-logging specification asks of a logging library
@@ -34,24 +36,18 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, Write as _};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use slog::{Drain, Key, OwnedKVList, Record, KV};
 
 use super::format::Rfc3339Utc;
+pub use super::host_names::RESERVED_PREFIX;
+use super::host_names::{written, HostNames, Name};
 use crate::frontend::trace_context::TraceIds;
 use crate::host::cache::CacheRef;
 use crate::host::info::FieldValue;
 use crate::host::schema::ECS_VERSION;
-use crate::host::HostInfo;
 use crate::Schema;
-
-/// The prefix of a field whose name is reserved for the record or the host.
-pub const RESERVED_PREFIX: &str = "fields.";
-
-/// ECS's `event.dataset`: the service name, unless an extra field sets it.
-const EVENT_DATASET: &str = "event.dataset";
 
 /// Encodes records as JSON lines into a byte buffer, allocation-free once its
 /// buffers are warm.
@@ -59,27 +55,22 @@ pub(crate) struct Encoder {
     schema: Schema,
     source: bool,
     cache: Option<CacheRef>,
-    /// The host snapshot `host` was encoded from.
-    snapshot: Option<Arc<HostInfo>>,
-    /// `,"host.name":"...",...` for `snapshot`.
+    /// The host fields of the current snapshot, as written.
+    names: HostNames,
+    /// `,"host.name":"...",...` for `names`.
     host: Vec<u8>,
-    /// The host fields written under their own names: a record or logger
-    /// field with one of these names is reserved.
-    host_keys: Vec<&'static str>,
-    /// Signatures (see [`sig`]) of the record keys and the host keys: a key
-    /// whose signature is not in it is not reserved, without a comparison.
+    /// Signatures (see [`sig`]) of the record keys, the schema's host keys
+    /// and the host fields' names: a key whose signature is not in it is not
+    /// reserved, without a comparison.
     reserved_mask: u64,
-    /// The host fields written as `fields.<name>` (extra fields named like a
-    /// record key or a detected field).
-    host_renamed: Vec<&'static str>,
     /// The host fields' names a record field could also be written under
     /// (`fields.<name>`): the renamed ones, and extra fields whose own name
     /// starts with `fields.`. Every line's `seen` starts with these.
-    host_claimed: Vec<(bool, Key)>,
-    /// The signatures of `host_claimed`, where every line's `seen_mask`
+    host_claimed: Vec<Name>,
+    /// The signatures of `host_claimed`, where every line's `seen` mask
     /// starts.
     claimed_mask: u64,
-    seen: Vec<(bool, Key)>,
+    seen: Seen,
     /// The last second written and its `YYYY-MM-DDTHH:MM:SS` text.
     second: Option<(u64, [u8; 19])>,
 }
@@ -90,14 +81,12 @@ impl Encoder {
             schema,
             source,
             cache,
-            snapshot: None,
+            names: HostNames::new(true),
             host: Vec::new(),
-            host_keys: Vec::new(),
             reserved_mask: mask(schema.reserved_keys()),
-            host_renamed: Vec::new(),
             host_claimed: Vec::new(),
             claimed_mask: 0,
-            seen: Vec::new(),
+            seen: Seen::default(),
             second: None,
         }
     }
@@ -160,15 +149,13 @@ impl Encoder {
             string(out, loc.file);
             let _ = write!(out, ",\"{line}\":{}", loc.line);
         }
-        self.seen.clear();
-        self.seen.extend_from_slice(&self.host_claimed);
+        self.seen.start(&self.host_claimed, self.claimed_mask);
         let mut fields = Fields {
             out,
             seen: &mut self.seen,
-            seen_mask: self.claimed_mask,
             reserved_mask: self.reserved_mask,
             schema: self.schema,
-            host_keys: &self.host_keys,
+            names: &self.names,
         };
         let _ = record.kv().serialize(record, &mut fields);
         let _ = values.serialize(record, &mut fields);
@@ -205,37 +192,19 @@ impl Encoder {
     fn refresh_host(&mut self) {
         let Some(cache) = &self.cache else { return };
         let now = cache.load();
-        if let Some(old) = &self.snapshot {
-            if Arc::ptr_eq(old, &now) {
-                return;
-            }
+        if !self.names.update(&now, self.schema) {
+            return;
         }
         self.host.clear();
-        self.host_keys.clear();
-        self.host_renamed.clear();
-        let schema = self.schema;
-        let (out, keys, renamed) = (&mut self.host, &mut self.host_keys, &mut self.host_renamed);
-        // The detected fields first: they are the host's, and claim their
-        // names before the extra ones (resource attributes, `field`).
-        let mut field = |k: &'static str, v: FieldValue<'_>, standard: bool| {
-            // A record key is the record's, a detected field's name the
-            // host's: an extra field with such a name is renamed.
-            let reserved = schema.is_record_key(k) || (!standard && keys.contains(&k));
-            let name = (reserved, k);
-            let taken = keys.iter().any(|&h| same_name((false, h), name))
-                || renamed.iter().any(|&h| same_name((true, h), name));
-            if taken {
-                return; // the same name twice: the first one stays
-            }
+        let out = &mut self.host;
+        self.names.each(|k, renamed, v| {
             out.push(b',');
-            if reserved {
-                renamed.push(k);
+            if renamed {
                 out.push(b'"');
                 out.extend_from_slice(RESERVED_PREFIX.as_bytes());
                 escape(out, k.as_bytes());
                 out.extend_from_slice(b"\":");
             } else {
-                keys.push(k);
                 key(out, k);
             }
             match v {
@@ -244,34 +213,23 @@ impl Encoder {
                     let _ = write!(out, "{n}");
                 }
             }
-        };
-        let _ = now.visit_standard(|k, v| -> Result<(), ()> {
-            field(schema.field(k), v, true);
-            Ok(())
         });
-        for (k, v) in now.extra_fields() {
-            field(k, FieldValue::Str(v), false);
-        }
-        let dataset_given = now.extra_fields().any(|(k, _)| k == EVENT_DATASET);
-        if schema == Schema::Ecs && !dataset_given {
-            if let Some(service) = now.service_name() {
-                field(EVENT_DATASET, FieldValue::Str(service), true);
-            }
-        }
         self.host_claimed.clear();
-        let renamed = self.host_renamed.iter().map(|k| (true, *k));
+        let renamed = self.names.renamed().iter().map(|k| (true, *k));
         let prefixed = self
-            .host_keys
+            .names
+            .plain()
             .iter()
             .filter(|k| k.starts_with(RESERVED_PREFIX));
         self.host_claimed
-            .extend(renamed.chain(prefixed.map(|k| (false, *k))));
+            .extend(renamed.chain(prefixed.map(|k| written((false, *k)))));
         self.claimed_mask = self
             .host_claimed
             .iter()
             .fold(0, |m, (reserved, k)| m | name_sig(k, *reserved));
-        self.reserved_mask = mask(self.schema.reserved_keys()) | mask(&self.host_keys);
-        self.snapshot = Some(Arc::clone(&now));
+        self.reserved_mask = mask(self.schema.reserved_keys())
+            | mask(self.schema.host_keys())
+            | mask(self.names.plain());
     }
 }
 
@@ -390,17 +348,43 @@ impl io::Write for Escaped<'_> {
     }
 }
 
+/// The names written on a line so far (in their [`written`] form), with
+/// the signatures of its names: most keys are new, and a key whose
+/// signature is not there is new without a scan.
+#[derive(Default)]
+struct Seen {
+    list: Vec<Name>,
+    mask: u64,
+}
+
+impl Seen {
+    /// A new line, whose names start with `claimed` (signatures `mask`).
+    fn start(&mut self, claimed: &[Name], mask: u64) {
+        self.list.clear();
+        self.mask = mask;
+        self.list.extend_from_slice(claimed);
+    }
+
+    /// Adds `name` (written form, signature `sig`); false if the line has it.
+    #[inline]
+    fn insert(&mut self, name: Name, sig: u64) -> bool {
+        if self.mask & sig != 0 && self.list.contains(&name) {
+            return false;
+        }
+        self.mask |= sig;
+        self.list.push(name);
+        true
+    }
+}
+
 /// Serializes record and logger fields, renaming reserved keys and skipping
 /// keys already written.
 struct Fields<'a> {
     out: &'a mut Vec<u8>,
-    seen: &'a mut Vec<(bool, Key)>,
-    /// Signatures of the names in `seen`: most keys are new, and a key whose
-    /// signature is not here is new without a scan.
-    seen_mask: u64,
+    seen: &'a mut Seen,
     reserved_mask: u64,
     schema: Schema,
-    host_keys: &'a [&'static str],
+    names: &'a HostNames,
 }
 
 /// A one-bit signature of a written key name, from its length and its first
@@ -431,14 +415,11 @@ impl Fields<'_> {
     fn key(&mut self, k: Key) -> bool {
         let plain = name_sig(k, false);
         let reserved = self.reserved_mask & plain != 0
-            && (self.schema.is_record_key(k) || self.host_keys.contains(&k));
-        let name = (reserved, k);
-        let written = if reserved { name_sig(k, true) } else { plain };
-        if self.seen_mask & written != 0 && self.seen.iter().any(|s| same_name(*s, name)) {
+            && (self.schema.is_record_key(k) || self.names.is_host_key(k));
+        let sig = if reserved { name_sig(k, true) } else { plain };
+        if !self.seen.insert(written((reserved, k)), sig) {
             return false;
         }
-        self.seen_mask |= written;
-        self.seen.push(name);
         self.out.extend_from_slice(b",\"");
         if reserved {
             self.out.extend_from_slice(RESERVED_PREFIX.as_bytes());
@@ -462,16 +443,6 @@ impl Fields<'_> {
             // NaN and infinities are not JSON numbers.
             self.raw(k, format_args!("\"{v}\""))
         }
-    }
-}
-
-/// Whether two (reserved, key) names are written the same: `fields.` + a
-/// reserved key equals a plain key that is spelled with the prefix.
-fn same_name(a: (bool, Key), b: (bool, Key)) -> bool {
-    match (a.0, b.0) {
-        (x, y) if x == y => a.1 == b.1,
-        (true, false) => b.1.strip_prefix(RESERVED_PREFIX) == Some(a.1),
-        _ => a.1.strip_prefix(RESERVED_PREFIX) == Some(b.1),
     }
 }
 
@@ -700,13 +671,5 @@ mod tests {
                 format!("\"{}\"", Rfc3339Utc(t))
             );
         }
-    }
-
-    #[test]
-    fn same_name_sees_through_the_prefix() {
-        assert!(same_name((true, "level"), (false, "fields.level")));
-        assert!(same_name((false, "fields.level"), (true, "level")));
-        assert!(!same_name((true, "level"), (false, "level")));
-        assert!(same_name((false, "a"), (false, "a")));
     }
 }

@@ -3,6 +3,7 @@
 pub(crate) mod enrich;
 pub(crate) mod file;
 pub mod format;
+pub(crate) mod host_names;
 pub(crate) mod json;
 pub(crate) mod output;
 pub(crate) mod term;

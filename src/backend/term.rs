@@ -10,21 +10,46 @@
 //! at once. Without colors the line is then written in one call; with colors
 //! it is handed to slog-term's `TermDecorator` part by part, so that the
 //! decorator colors the level, the message and the keys as it always has.
+//!
+//! In the pipeline ([`term_drain`]) a field of the application (a record's,
+//! a logger's, a span's) named like a host key of the schema or like an
+//! extra host field is written as `fields.<name>` on every line, in banner
+//! mode too, so that no record shows a host field, or a banner, that the
+//! host did not give (see [`HostNames`]).
 
 use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use slog::{Drain, Key, OwnedKVList, Record, KV};
 #[cfg(test)]
 use slog_term::{Decorator, RecordDecorator};
 
+use crate::backend::host_names::{HostNames, RESERVED_PREFIX};
+use crate::host::cache::CacheRef;
+use crate::host::info::FieldValue;
+use crate::host::HostInfo;
 use crate::Format;
 
-type BoxedDrain = Box<dyn Drain<Ok = (), Err = io::Error> + Send>;
+/// A term format as the writer uses it: records, and banners.
+pub(crate) trait TermDrain: Drain<Ok = (), Err = io::Error> + Send {
+    /// Writes `record` (a message, no fields) with the fields of `host` as
+    /// its fields: the banner.
+    fn banner(&self, record: &Record<'_>, host: &Arc<HostInfo>) -> io::Result<()>;
+}
+
+/// Where the host fields of a term format in the pipeline come from.
+pub(crate) struct TermHost {
+    pub(crate) cache: CacheRef,
+    /// On every record; else only in banners.
+    pub(crate) per_record: bool,
+}
 
 /// The drain for a term format, into `out`: with slog-term's colors
-/// (`colors`, for a terminal) or without.
+/// (`colors`, for a terminal) or without; record data named like a host
+/// field is renamed, and with `host.per_record` every record ends with the
+/// host fields.
 ///
 /// `format` is [`Format::Full`] or [`Format::Compact`]; JSON is not a term
 /// format and is written as [`Format::Full`].
@@ -32,13 +57,14 @@ pub(crate) fn term_drain(
     format: Format,
     colors: bool,
     out: impl Write + Send + 'static,
-) -> BoxedDrain {
+    host: TermHost,
+) -> Box<dyn TermDrain> {
     debug_assert!(format != Format::Json, "JSON is not a term format");
     let compact = format == Format::Compact;
     if colors {
-        Box::new(Layout::new(compact, Ansi(RefCell::new(out)), timestamp))
+        Box::new(Layout::new(compact, Ansi(RefCell::new(out)), timestamp).with_host(host))
     } else {
-        Box::new(Layout::new(compact, Plain(RefCell::new(out)), timestamp))
+        Box::new(Layout::new(compact, Plain(RefCell::new(out)), timestamp).with_host(host))
     }
 }
 
@@ -49,7 +75,8 @@ fn timestamp(w: &mut dyn Write) -> io::Result<()> {
 }
 
 /// A term format without colors, into any writer: slog-term's full or
-/// compact layout with every control character in record data escaped.
+/// compact layout with every control and format character in record data
+/// escaped.
 ///
 /// These are the `full` and `compact` formats of [`init`](crate::init) when
 /// the output is not a terminal. In messages, keys and values (and a child
@@ -61,13 +88,17 @@ fn timestamp(w: &mut dyn Write) -> io::Result<()> {
 /// | other C0 controls (U+0000–U+001F), DEL (U+007F) | `\u{0}` … `\u{1f}`, `\u{7f}`; ESC is `\u{1b}` |
 /// | C1 controls (U+0080–U+009F) | `\u{80}` … `\u{9f}` |
 /// | line and paragraph separators | `\u{2028}`, `\u{2029}` |
+/// | format characters (Unicode general category Cf, all 170 of Unicode 16.0): bidirectional controls U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C; zero-width U+200B–U+200D, U+2060, U+FEFF; soft hyphen U+00AD; tags U+E0001, U+E0020–U+E007F; … | `\u{202e}`, `\u{200b}`, … |
 /// | backslash | `\\`, so that every escape reads back unambiguously |
 ///
-/// Record data can therefore neither end a line nor send an escape sequence
-/// to a terminal: every record is one line (in the compact layout a child
-/// logger's fields also get a line of their own when they change, as in
-/// slog-term), written with one `write_all` and a `flush`. Everything else
-/// is written as slog-term writes it.
+/// Record data can therefore neither end a line, nor send an escape
+/// sequence to a terminal, nor reorder or hide what a reader sees (Trojan
+/// Source, CVE-2021-42574): every record is one line (in the compact layout
+/// a child logger's fields also get a line of their own when they change,
+/// as in slog-term), written with one `write_all` and a `flush`. Everything
+/// else (other non-ASCII text, right-to-left scripts included) is written
+/// as slog-term writes it; text that is only ASCII is not looked at
+/// character by character.
 ///
 /// Like slog-term's formats it is `Send` but not `Sync`: put it in a
 /// `Mutex` or behind a channel.
@@ -330,6 +361,10 @@ type History = Vec<(Vec<u8>, Vec<u8>)>;
 
 struct Layout<O> {
     compact: bool,
+    /// The host fields (in the pipeline; `TermFormat` has none).
+    host: Option<TermHost>,
+    /// The names of the host fields of the last snapshot seen.
+    names: RefCell<HostNames>,
     /// Write the record's target (`module::path:`) after the level.
     target: bool,
     out: O,
@@ -344,6 +379,8 @@ impl<O: Out> Layout<O> {
     fn new(compact: bool, out: O, timestamp: fn(&mut dyn Write) -> io::Result<()>) -> Self {
         Layout {
             compact,
+            host: None,
+            names: RefCell::new(HostNames::new(false)),
             target: true,
             out,
             timestamp,
@@ -354,6 +391,11 @@ impl<O: Out> Layout<O> {
             history: RefCell::default(),
             context: RefCell::default(),
         }
+    }
+
+    fn with_host(mut self, host: TermHost) -> Self {
+        self.host = Some(host);
+        self
     }
 
     /// Leaves the target out: exactly slog-term's layout (for the tests that
@@ -394,12 +436,23 @@ impl<O: Out> Layout<O> {
         Ok(line.buf.len() != before)
     }
 
-    /// slog-term's `FullFormat::format_full`.
-    fn full(&self, line: &mut Line, record: &Record<'_>, values: &OwnedKVList) -> io::Result<()> {
+    /// slog-term's `FullFormat::format_full`; with the host fields at the
+    /// end when `host` is given.
+    fn full(
+        &self,
+        line: &mut Line,
+        record: &Record<'_>,
+        values: &OwnedKVList,
+        names: Option<&HostNames>,
+        host: bool,
+    ) -> io::Result<()> {
         let comma = self.header(line, record)?;
-        let mut fields = Ser(Fields { line, comma });
+        let mut fields = Ser(Fields { line, comma }, names);
         record.kv().serialize(record, &mut fields)?;
         values.serialize(record, &mut fields)?;
+        if let (true, Some(names)) = (host, names) {
+            host_fields(&mut fields.0, names);
+        }
         Ok(())
     }
 
@@ -409,10 +462,11 @@ impl<O: Out> Layout<O> {
         line: &mut Line,
         record: &Record<'_>,
         values: &OwnedKVList,
+        names: Option<&HostNames>,
     ) -> io::Result<()> {
         let mut context = self.context.borrow_mut();
         context.clear();
-        values.serialize(record, &mut Ser(&mut *context))?;
+        values.serialize(record, &mut Ser(&mut *context, names))?;
         let mut history = self.history.borrow_mut();
         let mut indent = 0;
         for (key, value) in context.pairs().rev() {
@@ -452,9 +506,35 @@ impl<O: Out> Layout<O> {
         let comma = self.header(line, record)?;
         record
             .kv()
-            .serialize(record, &mut Ser(Fields { line, comma }))?;
+            .serialize(record, &mut Ser(Fields { line, comma }, names))?;
         Ok(())
     }
+
+    /// Ends `line`, writes it, and lets go of a huge record's memory.
+    fn finish(&self, line: &mut Line, record: &Record<'_>, values: &OwnedKVList) -> io::Result<()> {
+        line.part(Part::Whitespace);
+        line.raw(b"\n");
+        let written = self.out.write_line(record, values, line);
+        if line.buf.capacity() > LINE_KEPT {
+            // One huge record does not keep its memory.
+            line.buf.clear();
+            line.buf.shrink_to(LINE_KEPT);
+        }
+        written
+    }
+}
+
+/// Writes the host fields of `names`' snapshot as fields of a line.
+fn host_fields(fields: &mut Fields<'_>, names: &HostNames) {
+    names.each(|k, renamed, v| {
+        let out = fields.start(k, renamed);
+        match v {
+            FieldValue::Str(s) => escape_into(out, s),
+            FieldValue::U32(n) => {
+                let _ = write!(out, "{n}");
+            }
+        }
+    });
 }
 
 impl<O: Out> Drain for Layout<O> {
@@ -465,20 +545,44 @@ impl<O: Out> Drain for Layout<O> {
         let mut line = self.line.borrow_mut();
         line.buf.clear();
         line.parts.clear();
-        if self.compact {
-            self.compact(&mut line, record, values)?;
+        let mut names = self.names.borrow_mut();
+        let names = match &self.host {
+            Some(host) => {
+                let now = host.cache.load();
+                names.update(&now, now.schema());
+                Some(&*names)
+            }
+            None => None,
+        };
+        let per_record = self.host.as_ref().is_some_and(|h| h.per_record);
+        if self.compact && !per_record {
+            self.compact(&mut line, record, values, names)?;
         } else {
-            self.full(&mut line, record, values)?;
+            // With the host fields on every record, the logger's fields are
+            // on the record's line too, before them (the compact layout's
+            // lines of their own would show the host fields apart).
+            self.full(&mut line, record, values, names, per_record)?;
         }
-        line.part(Part::Whitespace);
-        line.raw(b"\n");
-        let written = self.out.write_line(record, values, &line);
-        if line.buf.capacity() > LINE_KEPT {
-            // One huge record does not keep its memory.
-            line.buf.clear();
-            line.buf.shrink_to(LINE_KEPT);
-        }
-        written
+        self.finish(&mut line, record, values)
+    }
+}
+
+impl<O: Out + Send> TermDrain for Layout<O> {
+    fn banner(&self, record: &Record<'_>, host: &Arc<HostInfo>) -> io::Result<()> {
+        let mut line = self.line.borrow_mut();
+        line.buf.clear();
+        line.parts.clear();
+        let mut names = self.names.borrow_mut();
+        names.update(host, host.schema());
+        let comma = self.header(&mut line, record)?;
+        host_fields(
+            &mut Fields {
+                line: &mut line,
+                comma,
+            },
+            &names,
+        );
+        self.finish(&mut line, record, crate::frontend::capture::no_values())
     }
 }
 
@@ -514,14 +618,15 @@ impl Context {
     }
 }
 
-/// Where a field's value goes, once its key is written.
+/// Where a field's value goes, once its key is written (as
+/// `fields.<key>` when `renamed`).
 trait StartField {
-    fn start(&mut self, key: Key) -> &mut Vec<u8>;
+    fn start(&mut self, key: Key, renamed: bool) -> &mut Vec<u8>;
 }
 
 impl StartField for Fields<'_> {
     #[inline]
-    fn start(&mut self, key: Key) -> &mut Vec<u8> {
+    fn start(&mut self, key: Key, renamed: bool) -> &mut Vec<u8> {
         let line = &mut *self.line;
         if self.comma {
             line.part(Part::Comma);
@@ -529,6 +634,9 @@ impl StartField for Fields<'_> {
         }
         self.comma = true;
         line.part(Part::Key);
+        if renamed {
+            line.raw(RESERVED_PREFIX.as_bytes());
+        }
         line.data(key);
         line.part(Part::Separator);
         line.raw(b":");
@@ -540,8 +648,11 @@ impl StartField for Fields<'_> {
 }
 
 impl StartField for &mut Context {
-    fn start(&mut self, key: Key) -> &mut Vec<u8> {
+    fn start(&mut self, key: Key, renamed: bool) -> &mut Vec<u8> {
         let k = self.bytes.len();
+        if renamed {
+            self.bytes.extend_from_slice(RESERVED_PREFIX.as_bytes());
+        }
         escape_into(&mut self.bytes, key);
         self.starts.push((k, self.bytes.len()));
         &mut self.bytes
@@ -549,43 +660,52 @@ impl StartField for &mut Context {
 }
 
 /// A slog serializer writing values as slog-term does (`Display`), escaping
-/// the ones that can hold text.
-struct Ser<T>(T);
+/// the ones that can hold text; a key named like a host field (of the
+/// names, if given) is written as `fields.<key>`.
+struct Ser<'n, T>(T, Option<&'n HostNames>);
+
+impl<T: StartField> Ser<'_, T> {
+    #[inline]
+    fn start(&mut self, key: Key) -> &mut Vec<u8> {
+        let renamed = self.1.is_some_and(|n| n.is_host_key(key));
+        self.0.start(key, renamed)
+    }
+}
 
 macro_rules! numbers {
     ($($t:ty => $f:ident),*) => {
         $(
             fn $f(&mut self, key: Key, val: $t) -> slog::Result {
-                let _ = write!(self.0.start(key), "{val}");
+                let _ = write!(self.start(key), "{val}");
                 Ok(())
             }
         )*
     };
 }
 
-impl<T: StartField> slog::Serializer for Ser<T> {
+impl<T: StartField> slog::Serializer for Ser<'_, T> {
     fn emit_arguments(&mut self, key: Key, val: &fmt::Arguments<'_>) -> slog::Result {
-        escape_fmt(self.0.start(key), *val);
+        escape_fmt(self.start(key), *val);
         Ok(())
     }
 
     fn emit_str(&mut self, key: Key, val: &str) -> slog::Result {
-        escape_into(self.0.start(key), val);
+        escape_into(self.start(key), val);
         Ok(())
     }
 
     fn emit_char(&mut self, key: Key, val: char) -> slog::Result {
-        escape_into(self.0.start(key), val.encode_utf8(&mut [0; 4]));
+        escape_into(self.start(key), val.encode_utf8(&mut [0; 4]));
         Ok(())
     }
 
     fn emit_none(&mut self, key: Key) -> slog::Result {
-        self.0.start(key).extend_from_slice(b"None");
+        self.start(key).extend_from_slice(b"None");
         Ok(())
     }
 
     fn emit_unit(&mut self, key: Key) -> slog::Result {
-        self.0.start(key).extend_from_slice(b"()");
+        self.start(key).extend_from_slice(b"()");
         Ok(())
     }
 
@@ -596,14 +716,57 @@ impl<T: StartField> slog::Serializer for Ser<T> {
 
 // ---------------------------------------------------------------- escaping
 
+/// The non-ASCII characters the term formats escape, as sorted ranges of
+/// code points: the C1 controls, the line and paragraph separators, and
+/// every format character (general category Cf) of Unicode 16.0, which a
+/// terminal does not show but which change what it shows: bidirectional
+/// controls reorder text (Trojan Source, CVE-2021-42574), zero-width ones
+/// hide or join it. `tests/fixtures/unicode-cf.txt` lists Cf as the Unicode
+/// Character Database does; a unit test compares the two.
+pub(crate) const ESCAPED: &[(u32, u32)] = &[
+    (0x80, 0x9f),       // C1 controls (Cc)
+    (0xad, 0xad),       // soft hyphen
+    (0x600, 0x605),     // Arabic number signs
+    (0x61c, 0x61c),     // Arabic letter mark (bidi)
+    (0x6dd, 0x6dd),     // Arabic end of ayah
+    (0x70f, 0x70f),     // Syriac abbreviation mark
+    (0x890, 0x891),     // Arabic pound and piastre marks above
+    (0x8e2, 0x8e2),     // Arabic disputed end of ayah
+    (0x180e, 0x180e),   // Mongolian vowel separator
+    (0x200b, 0x200f),   // zero-width space, non-joiner, joiner; LRM, RLM (bidi)
+    (0x2028, 0x2029),   // line and paragraph separators (Zl, Zp)
+    (0x202a, 0x202e),   // bidi embeddings and overrides: LRE, RLE, PDF, LRO, RLO
+    (0x2060, 0x2064),   // word joiner, invisible operators
+    (0x2066, 0x206f),   // bidi isolates LRI, RLI, FSI, PDI; deprecated format characters
+    (0xfeff, 0xfeff),   // zero-width no-break space (byte order mark)
+    (0xfff9, 0xfffb),   // interlinear annotation
+    (0x110bd, 0x110bd), // Kaithi number sign
+    (0x110cd, 0x110cd), // Kaithi number sign above
+    (0x13430, 0x1343f), // Egyptian hieroglyph format controls
+    (0x1bca0, 0x1bca3), // shorthand format controls
+    (0x1d173, 0x1d17a), // musical symbol format controls
+    (0xe0001, 0xe0001), // language tag
+    (0xe0020, 0xe007f), // tag characters
+];
+
 /// What a byte means to [`escape_into`].
 const SAFE: u8 = 0;
 /// Escaped by itself: C0, DEL, backslash.
 const ASCII: u8 = 1;
-/// The first byte of U+0080–U+00BF (C1 controls are U+0080–U+009F).
-const LEAD_C2: u8 = 2;
-/// The first byte of U+2000–U+203F (line and paragraph separators).
-const LEAD_E2: u8 = 3;
+/// The first byte of some character of [`ESCAPED`] (and of others): the
+/// character is looked up.
+const LEAD: u8 = 2;
+
+/// The first UTF-8 byte of `c` (not ASCII).
+const fn lead_byte(c: u32) -> usize {
+    (if c < 0x800 {
+        0xc0 | (c >> 6)
+    } else if c < 0x10000 {
+        0xe0 | (c >> 12)
+    } else {
+        0xf0 | (c >> 18)
+    }) as usize
+}
 
 static CLASS: [u8; 256] = {
     let mut t = [SAFE; 256];
@@ -614,10 +777,34 @@ static CLASS: [u8; 256] = {
     }
     t[0x7f] = ASCII;
     t[b'\\' as usize] = ASCII;
-    t[0xc2] = LEAD_C2;
-    t[0xe2] = LEAD_E2;
+    let mut r = 0;
+    while r < ESCAPED.len() {
+        let mut c = ESCAPED[r].0;
+        while c <= ESCAPED[r].1 {
+            t[lead_byte(c)] = LEAD;
+            c += 1;
+        }
+        r += 1;
+    }
     t
 };
+
+/// Whether the non-ASCII character `c` is escaped ([`ESCAPED`]).
+#[inline]
+fn is_escaped(c: char) -> bool {
+    let c = u32::from(c);
+    ESCAPED
+        .binary_search_by(|&(lo, hi)| {
+            if hi < c {
+                std::cmp::Ordering::Less
+            } else if lo > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
 
 /// Whether `s` may hold a character to escape: any byte below 0x20, DEL,
 /// backslash or non-ASCII (eight bytes at a time; non-ASCII text then takes
@@ -645,20 +832,22 @@ fn suspect(s: &[u8]) -> bool {
         .any(|&b| CLASS[usize::from(b)] != SAFE)
 }
 
-/// Appends `s` with every control character escaped (see [`TermFormat`]).
+/// Appends `s` with every control and format character escaped (see
+/// [`TermFormat`]).
 #[inline]
 fn escape_into(out: &mut Vec<u8>, s: &str) {
     if suspect(s.as_bytes()) {
-        escape_runs(out, s.as_bytes());
+        escape_runs(out, s);
     } else {
         out.extend_from_slice(s.as_bytes());
     }
 }
 
 /// [`escape_into`] for text that may need it: each run of safe bytes is
-/// copied at once. `s` is UTF-8, so a lead byte is followed by its
-/// continuation bytes.
-fn escape_runs(out: &mut Vec<u8>, s: &[u8]) {
+/// copied at once; only a character whose first byte may start an escaped
+/// one is decoded and looked up.
+fn escape_runs(out: &mut Vec<u8>, text: &str) {
+    let s = text.as_bytes();
     let mut start = 0;
     let mut i = 0;
     while i < s.len() {
@@ -668,13 +857,14 @@ fn escape_runs(out: &mut Vec<u8>, s: &[u8]) {
                 continue;
             }
             ASCII => (1, u32::from(s[i])),
-            LEAD_C2 if (0x80..=0x9f).contains(&s[i + 1]) => (2, u32::from(s[i + 1])),
-            LEAD_E2 if s[i + 1] == 0x80 && matches!(s[i + 2], 0xa8 | 0xa9) => {
-                (3, 0x2000 | u32::from(s[i + 2] & 0x3f))
-            }
             _ => {
-                i += 1;
-                continue;
+                // A lead byte: `i` is a character boundary of `text`.
+                let c = text[i..].chars().next().unwrap_or_default();
+                if !is_escaped(c) {
+                    i += c.len_utf8().max(1);
+                    continue;
+                }
+                (c.len_utf8(), u32::from(c))
             }
         };
         out.extend_from_slice(&s[start..i]);
@@ -714,30 +904,92 @@ mod tests {
         );
         assert_eq!(escaped("a\u{2028}b\u{2029}"), r"a\u{2028}b\u{2029}");
         assert_eq!(escaped(r"C:\dir"), r"C:\\dir");
+        // Trojan Source: what a reader sees is what the text holds.
+        assert_eq!(
+            escaped("admin\u{202e}\u{2066}// check\u{2069}\u{2066}"),
+            r"admin\u{202e}\u{2066}// check\u{2069}\u{2066}"
+        );
+        assert_eq!(
+            escaped("zero\u{200b}width\u{feff}\u{ad}é\u{e0041}"),
+            r"zero\u{200b}width\u{feff}\u{ad}é\u{e0041}"
+        );
         // Past the eight-byte chunks, and inside them.
         assert_eq!(escaped("0123456789abcdef\n"), r"0123456789abcdef\n");
         assert_eq!(escaped("0123\u{1b}56789abcdef"), r"0123\u{1b}56789abcdef");
     }
 
+    /// The format characters (Cf) of Unicode 16.0, from the fixture (see
+    /// `tests/fixtures/README.md`).
+    fn format_characters() -> Vec<char> {
+        let text = include_str!("../../tests/fixtures/unicode-cf.txt");
+        let mut out = Vec::new();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let (range, rest) = line.split_once(';').unwrap();
+            assert!(rest.trim_start().starts_with("Cf"), "{line}");
+            let range = range.trim();
+            let (lo, hi) = range.split_once("..").unwrap_or((range, range));
+            let (lo, hi) = (
+                u32::from_str_radix(lo, 16).unwrap(),
+                u32::from_str_radix(hi, 16).unwrap(),
+            );
+            out.extend((lo..=hi).map(|c| char::from_u32(c).unwrap()));
+        }
+        out
+    }
+
+    /// Whether `c` is escaped: C0, DEL, C1, U+2028, U+2029, a format
+    /// character of `cf`.
+    fn escapes(c: char, cf: &[char]) -> bool {
+        c < ' '
+            || ('\u{7f}'..='\u{9f}').contains(&c)
+            || c == '\u{2028}'
+            || c == '\u{2029}'
+            || cf.binary_search(&c).is_ok()
+    }
+
     /// The escaping, one character at a time: the reference for the
     /// chunked scan.
     fn reference(s: &str) -> String {
-        s.chars()
-            .map(|c| match c {
-                '\n' => r"\n".to_owned(),
-                '\r' => r"\r".to_owned(),
-                '\t' => r"\t".to_owned(),
-                '\\' => r"\\".to_owned(),
-                c if c < ' '
-                    || ('\u{7f}'..='\u{9f}').contains(&c)
-                    || c == '\u{2028}'
-                    || c == '\u{2029}' =>
-                {
-                    format!("\\u{{{:x}}}", c as u32)
-                }
-                c => c.to_string(),
-            })
-            .collect()
+        thread_local! {
+            static CF: Vec<char> = format_characters();
+        }
+        CF.with(|cf| {
+            s.chars()
+                .map(|c| match c {
+                    '\n' => r"\n".to_owned(),
+                    '\r' => r"\r".to_owned(),
+                    '\t' => r"\t".to_owned(),
+                    '\\' => r"\\".to_owned(),
+                    c if escapes(c, cf) => format!("\\u{{{:x}}}", c as u32),
+                    c => c.to_string(),
+                })
+                .collect()
+        })
+    }
+
+    #[test]
+    fn every_format_character_is_escaped_and_nothing_else() {
+        let cf = format_characters();
+        assert_eq!(cf.len(), 170, "Unicode 16.0 has 170 Cf code points");
+        assert!(cf.windows(2).all(|w| w[0] < w[1]), "sorted, each once");
+        let mut escaped_count = 0;
+        for c in (0u32..0x110000).filter_map(char::from_u32) {
+            let text = c.encode_utf8(&mut [0; 4]).to_owned();
+            let out = escaped(&text);
+            // Also inside text, past the eight-byte chunks.
+            let long = format!("0123456789{c}x");
+            assert_eq!(escaped(&long), format!("0123456789{out}x"), "{c:?}");
+            if matches!(c, '\n' | '\r' | '\t' | '\\') {
+                assert_eq!(out, reference(&text), "{c:?}");
+            } else if escapes(c, &cf) {
+                assert_eq!(out, format!("\\u{{{:x}}}", c as u32), "{c:?}");
+                escaped_count += 1;
+            } else {
+                assert_eq!(out, text, "{c:?} is not escaped");
+            }
+        }
+        // C0 but \n \r \t (29), DEL, C1 (32), U+2028/9, Cf.
+        assert_eq!(escaped_count, 29 + 1 + 32 + 2 + 170);
     }
 
     use proptest::prelude::*;
@@ -748,7 +1000,26 @@ mod tests {
             proptest::char::range('\0', ' '),
             proptest::char::range('\u{7f}', '\u{a0}'),
             proptest::sample::select(vec![
-                '\\', '\u{2028}', '\u{2029}', '\u{2027}', '\u{202a}', 'é'
+                '\\',
+                '\u{2028}',
+                '\u{2029}',
+                '\u{2027}',
+                '\u{202a}',
+                'é',
+                '\u{ad}',
+                '\u{ae}',
+                '\u{61c}',
+                '\u{200b}',
+                '\u{200f}',
+                '\u{2010}',
+                '\u{202e}',
+                '\u{202f}',
+                '\u{2069}',
+                '\u{feff}',
+                '\u{fffc}',
+                '\u{1343f}',
+                '\u{e0041}',
+                '\u{e0080}',
             ]),
             any::<char>(),
         ]
@@ -778,7 +1049,9 @@ mod tests {
             "",
             "plain ascii: 1, 2 = 3 {ok} ~ and more than eight bytes",
             "\u{a0}\u{bf}\u{c0}é ü ß", // after C1, lead byte 0xc2/0xc3
-            "\u{2000}\u{2027}\u{202a}\u{2030}—…€", // lead byte 0xe2, not separators
+            "\u{2000}\u{2027}\u{202f}\u{2030}—…€", // lead byte 0xe2, not escaped
+            "\u{ae}\u{5ff}\u{606}\u{1bca4}\u{e0080}\u{fffc}", // next to Cf ranges
+            "عربي שלום",               // right-to-left scripts: their letters are no controls
             "日本語 😀",
         ] {
             assert_eq!(escaped(s), s);

@@ -27,14 +27,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwapOption;
-use slog::{BorrowedKV, Drain, Level, OwnedKVList};
+use slog::{Level, OwnedKVList};
 
-use super::enrich::EnrichReserved;
 use super::file::{FileConfig, RotatingFile};
 use super::json::Encoder;
 use super::output::{own_stream, Opened};
 use super::time::with_record_time;
-use super::writer::{term_drain, BoxedDrain, SharedBuf, WriteErrors, OVERFLOW_MESSAGE};
+use super::writer::{term_drain, SharedBuf, TermDrain, TermHost, WriteErrors, OVERFLOW_MESSAGE};
 use crate::frontend::capture::{Cut, Event, Kind};
 use crate::frontend::queue::{Queue, Sender, FLUSH_TIMEOUT};
 use crate::host::cache::CacheRef;
@@ -67,10 +66,9 @@ const CRATE_TARGET: &str = "slog_host";
 enum Formatter {
     /// The JSON encoder, host fields pre-encoded per snapshot.
     Json(Encoder),
-    /// A term format, writing into `buf` (with colors on a terminal):
-    /// behind `Enrich` when the host fields go on every record, else with a
-    /// [`Banner`].
-    Term(BoxedDrain, SharedBuf, Option<Banner>),
+    /// A term format, writing into `buf` (with colors on a terminal): with
+    /// the host fields on every record, or with a [`Banner`].
+    Term(Box<dyn TermDrain>, SharedBuf, Option<Banner>),
 }
 
 /// Banner mode: the snapshot whose fields were last shown.
@@ -82,24 +80,23 @@ struct Banner {
 impl Banner {
     /// Logs a banner record into `drain` if the host snapshot is not the one
     /// last shown (before the first record, and after a change).
-    fn show(&mut self, drain: &BoxedDrain) -> io::Result<()> {
+    fn show(&mut self, drain: &dyn TermDrain) -> io::Result<()> {
         let now = self.cache.load();
         if self.shown.as_ref().is_some_and(|s| Arc::ptr_eq(s, &now)) {
             return Ok(());
         }
         self.shown = Some(Arc::clone(&now));
         let rs = slog::record_static!(Level::Info, CRATE_TARGET);
-        let empty = crate::frontend::capture::no_values();
-        drain.log(
-            &slog::Record::new(&rs, &format_args!("{BANNER_MESSAGE}"), BorrowedKV(&**now)),
-            empty,
+        drain.banner(
+            &slog::Record::new(&rs, &format_args!("{BANNER_MESSAGE}"), slog::b!()),
+            &now,
         )
     }
 }
 
 /// Logs `record` with a term format, after a banner if one is due.
 fn term_log(
-    drain: &BoxedDrain,
+    drain: &dyn TermDrain,
     banner: &mut Option<Banner>,
     record: &slog::Record<'_>,
     values: &OwnedKVList,
@@ -211,8 +208,7 @@ impl Recipe {
             (format, output) => {
                 let buf = SharedBuf::default();
                 let colors = self.color && output.is_terminal();
-                let drain = term_drain(format, colors, buf.clone());
-                (self.term(drain, buf), sink(output))
+                (self.term(format, colors, buf.clone()), sink(output))
             }
         };
         Out {
@@ -227,19 +223,17 @@ impl Recipe {
         }
     }
 
-    fn term(&self, drain: BoxedDrain, buf: SharedBuf) -> Formatter {
-        if self.host_fields_per_record {
-            let drain = Box::new(EnrichReserved {
-                drain,
-                cache: self.cache.clone(),
-            });
-            return Formatter::Term(drain, buf, None);
-        }
-        let banner = Banner {
+    fn term(&self, format: Format, colors: bool, buf: SharedBuf) -> Formatter {
+        let host = TermHost {
+            cache: self.cache.clone(),
+            per_record: self.host_fields_per_record,
+        };
+        let drain = term_drain(format, colors, buf.clone(), host);
+        let banner = (!self.host_fields_per_record).then(|| Banner {
             cache: self.cache.clone(),
             shown: None,
-        };
-        Formatter::Term(drain, buf, Some(banner))
+        });
+        Formatter::Term(drain, buf, banner)
     }
 }
 
@@ -318,7 +312,7 @@ impl Out {
         // alone (all its lines: the compact format writes its logger's
         // fields on lines of their own).
         if let Formatter::Term(drain, buf, Some(banner)) = &mut self.formatter {
-            let shown = with_record_time(ev.time, || banner.show(drain));
+            let shown = with_record_time(ev.time, || banner.show(&**drain));
             if let Err(e) = shown {
                 self.errors.failed(&e);
             }
@@ -455,7 +449,7 @@ impl Out {
                 let mut failed = None;
                 with_record_time(ev.time, || {
                     replay(&mut |r, v| {
-                        if let Err(e) = term_log(drain, banner, r, v) {
+                        if let Err(e) = term_log(&**drain, banner, r, v) {
                             failed = Some(e);
                         }
                     })
@@ -489,7 +483,7 @@ impl Out {
         let mut log = |record: &slog::Record<'_>| match formatter {
             Formatter::Json(enc) => enc.encode(batch, record, empty, now, None),
             Formatter::Term(drain, buf, banner) => {
-                let _ = with_record_time(now, || term_log(drain, banner, record, empty));
+                let _ = with_record_time(now, || term_log(&**drain, banner, record, empty));
                 buf.move_into(batch);
             }
         };

@@ -5,15 +5,18 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use slog::Drain;
-
 use crate::Format;
 
-pub(crate) type BoxedDrain = Box<dyn Drain<Ok = (), Err = io::Error> + Send>;
+pub(crate) use super::term::{TermDrain, TermHost};
 
-/// A term-format drain for `format` into `buf`, with colors or without.
-pub(crate) fn term_drain(format: Format, colors: bool, buf: SharedBuf) -> BoxedDrain {
-    crate::backend::term::term_drain(format, colors, buf)
+/// A term format's drain for `format` into `buf`, with colors or without.
+pub(crate) fn term_drain(
+    format: Format,
+    colors: bool,
+    buf: SharedBuf,
+    host: TermHost,
+) -> Box<dyn TermDrain> {
+    crate::backend::term::term_drain(format, colors, buf, host)
 }
 
 /// A byte buffer the term formats write into; the writer moves its contents

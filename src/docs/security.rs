@@ -8,7 +8,8 @@
 //!
 //! They keep slog-term's look (`2026-11-21T23:05:09.123456Z INFO request done, status: 200`, the short level names
 //! `TRCE` `DEBG` `INFO` `WARN` `ERRO` `CRIT`, its colors on a terminal), but no message, key or value (of the
-//! record or of a child logger) is written raw. Every control character becomes a visible escape:
+//! record or of a child logger) is written raw. Every control character and every invisible format character
+//! becomes a visible escape:
 //!
 //! | in the data | written as |
 //! |---|---|
@@ -16,6 +17,7 @@
 //! | other C0 controls, DEL | `\u{0}` … `\u{1f}`, `\u{7f}` (ESC is `\u{1b}`) |
 //! | C1 controls (U+0080–U+009F, e.g. NEL, 8-bit CSI) | `\u{80}` … `\u{9f}` |
 //! | line and paragraph separators U+2028, U+2029 | `\u{2028}`, `\u{2029}` |
+//! | format characters, Unicode general category Cf (all 170 of Unicode 16.0): the bidirectional controls U+202A–U+202E (LRE, RLE, PDF, LRO, RLO), U+2066–U+2069 (LRI, RLI, FSI, PDI), U+200E, U+200F, U+061C; the zero-width U+200B–U+200D, U+2060, U+FEFF; the soft hyphen U+00AD; the tags U+E0001, U+E0020–U+E007F; U+0600–U+0605, U+06DD, U+070F, U+0890, U+0891, U+08E2, U+180E, U+2061–U+2064, U+206A–U+206F, U+FFF9–U+FFFB, U+110BD, U+110CD, U+13430–U+1343F, U+1BCA0–U+1BCA3, U+1D173–U+1D17A | `\u{202e}`, `\u{2066}`, `\u{200b}`, `\u{ad}`, … |
 //! | backslash | `\\` (so every escape reads back unambiguously) |
 //!
 //! So `info!(log, "login"; "user" => "bob\nJan 01 00:00:00.000 CRIT FORGED admin login")` stays one line,
@@ -25,14 +27,22 @@
 //! are the colors slog-term's decorator writes. Every record is exactly one line; the compact format also
 //! writes a child logger's fields on lines of their own when they change, as slog-term does, and those are
 //! escaped the same way, and so is the banner with the host fields (a resource attribute is data too).
-//! Text without these characters is written unchanged.
+//! The format characters are invisible but act: a right-to-left override or isolate makes a terminal show
+//! text in another order than it has (the "Trojan Source" class, CVE-2021-42574), a zero-width space makes
+//! `ad\u{200b}min` look like `admin`; so `user: \u{202e}nimda` is shown as it is, not as `user: admin`.
+//! Text without these characters is written unchanged (other non-ASCII text too, right-to-left scripts
+//! included); text that is only ASCII is checked eight bytes at a time, and only a non-ASCII character whose
+//! first byte can start an escaped one is decoded and looked up.
 //!
 //! The layout is written by this crate (slog-term's formats write data raw and cannot be told otherwise),
 //! part for part as slog-term's `FullFormat` and `CompactFormat` write it (a unit test compares them), into
 //! one buffer per record: without colors a record is one `write_all`. `TermFormat::full(w)` and
 //! `TermFormat::compact(w)` give the same formats without `init()`. `tests/term_escape.rs` logs the injection
-//! cases (messages, values, keys, child-logger values, `log` records) in both formats, piped and on a
-//! pseudo-terminal with colors, plus a property test over random strings; `cargo bench -p slog-host-integration --bench escape`
+//! cases (messages, values, keys, child-logger values, `log` records; Trojan Source strings, zero-width
+//! characters, and all 170 format characters in one string) in both formats, piped and on a pseudo-terminal
+//! with colors, plus a property test over random strings; the unit test
+//! `every_format_character_is_escaped_and_nothing_else` checks every code point against the Cf list of the
+//! Unicode Character Database 16.0 (`tests/fixtures/unicode-cf.txt`); `cargo bench -p slog-host-integration --bench escape`
 //! compares the cost with slog-term's own `FullFormat` for a record without special characters (target: at
 //! most 5 % slower). Measured here (shared, loaded 2-core VM): slog-term 1288 ns, escaping `full` 848 ns per
 //! record, paired median ratio 0.57 to 0.66; by callgrind 9,618 against 6,285 instructions per record.
@@ -45,6 +55,11 @@
 //! U+2029 as `\uXXXX` (`\u001b`, `\u0085`, `\u2028`). So a line is one line for JSON parsers, `jq`, collectors
 //! that split on Unicode line breaks, and Python's `str.splitlines()` (which also splits on U+0085, U+2028,
 //! U+2029, `\x0b`, `\x0c` and `\x1c`–`\x1e`). NaN and infinities are written as strings.
+//!
+//! The format characters (Cf) that the term formats escape are data in JSON and are written as they are, raw
+//! UTF-8, not `\uXXXX`: a JSON parser gives back exactly the string that was logged (a U+202E in a user name
+//! is part of that name), and they break no line. What shows JSON lines to a person (`less`, `cat` of a log
+//! file, a log viewer) may render them; `jq -a` writes every non-ASCII character as `\uXXXX`.
 //!
 //! **Reserved keys.** What a line says about its record and its host comes from the pipeline, never from
 //! application data:

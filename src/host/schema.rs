@@ -124,6 +124,32 @@ impl Schema {
         self.reserved_keys().contains(&key)
     }
 
+    /// Every host field's name in this schema, whether or not this host has
+    /// the field: the standard fields ([`keys::ALL`], under this schema's
+    /// names) and, in ECS, `event.dataset`. On every line, whatever was
+    /// detected, a field of the application with one of these names is
+    /// written as `fields.<name>`, so that record data cannot pass for a
+    /// host field this host does not have (`k8s.pod.name` on a host outside
+    /// Kubernetes).
+    pub fn host_keys(self) -> &'static [&'static str] {
+        match self {
+            Schema::Otel => &keys::ALL,
+            Schema::Ecs => &[
+                "host.hostname",
+                "host.ip",
+                "process.pid",
+                "service.name",
+                "service.version",
+                "orchestrator.resource.name",
+                "orchestrator.namespace",
+                "kubernetes.node.name",
+                "service.node.name",
+                "container.id",
+                "event.dataset",
+            ],
+        }
+    }
+
     /// How a level is written: OpenTelemetry's severity texts, or ECS's
     /// lowercase names.
     ///
@@ -161,6 +187,25 @@ impl Schema {
             "otel" => Ok(Schema::Otel),
             "ecs" => Ok(Schema::Ecs),
             _ => Err(Error::invalid(setting, value, "expected otel or ecs")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_keys_are_the_standard_fields_under_the_schemas_names() {
+        for schema in [Schema::Otel, Schema::Ecs] {
+            let mut expected: Vec<&str> = keys::ALL.iter().map(|k| schema.field(k)).collect();
+            if schema == Schema::Ecs {
+                expected.push("event.dataset");
+            }
+            assert_eq!(schema.host_keys(), &expected[..], "{schema:?}");
+            for k in schema.host_keys() {
+                assert!(!schema.is_record_key(k), "{k} is a record key too");
+            }
         }
     }
 }
