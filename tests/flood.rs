@@ -1,13 +1,18 @@
 //! The flood guard: exact accounting under a storm, per-key accounting under
-//! two threads, per-level budgets, summaries from the timer and at drop.
+//! two threads, per-level budgets, summaries from the timer and at drop,
+//! exact accounting when the pipeline stops in the middle of a flood.
 
+#[path = "support/capture.rs"]
+mod capture;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use slog::{error, info, o, Drain, Level, OwnedKVList, Record, RecordLocation, RecordStatic, KV};
 use slog_host::drain::FloodGuard;
 use slog_host::flood::flood_keys;
-use slog_host::FloodConfig;
+use slog_host::{Builder, FloodConfig, Format, Output, Overflow};
 
 /// One captured record: level, message, and the summary fields if any.
 #[derive(Clone, Debug)]
@@ -321,4 +326,115 @@ fn the_defaults_keep_an_access_log_and_bound_an_error_loop() {
     );
     assert_eq!(written + suppressed, ERRORS, "exact summaries");
     assert!(written <= 100 * windows, "at most 100 errors per window");
+}
+
+/// Threads flooding one ERROR call site in the race below.
+const STOP_RACE_THREADS: usize = 32;
+
+/// What one run of the stop race saw: records logged, flood records written,
+/// the summaries' `flood.suppressed`, the overflow reports' `dropped`, and
+/// the lines the last logger's drop added.
+#[derive(Debug)]
+struct StopRace {
+    logged: u64,
+    written: u64,
+    suppressed: u64,
+    dropped: u64,
+    after_last_logger: usize,
+}
+
+/// Runs the stop race once: 32 threads flood one ERROR call site of a fresh
+/// private pipeline and the `LogGuard` is dropped in the middle of it; they
+/// go on logging (now synchronously) for 2,000 records more.
+/// The main thread keeps a clone of the logger, as slog-scope, `log` and
+/// the tracing dispatcher keep the global one, so the flood guard itself is
+/// not dropped before the output is counted.
+fn stop_race(overflow: Overflow) -> StopRace {
+    let buf = capture::Buf::default();
+    let guard = Builder::new()
+        .global(false)
+        .format(Format::Json)
+        .channel_size(64)
+        .overflow(overflow)
+        .flood(Some(config(20, 5)))
+        .output(Output::Writer(Box::new(buf.clone())))
+        .init()
+        .unwrap();
+    let kept = guard.logger().clone();
+    let calls = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = (0..STOP_RACE_THREADS)
+        .map(|t| {
+            let (log, calls, done) = (kept.clone(), Arc::clone(&calls), Arc::clone(&done));
+            std::thread::spawn(move || {
+                let mut mine = 0u64;
+                while !done.load(Ordering::Relaxed) {
+                    error!(log, "flood"; "t" => t, "i" => mine);
+                    mine += 1;
+                    calls.fetch_add(1, Ordering::Relaxed);
+                }
+                mine
+            })
+        })
+        .collect();
+    let calls_now = || calls.load(Ordering::Relaxed);
+    capture::wait_for(|| calls_now() >= 20_000, "the flood to start");
+    drop(guard);
+    let at_drop = calls_now();
+    capture::wait_for(|| calls_now() >= at_drop + 2_000, "records after the stop");
+    done.store(true, Ordering::Relaxed);
+    let logged: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+
+    let lines = buf.json_lines();
+    let sum = |key: &str| -> u64 { lines.iter().filter_map(|v| v[key].as_u64()).sum() };
+    let (suppressed, dropped) = (sum(flood_keys::SUPPRESSED), sum("dropped"));
+    let written = lines.iter().filter(|v| v["msg"] == "flood").count() as u64;
+    for v in &lines {
+        let known = v["msg"] == "flood"
+            || v[flood_keys::SUPPRESSED].is_u64()
+            || v["msg"] == slog_host::format::OVERFLOW_MESSAGE;
+        assert!(known, "an unexpected line: {v}");
+    }
+    // The last logger's drop drops the flood guard: it has nothing left to
+    // report.
+    drop(kept);
+    let after_last_logger = buf.json_lines().len() - lines.len();
+    StopRace {
+        logged,
+        written,
+        suppressed,
+        dropped,
+        after_last_logger,
+    }
+}
+
+/// 32 threads flood one ERROR call site while the pipeline stops, 12 runs per
+/// overflow policy: in every run each record logged is written, counted in a
+/// flood summary, or counted in an overflow report, before the flood guard
+/// itself is dropped (the global one never is).
+#[test]
+fn accounting_is_exact_when_the_guard_drops_mid_flood() {
+    let mut failures = Vec::new();
+    for overflow in [Overflow::Block, Overflow::DropAndReport] {
+        let runs: Vec<StopRace> = (0..12).map(|_| stop_race(overflow)).collect();
+        println!("{overflow:?}: {runs:?}");
+        for (i, r) in runs.iter().enumerate() {
+            let counted = r.written + r.suppressed + r.dropped;
+            if counted != r.logged || r.after_last_logger != 0 {
+                failures.push(format!(
+                    "{overflow:?} run {i}: logged - counted = {}, {} lines at the last drop",
+                    i128::from(r.logged) - i128::from(counted),
+                    r.after_last_logger
+                ));
+            }
+            assert!(r.suppressed > 0, "{overflow:?}: the guard dropped records");
+        }
+        if overflow == Overflow::DropAndReport {
+            assert!(
+                runs.iter().any(|r| r.dropped > 0),
+                "the queue overflowed in some run"
+            );
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -42,6 +42,8 @@ pub mod flood_keys {
 }
 /// How many slots a key may probe before it counts as a table overflow.
 const MAX_PROBES: usize = 64;
+/// The bit of [`Slot::dropped`] the stop sets with the final summaries.
+const CLOSED: u64 = 1 << 63;
 
 /// Budget of a [`FloodGuard`]: per call site, `burst` records at WARN and
 /// above and `info_burst` records at INFO and below pass in each `window`.
@@ -199,7 +201,10 @@ struct Slot {
     site: OnceLock<Site>,
     /// `(window epoch << 32) | records passed in that window`.
     window: AtomicU64,
-    /// Dropped since the last summary.
+    /// Dropped since the last summary; [`CLOSED`] set by the stop, once
+    /// its summary took the count. A record that finds it set (in the
+    /// value its own increment replaced) is not dropped: no summary is left
+    /// to count it.
     dropped: AtomicU64,
 }
 
@@ -215,8 +220,9 @@ struct Counters {
     suppressed: AtomicU64,
     /// Records of call sites that found no free slot (passed, not guarded).
     unguarded: AtomicU64,
-    /// Set once the timer stopped: no summary could report a drop any more,
-    /// so every record passes.
+    /// Set when the guard stops: from then on every record passes, without
+    /// a look at its slot. (A record that looked before is judged by its
+    /// slot's [`CLOSED`] bit.)
     stopped: std::sync::atomic::AtomicBool,
     /// Windows started: the current window's epoch. Starts at 1, because
     /// epoch 0 is what a fresh slot holds, so a new slot's first record
@@ -245,8 +251,11 @@ struct Control {
 /// [`flood.site`](flood_keys::SITE), [`flood.suppressed`](flood_keys::SUPPRESSED)
 /// and [`flood.window_ms`](flood_keys::WINDOW_MS). Summaries come even after
 /// the flood stops, and pending ones are written when the guard stops
-/// ([`stop`](Self::stop) or drop). So written records plus the summaries'
-/// counts always equal the records logged.
+/// ([`stop`](Self::stop), [`FloodStats::stop`] or drop). So written records
+/// plus the summaries' counts always equal the records logged, also when
+/// records are logged on other threads while the guard stops: each is
+/// either counted in the final summaries or passes (every record logged
+/// after the stop passes).
 ///
 /// Memory is a fixed table of 4,096 slots (about 256 KiB),
 /// claimed once per call site and level; call sites are static, so it does
@@ -285,15 +294,15 @@ pub struct FloodStats {
     summary: Arc<dyn Summarise>,
 }
 
-/// Writes the pending summaries (the guard's shared state, without its
+/// Writes the final summaries (the guard's shared state, without its
 /// drain type).
 trait Summarise: Send + Sync {
-    fn summarise(&self);
+    fn close(&self);
 }
 
 impl<D: Drain + Send + Sync + 'static> Summarise for Shared<D> {
-    fn summarise(&self) {
-        Shared::summarise(self);
+    fn close(&self) {
+        Shared::summarise(self, true);
     }
 }
 
@@ -323,19 +332,21 @@ impl FloodStats {
     }
 
     /// Writes the pending summaries and stops the timer thread. From then on
-    /// every record passes: no timer is left to report a drop. (A record
-    /// dropped while it stops is reported when the [`FloodGuard`] itself is
-    /// dropped.)
+    /// every record passes: no timer is left to report a drop. A record
+    /// logged on another thread while it stops is either counted in these
+    /// final summaries or passes; none is left for a later summary (the
+    /// guard of the global logger is never dropped).
     pub fn stop(&self) {
         self.counters.stopped.store(true, Ordering::Relaxed);
         if !stop(&self.control) {
-            self.summary.summarise();
+            self.summary.close();
         }
     }
 }
 
-/// Stops the timer thread; false if there was none to write the last
-/// summaries (a forked child has no timer thread).
+/// Stops the timer thread, which writes the final summaries
+/// (`Shared::summarise` with `close`); false if there was none to write
+/// them (a forked child has no timer thread).
 fn stop(control: &Control) -> bool {
     *control.stop.lock().unwrap_or_else(PoisonError::into_inner) = true;
     control.wake.notify_all();
@@ -384,22 +395,25 @@ impl<D: Drain + Send + Sync + 'static> Shared<D> {
         for i in 0..MAX_PROBES {
             let slot = &self.slots[(start + i) & mask];
             let k = slot.key.load(Ordering::Acquire);
-            if k == key {
-                return Some(slot);
-            }
             if k == 0 {
                 match slot
                     .key
                     .compare_exchange(0, key, Ordering::AcqRel, Ordering::Acquire)
                 {
-                    Ok(_) => {
-                        let _ = slot.site.set(site());
-                        return Some(slot);
-                    }
-                    Err(k) if k == key => return Some(slot),
+                    Ok(_) => {}
+                    Err(k) if k == key => {}
                     Err(_) => continue,
                 }
+            } else if k != key {
+                continue;
             }
+            // A slot has its site before it counts a drop, so that the final
+            // summary can report every count. Set once: another thread that
+            // finds the slot while the claimer sets it waits for it.
+            if slot.site.get().is_none() {
+                slot.site.get_or_init(site);
+            }
+            return Some(slot);
         }
         None
     }
@@ -417,7 +431,14 @@ impl<D: Drain + Send + Sync + 'static> Shared<D> {
             } else if passed < u64::from(budget) {
                 state + 1
             } else {
-                slot.dropped.fetch_add(1, Ordering::Relaxed);
+                // The count and the verdict are one step: if the stop's
+                // final summary took the count before this increment, the
+                // record is not counted there, so it passes.
+                // (Release: the summary that takes the count sees the
+                // slot's site, which this thread saw in `slot_for`.)
+                if slot.dropped.fetch_add(1, Ordering::Release) & CLOSED != 0 {
+                    return Verdict::Pass;
+                }
                 self.counters.suppressed.fetch_add(1, Ordering::Relaxed);
                 return Verdict::Drop;
             };
@@ -433,39 +454,53 @@ impl<D: Drain + Send + Sync + 'static> Shared<D> {
         }
     }
 
-    /// Writes one summary for every slot with drops.
-    fn summarise(&self) {
+    /// Writes one summary for every slot with drops. With `close`, the final
+    /// summaries: every slot, used or not, is closed ([`CLOSED`]) as its
+    /// count is taken, so no record is dropped after them. A closed slot's
+    /// count is of records that passed: never reported.
+    fn summarise(&self, close: bool) {
         let empty = crate::frontend::capture::no_values();
         let window_ms = self.config.window.as_millis() as u64;
         for slot in self.slots.iter() {
-            if slot.dropped.load(Ordering::Relaxed) == 0 {
+            let n = if close {
+                slot.dropped.swap(CLOSED, Ordering::Acquire)
+            } else {
+                let seen = slot.dropped.load(Ordering::Relaxed);
+                if seen == 0 || seen & CLOSED != 0 {
+                    continue;
+                }
+                // Keeps the bit: a summary from another thread (a forked
+                // child's stop) does not reopen a closed slot.
+                slot.dropped.fetch_and(CLOSED, Ordering::Acquire)
+            };
+            if n == 0 || n & CLOSED != 0 {
                 continue;
             }
+            // Set before the slot counted a drop (see `slot_for`).
             let Some(site) = slot.site.get() else {
                 continue;
             };
-            let n = slot.dropped.swap(0, Ordering::Relaxed);
-            if n == 0 {
-                continue;
-            }
             let rs = RecordStatic {
                 location: site.location,
                 tag: crate::frontend::queue::NEVER_DROP_TAG,
                 level: site.level,
             };
             let loc = site.location;
-            let _ = self.drain.log(
-                &Record::new(
-                    &rs,
-                    &format_args!("suppressed {n} similar records"),
-                    slog::b!(
-                        flood_keys::SITE => format_args!("{}:{}", loc.file, loc.line),
-                        flood_keys::SUPPRESSED => n,
-                        flood_keys::WINDOW_MS => window_ms,
+            // A panicking inner drain costs this summary, not the others.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.drain.log(
+                    &Record::new(
+                        &rs,
+                        &format_args!("suppressed {n} similar records"),
+                        slog::b!(
+                            flood_keys::SITE => format_args!("{}:{}", loc.file, loc.line),
+                            flood_keys::SUPPRESSED => n,
+                            flood_keys::WINDOW_MS => window_ms,
+                        ),
                     ),
-                ),
-                empty,
-            );
+                    empty,
+                )
+            }));
         }
     }
 }
@@ -481,8 +516,7 @@ fn ticker<D: Drain + Send + Sync + 'static>(shared: Arc<Shared<D>>, control: Arc
             *guard
         };
         shared.counters.windows.fetch_add(1, Ordering::Relaxed);
-        // A panicking inner drain costs one summary round, not the thread.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shared.summarise()));
+        shared.summarise(stopped);
         if stopped {
             return;
         }
@@ -555,18 +589,22 @@ impl<D: Drain + Send + Sync + 'static> FloodGuard<D> {
         self.shared.counters.unguarded.load(Ordering::Relaxed)
     }
 
-    /// Writes pending summaries and stops the timer thread (also done on drop).
+    /// Writes pending summaries and stops the timer thread (also done on
+    /// drop); see [`FloodStats::stop`].
     pub fn stop(&self) {
         self.shared.counters.stopped.store(true, Ordering::Relaxed);
-        stop(&self.control);
+        if !stop(&self.control) {
+            self.shared.summarise(true);
+        }
     }
 }
 
 impl<D: Drain + Send + Sync + 'static> Drop for FloodGuard<D> {
     fn drop(&mut self) {
-        stop(&self.control);
-        // Drops counted after an early `stop` are reported here.
-        self.shared.summarise();
+        self.shared.counters.stopped.store(true, Ordering::Relaxed);
+        if !stop(&self.control) {
+            self.shared.summarise(true);
+        }
     }
 }
 

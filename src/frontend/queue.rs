@@ -392,8 +392,12 @@ impl Queue {
             ev.trim();
         }
         let size = ev.size();
-        if self.free.push(ev).is_ok() {
-            self.pooled.fetch_add(size, Ordering::Relaxed);
+        // Counted before it is in the pool: a caller that takes it at once
+        // (`event`) subtracts what was added, so the count never wraps
+        // below zero (it did with 32 threads writing synchronously).
+        self.pooled.fetch_add(size, Ordering::Relaxed);
+        if self.free.push(ev).is_err() {
+            self.pooled.fetch_sub(size, Ordering::Relaxed);
         }
     }
 
