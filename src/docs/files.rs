@@ -14,6 +14,18 @@
 //!     .init()?;
 //! ```
 //!
+//! - **Never through a link.** The path is opened with `O_NOFOLLOW`: a symbolic link there is an `init()`
+//!   error naming `LOG_FILE` and the path ("it is a symbolic link, and log files are never written through
+//!   one"); give the link's target instead. A link put at the path while the service runs is noticed before
+//!   the next write (the path no longer names the open file) and its records are counted as write errors,
+//!   never written to the target. Rotation renames names (a rename moves a link, never its target),
+//!   compresses only a staged file that is a regular file with one name (`O_NOFOLLOW`, link count 1; any
+//!   other name is removed, not read), and creates archives with `O_EXCL`. `tests/faults.rs` plants a link
+//!   to a 0600 file at the path and at `app.log.1.gz`: the target is untouched and no archive holds it.
+//! - **FIFOs**: opened without waiting (`O_NONBLOCK`): a FIFO no process reads is an `init()` error ("a FIFO
+//!   that no process has open for reading"); if the reader leaves later, the lines are counted as write
+//!   errors and the FIFO is opened again before each later batch, never blocking. Lines go in whole, at
+//!   most 4 KiB a write; a full FIFO is waited for at most `FLUSH_TIMEOUT` without progress.
 //! - **Rotation before the limit.** A record that would take the file past `max_size` first rotates it:
 //!   `app.log` becomes `app.log.1` (`app.log.1.gz` with `compress`), older files move up one, the one past
 //!   `keep` is deleted. Every file holds whole records and is at most `max_size` (unless one record is

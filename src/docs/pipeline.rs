@@ -46,19 +46,37 @@
 //! **Flush**: `guard.flush()` and `guard.logger().flush()` (slog's `Logger::flush`) put a marker into the
 //! queue and return when the writer has written everything before it and flushed the output.
 //!
+//! **Every wait is bounded** (`pipeline::FLUSH_TIMEOUT`, 5 s without progress): an output that takes no
+//! write (a pipe nobody reads, a terminal on hold, a custom writer that blocks) makes `guard.flush()` return
+//! the number of records not written yet (0 when all are), the guard's drop return and say on stderr how
+//! many it leaves (the writer thread is left to finish them), and a logger waiting for room under
+//! `Overflow::Block` drop its record and count it as an overflow drop (reported in the output). One wait per
+//! stall: until the writer takes a record again, later callers drop at once and flushes return at once.
+//! A file that is a FIFO waits at most as long for its reader, then counts the lines as write errors.
+//!
+//! **No lock a caller can hold**: standard output and error are written through a `dup` of descriptors 1
+//! and 2, never through `std::io::Stdout` or `Stderr` and their locks (colors too: the ANSI sequences are
+//! part of the batch). A thread that holds `io::stdout().lock()` while it logs, flushes or drops the guard
+//! cannot deadlock the writer (`tests/faults.rs`: 20,001 records with the lock held, flushes return 0). To a
+//! pipe, a batch is written in whole lines of at most 4 KiB a `write` (`PIPE_BUF`), so another writer of the
+//! pipe (a forked child, the application's `print!`) never lands inside a line.
+//!
 //! **After the guard, and in a forked child**: dropping the guard writes everything queued and stops the
 //! writer thread; the global logger, the `log` bridge and the panic hook stay, and records logged afterwards are written
-//! synchronously on the calling thread. A forked child has no writer thread: when it flushes, drops its guard,
-//! fills the queue, or logs more than 1.5 s after the parent's writer last polled, it notices the new pid
-//! (`getpid`, only then) and from then on writes synchronously. It takes nothing another thread could have
-//! held at the fork: its snapshot gets its own `process.pid` without the cache's lock, standard output and
-//! error are written through descriptors of its own, a file is reopened if the parent's writer was writing,
-//! and the flood guard (whose timer thread is not in the child) writes its pending summaries and lets every
-//! record pass. Records a child logs and then exits without a flush (within 1.5 s, without dropping its
-//! guard) are lost: a child that logs should flush or drop its guard before it exits. Records still queued in
-//! the parent at the moment of `fork` are in both copies of the queue and may be written twice: flush before
-//! forking. The child does not refresh the host metadata periodically (the refresher thread stays in the
-//! parent).
+//! synchronously on the calling thread (a full queue is written, never dropped). A `fork` while other
+//! threads log can leave a queue slot claimed by a thread that does not exist in the child, or a lock
+//! held; so the child never touches the parent's queues, event pool, outputs or locks. It knows it is a
+//! child without a syscall: the crate registers a `pthread_atfork` child handler (its one `unsafe` call,
+//! `src/fork.rs`) that bumps a counter, and each record compares it with its pipeline's (one atomic load).
+//! The child's first record builds a pipeline of its own: a queue, standard output and error duplicated
+//! again, a file reopened by its path, a custom writer taken over if no thread held it at the fork (else
+//! its records to it are discarded, said on stderr). It writes synchronously, so whatever a child logs is
+//! written before `log` returns, and its flush and guard drop touch only its own pipeline. Its snapshot
+//! gets its own `process.pid`; the flood guard (whose timer thread is not in the child) writes its
+//! pending summaries and lets every record pass. Records still queued in the parent at the fork are
+//! written by the parent only. The child does not refresh the host metadata periodically (the refresher
+//! thread stays in the parent). `tests/faults.rs` forks 200 times while 3 threads log: no child hangs,
+//! and each child's record is in the file exactly once.
 //!
 //! **What is lost at an abrupt end**:
 //!
@@ -66,6 +84,8 @@
 //! |---|---|
 //! | guard dropped, or `guard.flush()` before the end | none |
 //! | `std::process::exit` without the guard | those logged in the last ~20 ms (the writer's poll); a test logs 1,000 records, pauses 50 ms and exits: all 1,000 are there |
+//! | a forked child that logs, then `_exit`s | none: a child writes synchronously |
+//! | the guard dropped while the output takes no write | what the output did not take within `FLUSH_TIMEOUT` (counted on stderr) |
 //! | a panic, then `panic = "abort"` or `std::process::exit` (with the panic hook, the default) | none: the hook writes the panic record and everything before it first |
 //! | `std::process::abort`, a signal's default action, a panic under `panic = "abort"` with `panic_hook(false)` | the same ~20 ms |
 //! | SIGKILL, power loss | the same ~20 ms, plus what the kernel had not written (no fsync) |
@@ -94,8 +114,8 @@
 //!   the panic record, then SIGABRT (without the hook's flush the same run wrote no line at all). The hook
 //!   logs nothing for a panic on the writer thread or while the panicking thread writes records itself
 //!   (after the guard: it holds the output), which would wait for itself, and it stops waiting once the
-//!   writer has made no progress for 3 s: a panic inside `println!` holds the stdout lock the writer needs
-//!   (stderr says so; the record follows once the panic releases the lock, unless the process aborts).
+//!   writer has made no progress for 3 s. A panic inside `println!` (which holds the stdout lock) does not
+//!   stop the writer: it never takes that lock.
 //! - **Overflow**: the default `Overflow::Block` makes a logging thread wait when the writer falls behind.
 //!   `Overflow::DropAndReport` drops instead, counts every drop, and the writer itself writes the count as a
 //!   WARN record (`"log records dropped: queue overflow"`, field `dropped`) with its next batch and at
