@@ -731,10 +731,6 @@ impl Builder {
                     writer.stop();
                 })?;
                 let stats = guard.stats();
-                // A forked child has no flood timer: stop the guard there (it
-                // writes its pending summaries and lets every record pass).
-                let in_child = std::panic::AssertUnwindSafe(stats.clone());
-                writer.on_fork(Box::new(move || in_child.stop()));
                 let drain = LevelFilter::live(guard, Arc::clone(&directives)).ignore_res();
                 (Logger::root(drain, o!()), Some(stats))
             }

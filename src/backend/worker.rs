@@ -575,9 +575,6 @@ fn discard(why: &str) -> Opened {
     Opened::Writer(Box::new(io::sink()))
 }
 
-/// What a forked child runs once before it writes.
-pub(crate) type OnFork = Box<dyn Fn() + Send + Sync + std::panic::RefUnwindSafe>;
-
 /// A forked child's own pipeline: a writer without a thread (callers
 /// write synchronously), its queue, its outputs opened again.
 struct Child {
@@ -593,11 +590,6 @@ pub(crate) struct Writer {
     /// (this process is that child when its fork generation is not the
     /// queue's).
     child: ArcSwapOption<Child>,
-    /// Run once in a forked child before it writes (the flood guard's timer
-    /// is not there: it stops it and writes its pending summaries). Taken
-    /// out when the writer stops, which breaks the cycle it closes (the
-    /// flood guard holds a sender, which holds this writer).
-    on_fork: Mutex<Option<OnFork>>,
     outputs: Outputs,
     stats: Arc<Stats>,
     /// Run by the writer thread on every poll (`LOG_FILTER_FILE`).
@@ -648,7 +640,6 @@ impl Writer {
             backend: Mutex::new(outputs.build(opened, &stats)),
             queue,
             child: ArcSwapOption::empty(),
-            on_fork: Mutex::new(None),
             outputs,
             stats,
             tick: Mutex::new(None),
@@ -690,8 +681,7 @@ impl Writer {
     /// and does not exist here to finish). Its outputs are opened again:
     /// standard output and error as new descriptors, files by their path; a
     /// custom writer is taken over if no thread held it at the fork. The
-    /// host snapshot gets this process's pid, and the flood guard (whose
-    /// timer thread is not here) stops.
+    /// host snapshot gets this process's pid.
     fn child_sender(&self) -> Sender {
         let current = self.child.load_full();
         if let Some(c) = &current {
@@ -750,11 +740,6 @@ impl Writer {
         }
         if let Some((recipe, _)) = self.outputs.0.first() {
             recipe.cache.adopt_pid(std::process::id());
-        }
-        // It may log (flood summaries): the child's sender is in place.
-        let hook = self.on_fork.try_lock().ok().and_then(|mut h| h.take());
-        if let Some(f) = hook {
-            f();
         }
         sender
     }
@@ -827,11 +812,6 @@ impl Writer {
         *self.tick.lock().unwrap_or_else(PoisonError::into_inner) = Some(f);
     }
 
-    /// Sets what a forked child runs once before it writes.
-    pub(crate) fn on_fork(&self, f: OnFork) {
-        *self.on_fork.lock().unwrap_or_else(PoisonError::into_inner) = Some(f);
-    }
-
     /// Writes everything queued, on the calling thread; false if the output
     /// stayed held by a stuck writer for [`FLUSH_TIMEOUT`].
     fn drain_here(&self) -> bool {
@@ -891,12 +871,6 @@ impl Writer {
         // The filter-file watcher holds a sender, which holds this writer.
         drop(
             self.tick
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take(),
-        );
-        drop(
-            self.on_fork
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .take(),

@@ -72,8 +72,8 @@
 //! again, a file reopened by its path, a custom writer taken over if no thread held it at the fork (else
 //! its records to it are discarded, said on stderr). It writes synchronously, so whatever a child logs is
 //! written before `log` returns, and its flush and guard drop touch only its own pipeline. Its snapshot
-//! gets its own `process.pid`; the flood guard (whose timer thread is not in the child) writes its
-//! pending summaries and lets every record pass. Records still queued in the parent at the fork are
+//! gets its own `process.pid`; the flood guard lets every record of a child pass (its timer thread is not
+//! in the child, and the counts it holds from before the fork are the parent's to report). Records still queued in the parent at the fork are
 //! written by the parent only. The child does not refresh the host metadata periodically (the refresher
 //! thread stays in the parent). `tests/faults.rs` forks 200 times while 3 threads log: no child hangs,
 //! and each child's record is in the file exactly once.

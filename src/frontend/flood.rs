@@ -228,15 +228,24 @@ struct Counters {
     /// epoch 0 is what a fresh slot holds, so a new slot's first record
     /// opens a window.
     windows: AtomicU64,
+    /// The fork generation the guard was made in (`crate::fork`). In a
+    /// forked child the timer thread is not there and the counts are the
+    /// parent's to report: every record passes, and stopping touches no
+    /// lock and writes no summary.
+    born: u64,
+}
+
+impl Counters {
+    #[inline]
+    fn forked(&self) -> bool {
+        crate::fork::generation() != self.born
+    }
 }
 
 struct Control {
     stop: Mutex<bool>,
     wake: Condvar,
     thread: Mutex<Option<JoinHandle<()>>>,
-    /// The process that started the thread: a forked child has no thread
-    /// to join.
-    pid: u32,
 }
 
 /// A drain wrapper that stops floods: per call site (file, line, column and
@@ -338,16 +347,20 @@ impl FloodStats {
     /// guard of the global logger is never dropped).
     pub fn stop(&self) {
         self.counters.stopped.store(true, Ordering::Relaxed);
-        if !stop(&self.control) {
+        if !stop(&self.control, &self.counters) {
             self.summary.close();
         }
     }
 }
 
 /// Stops the timer thread, which writes the final summaries
-/// (`Shared::summarise` with `close`); false if there was none to write
-/// them (a forked child has no timer thread).
-fn stop(control: &Control) -> bool {
+/// (`Shared::summarise` with `close`): true. False if there was no thread
+/// to write them. In a forked child nothing is done (true): the thread and
+/// the counts are the parent's, and a lock may have been held at the fork.
+fn stop(control: &Control, counters: &Counters) -> bool {
+    if counters.forked() {
+        return true;
+    }
     *control.stop.lock().unwrap_or_else(PoisonError::into_inner) = true;
     control.wake.notify_all();
     let thread = control
@@ -355,14 +368,7 @@ fn stop(control: &Control) -> bool {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
-    match thread {
-        Some(t) if std::process::id() == control.pid => t.join().is_ok(),
-        Some(t) => {
-            std::mem::forget(t); // a forked child: the thread is not here
-            false
-        }
-        None => false,
-    }
+    thread.is_some_and(|t| t.join().is_ok())
 }
 
 fn mix(mut x: u64) -> u64 {
@@ -549,11 +555,14 @@ impl<D: Drain + Send + Sync + 'static> FloodGuard<D> {
             slots,
             counters: Arc::new(Counters {
                 windows: AtomicU64::new(1),
+                born: {
+                    crate::fork::watch();
+                    crate::fork::generation()
+                },
                 ..Counters::default()
             }),
         });
         let control = Arc::new(Control {
-            pid: std::process::id(),
             stop: Mutex::new(false),
             wake: Condvar::new(),
             thread: Mutex::new(None),
@@ -593,7 +602,7 @@ impl<D: Drain + Send + Sync + 'static> FloodGuard<D> {
     /// drop); see [`FloodStats::stop`].
     pub fn stop(&self) {
         self.shared.counters.stopped.store(true, Ordering::Relaxed);
-        if !stop(&self.control) {
+        if !stop(&self.control, &self.shared.counters) {
             self.shared.summarise(true);
         }
     }
@@ -602,7 +611,7 @@ impl<D: Drain + Send + Sync + 'static> FloodGuard<D> {
 impl<D: Drain + Send + Sync + 'static> Drop for FloodGuard<D> {
     fn drop(&mut self) {
         self.shared.counters.stopped.store(true, Ordering::Relaxed);
-        if !stop(&self.control) {
+        if !stop(&self.control, &self.shared.counters) {
             self.shared.summarise(true);
         }
     }
@@ -622,6 +631,10 @@ impl<D: Drain + Send + Sync + 'static> Drain for FloodGuard<D> {
     type Err = D::Err;
 
     fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<Self::Ok, D::Err> {
+        if self.shared.counters.forked() {
+            // A forked child: no timer to report a drop (see `Counters::born`).
+            return self.shared.drain.log(record, values).map(Some);
+        }
         let key = key_of(record);
         let site = || Site {
             location: static_location(record),
