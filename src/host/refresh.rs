@@ -181,9 +181,9 @@ impl Stop {
 pub struct Refresher {
     stop: Arc<Stop>,
     thread: Option<JoinHandle<()>>,
-    /// The process that started the thread: a forked child has no thread
-    /// to join.
-    pid: u32,
+    /// The fork generation it was started in (`crate::fork`): a forked
+    /// child has no refresher thread, and takes none of its locks.
+    born: u64,
 }
 
 impl std::fmt::Debug for Refresher {
@@ -234,7 +234,10 @@ impl Refresher {
         Ok(Refresher {
             stop,
             thread: Some(thread),
-            pid: std::process::id(),
+            born: {
+                crate::fork::watch();
+                crate::fork::generation()
+            },
         })
     }
 
@@ -267,12 +270,14 @@ fn run(cache: CacheRef, config: RefreshConfig, hook: Option<ChangeHook>, stop: &
 
 impl Drop for Refresher {
     fn drop(&mut self) {
+        if crate::fork::generation() != self.born {
+            // A forked child: the thread is not here, and its lock may have
+            // been held at the fork.
+            std::mem::forget(self.thread.take());
+            return;
+        }
         self.stop.request();
         if let Some(t) = self.thread.take() {
-            if std::process::id() != self.pid {
-                std::mem::forget(t); // a forked child: the thread is not here
-                return;
-            }
             // The thread catches every panic, so join only fails if the
             // runtime itself is broken; nothing useful to do then.
             let _ = t.join();
