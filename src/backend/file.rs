@@ -266,6 +266,8 @@ pub(crate) struct RotatingFile {
     period: Option<u64>,
     /// The period of the lines being written.
     writing: Option<u64>,
+    /// The fork generation it was opened in (`crate::fork`).
+    born: u64,
 }
 
 /// Moves `staged` to the next free name of `period` (compressed if asked),
@@ -343,6 +345,7 @@ impl RotatingFile {
             record: Vec::with_capacity(1024),
             period: None,
             writing: None,
+            born: crate::fork::generation(),
         };
         w.reopen().map_err(|e| {
             Error::invalid(
@@ -803,7 +806,11 @@ impl Write for RotatingFile {
 
 impl Drop for RotatingFile {
     fn drop(&mut self) {
-        let _ = self.commit();
+        // A forked child dropping the parent's copy: what it holds is the
+        // parent's to write.
+        if crate::fork::generation() == self.born {
+            let _ = self.commit();
+        }
     }
 }
 

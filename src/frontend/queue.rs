@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use crossbeam_queue::ArrayQueue;
 use slog::{Drain, OwnedKVList, Record};
 
-use super::capture::Event;
+use super::capture::{Event, Kind};
 use super::panic::{mark_writer_thread, Busy, PANIC_TAG};
 
 /// What happens when the writer falls behind and the queue is full.
@@ -218,7 +218,8 @@ impl Queue {
     /// it makes progress, at most [`FLUSH_TIMEOUT`] without), and the rest
     /// drop the record and count it. A record logged `inside` the backend
     /// (by a value while it is formatted) never waits and never writes.
-    fn send(&self, mut ev: Box<Event>, inside: bool, block: bool, write_now: &WriteNow) {
+    /// Returns false if `ev` was not queued.
+    fn send(&self, mut ev: Box<Event>, inside: bool, block: bool, write_now: &WriteNow) -> bool {
         let size = ev.size();
         let mut waiting: Option<(u64, Instant)> = None;
         let mut attempt = 0u32;
@@ -228,7 +229,7 @@ impl Queue {
                 match self.records.push(ev) {
                     Ok(()) => {
                         self.after_push(before + size);
-                        return;
+                        return true;
                     }
                     Err(back) => ev = back,
                 }
@@ -243,12 +244,15 @@ impl Queue {
                 continue;
             }
             if sync || inside || !block || self.stalled(&mut waiting) {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-                self.unreported.fetch_add(1, Ordering::AcqRel);
+                // A flush marker is not a record: not counted.
+                if matches!(ev.kind, Kind::Record) {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    self.unreported.fetch_add(1, Ordering::AcqRel);
+                }
                 // Back to the pool like a written event: a dropped huge
                 // record must not stay pinned there.
                 self.recycle(ev);
-                return;
+                return false;
             }
             self.wake();
             backoff(attempt);
@@ -320,7 +324,9 @@ impl Queue {
         let ticket = self.next_ticket.fetch_add(1, Ordering::AcqRel) + 1;
         let mut marker = self.event();
         marker.flush_marker(ticket);
-        self.send(marker, false, true, write_now);
+        if !self.send(marker, false, true, write_now) {
+            return false; // the writer took nothing for FLUSH_TIMEOUT
+        }
         self.wake();
         let mut progress = (self.popped.load(Ordering::Relaxed), Instant::now());
         let mut done = self.flushed.lock().unwrap_or_else(PoisonError::into_inner);
