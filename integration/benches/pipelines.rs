@@ -177,7 +177,7 @@ fn tracing_event_running(guard: slog_host::LogGuard) -> Running {
         log: Box::new(move |i| {
             spans.run(|| tracing::info!(status = 200, path = "/orders", i = i, "request done"))
         }),
-        finish: Box::new(move || guard.flush()),
+        finish: Box::new(move || assert_eq!(guard.flush(), 0, "flush wrote everything")),
     }
 }
 
@@ -185,7 +185,10 @@ fn tracing_event_running(guard: slog_host::LogGuard) -> Running {
 fn guarded(builder: Builder) -> Running {
     let guard = builder.init().expect("init");
     let log = guard.logger().clone();
-    slog_running(log, Box::new(move || guard.flush()))
+    slog_running(
+        log,
+        Box::new(move || assert_eq!(guard.flush(), 0, "flush wrote everything")),
+    )
 }
 
 fn start(name: &str) -> Running {
@@ -202,7 +205,7 @@ fn start(name: &str) -> Running {
                         info!(log, "request done"; "status" => 200, "path" => "/orders", "i" => i)
                     })
                 }),
-                finish: Box::new(move || guard.flush()),
+                finish: Box::new(move || assert_eq!(guard.flush(), 0, "flush wrote everything")),
             }
         }
         "slog-host tracing_layer() + 2nd layer" => {

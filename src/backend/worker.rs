@@ -65,7 +65,7 @@ const CRATE_TARGET: &str = "slog_host";
 /// How records are turned into bytes.
 enum Formatter {
     /// The JSON encoder, host fields pre-encoded per snapshot.
-    Json(Encoder),
+    Json(Box<Encoder>),
     /// A term format, writing into `buf` (with colors on a terminal): with
     /// the host fields on every record, or with a [`Banner`].
     Term(Box<dyn TermDrain>, SharedBuf, Option<Banner>),
@@ -198,11 +198,11 @@ impl Recipe {
     fn build(&self, output: Opened, errors: Arc<WriteErrors>, truncated: Arc<AtomicU64>) -> Out {
         let (formatter, sink) = match (self.format, output) {
             (Format::Json, output) => (
-                Formatter::Json(Encoder::new(
+                Formatter::Json(Box::new(Encoder::new(
                     self.schema,
                     self.source,
                     Some(self.cache.clone()),
-                )),
+                ))),
                 sink(output),
             ),
             (format, output) => {
