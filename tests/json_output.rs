@@ -282,22 +282,11 @@ fn host_keys(schema: Schema) -> Vec<&'static str> {
 }
 
 /// Names a record or logger field may try to take: every record key and
-/// the detected host fields this pipeline always has.
+/// every host key of the schema, whether this host has the field or not
+/// (issue 19: `k8s.pod.name` outside Kubernetes).
 fn spoof_names(schema: Schema) -> Vec<&'static str> {
     let mut names = schema.reserved_keys().to_vec();
-    names.extend(
-        [
-            keys::HOST_NAME,
-            keys::PROCESS_PID,
-            keys::SERVICE_NAME,
-            keys::SERVICE_VERSION,
-            keys::SERVICE_INSTANCE_ID,
-        ]
-        .map(|k| schema.field(k)),
-    );
-    if schema == Schema::Ecs {
-        names.push("event.dataset");
-    }
+    names.extend(host_keys(schema));
     names
 }
 
