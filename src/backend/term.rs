@@ -126,6 +126,10 @@ fn timestamp(w: &mut dyn Write) -> io::Result<()> {
 /// as slog-term writes it; text that is only ASCII is not looked at
 /// character by character.
 ///
+/// It writes no host fields and every key as given: the renaming of host
+/// keys to `fields.<name>` is the pipeline's, whose lines carry host fields
+/// ([`host_fields_per_record`](crate::Builder::host_fields_per_record)).
+///
 /// Like slog-term's formats it is `Send` but not `Sync`: put it in a
 /// `Mutex` or behind a channel.
 ///
