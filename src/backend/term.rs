@@ -519,15 +519,19 @@ impl<O: Out> Drain for Layout<O> {
         line.buf.clear();
         line.parts.clear();
         let mut names = self.names.borrow_mut();
+        let per_record = self.host.as_ref().is_some_and(|h| h.per_record);
         let names = match &self.host {
             Some(host) => {
-                let now = host.cache.load();
-                names.update(&now, now.schema());
+                // In banner mode the writer shows the banner (which updates
+                // the names) before every record whose snapshot is new.
+                if per_record || !names.is_set() {
+                    let now = host.cache.load();
+                    names.update(&now, now.schema());
+                }
                 Some(&*names)
             }
             None => None,
         };
-        let per_record = self.host.as_ref().is_some_and(|h| h.per_record);
         if self.compact && !per_record {
             self.compact(&mut line, record, values, names)?;
         } else {
