@@ -63,8 +63,9 @@ const CRATE_TARGET: &str = "slog_host";
 
 /// How records are turned into bytes.
 enum Formatter {
-    /// The JSON encoder, host fields pre-encoded per snapshot.
-    Json(Encoder),
+    /// The JSON encoder, host fields pre-encoded per snapshot (boxed: it is
+    /// the larger variant by far).
+    Json(Box<Encoder>),
     /// A term format, writing into `buf` (or straight to the terminal with
     /// colors, where `buf` is `None`): with the host fields on every record,
     /// or with a [`Banner`].
@@ -194,11 +195,11 @@ impl Recipe {
     fn build(&self, output: Opened, errors: Arc<WriteErrors>, truncated: Arc<AtomicU64>) -> Out {
         let (formatter, sink) = match (self.format, output) {
             (Format::Json, output) => (
-                Formatter::Json(Encoder::new(
+                Formatter::Json(Box::new(Encoder::new(
                     self.schema,
                     self.source,
                     Some(self.cache.clone()),
-                )),
+                ))),
                 sink(output),
             ),
             (format, output) if self.color && output.is_terminal() => (
