@@ -559,7 +559,10 @@ impl Builder {
     /// record (`... INFO host fields, host.name: web-1, host.ip: 10.0.0.7,
     /// process.pid: 4242, ...`) before the first record and again before
     /// the first record after they changed; with `true` every record carries
-    /// them. JSON lines always carry them, whatever this says.
+    /// them. JSON lines always carry them, whatever this says. Either way a
+    /// field of the application named like a host key of the schema
+    /// ([`Schema::host_keys`]) or an extra host field is written as
+    /// `fields.<name>` ([`docs::security`](crate::docs::security)).
     pub fn host_fields_per_record(mut self, on: bool) -> Self {
         self.host_fields_per_record = on;
         self

@@ -282,22 +282,11 @@ fn host_keys(schema: Schema) -> Vec<&'static str> {
 }
 
 /// Names a record or logger field may try to take: every record key and
-/// the detected host fields this pipeline always has.
+/// every host key of the schema, whether this host has the field or not
+/// (issue 19: `k8s.pod.name` outside Kubernetes).
 fn spoof_names(schema: Schema) -> Vec<&'static str> {
     let mut names = schema.reserved_keys().to_vec();
-    names.extend(
-        [
-            keys::HOST_NAME,
-            keys::PROCESS_PID,
-            keys::SERVICE_NAME,
-            keys::SERVICE_VERSION,
-            keys::SERVICE_INSTANCE_ID,
-        ]
-        .map(|k| schema.field(k)),
-    );
-    if schema == Schema::Ecs {
-        names.push("event.dataset");
-    }
+    names.extend(host_keys(schema));
     names
 }
 
@@ -705,6 +694,93 @@ fn random_keys_never_duplicate_or_spoof() -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+// ---------------------------------------------------------------- wide records
+
+/// Records with 10,000 and 20,000 distinct fields (issue 19: the duplicate
+/// check once compared each key with every key before it): every field is
+/// on the line exactly once, in order, with its value, and the duplicates
+/// that follow them all (past the short list the check starts with) are
+/// dropped or renamed as documented: a second `f0`, a `fields.level` after a
+/// renamed `level`, a logger's field the record has. `benches/wide_records.rs`
+/// times the same (10,000 vs 20,000 fields: about 2x, not 4x).
+fn wide_records_keep_every_field_once() -> Result<(), String> {
+    for n in [10_000, 20_000] {
+        let out = Buf::default();
+        let guard = Builder::new()
+            .global(false)
+            .format(Format::Json)
+            .flood(None)
+            .max_record_bytes(1 << 20)
+            .output(Output::Writer(Box::new(out.clone())))
+            .init()
+            .unwrap();
+        let names: Vec<&'static str> = (0..n).map(|i| leak(&format!("f{i}"))).collect();
+        let mut fields: Vec<(&'static str, String)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (*k, i.to_string()))
+            .collect();
+        fields.extend(
+            [
+                ("f0", "dup"),
+                (names[n - 1], "dup"),
+                ("level", "spoofed"),
+                ("fields.level", "dup"),
+                ("k8s.pod.name", "evilpod"),
+            ]
+            .map(|(k, v)| (k, v.to_owned())),
+        );
+        let child = guard.logger().new(slog::OwnedKV(Pairs(vec![
+            ("f7", "dup".to_owned()),
+            ("g", "from the logger".to_owned()),
+            ("fields.k8s.pod.name", "dup".to_owned()),
+        ])));
+        let kv = Pairs(fields);
+        child.log(&slog::record!(
+            Level::Info,
+            "",
+            &format_args!("wide"),
+            slog::BorrowedKV(&kv)
+        ));
+        drop(guard);
+        // A failure names the problem, not the whole line.
+        let lines = lines(&out).map_err(|e| e.chars().take(200).collect::<String>())?;
+        if lines.len() != 1 || guard_truncated(&lines[0]) {
+            return Err(format!("{n}: {} lines, or cut", lines.len()));
+        }
+        let line = &lines[0].0;
+        let first = line.iter().position(|(k, _)| k == "f0").unwrap_or(0);
+        let mut expected: Vec<(String, Value)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.to_string(), json!(i.to_string())))
+            .collect();
+        expected.extend([
+            ("fields.level".to_owned(), json!("spoofed")),
+            ("fields.k8s.pod.name".to_owned(), json!("evilpod")),
+            ("g".to_owned(), json!("from the logger")),
+        ]);
+        let got = &line[first..(first + expected.len()).min(line.len())];
+        if got != &expected[..] {
+            let at = got.iter().zip(&expected).position(|(a, b)| a != b);
+            return Err(format!(
+                "{n} fields: first difference at {at:?}: {:?} vs {:?}",
+                at.map(|i| &got[i]),
+                at.map(|i| &expected[i])
+            ));
+        }
+        if line.get(first + expected.len()).map(|(k, _)| k.as_str()) != Some("host.name") {
+            return Err(format!("{n}: the host fields do not follow the fields"));
+        }
+    }
+    Ok(())
+}
+
+/// True if the line was cut to `max_record_bytes`.
+fn guard_truncated(line: &Members) -> bool {
+    line.get(slog_host::format::TRUNCATED_KEY).is_some()
+}
+
 // ---------------------------------------------------------------- lines
 
 /// U+2028, U+2029, NEL, the other C1 controls and every line break Python
@@ -1033,6 +1109,7 @@ crate::suite_main!(
         resource_attributes_cannot_spoof,
         resource_attributes_from_the_environment,
         random_keys_never_duplicate_or_spoof,
+        wide_records_keep_every_field_once,
         line_separators_never_split_a_line,
         level_names,
         ecs_lines_follow_the_ecs_logging_spec,

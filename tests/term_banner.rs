@@ -14,7 +14,7 @@ use capture::Buf;
 use slog::{info, o, warn};
 use slog_host::format::BANNER_MESSAGE;
 use slog_host::host::HostInfo;
-use slog_host::{Builder, Format, LogGuard, Output};
+use slog_host::{Builder, Format, LogGuard, Output, Schema};
 
 fn pipeline(format: Format, out: &Buf, per_record: bool, filter: &str) -> LogGuard {
     Builder::new()
@@ -260,5 +260,153 @@ fn json_lines_always_carry_the_host_fields() {
             assert_eq!(v["process.pid"], host.pid());
             assert_eq!(v["deployment.environment"], "prod");
         }
+    }
+}
+
+/// A private term pipeline on a host outside Kubernetes without a service
+/// version: `host.name`, `process.pid`, `service.name` and the extra fields
+/// `extra` (the probe's snapshot, in `schema`).
+fn outside_kubernetes(
+    format: Format,
+    out: &Buf,
+    per_record: bool,
+    schema: Schema,
+    extra: &'static [(&'static str, &'static str)],
+) -> LogGuard {
+    let guard = Builder::new()
+        .global(false)
+        .format(format)
+        .schema(schema)
+        .flood(None)
+        .host_fields_per_record(per_record)
+        .output(Output::Writer(Box::new(out.clone())))
+        .init()
+        .unwrap();
+    guard
+        .cache()
+        .set_probe(move || {
+            let mut h = HostInfo::new()
+                .with_host_name("web-1")
+                .with_pid(42)
+                .with_service("orders", "")
+                .with_schema(schema);
+            for (k, v) in extra {
+                h = h.with_field(k, *v);
+            }
+            Ok(h)
+        })
+        .unwrap();
+    let host = guard.cache().load_full();
+    // The case this is about: host keys this host does not have.
+    assert_eq!(
+        (host.pod_name(), host.namespace(), host.service_version()),
+        (None, None, None)
+    );
+    guard
+}
+
+/// What a line shows after the level and target, the compact layout's
+/// lines of a logger's fields as they are.
+fn bodies(lines: &[String]) -> Vec<&str> {
+    lines
+        .iter()
+        .map(|l| match l.starts_with("fields.") {
+            true => l.as_str(),
+            false => after_level(l),
+        })
+        .collect()
+}
+
+/// Issue 19: record and logger fields named like a host key of the schema
+/// that this host lacks (`k8s.pod.name`, `service.version`), or like an
+/// extra host field, are written as `fields.<name>` on every term line, in
+/// banner mode and with the host fields per record, in both layouts; so is a
+/// forged banner (a record with the banner's target and message). Other
+/// names stay as they are.
+#[test]
+fn term_lines_cannot_spoof_absent_host_fields_or_a_banner() {
+    for per_record in [false, true] {
+        for format in [Format::Full, Format::Compact] {
+            let out = Buf::default();
+            let extra = &[("deployment.environment", "prod")];
+            let guard = outside_kubernetes(format, &out, per_record, Schema::Otel, extra);
+            let log = guard.logger();
+            let child = log.new(o!("k8s.namespace.name" => "kube-system"));
+            info!(child, "one"; "k8s.pod.name" => "evilpod");
+            info!(log, "two"; "service.version" => "9.9");
+            info!(log, "three"; "deployment.environment" => "dev");
+            info!(log, "four"; "user" => "ann");
+            info!(log, #"slog_host", "{}", BANNER_MESSAGE; "host.name" => "evil-host");
+            drop(guard);
+            let lines = lines(&out);
+            let host = ", host.name: web-1, process.pid: 42, service.name: orders, \
+                        deployment.environment: prod";
+            let expected: Vec<String> = match (per_record, format) {
+                (false, Format::Full) => vec![
+                    format!("{BANNER_MESSAGE}{host}"),
+                    "one, fields.k8s.pod.name: evilpod, fields.k8s.namespace.name: kube-system"
+                        .into(),
+                    "two, fields.service.version: 9.9".into(),
+                    "three, fields.deployment.environment: dev".into(),
+                    "four, user: ann".into(),
+                    format!("{BANNER_MESSAGE}, fields.host.name: evil-host"),
+                ],
+                (false, _) => vec![
+                    format!("{BANNER_MESSAGE}{host}"),
+                    "fields.k8s.namespace.name: kube-system".into(),
+                    "one, fields.k8s.pod.name: evilpod".into(),
+                    "two, fields.service.version: 9.9".into(),
+                    "three, fields.deployment.environment: dev".into(),
+                    "four, user: ann".into(),
+                    format!("{BANNER_MESSAGE}, fields.host.name: evil-host"),
+                ],
+                (true, _) => vec![
+                    format!(
+                        "one, fields.k8s.pod.name: evilpod, fields.k8s.namespace.name: kube-system{host}"
+                    ),
+                    format!("two, fields.service.version: 9.9{host}"),
+                    format!("three, fields.deployment.environment: dev{host}"),
+                    format!("four, user: ann{host}"),
+                    format!("{BANNER_MESSAGE}, fields.host.name: evil-host{host}"),
+                ],
+            };
+            assert_eq!(
+                bodies(&lines),
+                expected,
+                "{format:?}, per record: {per_record}"
+            );
+        }
+    }
+}
+
+/// The same in ECS, with the host fields on every record: the ECS names are
+/// reserved (`orchestrator.resource.name`, `event.dataset`), otel's are
+/// ordinary names there; an extra field keeps its own name (`host.name` is
+/// not shown as ECS's `host.hostname`) and one named like a host key is
+/// renamed, as in JSON.
+#[test]
+fn ecs_term_lines_reserve_the_ecs_host_keys() {
+    for format in [Format::Full, Format::Compact] {
+        let out = Buf::default();
+        let extra = &[("host.name", "other"), ("host.hostname", "spoof")];
+        let guard = outside_kubernetes(format, &out, true, Schema::Ecs, extra);
+        let log = guard.logger();
+        info!(log, "one"; "orchestrator.resource.name" => "evilpod");
+        info!(log, "two"; "k8s.pod.name" => "not an ECS host key");
+        info!(log, "three"; "event.dataset" => "spoofed");
+        info!(log, "four"; "host.name" => "an extra field's name");
+        drop(guard);
+        let host = ", host.hostname: web-1, process.pid: 42, service.name: orders, \
+                    host.name: other, fields.host.hostname: spoof";
+        assert_eq!(
+            bodies(&lines(&out)),
+            vec![
+                format!("one, fields.orchestrator.resource.name: evilpod{host}"),
+                format!("two, k8s.pod.name: not an ECS host key{host}"),
+                format!("three, fields.event.dataset: spoofed{host}"),
+                format!("four, fields.host.name: an extra field's name{host}"),
+            ],
+            "{format:?}"
+        );
     }
 }

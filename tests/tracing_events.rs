@@ -238,6 +238,39 @@ fn child(name: &str) {
             log::info!("lost: no log logger");
             drop(guard);
         }
+        "spoof_absent_host_keys" => {
+            let guard = slog_host::init().unwrap();
+            let log = guard.logger();
+            slog::info!(log, "control");
+            let all = Spoof("spoofed by slog");
+            log.log(&slog::record!(
+                slog::Level::Info,
+                "",
+                &format_args!("slog record"),
+                slog::b!(all)
+            ));
+            let child = log.new(slog::OwnedKV(Spoof("spoofed by a logger")));
+            slog::info!(child, "slog logger");
+            let kvs: Vec<(&str, &str)> = HOST_KEYS_OF_BOTH
+                .iter()
+                .map(|k| (*k, "spoofed by log"))
+                .collect();
+            log::logger().log(
+                &log::Record::builder()
+                    .level(log::Level::Info)
+                    .target("tracing_events")
+                    .args(format_args!("log record"))
+                    .key_values(&kvs)
+                    .build(),
+            );
+            spoof!(event, "spoofed by tracing", "tracing event");
+            {
+                let span = spoof!(span, "spoofed by a span", "spoof");
+                let _e = span.enter();
+                tracing::info!("in a spoofing span");
+            }
+            drop(guard);
+        }
         "spoof_log_fields" => {
             let guard = slog_host::init().unwrap();
             tracing::info!(
@@ -251,6 +284,88 @@ fn child(name: &str) {
         other => panic!("unknown scenario {other}"),
     }
 }
+
+/// The host keys of both schemas (otel, then the ECS names otel lacks):
+/// each schema reserves its own, detected or not; the other's are ordinary
+/// names.
+const HOST_KEYS_OF_BOTH: [&str; 16] = [
+    "host.name",
+    "host.ip",
+    "process.pid",
+    "service.name",
+    "service.version",
+    "k8s.pod.name",
+    "k8s.namespace.name",
+    "k8s.node.name",
+    "service.instance.id",
+    "container.id",
+    "host.hostname",
+    "orchestrator.resource.name",
+    "orchestrator.namespace",
+    "kubernetes.node.name",
+    "service.node.name",
+    "event.dataset",
+];
+
+/// Every name of [`HOST_KEYS_OF_BOTH`] as a field with the value `.0`.
+struct Spoof(&'static str);
+
+impl slog::KV for Spoof {
+    fn serialize(&self, _: &slog::Record<'_>, s: &mut dyn slog::Serializer) -> slog::Result {
+        HOST_KEYS_OF_BOTH
+            .iter()
+            .try_for_each(|k| s.emit_str(k, self.0))
+    }
+}
+
+/// An INFO event (`event`) or span (`span`) with every name of
+/// [`HOST_KEYS_OF_BOTH`] as a field holding `$v`; `$text` is the event's
+/// message or the span's name.
+macro_rules! spoof {
+    (event, $v:expr, $text:expr) => {
+        tracing::info!(
+            host.name = $v,
+            host.ip = $v,
+            process.pid = $v,
+            service.name = $v,
+            service.version = $v,
+            k8s.pod.name = $v,
+            k8s.namespace.name = $v,
+            k8s.node.name = $v,
+            service.instance.id = $v,
+            container.id = $v,
+            host.hostname = $v,
+            orchestrator.resource.name = $v,
+            orchestrator.namespace = $v,
+            kubernetes.node.name = $v,
+            service.node.name = $v,
+            event.dataset = $v,
+            $text
+        )
+    };
+    (span, $v:expr, $text:expr) => {
+        tracing::info_span!(
+            $text,
+            host.name = $v,
+            host.ip = $v,
+            process.pid = $v,
+            service.name = $v,
+            service.version = $v,
+            k8s.pod.name = $v,
+            k8s.namespace.name = $v,
+            k8s.node.name = $v,
+            service.instance.id = $v,
+            container.id = $v,
+            host.hostname = $v,
+            orchestrator.resource.name = $v,
+            orchestrator.namespace = $v,
+            kubernetes.node.name = $v,
+            service.node.name = $v,
+            event.dataset = $v
+        )
+    };
+}
+use spoof;
 
 /// A second layer beside ours: counts the events its own filter lets in.
 struct Counting(std::sync::Arc<std::sync::atomic::AtomicU64>);
@@ -488,6 +603,86 @@ fn tracing_false_without_a_log_logger_says_so_once() {
     assert_eq!(msgs.len(), 2, "{msgs:?}");
 }
 
+/// Issue 19: on a host outside Kubernetes (the child has no `POD_*`,
+/// `NODE_NAME`; no service version either), a record, a logger, a `log`
+/// record, a `tracing` event and a span spoof every host key of both
+/// schemas. Each host key of the line's schema, detected or not, is written
+/// as `fields.<name>` with the spoofed value and the line's own `<name>` is
+/// the detected value or absent; the other schema's names are ordinary
+/// fields; no key twice.
+fn absent_host_keys_cannot_be_spoofed_from_any_source() {
+    let sources = [
+        ("slog record", "spoofed by slog"),
+        ("slog logger", "spoofed by a logger"),
+        ("log record", "spoofed by log"),
+        ("tracing event", "spoofed by tracing"),
+        ("in a spoofing span", "spoofed by a span"),
+    ];
+    for (schema, own) in [
+        ("otel", &HOST_KEYS_OF_BOTH[..10]),
+        (
+            "ecs",
+            &[
+                "host.hostname",
+                "host.ip",
+                "process.pid",
+                "service.name",
+                "service.version",
+                "orchestrator.resource.name",
+                "orchestrator.namespace",
+                "kubernetes.node.name",
+                "service.node.name",
+                "container.id",
+                "event.dataset",
+            ][..],
+        ),
+    ] {
+        let out = run("spoof_absent_host_keys", &[("LOG_SCHEMA", schema)]);
+        let text = String::from_utf8(out.stdout.clone()).unwrap();
+        let msg = if schema == "otel" { "msg" } else { "message" };
+        let all = lines(&out);
+        assert_eq!(all.len(), 1 + sources.len(), "{schema}: {text}");
+        let control = &all[0];
+        assert_eq!(control[msg], "control");
+        // The case this is about: host keys this host does not have.
+        let absent: Vec<&str> = own
+            .iter()
+            .copied()
+            .filter(|k| control.get(*k).is_none())
+            .collect();
+        for k in [
+            "k8s.pod.name",
+            "orchestrator.resource.name",
+            "service.version",
+        ] {
+            assert_eq!(
+                own.contains(&k),
+                absent.contains(&k),
+                "{schema}: {k} is detected here: {control}"
+            );
+        }
+        for (line, (m, value)) in text.lines().skip(1).zip(sources) {
+            let k = keys(line);
+            let mut unique = k.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), k.len(), "{schema} {m}: a key twice: {k:?}");
+            let v: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v[msg], m, "{schema}: {v}");
+            for name in HOST_KEYS_OF_BOTH {
+                let renamed = format!("fields.{name}");
+                if own.contains(&name) {
+                    assert_eq!(v[&renamed], value, "{schema} {m}: {renamed}: {v}");
+                    assert_eq!(v.get(name), control.get(name), "{schema} {m}: {name}: {v}");
+                } else {
+                    assert_eq!(v[name], value, "{schema} {m}: {name} is no host key: {v}");
+                    assert!(v.get(&renamed).is_none(), "{schema} {m}: {v}");
+                }
+            }
+        }
+    }
+}
+
 fn log_fields_on_an_ordinary_event_are_fields() {
     let out = run("spoof_log_fields", &[]);
     let all = lines(&out);
@@ -595,6 +790,7 @@ crate::suite_main!(
         a_failed_init_installs_nothing,
         tracing_false_without_a_log_logger_says_so_once,
         log_fields_on_an_ordinary_event_are_fields,
+        absent_host_keys_cannot_be_spoofed_from_any_source,
         same_line_in_two_files_has_two_flood_budgets,
         log_source_adds_file_and_line_to_every_record,
         another_global_subscriber_is_a_clear_error,

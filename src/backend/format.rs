@@ -102,8 +102,9 @@ pub mod json_keys {
 /// `msg`, `target`, then the record's and the logger's fields.
 ///
 /// Control characters and line separators are escaped, a field named like a
-/// record key is written as `fields.<name>`, and no line has a key twice
-/// (see the README's Security section). It allocates nothing per record once
+/// record key (or, with host fields, like a host key of the schema or an
+/// extra host field) is written as `fields.<name>`, and no line has a key
+/// twice (see [`docs::security`](crate::docs::security)). It allocates nothing per record once
 /// its buffer is warm, and writes each line with one `write_all`; wrap a slow
 /// writer in a buffer.
 ///

@@ -137,6 +137,11 @@ impl HostNames {
         true
     }
 
+    /// True once the names are of some snapshot.
+    pub(crate) fn is_set(&self) -> bool {
+        self.of.is_some()
+    }
+
     /// Calls `f` with each host field written, in order: its name, whether
     /// it is written as `fields.<name>`, its value.
     pub(crate) fn each(&self, mut f: impl FnMut(&'static str, bool, FieldValue<'_>)) {

@@ -31,9 +31,12 @@
 //! (unless an extra field gives `event.dataset`).
 //!
 //! The host fields are encoded once per host snapshot (when the cache swaps)
-//! and copied into each line.
+//! and copied into each line. Each key costs the same whatever the number of
+//! keys before it: the names written so far are a short list while a record
+//! has few, a hash set past [`SEEN_LIST`] (both reused from line to line).
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, Write as _};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -48,6 +51,13 @@ use crate::host::cache::CacheRef;
 use crate::host::info::FieldValue;
 use crate::host::schema::ECS_VERSION;
 use crate::Schema;
+
+/// Names a line's [`Seen`] keeps in a list, scanned: past them, a hash set.
+pub(crate) const SEEN_LIST: usize = 32;
+
+/// The hash set's capacity kept from line to line: one huge record does not
+/// keep its memory.
+const SEEN_KEPT: usize = 4096;
 
 /// Encodes records as JSON lines into a byte buffer, allocation-free once its
 /// buffers are warm.
@@ -159,6 +169,7 @@ impl Encoder {
         };
         let _ = record.kv().serialize(record, &mut fields);
         let _ = values.serialize(record, &mut fields);
+        self.seen.trim();
         out.extend_from_slice(&self.host);
         out.extend_from_slice(b"}\n");
     }
@@ -348,32 +359,83 @@ impl io::Write for Escaped<'_> {
     }
 }
 
-/// The names written on a line so far (in their [`written`] form), with
-/// the signatures of its names: most keys are new, and a key whose
-/// signature is not there is new without a scan.
-#[derive(Default)]
+/// The names written on a line so far (in their [`written`] form): a list
+/// while there are few (with the signatures of its names: most keys are new,
+/// and a key whose signature is not there is new without a scan), a hash set
+/// once there are more than [`SEEN_LIST`]. Both keep their memory from line
+/// to line; a randomly keyed hash, so that chosen keys cannot make one
+/// lookup slow.
 struct Seen {
     list: Vec<Name>,
     mask: u64,
+    set: HashSet<Name>,
+    /// The most names in `list` ([`SEEN_LIST`]; the tests also try without
+    /// a limit, the quadratic scan this replaced).
+    list_max: usize,
+    /// Names compared or hashed so far (tests count the work per key).
+    #[cfg(test)]
+    probes: usize,
+}
+
+impl Default for Seen {
+    fn default() -> Seen {
+        Seen {
+            list: Vec::new(),
+            mask: 0,
+            set: HashSet::new(),
+            list_max: SEEN_LIST,
+            #[cfg(test)]
+            probes: 0,
+        }
+    }
 }
 
 impl Seen {
     /// A new line, whose names start with `claimed` (signatures `mask`).
     fn start(&mut self, claimed: &[Name], mask: u64) {
         self.list.clear();
+        self.set.clear();
         self.mask = mask;
         self.list.extend_from_slice(claimed);
+        if self.list.len() > self.list_max {
+            self.set.extend(self.list.drain(..));
+        }
     }
 
     /// Adds `name` (written form, signature `sig`); false if the line has it.
     #[inline]
     fn insert(&mut self, name: Name, sig: u64) -> bool {
-        if self.mask & sig != 0 && self.list.contains(&name) {
-            return false;
+        if !self.set.is_empty() {
+            #[cfg(test)]
+            {
+                self.probes += 1;
+            }
+            return self.set.insert(name);
+        }
+        if self.mask & sig != 0 {
+            #[cfg(test)]
+            {
+                self.probes += self.list.len();
+            }
+            if self.list.contains(&name) {
+                return false;
+            }
+        }
+        if self.list.len() >= self.list_max {
+            self.set.extend(self.list.drain(..));
+            return self.set.insert(name);
         }
         self.mask |= sig;
         self.list.push(name);
         true
+    }
+
+    /// After a line: the memory of a huge record is given back.
+    fn trim(&mut self) {
+        if self.set.capacity() > SEEN_KEPT {
+            self.set.clear();
+            self.set.shrink_to(SEEN_KEPT);
+        }
     }
 }
 
@@ -624,6 +686,62 @@ mod tests {
             );
             let back: String = serde_json::from_str(&format!("\"{e}\"")).unwrap();
             assert_eq!(back, c.to_string());
+        }
+    }
+
+    /// The names compared or hashed to add `n` distinct keys (`f0`, `f1`,
+    /// ...) to a line, and then each again (all refused), with at most
+    /// `list_max` names in the list.
+    fn probes(n: usize, list_max: usize) -> usize {
+        let keys: Vec<&'static str> = (0..n)
+            .map(|i| &*Box::leak(format!("f{i}").into_boxed_str()))
+            .collect();
+        let mut seen = Seen {
+            list_max,
+            ..Seen::default()
+        };
+        seen.start(&[], 0);
+        for k in &keys {
+            assert!(seen.insert(written((false, k)), name_sig(k, false)), "{k}");
+        }
+        for k in &keys {
+            assert!(!seen.insert(written((false, k)), name_sig(k, false)), "{k}");
+        }
+        seen.probes
+    }
+
+    #[test]
+    fn a_key_costs_the_same_whatever_the_keys_before_it() {
+        let (ten, twenty) = (probes(10_000, SEEN_LIST), probes(20_000, SEEN_LIST));
+        // The list's scans while it is short, then one hash per key.
+        let list = SEEN_LIST * SEEN_LIST;
+        assert!(ten <= 2 * 10_000 + list, "{ten}");
+        assert!(twenty <= 2 * 20_000 + list, "{twenty}");
+        assert!(twenty - 2 * 10_000 <= ten, "{ten} {twenty}");
+        // The control (smaller, it is slow): the list alone, the code before
+        // issue 19, compares each key with about every key before it, so
+        // twice the keys cost four times as much.
+        let (two, four) = (probes(2_000, usize::MAX), probes(4_000, usize::MAX));
+        assert!(two > 2_000 * 2_000 / 2, "{two}");
+        assert!(four > 3 * two, "{two} {four}");
+    }
+
+    #[test]
+    fn the_set_sees_through_the_prefix_as_the_list_does() {
+        for list_max in [0, SEEN_LIST, usize::MAX] {
+            let mut seen = Seen {
+                list_max,
+                ..Seen::default()
+            };
+            seen.start(&[(true, "level")], name_sig("level", true));
+            let mut add = |reserved, k: &'static str| {
+                seen.insert(written((reserved, k)), name_sig(k, reserved))
+            };
+            assert!(!add(false, "fields.level"), "{list_max}");
+            assert!(!add(true, "level"), "{list_max}");
+            assert!(add(false, "level"), "{list_max}");
+            assert!(add(true, "fields.x"), "{list_max}");
+            assert!(!add(false, "fields.fields.x"), "{list_max}");
         }
     }
 

@@ -100,6 +100,10 @@ fn timestamp(w: &mut dyn Write) -> io::Result<()> {
 /// as slog-term writes it; text that is only ASCII is not looked at
 /// character by character.
 ///
+/// It writes no host fields and every key as given: the renaming of host
+/// keys to `fields.<name>` is the pipeline's, whose lines carry host fields
+/// ([`host_fields_per_record`](crate::Builder::host_fields_per_record)).
+///
 /// Like slog-term's formats it is `Send` but not `Sync`: put it in a
 /// `Mutex` or behind a channel.
 ///
@@ -546,15 +550,19 @@ impl<O: Out> Drain for Layout<O> {
         line.buf.clear();
         line.parts.clear();
         let mut names = self.names.borrow_mut();
+        let per_record = self.host.as_ref().is_some_and(|h| h.per_record);
         let names = match &self.host {
             Some(host) => {
-                let now = host.cache.load();
-                names.update(&now, now.schema());
+                // In banner mode the writer shows the banner (which updates
+                // the names) before every record whose snapshot is new.
+                if per_record || !names.is_set() {
+                    let now = host.cache.load();
+                    names.update(&now, now.schema());
+                }
                 Some(&*names)
             }
             None => None,
         };
-        let per_record = self.host.as_ref().is_some_and(|h| h.per_record);
         if self.compact && !per_record {
             self.compact(&mut line, record, values, names)?;
         } else {

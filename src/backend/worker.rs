@@ -64,7 +64,8 @@ const CRATE_TARGET: &str = "slog_host";
 
 /// How records are turned into bytes.
 enum Formatter {
-    /// The JSON encoder, host fields pre-encoded per snapshot.
+    /// The JSON encoder, host fields pre-encoded per snapshot (boxed: it is
+    /// the larger variant by far).
     Json(Box<Encoder>),
     /// A term format, writing into `buf` (with colors on a terminal): with
     /// the host fields on every record, or with a [`Banner`].

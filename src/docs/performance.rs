@@ -103,3 +103,14 @@
 //! processing request` lines (tower-http's `TraceLayer` through tracing, each with the span's `method` and
 //! `uri`, a `target` and the host fields); open fds 12 before and 12 after; threads 5 before and 5 after; no
 //! error lines, nothing on stderr, exit status 0 after SIGTERM.
+//!
+//! # Records with many fields
+//!
+//! A key costs the writer the same whatever the number of keys before it: the JSON format checks each key
+//! against the names the line already has (no line has a key twice) in a short list while a record has up
+//! to 32 names and in a hash set past that, both reused from record to record (the set gives back its memory
+//! after a record with more than 4,096 names). `cargo bench -p slog-host-integration --bench wide_records`
+//! writes one record of 10,000 and one of 20,000 distinct fields with the JSON format. Measured here
+//! (2026-12-03, medians of 21 alternating rounds, three runs): 0.49 ms and 1.2 ms, ratio 2.4 to 2.5; before
+//! the hash set (issue 19) 89 to 122 ms and 258 to 320 ms. Such a record is longer than the default
+//! `LOG_MAX_RECORD_BYTES` (32 KiB) and is cut to it, which formats it a few times more.

@@ -34,6 +34,17 @@
 //! included); text that is only ASCII is checked eight bytes at a time, and only a non-ASCII character whose
 //! first byte can start an escaped one is decoded and looked up.
 //!
+//! **Reserved names.** A term line has no record keys (time, level and message are in their places), but it
+//! can show host fields: the banner does, and every record does with `Builder::host_fields_per_record(true)`.
+//! So the rule of the JSON lines below holds for the host keys: on every line, in banner mode too, a field
+//! of the record, of a logger or of a span named like a host key of the schema (`Schema::host_keys()`,
+//! detected or not) or like an extra host field is written as `fields.<name>` (`fields.k8s.pod.name:
+//! evilpod`), and a record that copies the banner's target and message (`info!(log, #"slog_host", "host
+//! fields"; "host.name" => "evil")`) shows `fields.host.name: evil`: only the banner writes host fields under
+//! their own names. Extra host fields are written under their own names, or as `fields.<name>` when named like
+//! a host key, as in JSON. `TermFormat` on its own (no host fields) writes every name as given.
+//! `tests/term_banner.rs` checks both modes and layouts, and `ecs`.
+//!
 //! The layout is written by this crate (slog-term's formats write data raw and cannot be told otherwise),
 //! part for part as slog-term's `FullFormat` and `CompactFormat` write it (a unit test compares them), into
 //! one buffer per record: without colors a record is one `write_all`. `TermFormat::full(w)` and
@@ -67,17 +78,27 @@
 //! | | `otel` | `ecs` |
 //! |---|---|---|
 //! | record keys (`Schema::reserved_keys()`) | `ts`, `level`, `msg`, `target`, `code.file.path`, `code.line.number`, `trace_id`, `span_id`, `trace_flags` | `@timestamp`, `log.level`, `message`, `ecs.version`, `log.logger`, `log.origin.file.name`, `log.origin.file.line`, `trace.id`, `span.id` |
-//! | host fields | the detected fields of the README's Fields table ([`host::keys`](crate::host::keys)) on the line, and the extra ones | the same under their ECS names, and `event.dataset` |
+//! | host keys (`Schema::host_keys()`), on every line whether this host has the field or not | `host.name`, `host.ip`, `process.pid`, `service.name`, `service.version`, `service.instance.id`, `k8s.pod.name`, `k8s.namespace.name`, `k8s.node.name`, `container.id` ([`host::keys`](crate::host::keys)) | `host.hostname`, `host.ip`, `process.pid`, `service.name`, `service.version`, `service.node.name`, `orchestrator.resource.name`, `orchestrator.namespace`, `kubernetes.node.name`, `container.id`, `event.dataset` |
+//! | extra host fields on the line (`OTEL_RESOURCE_ATTRIBUTES`, `Builder::field`) | their names | their names |
 //!
 //! A field with a reserved name is written as `fields.<name>`, whether it comes from the record, from a logger
-//! (`o!`), or is an extra host field (`Builder::field`, or an `OTEL_RESOURCE_ATTRIBUTES` key that is not one of
-//! the standard fields): `info!(log, "login"; "level" => "DEBUG")` is written
+//! (`o!`), from a `log` record's key-values, from a `tracing` event or from an entered span's fields, or is an
+//! extra host field (`Builder::field`, or an `OTEL_RESOURCE_ATTRIBUTES` key that is not one of the standard
+//! fields). The host keys are reserved whether or not they were detected, so that record data cannot pass for a
+//! host field this host does not have: outside Kubernetes, `info!(log, "x"; "k8s.pod.name" => "evilpod")` is
+//! written `"fields.k8s.pod.name":"evilpod"`, never `"k8s.pod.name":"evilpod"` (a consumer could not tell that
+//! from a detected pod name), and so are `service.version` without a version, `container.id` outside a
+//! container, and every other host key of the schema. Each schema reserves its own names: in `ecs`,
+//! `orchestrator.resource.name` is reserved and `k8s.pod.name` is an ordinary field. `info!(log, "login";
+//! "level" => "DEBUG")` is written
 //! `{"ts":"…","level":"INFO","msg":"login",…,"fields.level":"DEBUG",…}`, and
 //! `OTEL_RESOURCE_ATTRIBUTES='level=INFO,msg=all good'` adds `"fields.level":"INFO","fields.msg":"all good"`
 //! to every line. The rule is the same in both schemas. The standard keys of `OTEL_RESOURCE_ATTRIBUTES`
 //! (`host.name`, `service.name`, `k8s.pod.name`, ...) are not extra fields: they set those host fields, as the
 //! Fields table says and as OpenTelemetry SDKs do; `Builder::field("host.name", ..)` adds an extra field, which
-//! becomes `fields.host.name` beside the detected `host.name`.
+//! becomes `fields.host.name` beside the detected `host.name` (and `Builder::field("k8s.pod.name", ..)` becomes
+//! `fields.k8s.pod.name`, a pod or not). One exception, in `ecs`: an extra field `event.dataset` is the dataset,
+//! as the ecs-logging specification lets a service configure it.
 //!
 //! **No duplicate keys.** Names are claimed in this order, and a name already taken is skipped (the first
 //! wins): the record keys; the host fields (detected ones, extra ones, `event.dataset`); the record's own
@@ -101,8 +122,11 @@
 //! it beside `log.level` or `host.hostname`, so avoid such names.
 //!
 //! `tests/json_output.rs` checks all of this: the spoofing cases in both schemas (a record field, a child
-//! logger's field, `Builder::field` and, through `init()`, `OTEL_RESOURCE_ATTRIBUTES`) with a parser that sees
-//! duplicate keys (serde_json keeps the last one silently); a property test with arbitrary keys (reserved
+//! logger's field, `Builder::field` and, through `init()`, `OTEL_RESOURCE_ATTRIBUTES`; every record key and host
+//! key, detected or not) with a parser that sees duplicate keys (serde_json keeps the last one silently);
+//! `tests/tracing_events.rs` (`absent_host_keys_cannot_be_spoofed_from_any_source`) spoofs every host key of
+//! both schemas from a slog record, a slog logger, a `log` record, a `tracing` event and a span on a host
+//! outside Kubernetes, with `LOG_SCHEMA` `otel` and `ecs`; a property test with arbitrary keys (reserved
 //! names, `fields.` names, duplicates, control characters) in record, nested-logger and resource-attribute
 //! fields against the rule above; `splitlines()` == records with U+2028, U+2029, U+0085 and C1 controls in
 //! messages, keys and values; each level's name; and every ECS line against the spec, kept as

@@ -37,9 +37,9 @@
 //!   names the conflict. Without the cargo feature, nothing of `tracing` is built.
 //! - **Request context on every record**: a slog or `log` record logged while a span is entered on the
 //!   calling thread carries the fields of that span and its parents, by the same rules (the record's own
-//!   fields win; span fields named like a record key or host field are written as `fields.<name>`). With no
-//!   span entered this costs one thread-local read. The `log` crate's key-values
-//!   (`log::info!(order_id = 7; "served")`) are typed fields too.
+//!   fields win; span fields named like a record key or a host key of the schema, detected or not, are written
+//!   as `fields.<name>`). With no span entered this costs one thread-local read. The `log` crate's
+//!   key-values (`log::info!(order_id = 7; "served")`) are typed fields too.
 //! - **Cost**: a tracing event through this pipeline costs the caller 0.10x to 0.21x of tracing-subscriber's
 //!   JSON layer, 0.03x to 0.06x of it with tracing-appender (p50 at 10,000 events/s, same fields, same two
 //!   spans, across runs), with no system call; see the pipelines table.
