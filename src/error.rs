@@ -126,12 +126,19 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
-/// Writes one line about the crate itself to stderr. Unlike `eprintln!`,
-/// which panics when stderr cannot be written, a failure here is ignored:
-/// this runs on the writer thread exactly when output is failing.
+/// Writes one line about the crate itself to stderr, with one `write` to a
+/// descriptor of its own (a `dup` of 2): never through `std::io::Stderr`'s
+/// lock, which an application thread may hold (or held at a `fork`: a child
+/// would wait for it forever). Unlike `eprintln!`, which panics when stderr
+/// cannot be written, a failure here is ignored: this runs on the writer
+/// thread exactly when output is failing.
 pub(crate) fn report(args: fmt::Arguments<'_>) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "slog-host: {args}");
+    use std::os::fd::AsFd;
+    let line = format!("slog-host: {args}\n");
+    if let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() {
+        let _ = std::fs::File::from(fd).write_all(line.as_bytes());
+    }
 }
 
 #[cfg(test)]

@@ -75,6 +75,12 @@ fn main() {
                 "after_the_guard_a_full_queue_is_written_not_dropped",
                 sync_never_drops,
             ),
+            ("a_slow_reader_under_block_loses_nothing", slow_block),
+            ("a_child_logging_to_a_full_pipe_exits", child_full_pipe),
+            (
+                "a_child_forked_while_stderr_is_locked_exits",
+                child_stderr_locked,
+            ),
         ],
     );
 }
@@ -365,9 +371,18 @@ fn child(name: &str) -> Result<(), String> {
             let start = Instant::now();
             drop(guard);
             let drop_secs = start.elapsed().as_secs_f64();
+            // After the guard, records are written on the caller: with the
+            // output still stuck, one wait for the stall, then each call
+            // returns at once (30 waits of 5 s would pass the test's 120 s).
+            let start = Instant::now();
+            for i in 0..30u64 {
+                info!(log, "after the guard"; "i" => i);
+            }
+            let after_secs = start.elapsed().as_secs_f64();
             eprintln!(
                 "{{\"logged\":{logged},\"unwritten\":{unwritten},\"dropped\":{dropped},\
-                 \"log_secs\":{log_secs},\"flush_secs\":{flush_secs},\"drop_secs\":{drop_secs}}}"
+                 \"log_secs\":{log_secs},\"flush_secs\":{flush_secs},\"drop_secs\":{drop_secs},\
+                 \"after_secs\":{after_secs}}}"
             );
         }
         "sync_full_queue" => {
@@ -400,6 +415,64 @@ fn child(name: &str) -> Result<(), String> {
             let records = lines.iter().filter(|l| l["msg"] == "r").count();
             let reports = lines.len() - records;
             eprintln!("{{\"records\":{records},\"other\":{reports}}}");
+        }
+        "slow_block" => {
+            let guard = Builder::new()
+                .global(false)
+                .flood(None)
+                .format(Format::Json)
+                .output(Output::Stdout)
+                .overflow(Overflow::Block)
+                .init()
+                .map_err(|e| e.to_string())?;
+            let log = guard.logger().clone();
+            for i in 0..SLOW_RECORDS {
+                info!(log, "slow"; "i" => i, "pad" => "p".repeat(400));
+            }
+            let unwritten = guard.flush();
+            let dropped = guard.dropped();
+            drop(guard);
+            eprintln!("{{\"unwritten\":{unwritten},\"dropped\":{dropped}}}");
+        }
+        "child_full_pipe" => {
+            // Stdout is a pipe the test does not read until the end.
+            let guard = slog_host::init().map_err(|e| e.to_string())?;
+            let pid = fork_child(|| {
+                for i in 0..2_000u64 {
+                    info!(guard.logger(), "child"; "i" => i, "pad" => "q".repeat(200));
+                }
+            });
+            let exited = exited_within(pid, Duration::from_secs(60));
+            eprintln!("{{\"exited\":{exited}}}");
+        }
+        "child_stderr_locked" => {
+            let dir = dir.unwrap();
+            let path = dir.join("app.log");
+            let guard = Builder::new()
+                .global(false)
+                .flood(None)
+                .format(Format::Json)
+                .output(Output::File(FileConfig::new(&path)))
+                .init()
+                .map_err(|e| e.to_string())?;
+            // The child cannot open the file again (a link now): it says so
+            // on stderr, whose std lock a thread of the parent holds at the
+            // fork (an eprintln! in progress).
+            std::fs::remove_file(&path).unwrap();
+            std::os::unix::fs::symlink(dir.join("elsewhere"), &path).unwrap();
+            let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _held = std::io::stderr().lock();
+                locked_tx.send(()).unwrap();
+                loop {
+                    std::thread::park();
+                }
+            });
+            locked_rx.recv().unwrap();
+            let pid = fork_child(|| info!(guard.logger(), "child"));
+            let exited = exited_within(pid, CHILD_BOUND);
+            // On stdout: stderr's lock is held for good in this process.
+            println!("{{\"exited\":{exited}}}");
         }
         other => return Err(format!("unknown scenario {other}")),
     }
@@ -676,6 +749,88 @@ fn stuck_output() {
         s["drop_secs"].as_f64().unwrap(),
         FLUSH_TIMEOUT.as_secs()
     );
+}
+
+/// Records the slow reader must get, 400 bytes of padding each.
+const SLOW_RECORDS: u64 = 3_000;
+
+fn slow_block() {
+    let mut child = runner::scenario_command_killed_after(300, "slow_block", &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut text = Vec::new();
+    let mut chunk = [0u8; 4096];
+    // About 100 KiB/s: one 1 MiB batch takes the writer ~10 s, twice
+    // FLUSH_TIMEOUT, while the pipe keeps taking bytes.
+    loop {
+        match stdout.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => text.extend_from_slice(&chunk[..n]),
+            Err(e) => panic!("{e}"),
+        }
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_ne!(out.status.code(), Some(124), "hung");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&out.stderr);
+    assert_eq!(
+        s["dropped"], 0,
+        "Block dropped records of a slow, live output: {s}"
+    );
+    assert_eq!(s["unwritten"], 0, "{s}");
+    let lines = json_lines(&String::from_utf8(text).unwrap());
+    assert_eq!(
+        lines.len() as u64,
+        SLOW_RECORDS,
+        "every record reached the slow reader"
+    );
+}
+
+fn child_full_pipe() {
+    let mut child =
+        runner::scenario_command_killed_after(300, "child_full_pipe", &[("LOG_FORMAT", "json")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+    // Stdout is not read until the scenario is done with its child.
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_ne!(out.status.code(), Some(124), "hung");
+    let s = summary(err.as_bytes());
+    assert_eq!(
+        s["exited"], true,
+        "the child's writes to a full pipe are bounded: {err}"
+    );
+}
+
+fn child_stderr_locked() {
+    let dir = tempdir("stderr-lock");
+    let out = run(
+        "child_stderr_locked",
+        120,
+        &[("FAULTS_DIR", dir.to_str().unwrap())],
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        s["exited"], true,
+        "the child does not wait for std's stderr lock"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 fn sync_never_drops() {

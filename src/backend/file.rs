@@ -4,6 +4,8 @@ use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::backend::output::pipe_chunk;
@@ -268,6 +270,10 @@ pub(crate) struct RotatingFile {
     writing: Option<u64>,
     /// The fork generation it was opened in (`crate::fork`).
     born: u64,
+    /// Bytes written, write by write (the writer's progress).
+    accepted: Arc<AtomicU64>,
+    /// A full FIFO made the last write wait FLUSH_TIMEOUT in vain.
+    fifo_stalled: bool,
 }
 
 /// Moves `staged` to the next free name of `period` (compressed if asked),
@@ -346,6 +352,8 @@ impl RotatingFile {
             period: None,
             writing: None,
             born: crate::fork::generation(),
+            accepted: Arc::default(),
+            fifo_stalled: false,
         };
         w.reopen().map_err(|e| {
             Error::invalid(
@@ -356,6 +364,11 @@ impl RotatingFile {
         })?;
         w.prune();
         Ok(w)
+    }
+
+    /// Counts the bytes it writes into `accepted`.
+    pub(crate) fn count_accepted(&mut self, accepted: Arc<AtomicU64>) {
+        self.accepted = accepted;
     }
 
     /// The configuration it was opened with.
@@ -377,6 +390,15 @@ impl RotatingFile {
             .open(path)
             .map_err(explain_open)?;
         let meta = file.metadata()?;
+        if meta.is_file() && meta.nlink() > 1 {
+            // Another name for the same file: one planted in the log
+            // directory (a hard link to a file someone else reads).
+            return Err(io::Error::other(format!(
+                "it is a hard link ({} names for one file), and log files are never written \
+                 through one",
+                meta.nlink()
+            )));
+        }
         self.regular = meta.is_file();
         if !existed && self.regular {
             // `mode` at creation is masked by the umask; set it exactly (on
@@ -656,11 +678,16 @@ impl RotatingFile {
                 Ok(n) => {
                     written += n;
                     full_since = None;
+                    self.fifo_stalled = false;
+                    self.accepted.fetch_add(n as u64, Ordering::Relaxed);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     let since = *full_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() >= FLUSH_TIMEOUT {
+                    // After one wait in vain, a full FIFO fails at once until
+                    // it takes a byte again (one wait per stall).
+                    if self.fifo_stalled || since.elapsed() >= FLUSH_TIMEOUT {
+                        self.fifo_stalled = true;
                         return Err(cut(file, self.regular, written, e));
                     }
                     std::thread::sleep(Duration::from_millis(1));

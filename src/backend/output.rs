@@ -4,6 +4,9 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use crate::frontend::queue::FLUSH_TIMEOUT;
 
 use crate::backend::file::{FileConfig, RotatingFile};
 use crate::Error;
@@ -78,7 +81,7 @@ pub(crate) fn pipe_chunk(buf: &[u8]) -> usize {
     if buf.len() <= PIPE_BUF {
         return buf.len();
     }
-    match buf[..=PIPE_BUF].iter().rposition(|b| *b == b'\n') {
+    match buf[..PIPE_BUF].iter().rposition(|b| *b == b'\n') {
         Some(end) => end + 1,
         None => buf
             .iter()
@@ -89,18 +92,42 @@ pub(crate) fn pipe_chunk(buf: &[u8]) -> usize {
 
 /// Standard output or error through the writer's own descriptor; to a pipe
 /// it writes whole lines of at most [`PIPE_BUF`] bytes a call.
+///
+/// A pipe is opened again through `/proc/self/fd` as a description of its
+/// own with `O_NONBLOCK` (the application's descriptor stays blocking): a
+/// pipe nobody reads makes a write wait at most [`FLUSH_TIMEOUT`] without
+/// progress, then fail (counted as a write error), on the writer thread and
+/// on a caller writing synchronously alike. Where that open fails (a
+/// socket), the `dup` is written blocking.
 pub(crate) struct StdStream {
     file: File,
     pipe: bool,
+    /// The last write waited FLUSH_TIMEOUT in vain: until a write succeeds,
+    /// a full pipe fails at once (one wait per stall, not one per batch).
+    stalled: bool,
 }
 
 impl StdStream {
     pub(crate) fn new(file: File) -> StdStream {
-        use std::os::unix::fs::FileTypeExt;
-        let pipe = file
-            .metadata()
-            .is_ok_and(|m| m.file_type().is_fifo() || m.file_type().is_socket());
-        StdStream { file, pipe }
+        use std::os::fd::AsRawFd;
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        let meta = file.metadata();
+        let fifo = meta.as_ref().is_ok_and(|m| m.file_type().is_fifo());
+        let pipe = fifo || meta.is_ok_and(|m| m.file_type().is_socket());
+        let file = if fifo {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(format!("/proc/self/fd/{}", file.as_raw_fd()))
+                .unwrap_or(file)
+        } else {
+            file
+        };
+        StdStream {
+            file,
+            pipe,
+            stalled: false,
+        }
     }
 
     pub(crate) fn is_terminal(&self) -> bool {
@@ -110,10 +137,29 @@ impl StdStream {
 
 impl Write for StdStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.pipe {
-            self.file.write(&buf[..pipe_chunk(buf)])
+        let chunk = if self.pipe {
+            &buf[..pipe_chunk(buf)]
         } else {
-            self.file.write(buf)
+            buf
+        };
+        let mut full_since: Option<Instant> = None;
+        loop {
+            match self.file.write(chunk) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let since = *full_since.get_or_insert_with(Instant::now);
+                    if self.stalled || since.elapsed() >= FLUSH_TIMEOUT {
+                        self.stalled = true;
+                        return Err(e);
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                other => {
+                    if other.is_ok() {
+                        self.stalled = false;
+                    }
+                    return other;
+                }
+            }
         }
     }
 
@@ -155,6 +201,9 @@ mod tests {
         // Lines of 1000: four fit (4000), the fifth would pass PIPE_BUF.
         let many: Vec<u8> = (0..10).flat_map(|_| line(1000)).collect();
         assert_eq!(pipe_chunk(&many), 4000);
+        // Two lines ending exactly one byte past PIPE_BUF: the first alone.
+        let past: Vec<u8> = line(2000).into_iter().chain(line(2097)).collect();
+        assert_eq!(pipe_chunk(&past), 2000);
         // Exactly PIPE_BUF of whole lines.
         let exact: Vec<u8> = (0..4).flat_map(|_| line(1024)).chain(line(10)).collect();
         assert_eq!(pipe_chunk(&exact), PIPE_BUF);

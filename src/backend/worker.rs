@@ -155,6 +155,8 @@ struct Out {
     max_record: usize,
     /// Records cut to `max_record` (shared with the guard).
     truncated: Arc<AtomicU64>,
+    /// Bytes the output accepted (see [`Stats::accepted`]).
+    accepted: Arc<AtomicU64>,
     /// A file rotated by time: the period of the records in `batch`.
     batch_period: Option<u64>,
 }
@@ -182,22 +184,45 @@ pub(crate) struct Stats {
     /// Records in the write under way (taken from the queue, not written
     /// yet): what a stuck write holds.
     pub(crate) in_write: AtomicU64,
+    /// Bytes the outputs accepted, write by write: the writer's progress
+    /// inside a batch (shared with the queue, whose bounded waits watch it:
+    /// a slow output that takes bytes is not a stuck one).
+    pub(crate) accepted: Arc<AtomicU64>,
 }
 
 impl Stats {
-    pub(crate) fn new(outputs: usize) -> Stats {
+    pub(crate) fn new(outputs: usize, accepted: Arc<AtomicU64>) -> Stats {
         Stats {
             errors: (0..outputs).map(|_| Arc::default()).collect(),
             truncated: Arc::default(),
             written: AtomicU64::new(0),
             in_write: AtomicU64::new(0),
+            accepted,
         }
     }
 }
 
+/// A writer of the application's, counting what it accepts into
+/// `accepted`, write by write.
+fn write_counted(w: &mut dyn Write, mut buf: &[u8], accepted: &AtomicU64) -> io::Result<()> {
+    while !buf.is_empty() {
+        match w.write(buf) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                accepted.fetch_add(n as u64, Ordering::Relaxed);
+                buf = &buf[n..];
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 impl Recipe {
-    fn build(&self, output: Opened, errors: Arc<WriteErrors>, truncated: Arc<AtomicU64>) -> Out {
-        let (formatter, sink) = match (self.format, output) {
+    fn build(&self, output: Opened, errors: Arc<WriteErrors>, stats: &Stats) -> Out {
+        let (truncated, accepted) = (Arc::clone(&stats.truncated), Arc::clone(&stats.accepted));
+        let (formatter, mut sink) = match (self.format, output) {
             (Format::Json, output) => (
                 Formatter::Json(Box::new(Encoder::new(
                     self.schema,
@@ -212,6 +237,9 @@ impl Recipe {
                 (self.term(format, colors, buf.clone()), sink(output))
             }
         };
+        if let Sink::File(f) = &mut sink {
+            f.count_accepted(Arc::clone(&accepted));
+        }
         Out {
             formatter,
             sink,
@@ -220,6 +248,7 @@ impl Recipe {
             errors,
             max_record: self.max_record_bytes,
             truncated,
+            accepted,
             batch_period: None,
         }
     }
@@ -260,7 +289,7 @@ impl Outputs {
                 .zip(opened)
                 .zip(&stats.errors)
                 .map(|(((recipe, _), output), errors)| {
-                    recipe.build(output, Arc::clone(errors), Arc::clone(&stats.truncated))
+                    recipe.build(output, Arc::clone(errors), stats)
                 })
                 .collect(),
             pending: 0,
@@ -504,13 +533,16 @@ impl Out {
         let n = std::mem::take(&mut self.batch_records);
         let errors = &self.errors;
         let (sink, batch, period) = (&mut self.sink, &self.batch, self.batch_period);
+        let accepted = &*self.accepted;
         // A writer of the application's may panic: the batch is then counted
         // as not written, and the writer (and every flush) goes on.
         let result = catch_unwind(AssertUnwindSafe(|| match sink {
-            Sink::Stream(w) => match w.write_all(batch).and_then(|()| w.flush()) {
-                Ok(()) => (0, None),
-                Err(e) => (n, Some(e)),
-            },
+            Sink::Stream(w) => {
+                match write_counted(w.as_mut(), batch, accepted).and_then(|()| w.flush()) {
+                    Ok(()) => (0, None),
+                    Err(e) => (n, Some(e)),
+                }
+            }
             // Whole records, as few writes as rotation allows.
             Sink::File(f) => f.write_lines(batch, period),
         }))
@@ -531,12 +563,26 @@ impl Out {
 
 impl Backend {
     /// Drains `queue` into the output; returns the records written.
-    fn drain(&mut self, queue: &Queue) -> u64 {
+    ///
+    /// Bounded once `stop` is set (the guard is dropping): from then on it
+    /// takes at most the events queued at that moment, so threads that keep
+    /// logging cannot hold the guard's drop forever.
+    fn drain(&mut self, queue: &Queue, stop: Option<&AtomicBool>) -> u64 {
         let mut n = 0;
         let mut tickets: Option<u64> = None;
         // Popped but not yet released: see `Queue::pop`.
         let (mut held_bytes, mut held) = (0usize, 0u64);
-        while let Some(ev) = queue.pop() {
+        let mut budget = None;
+        loop {
+            if budget.is_none() && stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                budget = Some(queue.len());
+            }
+            match &mut budget {
+                Some(0) => break,
+                Some(b) => *b -= 1,
+                None => {}
+            }
+            let Some(ev) = queue.pop() else { break };
             held_bytes += ev.size();
             held += 1;
             if held == RELEASE_EVERY {
@@ -625,7 +671,7 @@ impl Writer {
             })
             .unzip();
         let outputs = Outputs(specs);
-        let stats = Arc::new(Stats::new(opened.len()));
+        let stats = Arc::new(Stats::new(opened.len(), queue.accepted()));
         let writer = Arc::new(Writer::new(queue, outputs, opened, stats));
         let w = Arc::clone(&writer);
         let thread = std::thread::Builder::new()
@@ -754,7 +800,7 @@ impl Writer {
                 self.backend
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .drain(&self.queue)
+                    .drain(&self.queue, Some(&self.stop))
             }))
             .unwrap_or_else(|_| {
                 // Formatting catches panics per record; this is the output
@@ -814,14 +860,35 @@ impl Writer {
     }
 
     /// Writes everything queued, on the calling thread; false if the output
-    /// stayed held by a stuck writer for [`FLUSH_TIMEOUT`].
+    /// stayed held by a stuck writer for [`FLUSH_TIMEOUT`]. Then the queue
+    /// is marked stuck, and until a caller gets the output again each one
+    /// only tries once (one wait per stall, not one per record).
     fn drain_here(&self) -> bool {
-        match self.lock_within() {
+        self.drain_here_until(None)
+    }
+
+    /// [`drain_here`](Self::drain_here), bounded by `stop` as
+    /// [`Backend::drain`] is.
+    fn drain_here_until(&self, stop: Option<&AtomicBool>) -> bool {
+        let backend = if self.queue.is_stuck() {
+            match self.backend.try_lock() {
+                Ok(b) => Some(b),
+                Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                Err(TryLockError::WouldBlock) => None,
+            }
+        } else {
+            self.lock_within()
+        };
+        match backend {
             Some(mut backend) => {
-                let _ = catch_unwind(AssertUnwindSafe(|| backend.drain(&self.queue)));
+                self.queue.set_stuck(false);
+                let _ = catch_unwind(AssertUnwindSafe(|| backend.drain(&self.queue, stop)));
                 true
             }
-            None => false,
+            None => {
+                self.queue.set_stuck(true);
+                false
+            }
         }
     }
 
@@ -853,10 +920,10 @@ impl Writer {
         let mut stuck = false;
         if let Some(t) = thread {
             t.thread().unpark();
-            let mut progress = (self.queue.popped(), Instant::now());
+            let mut progress = (self.queue.progress(), Instant::now());
             while !t.is_finished() {
                 std::thread::sleep(Duration::from_millis(1));
-                let popped = self.queue.popped();
+                let popped = self.queue.progress();
                 if popped != progress.0 {
                     progress = (popped, Instant::now());
                 } else if progress.1.elapsed() >= FLUSH_TIMEOUT {
@@ -876,7 +943,7 @@ impl Writer {
                 .unwrap_or_else(PoisonError::into_inner)
                 .take(),
         );
-        if !stuck && self.drain_here() {
+        if !stuck && self.drain_here_until(Some(&self.stop)) {
             return 0;
         }
         let unwritten = self.unwritten();

@@ -73,6 +73,16 @@ impl WriteErrors {
             .clone()
     }
 
+    /// Keeps `message` as the last error, unless another thread holds the
+    /// slot right now (or held it at a `fork`): never waits.
+    fn set_last(&self, message: String) {
+        match self.last.try_lock() {
+            Ok(mut last) => *last = Some(message),
+            Err(std::sync::TryLockError::Poisoned(p)) => *p.into_inner() = Some(message),
+            Err(std::sync::TryLockError::WouldBlock) => {}
+        }
+    }
+
     /// One record could not be written.
     pub(crate) fn failed(&self, e: &io::Error) {
         self.failed_n(e, 1);
@@ -82,7 +92,7 @@ impl WriteErrors {
     pub(crate) fn failed_n(&self, e: &io::Error, n: u64) {
         // The message and the state first, the count last (Release): a
         // reader that sees the count sees them too.
-        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(e.to_string());
+        self.set_last(e.to_string());
         if !self.failing.swap(true, Ordering::Relaxed) {
             crate::error::report(format_args!(
                 "cannot write log output: {e}; records are counted and dropped until it recovers"
@@ -96,7 +106,7 @@ impl WriteErrors {
     pub(crate) fn lost(&self, why: &str) {
         self.count.fetch_add(1, Ordering::Release);
         crate::error::report(format_args!("{why}; the record is counted as not written"));
-        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(why.to_string());
+        self.set_last(why.to_string());
     }
 
     /// A write succeeded.

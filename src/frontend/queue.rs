@@ -111,6 +111,10 @@ pub(crate) struct Queue {
     next_ticket: AtomicU64,
     /// Events the writer has taken (its progress, for a bounded flush).
     popped: AtomicU64,
+    /// Bytes the outputs accepted (the backend counts them write by write):
+    /// progress inside a batch, so a slow output is not taken for a stuck
+    /// one.
+    accepted: Arc<AtomicU64>,
     /// A caller waited [`FLUSH_TIMEOUT`] for a writer that took nothing:
     /// until the writer takes a record again, callers drop at once (one
     /// wait per stall, not one per record) and flushes return at once.
@@ -140,6 +144,7 @@ impl Queue {
             sync: AtomicBool::new(false),
             next_ticket: AtomicU64::new(0),
             popped: AtomicU64::new(0),
+            accepted: Arc::default(),
             stuck: AtomicBool::new(false),
             flushed: Mutex::new(0),
             flushed_cv: Condvar::new(),
@@ -156,9 +161,18 @@ impl Queue {
         Queue::new(self.records.capacity(), self.max_bytes, self.overflow)
     }
 
-    /// Events the writer has taken so far (its progress).
-    pub(crate) fn popped(&self) -> u64 {
-        self.popped.load(Ordering::Relaxed)
+    /// The writer's progress: events taken plus bytes written. It does not
+    /// move only while the writer takes nothing and the outputs accept
+    /// nothing.
+    pub(crate) fn progress(&self) -> u64 {
+        self.popped
+            .load(Ordering::Relaxed)
+            .wrapping_add(self.accepted.load(Ordering::Relaxed))
+    }
+
+    /// The counter of bytes the outputs accepted, for the backend.
+    pub(crate) fn accepted(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.accepted)
     }
 
     /// Records queued now (taken by the writer: not counted).
@@ -173,7 +187,21 @@ impl Queue {
 
     /// From now on callers write synchronously.
     pub(crate) fn set_sync(&self) {
-        self.sync.store(true, Ordering::Release);
+        // SeqCst: a caller's push (a locked instruction) and this store are
+        // ordered before the stopping thread counts what is queued.
+        self.sync.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the writer (or a thread writing synchronously) is taken for
+    /// stuck: see `stuck`.
+    pub(crate) fn is_stuck(&self) -> bool {
+        self.stuck.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_stuck(&self, stuck: bool) {
+        if self.stuck.load(Ordering::Relaxed) != stuck {
+            self.stuck.store(stuck, Ordering::Relaxed);
+        }
     }
 
     // ---- caller side ----
@@ -266,7 +294,7 @@ impl Queue {
         if self.stuck.load(Ordering::Relaxed) {
             return true;
         }
-        let popped = self.popped.load(Ordering::Relaxed);
+        let popped = self.progress();
         match waiting {
             Some((seen, since)) if *seen == popped => {
                 let stuck = since.elapsed() >= FLUSH_TIMEOUT;
@@ -328,7 +356,7 @@ impl Queue {
             return false; // the writer took nothing for FLUSH_TIMEOUT
         }
         self.wake();
-        let mut progress = (self.popped.load(Ordering::Relaxed), Instant::now());
+        let mut progress = (self.progress(), Instant::now());
         let mut done = self.flushed.lock().unwrap_or_else(PoisonError::into_inner);
         while *done < ticket {
             done = self
@@ -341,7 +369,7 @@ impl Queue {
                 if self.sync.load(Ordering::Acquire) {
                     return write_here(write_now);
                 }
-                let popped = self.popped.load(Ordering::Relaxed);
+                let popped = self.progress();
                 if popped != progress.0 {
                     progress = (popped, Instant::now());
                 } else if progress.1.elapsed() >= stall {
