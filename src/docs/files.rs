@@ -21,7 +21,10 @@
 //!   never written to the target. Rotation renames names (a rename moves a link, never its target),
 //!   compresses only a staged file that is a regular file with one name (`O_NOFOLLOW`, link count 1; any
 //!   other name is removed, not read), and creates archives with `O_EXCL`. `tests/faults.rs` plants a link
-//!   to a 0600 file at the path and at `app.log.1.gz`: the target is untouched and no archive holds it.
+//!   to a 0600 file at the path and at `app.log.1.gz`: the target is untouched and no archive holds it. A
+//!   regular file at the path with more than one name (a hard link planted in a shared directory) is
+//!   refused the same way. A regular file someone else created at the path is still written (its owner
+//!   is not checked): keep the log directory writable by the service alone.
 //! - **FIFOs**: opened without waiting (`O_NONBLOCK`): a FIFO no process reads is an `init()` error ("a FIFO
 //!   that no process has open for reading"); if the reader leaves later, the lines are counted as write
 //!   errors and the FIFO is opened again before each later batch, never blocking. Lines go in whole, at

@@ -46,13 +46,23 @@
 //! **Flush**: `guard.flush()` and `guard.logger().flush()` (slog's `Logger::flush`) put a marker into the
 //! queue and return when the writer has written everything before it and flushed the output.
 //!
-//! **Every wait is bounded** (`pipeline::FLUSH_TIMEOUT`, 5 s without progress): an output that takes no
+//! **Every wait is bounded** (`pipeline::FLUSH_TIMEOUT`, 5 s without progress; progress is a record taken
+//! from the queue or a byte an output accepted, so a slow output that still reads is waited for, and
+//! `Overflow::Block` loses nothing to it: `tests/faults.rs` reads stdout at ~100 KiB/s, and all 3,000
+//! records of 400 bytes arrive, none dropped): an output that takes no
 //! write (a pipe nobody reads, a terminal on hold, a custom writer that blocks) makes `guard.flush()` return
 //! the number of records not written yet (0 when all are), the guard's drop return and say on stderr how
 //! many it leaves (the writer thread is left to finish them), and a logger waiting for room under
 //! `Overflow::Block` drop its record and count it as an overflow drop (reported in the output). One wait per
 //! stall: until the writer takes a record again, later callers drop at once and flushes return at once.
-//! A file that is a FIFO waits at most as long for its reader, then counts the lines as write errors.
+//! A file that is a FIFO, or standard output that is a pipe, waits at most as long for its reader, then
+//! counts the lines as write errors, and fails at once until the reader takes a byte again (a pipe on
+//! stdout is opened again through `/proc/self/fd` as a non-blocking description of the writer's own; the
+//! application's descriptor stays as it was). This holds for a caller writing synchronously too (after the
+//! guard, in a forked child): one wait per stall, then every call returns at once. The guard's drop writes
+//! what was queued when it began; records other threads log meanwhile are written by those threads
+//! (synchronously), so a flood cannot hold the drop. The crate's own messages go to stderr with one
+//! `write` to a descriptor of their own, never through `std::io::Stderr`'s lock.
 //!
 //! **No lock a caller can hold**: standard output and error are written through a `dup` of descriptors 1
 //! and 2, never through `std::io::Stdout` or `Stderr` and their locks (colors too: the ANSI sequences are
