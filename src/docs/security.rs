@@ -131,3 +131,13 @@
 //! fields against the rule above; `splitlines()` == records with U+2028, U+2029, U+0085 and C1 controls in
 //! messages, keys and values; each level's name; and every ECS line against the spec, kept as
 //! `tests/fixtures/ecs-logging-spec.json` (source and license in `tests/fixtures/README.md`).
+//!
+//! # Limits
+//!
+//! - **`drain::Enrich` around another drain** adds the host fields after the record's own; whether a record
+//!   field named `host.name` can take the host's place is that drain's choice (slog-json writes both keys;
+//!   `format::json(w)` without a host keeps the first). Only `init()`'s pipeline and
+//!   `format::json(w).with_host(cache)` reserve the host keys themselves.
+//! - **Term formats write values unquoted**: a value `1, host.name: evil` reads like a second field to a
+//!   person (never to a parser of JSON lines). Default-ignorable characters that are not format characters
+//!   (U+034F, U+115F, U+1160, U+3164, the variation selectors) are written as they are.
