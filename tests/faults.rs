@@ -743,10 +743,12 @@ fn stuck_output() {
     // record): printed, not asserted as timings; the scenario's 120 s kill
     // is what fails a hang.
     println!(
-        "stuck output: {logged} records logged in {:.1} s, flush {:.1} s, drop {:.1} s (FLUSH_TIMEOUT {} s)",
+        "stuck output: {logged} records logged in {:.1} s, flush {:.1} s, drop {:.1} s, \
+         30 records after the guard {:.1} s (FLUSH_TIMEOUT {} s)",
         s["log_secs"].as_f64().unwrap(),
         s["flush_secs"].as_f64().unwrap(),
         s["drop_secs"].as_f64().unwrap(),
+        s["after_secs"].as_f64().unwrap(),
         FLUSH_TIMEOUT.as_secs()
     );
 }
