@@ -731,9 +731,10 @@ fn stuck_output() {
         s["dropped"].as_u64().unwrap(),
     );
     // Nothing was written: every record is either still held or dropped,
-    // and counted as such.
+    // and counted as such. (A writer that took all 100 as they came drops
+    // none: then all are held, in the write that never returns.)
     assert_eq!(unwritten + dropped, logged, "{s}");
-    assert!(unwritten >= 1 && dropped >= 1, "{s}");
+    assert!(unwritten >= 1, "{s}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("records are not written"),

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::backend::output::pipe_chunk;
+use crate::backend::output::{pipe_chunk, wait_writable};
 use crate::frontend::queue::FLUSH_TIMEOUT;
 use crate::Error;
 
@@ -657,7 +657,7 @@ impl RotatingFile {
         // A FIFO (opened non-blocking) that is full: wait for its reader
         // while it reads, at most FLUSH_TIMEOUT without taking a byte; then
         // the record is counted as not written and the writer goes on.
-        let mut full_since: Option<Instant> = None;
+        let mut deadline: Option<Instant> = None;
         while written < self.record.len() {
             let rest = &self.record[written..];
             // A FIFO may have other writers: whole lines, PIPE_BUF a call.
@@ -677,20 +677,19 @@ impl RotatingFile {
                 }
                 Ok(n) => {
                     written += n;
-                    full_since = None;
+                    deadline = None;
                     self.fifo_stalled = false;
                     self.accepted.fetch_add(n as u64, Ordering::Relaxed);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let since = *full_since.get_or_insert_with(Instant::now);
+                    let until = *deadline.get_or_insert_with(|| Instant::now() + FLUSH_TIMEOUT);
                     // After one wait in vain, a full FIFO fails at once until
                     // it takes a byte again (one wait per stall).
-                    if self.fifo_stalled || since.elapsed() >= FLUSH_TIMEOUT {
+                    if self.fifo_stalled || !wait_writable(&*file, until) {
                         self.fifo_stalled = true;
                         return Err(cut(file, self.regular, written, e));
                     }
-                    std::thread::sleep(Duration::from_millis(1));
                 }
                 Err(e) => return Err(cut(file, self.regular, written, e)),
             }

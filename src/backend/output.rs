@@ -4,7 +4,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::os::fd::AsFd;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::frontend::queue::FLUSH_TIMEOUT;
 
@@ -90,6 +90,28 @@ pub(crate) fn pipe_chunk(buf: &[u8]) -> usize {
     }
 }
 
+/// Waits until `fd` (a full pipe or FIFO, non-blocking) can take a write,
+/// or `deadline` passes: false then. `poll(2)`, so the writer goes on the
+/// moment the reader makes room.
+pub(crate) fn wait_writable(fd: &impl AsFd, deadline: Instant) -> bool {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        let timeout = Timespec::try_from(left).ok();
+        let mut fds = [PollFd::new(fd, PollFlags::OUT)];
+        match poll(&mut fds, timeout.as_ref()) {
+            Ok(0) => return false,
+            Ok(_) => return true,
+            Err(rustix::io::Errno::INTR) => {}
+            // Cannot wait: let the caller's next write say what is wrong.
+            Err(_) => return true,
+        }
+    }
+}
+
 /// Standard output or error through the writer's own descriptor; to a pipe
 /// it writes whole lines of at most [`PIPE_BUF`] bytes a call.
 ///
@@ -142,16 +164,15 @@ impl Write for StdStream {
         } else {
             buf
         };
-        let mut full_since: Option<Instant> = None;
+        let mut deadline: Option<Instant> = None;
         loop {
             match self.file.write(chunk) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let since = *full_since.get_or_insert_with(Instant::now);
-                    if self.stalled || since.elapsed() >= FLUSH_TIMEOUT {
+                    let until = *deadline.get_or_insert_with(|| Instant::now() + FLUSH_TIMEOUT);
+                    if self.stalled || !wait_writable(&self.file, until) {
                         self.stalled = true;
                         return Err(e);
                     }
-                    std::thread::sleep(Duration::from_millis(1));
                 }
                 other => {
                     if other.is_ok() {

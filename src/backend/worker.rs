@@ -593,7 +593,10 @@ impl Backend {
                     self.format(&ev);
                     n += 1;
                 }
-                Kind::Flush(t) => tickets = Some(tickets.map_or(t, |m| m.max(t))),
+                Kind::Flush(t) => {
+                    queue.marker_taken();
+                    tickets = Some(tickets.map_or(t, |m| m.max(t)));
+                }
             }
             queue.recycle(ev);
             if self.batch_full() {
@@ -898,7 +901,7 @@ impl Writer {
         if self.forked() {
             return self.current_child().map_or(0, |c| c.writer.unwritten());
         }
-        self.queue.len() as u64 + self.stats.in_write.load(Ordering::Relaxed)
+        self.queue.records_queued() + self.stats.in_write.load(Ordering::Relaxed)
     }
 
     /// Writes everything queued, stops the thread, and switches callers to

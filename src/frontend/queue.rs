@@ -119,6 +119,9 @@ pub(crate) struct Queue {
     /// until the writer takes a record again, callers drop at once (one
     /// wait per stall, not one per record) and flushes return at once.
     stuck: AtomicBool,
+    /// Flush markers in the queue (not records: left out of what a flush
+    /// reports as not written).
+    markers: AtomicU64,
     flushed: Mutex<u64>,
     flushed_cv: Condvar,
 }
@@ -146,6 +149,7 @@ impl Queue {
             popped: AtomicU64::new(0),
             accepted: Arc::default(),
             stuck: AtomicBool::new(false),
+            markers: AtomicU64::new(0),
             flushed: Mutex::new(0),
             flushed_cv: Condvar::new(),
         }
@@ -178,6 +182,16 @@ impl Queue {
     /// Records queued now (taken by the writer: not counted).
     pub(crate) fn len(&self) -> usize {
         self.records.len()
+    }
+
+    /// Records queued now, flush markers left out.
+    pub(crate) fn records_queued(&self) -> u64 {
+        (self.records.len() as u64).saturating_sub(self.markers.load(Ordering::Relaxed))
+    }
+
+    /// The writer took a flush marker.
+    pub(crate) fn marker_taken(&self) {
+        self.markers.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Takes the count of drops not reported yet (writer side).
@@ -352,7 +366,9 @@ impl Queue {
         let ticket = self.next_ticket.fetch_add(1, Ordering::AcqRel) + 1;
         let mut marker = self.event();
         marker.flush_marker(ticket);
+        self.markers.fetch_add(1, Ordering::Relaxed);
         if !self.send(marker, false, true, write_now) {
+            self.markers.fetch_sub(1, Ordering::Relaxed);
             return false; // the writer took nothing for FLUSH_TIMEOUT
         }
         self.wake();
