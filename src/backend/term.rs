@@ -288,7 +288,7 @@ impl<D: Decorator> Out for Styled<D> {
 
 /// slog-term's `TermDecorator` colors, written as ANSI sequences into a
 /// writer (the batch), so the terminal is written like any other output:
-/// through the writer's own descriptor, one `write` per batch, never
+/// through the writer's own descriptor, batched like the rest, never
 /// through `std::io::Stdout` and its lock. Level: the foreground color
 /// slog-term gives it; message and keys: bold; every other part: reset.
 struct Ansi<W>(RefCell<W>);

@@ -16,7 +16,8 @@
 //!                                                                           per snapshot, copied per line
 //!                                                                         term: a banner with the host fields
 //!                                                                           when they change, slog-term's layout
-//!                                                                         one write per batch
+//!                                                                         one write per batch (to a pipe:
+//!                                                                           whole lines, 4 KiB a write)
 //!                                                                         events back to the pool
 //!  refresher thread "slog-host-rfsh": re-detects host metadata, swaps the snapshot when it changed
 //! ```
