@@ -159,6 +159,9 @@ struct EnvOverrides {
     stdout: Option<(bool, String)>,
     file_format: Option<(Format, String)>,
     file_filter: Option<(Directives, String)>,
+    /// `OTEL_LOGS_EXPORTER=otlp`: the exporter's settings.
+    #[cfg(feature = "otlp")]
+    otlp: Option<crate::otlp::OtlpConfig>,
 }
 
 impl EnvOverrides {
@@ -234,6 +237,29 @@ impl EnvOverrides {
         if let Some(v) = env_var("LOG_FILE_KEEP")? {
             let n = parse_count("LOG_FILE_KEEP", &v, "files", MAX_FILE_KEEP as u64)?;
             env.file_keep = Some((n, v));
+        }
+        if let Some(v) = env_var("OTEL_LOGS_EXPORTER")? {
+            match v.as_str() {
+                "none" => {}
+                #[cfg(feature = "otlp")]
+                "otlp" => env.otlp = Some(crate::otlp::OtlpConfig::from_env()?),
+                #[cfg(not(feature = "otlp"))]
+                "otlp" => {
+                    return Err(Error::invalid(
+                        "OTEL_LOGS_EXPORTER",
+                        v,
+                        "export over OTLP needs slog-host's cargo feature `otlp`",
+                    ))
+                }
+                _ => {
+                    return Err(Error::invalid(
+                        "OTEL_LOGS_EXPORTER",
+                        v,
+                        "expected otlp or none (the line outputs are set with LOG_FORMAT, \
+                         LOG_FILE and LOG_STDOUT)",
+                    ))
+                }
+            }
         }
         Ok(env)
     }
@@ -311,6 +337,27 @@ impl Builder {
             self.max_record_bytes = n;
         }
         let stdout_on = env.stdout.as_ref().map(|(on, _)| *on);
+        // OTLP export beside the line outputs; with LOG_STDOUT=off and
+        // no other output, instead of stdout.
+        #[cfg(feature = "otlp")]
+        if let Some(config) = env.otlp.take() {
+            let output = Output::Otlp(config);
+            if stdout_on == Some(false)
+                && env.file.is_none()
+                && matches!(self.output, Output::Stdout)
+            {
+                self.output = output;
+                self.output_setting = "OTEL_LOGS_EXPORTER";
+                env.stdout = None;
+            } else {
+                self.tees.push(Tee {
+                    output,
+                    format: Format::Json,
+                    filter: None,
+                    setting: "OTEL_LOGS_EXPORTER",
+                });
+            }
+        }
         if let Some(path) = env.file {
             // The path wins; the code's other file settings stay defaults.
             let (config, other) = match std::mem::replace(&mut self.output, Output::Stdout) {
@@ -987,8 +1034,26 @@ impl LogGuard {
         if self.sender.flush() {
             0
         } else {
-            self.writer.unwritten().max(1)
+            (self.writer.unwritten() + self.writer.unexported()).max(1)
         }
+    }
+
+    /// Records the OTLP exporters delivered to the collector (feature
+    /// `otlp`; [`docs::otlp`](crate::docs::otlp)).
+    #[cfg(feature = "otlp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+    pub fn exported(&self) -> u64 {
+        self.writer.export_counts().0
+    }
+
+    /// Records the OTLP exporters dropped: the export queue was full, the
+    /// collector refused them (a status other than 429, 502, 503, 504), or
+    /// the export timeout passed at shutdown. Each drop is also reported in
+    /// the line outputs ([`EXPORT_DROPPED_MESSAGE`](crate::otlp::EXPORT_DROPPED_MESSAGE)).
+    #[cfg(feature = "otlp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+    pub fn export_dropped(&self) -> u64 {
+        self.writer.export_counts().1
     }
 
     /// Records written to the output so far (or counted as write errors),

@@ -245,6 +245,22 @@ pub mod layer {
     pub use crate::frontend::tracing_layer::{EventFilter, Events};
 }
 
+/// Export over OTLP to an OpenTelemetry collector (feature `otlp`):
+/// [`OtlpConfig`](otlp::OtlpConfig) for [`Output::Otlp`], its defaults and
+/// limits ([`docs::otlp`]).
+#[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+pub mod otlp {
+    pub use crate::backend::otlp::config::{
+        OtlpConfig, Protocol, DEFAULT_ENDPOINT, DEFAULT_EXPORT_TIMEOUT,
+        DEFAULT_MAX_EXPORT_BATCH_SIZE, DEFAULT_MAX_QUEUE_BYTES, DEFAULT_MAX_QUEUE_SIZE,
+        DEFAULT_SCHEDULE_DELAY, DEFAULT_TIMEOUT, MAX_OTLP_DURATION, MAX_QUEUE_SIZE,
+    };
+    pub use crate::backend::otlp::export::{
+        EXPORT_DROPPED_MESSAGE, EXPORT_THREAD_NAME, MAX_BACKOFF,
+    };
+}
+
 /// The README's Rust code blocks, compiled and run as doc-tests so the front
 /// page cannot rot.
 #[cfg(doctest)]

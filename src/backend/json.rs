@@ -332,11 +332,11 @@ pub(crate) fn escape(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// An `fmt::Write` that escapes what it is given into a JSON string body.
-struct Escaped<'a>(&'a mut Vec<u8>);
+pub(crate) struct Escaped<'a>(&'a mut Vec<u8>);
 
 impl<'a> Escaped<'a> {
     /// Starts a string: writes the opening quote.
-    fn new(out: &'a mut Vec<u8>) -> Self {
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
         out.push(b'"');
         Escaped(out)
     }

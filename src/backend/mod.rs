@@ -5,6 +5,8 @@ pub(crate) mod file;
 pub mod format;
 pub(crate) mod host_names;
 pub(crate) mod json;
+#[cfg(feature = "otlp")]
+pub(crate) mod otlp;
 pub(crate) mod output;
 pub(crate) mod term;
 pub(crate) mod time;

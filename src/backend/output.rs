@@ -11,7 +11,9 @@ use crate::frontend::queue::FLUSH_TIMEOUT;
 use crate::backend::file::{FileConfig, RotatingFile};
 use crate::Error;
 
-/// Where records go.
+/// Where records go. New kinds of output may be added (the OTLP one is
+/// there with the feature `otlp`): a `match` needs a `_` arm.
+#[non_exhaustive]
 pub enum Output {
     /// Standard output (the default).
     Stdout,
@@ -22,6 +24,13 @@ pub enum Output {
     /// Any writer, such as a buffer in a test. It is written from the writer
     /// thread; term formats write it without colors.
     Writer(Box<dyn Write + Send>),
+    /// An OpenTelemetry collector, over OTLP/HTTP (feature `otlp`; see
+    /// [`docs::otlp`](crate::docs::otlp)). Records are exported in
+    /// batches from a thread of their own; the output's [`Format`](crate::Format)
+    /// is not used (OTLP has its own encoding).
+    #[cfg(feature = "otlp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+    Otlp(crate::otlp::OtlpConfig),
 }
 
 impl fmt::Debug for Output {
@@ -31,6 +40,8 @@ impl fmt::Debug for Output {
             Output::Stderr => f.write_str("Stderr"),
             Output::File(c) => f.debug_tuple("File").field(c).finish(),
             Output::Writer(_) => f.write_str("Writer(..)"),
+            #[cfg(feature = "otlp")]
+            Output::Otlp(c) => f.debug_tuple("Otlp").field(c).finish(),
         }
     }
 }
@@ -47,6 +58,8 @@ impl Output {
             })?),
             Output::File(config) => Opened::File(RotatingFile::open(config, setting)?),
             Output::Writer(w) => Opened::Writer(w),
+            #[cfg(feature = "otlp")]
+            Output::Otlp(config) => Opened::OtlpConfig(Box::new(config)),
         })
     }
 }
@@ -195,13 +208,19 @@ pub(crate) enum Opened {
     Stderr(StdStream),
     File(RotatingFile),
     Writer(Box<dyn Write + Send>),
+    /// Its exporter thread is started with the writer (it needs the host
+    /// cache, made after the outputs are opened).
+    #[cfg(feature = "otlp")]
+    OtlpConfig(Box<crate::otlp::OtlpConfig>),
+    #[cfg(feature = "otlp")]
+    Otlp(std::sync::Arc<crate::backend::otlp::export::Exporter>),
 }
 
 impl Opened {
     pub(crate) fn is_terminal(&self) -> bool {
         match self {
             Opened::Stdout(s) | Opened::Stderr(s) => s.is_terminal(),
-            Opened::File(_) | Opened::Writer(_) => false,
+            _ => false,
         }
     }
 }

@@ -31,6 +31,11 @@ use slog::{Level, OwnedKVList};
 
 use super::file::{FileConfig, RotatingFile};
 use super::json::Encoder;
+#[cfg(feature = "otlp")]
+use super::otlp::{
+    encode::{RecordEncoder, Unit},
+    export::{Exporter, EXPORT_DROPPED_MESSAGE},
+};
 use super::output::{own_stream, Opened};
 use super::time::with_record_time;
 use super::writer::{term_drain, SharedBuf, TermDrain, TermHost, WriteErrors, OVERFLOW_MESSAGE};
@@ -70,6 +75,58 @@ enum Formatter {
     /// A term format, writing into `buf` (with colors on a terminal): with
     /// the host fields on every record, or with a [`Banner`].
     Term(Box<dyn TermDrain>, SharedBuf, Option<Banner>),
+    /// OTLP: each record's target and `LogRecord` into the batch, their
+    /// places in `Otlp::units`.
+    #[cfg(feature = "otlp")]
+    Otlp(Box<Otlp>),
+}
+
+/// The OTLP formatter's state.
+#[cfg(feature = "otlp")]
+struct Otlp {
+    enc: RecordEncoder,
+    units: Vec<Unit>,
+    cache: CacheRef,
+}
+
+#[cfg(feature = "otlp")]
+impl Otlp {
+    /// Appends `record`'s target and its `LogRecord` to `batch`.
+    fn encode(
+        &mut self,
+        batch: &mut Vec<u8>,
+        record: &slog::Record<'_>,
+        values: &OwnedKVList,
+        time: SystemTime,
+        trace: Option<&crate::frontend::trace_context::TraceIds>,
+    ) {
+        self.enc.host(&self.cache.load());
+        let start = batch.len();
+        batch.extend_from_slice(crate::frontend::filter::target(record).as_bytes());
+        let at = batch.len();
+        self.enc
+            .encode(batch, record, values, time, SystemTime::now(), trace);
+        self.units.push(Unit {
+            target: start..at,
+            record: at..batch.len(),
+        });
+    }
+}
+
+/// Targets whose records are never exported: the exporter's own
+/// dependencies (HTTP client, TLS), which log on the exporter's thread
+/// while it exports. Exporting them would make records of the export of
+/// records, without end.
+#[cfg(feature = "otlp")]
+pub(crate) const NOT_EXPORTED: &[&str] = &["ureq", "ureq_proto", "rustls", "webpki", "flate2"];
+
+#[cfg(feature = "otlp")]
+fn not_exported(target: &str) -> bool {
+    NOT_EXPORTED.iter().any(|p| {
+        target
+            .strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    })
 }
 
 /// Banner mode: the snapshot whose fields were last shown.
@@ -113,6 +170,9 @@ enum Sink {
     Stream(Box<dyn Write + Send>),
     /// Rotation needs record boundaries: the file writes whole lines.
     File(RotatingFile),
+    /// The exporter takes the encoded records.
+    #[cfg(feature = "otlp")]
+    Otlp(Arc<Exporter>),
 }
 
 /// What the output is, to open it again in a forked child.
@@ -123,6 +183,9 @@ enum OutputKind {
     File(FileConfig),
     /// A writer given by the application cannot be reopened.
     Writer,
+    /// An exporter's thread does not exist in a forked child.
+    #[cfg(feature = "otlp")]
+    Otlp,
 }
 
 /// Everything needed to build a backend.
@@ -223,6 +286,15 @@ impl Recipe {
     fn build(&self, output: Opened, errors: Arc<WriteErrors>, stats: &Stats) -> Out {
         let (truncated, accepted) = (Arc::clone(&stats.truncated), Arc::clone(&stats.accepted));
         let (formatter, mut sink) = match (self.format, output) {
+            #[cfg(feature = "otlp")]
+            (_, Opened::Otlp(exporter)) => (
+                Formatter::Otlp(Box::new(Otlp {
+                    enc: RecordEncoder::new(exporter.json(), self.source),
+                    units: Vec::new(),
+                    cache: self.cache.clone(),
+                })),
+                Sink::Otlp(exporter),
+            ),
             (Format::Json, output) => (
                 Formatter::Json(Box::new(Encoder::new(
                     self.schema,
@@ -272,6 +344,11 @@ fn sink(output: Opened) -> Sink {
         Opened::Stdout(f) | Opened::Stderr(f) => Sink::Stream(Box::new(f)),
         Opened::File(f) => Sink::File(f),
         Opened::Writer(w) => Sink::Stream(w),
+        #[cfg(feature = "otlp")]
+        Opened::Otlp(e) => Sink::Otlp(e),
+        // Started by `Writer::start`.
+        #[cfg(feature = "otlp")]
+        Opened::OtlpConfig(_) => Sink::Stream(Box::new(io::sink())),
     }
 }
 
@@ -312,9 +389,31 @@ impl Backend {
     /// Formats a record made here (overflow report) into every output.
     fn format_report(&mut self, dropped: u64) {
         for out in &mut self.outs {
-            out.format_report(dropped);
+            out.format_report(OVERFLOW_MESSAGE, dropped, None);
         }
         self.pending += 1;
+    }
+
+    /// Reports the records the OTLP exporters dropped since the last
+    /// report, in the other outputs.
+    #[cfg(feature = "otlp")]
+    fn report_export_drops(&mut self) {
+        for i in 0..self.outs.len() {
+            let Sink::Otlp(e) = &self.outs[i].sink else {
+                continue;
+            };
+            let n = e.stats.unreported.swap(0, Ordering::Relaxed);
+            if n == 0 {
+                continue;
+            }
+            let why = e.last_error().unwrap_or_default();
+            for out in &mut self.outs {
+                if !matches!(out.sink, Sink::Otlp(_)) {
+                    out.format_report(EXPORT_DROPPED_MESSAGE, n, Some(&why));
+                }
+            }
+            self.pending += 1;
+        }
     }
 
     /// Writes every output's batch.
@@ -337,6 +436,10 @@ impl Backend {
 impl Out {
     /// Formats one event into the batch, cut to `max_record` bytes.
     fn format(&mut self, ev: &Event) {
+        #[cfg(feature = "otlp")]
+        if matches!(self.formatter, Formatter::Otlp(_)) && not_exported(ev.target()) {
+            return;
+        }
         self.enter_period(ev.time);
         // A term format's banner first, so that what follows is the record
         // alone (all its lines: the compact format writes its logger's
@@ -355,7 +458,7 @@ impl Out {
         }
         self.batch_records += 1;
         if self.batch.len() - start > self.max_record {
-            self.batch.truncate(start);
+            self.cut(start);
             self.refit(ev, start);
         }
     }
@@ -387,7 +490,7 @@ impl Out {
         let max = self.max_record;
         let fits = |out: &mut Out, cut: Cut| -> bool {
             let ok = out.format_with(ev, Some(cut)) && out.batch.len() - start <= max;
-            out.batch.truncate(start);
+            out.cut(start);
             ok
         };
         let all = usize::MAX;
@@ -475,6 +578,10 @@ impl Out {
             Formatter::Json(enc) => {
                 replay(&mut |r, v| enc.encode(batch, r, v, ev.time, ev.trace.as_ref()))
             }
+            #[cfg(feature = "otlp")]
+            Formatter::Otlp(otlp) => replay(&mut |r, v| {
+                otlp.encode(batch, r, v, ev.time, ev.trace.as_ref());
+            }),
             Formatter::Term(drain, buf, banner) => {
                 let mut failed = None;
                 with_record_time(ev.time, || {
@@ -492,7 +599,7 @@ impl Out {
         }));
         if result.is_err() {
             // No half line: cut what the record had written so far.
-            self.batch.truncate(before);
+            self.cut(before);
             if let Formatter::Term(_, buf, _) = &self.formatter {
                 buf.move_into(&mut Vec::new());
             }
@@ -503,8 +610,19 @@ impl Out {
         true
     }
 
-    /// Formats a record made here (overflow report).
-    fn format_report(&mut self, dropped: u64) {
+    /// Cuts the batch back to `len` bytes (and the OTLP units past it).
+    fn cut(&mut self, len: usize) {
+        self.batch.truncate(len);
+        #[cfg(feature = "otlp")]
+        if let Formatter::Otlp(o) = &mut self.formatter {
+            while o.units.last().is_some_and(|u| u.record.end > len) {
+                o.units.pop();
+            }
+        }
+    }
+
+    /// Formats a record made here (a report of `dropped` records, and why).
+    fn format_report(&mut self, message: &str, dropped: u64, why: Option<&str>) {
         let empty = crate::frontend::capture::no_values();
         let rs = slog::record_static!(Level::Warning, CRATE_TARGET);
         let now = SystemTime::now();
@@ -516,18 +634,34 @@ impl Out {
                 let _ = with_record_time(now, || term_log(&**drain, banner, record, empty));
                 buf.move_into(batch);
             }
+            #[cfg(feature = "otlp")]
+            Formatter::Otlp(otlp) => otlp.encode(batch, record, empty, now, None),
         };
-        log(&slog::Record::new(
-            &rs,
-            &format_args!("{OVERFLOW_MESSAGE}"),
-            slog::b!("dropped" => dropped),
-        ));
+        match why {
+            None => log(&slog::Record::new(
+                &rs,
+                &format_args!("{message}"),
+                slog::b!("dropped" => dropped),
+            )),
+            Some(why) => log(&slog::Record::new(
+                &rs,
+                &format_args!("{message}"),
+                slog::b!("dropped" => dropped, "error" => why),
+            )),
+        }
         self.batch_records += 1;
     }
 
     /// Writes the batch with one write (one commit per record for files).
     fn write_out(&mut self) {
         if self.batch_records == 0 && self.batch.is_empty() {
+            return;
+        }
+        #[cfg(feature = "otlp")]
+        if let (Sink::Otlp(e), Formatter::Otlp(o)) = (&self.sink, &mut self.formatter) {
+            self.batch_records = 0;
+            let data = std::mem::replace(&mut self.batch, Vec::with_capacity(64 * 1024));
+            e.push(data, std::mem::take(&mut o.units));
             return;
         }
         let n = std::mem::take(&mut self.batch_records);
@@ -545,6 +679,9 @@ impl Out {
             }
             // Whole records, as few writes as rotation allows.
             Sink::File(f) => f.write_lines(batch, period),
+            // Handed over as they are (the exporter counts what it drops).
+            #[cfg(feature = "otlp")]
+            Sink::Otlp(_) => (0, None),
         }))
         .unwrap_or_else(|_| (n, Some(io::Error::other("the output panicked"))));
         match result {
@@ -608,6 +745,8 @@ impl Backend {
         if dropped > 0 {
             self.format_report(dropped);
         }
+        #[cfg(feature = "otlp")]
+        self.report_export_drops();
         self.write_out();
         if let Some(t) = tickets {
             queue.flushed(t);
@@ -646,6 +785,9 @@ pub(crate) struct Writer {
     tick: Mutex<Option<Tick>>,
     stop: AtomicBool,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The OTLP outputs' exporters.
+    #[cfg(feature = "otlp")]
+    exporters: Vec<Arc<Exporter>>,
 }
 
 impl Writer {
@@ -669,10 +811,23 @@ impl Writer {
                     Opened::Stderr(_) => OutputKind::Stderr,
                     Opened::File(f) => OutputKind::File(f.config().clone()),
                     Opened::Writer(_) => OutputKind::Writer,
+                    #[cfg(feature = "otlp")]
+                    Opened::Otlp(_) | Opened::OtlpConfig(_) => OutputKind::Otlp,
                 };
                 ((recipe, kind), output)
             })
             .unzip();
+        #[cfg(feature = "otlp")]
+        let opened = opened
+            .into_iter()
+            .zip(&specs)
+            .map(|(o, (recipe, _))| match o {
+                Opened::OtlpConfig(c) => {
+                    Exporter::start(*c, recipe.cache.clone()).map(Opened::Otlp)
+                }
+                o => Ok(o),
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
         let outputs = Outputs(specs);
         let stats = Arc::new(Stats::new(opened.len(), queue.accepted()));
         let writer = Arc::new(Writer::new(queue, outputs, opened, stats));
@@ -686,7 +841,17 @@ impl Writer {
     }
 
     fn new(queue: Arc<Queue>, outputs: Outputs, opened: Vec<Opened>, stats: Arc<Stats>) -> Writer {
+        #[cfg(feature = "otlp")]
+        let exporters = opened
+            .iter()
+            .filter_map(|o| match o {
+                Opened::Otlp(e) => Some(Arc::clone(e)),
+                _ => None,
+            })
+            .collect();
         Writer {
+            #[cfg(feature = "otlp")]
+            exporters,
             backend: Mutex::new(outputs.build(opened, &stats)),
             queue,
             child: ArcSwapOption::empty(),
@@ -706,7 +871,49 @@ impl Writer {
             write_now: Arc::new(Box::new(move || writer.drain_here())),
             for_child: Arc::new(move || parent.child_sender()),
             outputs: None,
+            after_flush: self.after_flush(),
         }
+    }
+
+    /// What a flush waits for after the writer wrote everything: the
+    /// exporters' export of it (true if all of it was exported).
+    fn after_flush(self: &Arc<Self>) -> Option<crate::frontend::queue::AfterFlush> {
+        #[cfg(feature = "otlp")]
+        if !self.exporters.is_empty() {
+            let w = Arc::clone(self);
+            return Some(Arc::new(move || w.flush_exports() == 0));
+        }
+        None
+    }
+
+    /// Waits for every exporter to export what it holds, each at most its
+    /// export timeout: the records not exported then.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn flush_exports(&self) -> u64 {
+        if self.forked() {
+            return 0;
+        }
+        self.exporters.iter().map(|e| e.flush()).sum()
+    }
+
+    /// Records the exporters hold: queued, or in an export under way.
+    pub(crate) fn unexported(&self) -> u64 {
+        #[cfg(feature = "otlp")]
+        if !self.forked() {
+            return self.exporters.iter().map(|e| e.unexported()).sum();
+        }
+        0
+    }
+
+    /// The OTLP exporters' counters: records exported, records dropped.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn export_counts(&self) -> (u64, u64) {
+        self.exporters.iter().fold((0, 0), |(x, d), e| {
+            (
+                x + e.stats.exported.load(Ordering::Relaxed),
+                d + e.stats.dropped.load(Ordering::Relaxed),
+            )
+        })
     }
 
     pub(crate) fn stats(&self) -> &Arc<Stats> {
@@ -762,6 +969,8 @@ impl Writer {
                     }
                     _ => discard("the writer thread held the custom writer at the fork"),
                 },
+                #[cfg(feature = "otlp")]
+                OutputKind::Otlp => discard("OTLP export has no exporter thread"),
             })
             .collect();
         drop(parent);
@@ -947,6 +1156,13 @@ impl Writer {
                 .take(),
         );
         if !stuck && self.drain_here_until(Some(&self.stop)) {
+            #[cfg(feature = "otlp")]
+            if !self.exporters.is_empty() {
+                let left: u64 = self.exporters.iter().map(|e| e.shutdown()).sum();
+                // The report of what the exporters dropped, into the lines.
+                self.drain_here_until(Some(&self.stop));
+                return left;
+            }
             return 0;
         }
         let unwritten = self.unwritten();

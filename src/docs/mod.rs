@@ -6,11 +6,13 @@
 //! - [`tracing`]: `tracing` events, span fields, other layers, trace ids;
 //! - [`security`]: hostile record data, escaping, reserved keys;
 //! - [`files`]: file output and rotation;
+//! - [`otlp`]: export to an OpenTelemetry collector (feature `otlp`);
 //! - [`performance`]: the benchmark tables;
 //! - [`limits`]: compile-time levels, design notes, known limits.
 
 pub mod files;
 pub mod limits;
+pub mod otlp;
 pub mod performance;
 pub mod pipeline;
 pub mod security;

@@ -284,6 +284,15 @@ impl Event {
             + self.fields.capacity() * std::mem::size_of::<(Key, Value)>()
     }
 
+    /// The filter's target: the tag, or else the module.
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+    pub(crate) fn target(&self) -> &str {
+        match &self.text[self.tag.clone()] {
+            "" => self.location.module,
+            tag => tag,
+        }
+    }
+
     pub(crate) fn message(&self) -> &str {
         &self.text[self.msg.clone()]
     }

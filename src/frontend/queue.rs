@@ -518,7 +518,14 @@ pub(crate) struct Sender {
     pub(crate) for_child: ForChild,
     /// With several outputs: which of them a record goes to. `None`: all.
     pub(crate) outputs: Option<Arc<super::filter::LiveFilter>>,
+    /// Run after the writer acknowledged a flush (the OTLP export of what
+    /// it wrote); false if it did not finish.
+    pub(crate) after_flush: Option<AfterFlush>,
 }
+
+/// See [`Sender::after_flush`].
+pub(crate) type AfterFlush =
+    Arc<dyn Fn() -> bool + Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe>;
 
 impl Sender {
     /// True in a forked child of the process that built this pipeline.
@@ -540,7 +547,11 @@ impl Sender {
         if self.forked() {
             return (self.for_child)().flush_unless_stalled(stall);
         }
-        self.queue.flush(&self.write_now, stall)
+        let written = self.queue.flush(&self.write_now, stall);
+        match &self.after_flush {
+            Some(f) if written && !in_backend() => f(),
+            _ => written,
+        }
     }
 }
 

@@ -1,0 +1,624 @@
+//! OTLP export against a real HTTP receiver on localhost that decodes with
+//! opentelemetry-proto: every record once, with its resource, severity,
+//! typed attributes, trace ids and scope; `http/json` and gzip; the
+//! environment variables; and the faults (a collector that starts late,
+//! asks to retry, hangs, or is gone for good). One process: one global
+//! `init` (slog, `log` and `tracing` records), the rest with
+//! `Builder::global(false)`; environment scenarios in child processes.
+
+#[path = "../../../tests/support/runner.rs"]
+mod runner;
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use slog::{info, o, warn};
+use slog_host::otlp::{OtlpConfig, Protocol, EXPORT_DROPPED_MESSAGE};
+use slog_host::{Builder, Format, Output};
+use slog_host_otlp::{Rec, Receiver, Reply, Val};
+
+/// A line output the test can read.
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Lines {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Lines {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// The sum of `dropped` over the export-drop reports.
+    fn reported_drops(&self) -> u64 {
+        self.text()
+            .lines()
+            .filter(|l| l.contains(EXPORT_DROPPED_MESSAGE))
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["dropped"].as_u64().unwrap()
+            })
+            .sum()
+    }
+}
+
+fn ok(_: usize) -> Reply {
+    Reply::Status(200)
+}
+
+/// A builder with JSON lines into `lines` and OTLP export to `config`.
+fn builder(lines: &Lines, config: OtlpConfig) -> Builder {
+    Builder::new()
+        .global(false)
+        .flood(None)
+        .service("orders", "1.2.3")
+        .output(Output::Writer(Box::new(lines.clone())))
+        .format(Format::Json)
+        .tee(Output::Otlp(config), Format::Json, "debug")
+        .unwrap()
+}
+
+fn fast(config: OtlpConfig) -> OtlpConfig {
+    config.batch(
+        Duration::from_millis(50),
+        2048,
+        512,
+        Duration::from_secs(10),
+    )
+}
+
+/// The `seq` attributes of the records from `src`.
+fn seqs(records: &[Rec], src: &str) -> Vec<i64> {
+    records
+        .iter()
+        .filter(|r| r.attrs.get("src") == Some(&Val::Str(src.to_owned())))
+        .map(|r| match r.attrs["seq"] {
+            Val::Int(n) => n,
+            ref v => panic!("seq is not an integer: {v:?}"),
+        })
+        .collect()
+}
+
+fn each_once(mut got: Vec<i64>, n: i64, what: &str) {
+    got.sort_unstable();
+    let before = got.len();
+    got.dedup();
+    assert_eq!(before, got.len(), "{what}: a record arrived twice");
+    let missing: Vec<i64> = (0..n).filter(|i| got.binary_search(i).is_err()).collect();
+    assert!(
+        missing.is_empty() && got.len() == n as usize,
+        "{what}: {} of {n} arrived; missing (first 10): {:?}",
+        got.len(),
+        &missing[..missing.len().min(10)]
+    );
+}
+
+const N: i64 = 10_000;
+
+/// slog, `log` and `tracing` records through the global pipeline, 10,000
+/// each: every one once, with the resource, severity, typed attributes,
+/// trace ids and scope right. Then, at `trace`, the exporter's own
+/// dependencies log (the line output shows it: the control) and none of it
+/// is exported.
+fn records_from_slog_log_and_tracing_arrive_once() {
+    let rx = Receiver::start(0, ok);
+    let lines = Lines::default();
+    let guard = Builder::new()
+        .flood(None)
+        .service("orders", "1.2.3")
+        .field("deployment.environment", "test")
+        .output(Output::Writer(Box::new(lines.clone())))
+        .format(Format::Json)
+        .filter("info")
+        .unwrap()
+        .source_location(true)
+        .tee(
+            // A queue for the whole burst: this test is about what arrives
+            // (the bound is the down-for-good test's).
+            Output::Otlp(OtlpConfig::new(&rx.endpoint()).unwrap().batch(
+                Duration::from_millis(50),
+                65_536,
+                512,
+                Duration::from_secs(10),
+            )),
+            Format::Json,
+            "info",
+        )
+        .unwrap()
+        .init()
+        .unwrap();
+    let log = guard.logger().new(o!("component" => "checkout"));
+    // A remote OpenTelemetry span context: its ids on every record.
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+    };
+    let trace_id = TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap();
+    let span_id = SpanId::from_hex("b7ad6b7169203331").unwrap();
+    let cx = opentelemetry::Context::new().with_remote_span_context(SpanContext::new(
+        trace_id,
+        span_id,
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::default(),
+    ));
+    {
+        let _attached = cx.attach();
+        for i in 0..N {
+            info!(log, "slog record"; "src" => "slog", "seq" => i, "ok" => true, "ratio" => 0.5, "big" => u64::MAX);
+            log::warn!(target: "app::log", src = "log", seq = i; "log record");
+            tracing::error!(target: "app::tracing", src = "tracing", seq = i, "tracing record");
+        }
+    }
+    assert_eq!(guard.flush(), 0, "flush exports what was queued");
+    let records = rx.records();
+    each_once(seqs(&records, "slog"), N, "slog");
+    each_once(seqs(&records, "log"), N, "log");
+    each_once(seqs(&records, "tracing"), N, "tracing");
+    assert_eq!(guard.exported(), 3 * N as u64);
+    assert_eq!(guard.export_dropped(), 0);
+
+    let first = |src: &str| {
+        records
+            .iter()
+            .find(|r| r.attrs.get("src") == Some(&Val::Str(src.to_owned())))
+            .unwrap()
+            .clone()
+    };
+    let s = first("slog");
+    assert_eq!(s.resource["service.name"], Val::Str("orders".into()));
+    assert_eq!(s.resource["service.version"], Val::Str("1.2.3".into()));
+    assert_eq!(
+        s.resource["deployment.environment"],
+        Val::Str("test".into())
+    );
+    assert_eq!(
+        s.resource["process.pid"],
+        Val::Int(i64::from(std::process::id()))
+    );
+    assert!(s.resource.contains_key("host.name"), "{:?}", s.resource);
+    assert_eq!((s.severity_number, s.severity_text.as_str()), (9, "INFO"));
+    assert_eq!(s.body, Val::Str("slog record".into()));
+    assert_eq!(s.attrs["ok"], Val::Bool(true));
+    assert_eq!(s.attrs["ratio"], Val::Double(0.5));
+    // Beyond int64: its decimal text.
+    assert_eq!(s.attrs["big"], Val::Str(u64::MAX.to_string()));
+    assert_eq!(s.attrs["component"], Val::Str("checkout".into()));
+    assert_eq!(s.attrs["code.file.path"], Val::Str(file!().into()));
+    assert!(matches!(s.attrs["code.line.number"], Val::Int(n) if n > 0));
+    assert_eq!(s.scope, module_path!());
+    assert_eq!(s.trace_id, trace_id.to_bytes().to_vec());
+    assert_eq!(s.span_id, span_id.to_bytes().to_vec());
+    assert_eq!(s.flags, 1);
+    assert!(s.time_unix_nano > 0 && s.observed_time_unix_nano >= s.time_unix_nano);
+    let l = first("log");
+    assert_eq!((l.severity_number, l.severity_text.as_str()), (13, "WARN"));
+    assert_eq!(l.scope, "app::log");
+    assert_eq!(l.trace_id, trace_id.to_bytes().to_vec());
+    let t = first("tracing");
+    assert_eq!((t.severity_number, t.severity_text.as_str()), (17, "ERROR"));
+    assert_eq!(t.scope, "app::tracing");
+    assert_eq!(t.body, Val::Str("tracing record".into()));
+    for r in &records {
+        let keys: HashSet<&String> = r.keys.iter().collect();
+        assert_eq!(
+            keys.len(),
+            r.keys.len(),
+            "an attribute key twice: {:?}",
+            r.keys
+        );
+    }
+
+    // At `trace`, the HTTP client and TLS log while they export.
+    let exported_before = rx.records().len();
+    guard.set_filter("trace").unwrap();
+    for i in 0..100 {
+        info!(log, "at trace"; "src" => "trace", "seq" => i);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(guard.flush(), 0);
+    // A second round of exports, whose client logs are then in the lines.
+    info!(log, "one more"; "src" => "last", "seq" => 0);
+    assert_eq!(guard.flush(), 0);
+    guard.set_filter("info").unwrap();
+    assert_eq!(guard.flush(), 0);
+    let text = lines.text();
+    let dependency_lines = text
+        .lines()
+        .filter(|l| l.contains("\"target\":\"ureq"))
+        .count();
+    assert!(
+        dependency_lines > 0,
+        "control: the HTTP client logged nothing at trace, so the check below proves nothing"
+    );
+    let records = rx.records();
+    each_once(seqs(&records, "trace"), 100, "trace");
+    let leaked: Vec<&str> = records
+        .iter()
+        .map(|r| r.scope.as_str())
+        .filter(|s| {
+            ["ureq", "rustls", "webpki", "flate2"]
+                .iter()
+                .any(|p| s.starts_with(p))
+        })
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "the exporter's own records were exported: {leaked:?}"
+    );
+    // No growth: what was exported at trace is the records logged and the
+    // filter notices, not a loop.
+    let new = records.len() - exported_before;
+    assert!(new <= 110, "{new} records exported for 101 logged");
+    println!(
+        "    {} records exported; at trace, {dependency_lines} lines of the HTTP client's, none exported",
+        records.len()
+    );
+    drop(guard);
+}
+
+/// `http/json` and gzip: the same fields, decoded from the JSON mapping.
+fn json_and_gzip() {
+    let rx = Receiver::start(0, ok);
+    let lines = Lines::default();
+    let config = fast(OtlpConfig::new(&rx.endpoint()).unwrap())
+        .protocol(Protocol::HttpJson)
+        .gzip(true)
+        .header("x-api-key", "k1");
+    let guard = builder(&lines, config).init().unwrap();
+    let log = guard.logger();
+    for i in 0..1000 {
+        warn!(log, "json \"quoted\"\n"; "src" => "json", "seq" => i, "ok" => false, "neg" => -5, "ratio" => 1.25, "k8s.pod.name" => "evil");
+    }
+    assert_eq!(guard.flush(), 0);
+    let requests = rx.requests();
+    assert!(requests
+        .iter()
+        .all(|r| r.gzip && r.content_type == "application/json"));
+    assert!(requests
+        .iter()
+        .all(|r| r.headers.contains(&("x-api-key".into(), "k1".into()))));
+    let records = rx.records();
+    each_once(seqs(&records, "json"), 1000, "json");
+    let r = &records[0];
+    assert_eq!(r.body, Val::Str("json \"quoted\"\n".into()));
+    assert_eq!((r.severity_number, r.severity_text.as_str()), (13, "WARN"));
+    assert_eq!(r.attrs["ok"], Val::Bool(false));
+    assert_eq!(r.attrs["neg"], Val::Int(-5));
+    assert_eq!(r.attrs["ratio"], Val::Double(1.25));
+    // A host field's name in record data is not the resource's.
+    assert_eq!(r.attrs["fields.k8s.pod.name"], Val::Str("evil".into()));
+    assert!(!r.attrs.contains_key("k8s.pod.name"));
+    assert_eq!(r.resource["service.name"], Val::Str("orders".into()));
+    assert!(r.trace_id.is_empty(), "no span: no trace id");
+}
+
+/// The collector starts 5 s after the service: retried until it is up,
+/// nothing lost (the queue holds them).
+fn a_collector_starting_late_loses_nothing() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let lines = Lines::default();
+    let config = fast(OtlpConfig::new(&format!("http://127.0.0.1:{port}/v1/logs")).unwrap())
+        .timeout(Duration::from_millis(500));
+    let guard = builder(&lines, config).init().unwrap();
+    for i in 0..1000 {
+        info!(guard.logger(), "early"; "src" => "late", "seq" => i);
+    }
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(guard.exported(), 0);
+    let rx = Receiver::start(port, ok);
+    assert_eq!(guard.flush(), 0);
+    each_once(seqs(&rx.records(), "late"), 1000, "late");
+    assert_eq!(guard.export_dropped(), 0);
+}
+
+/// 503 with `Retry-After: 1`, twice: the batch is sent again after the
+/// second each time (no retry storm), then accepted; nothing lost.
+fn retry_after_is_honoured() {
+    let rx = Receiver::start(0, |n| {
+        if n < 2 {
+            Reply::StatusRetryAfter(503, 1)
+        } else {
+            Reply::Status(200)
+        }
+    });
+    let lines = Lines::default();
+    let guard = builder(&lines, fast(OtlpConfig::new(&rx.endpoint()).unwrap()))
+        .init()
+        .unwrap();
+    for i in 0..100 {
+        info!(guard.logger(), "retried"; "src" => "retry", "seq" => i);
+    }
+    assert_eq!(guard.flush(), 0);
+    let requests = rx.requests();
+    assert_eq!(requests.len(), 3, "two refusals and one success");
+    for w in requests.windows(2) {
+        let gap = w[1].at - w[0].at;
+        assert!(
+            gap >= Duration::from_millis(950),
+            "retried after {gap:?}, not Retry-After"
+        );
+    }
+    each_once(seqs(&rx.records(), "retry"), 100, "retry");
+    assert_eq!(guard.export_dropped(), 0);
+}
+
+/// A collector that never answers: each request ends at the timeout, the
+/// line output gets its records meanwhile, and the guard's drop ends within
+/// the export timeout, every record not exported counted and reported.
+fn a_hanging_collector_never_delays_the_lines() {
+    let rx = Receiver::start(0, |_| Reply::Hang);
+    let lines = Lines::default();
+    let config = OtlpConfig::new(&rx.endpoint())
+        .unwrap()
+        .timeout(Duration::from_millis(300))
+        .batch(Duration::from_millis(50), 2048, 512, Duration::from_secs(2));
+    let guard = builder(&lines, config).init().unwrap();
+    for i in 0..100 {
+        info!(guard.logger(), "while it hangs"; "src" => "hang", "seq" => i);
+    }
+    // The lines arrive at the writer's pace, whatever the export does (the
+    // bound is generous: a starved writer on a busy machine, not a slow one).
+    let until = Instant::now() + Duration::from_secs(10);
+    while lines.text().matches("while it hangs").count() < 100 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(lines.text().matches("while it hangs").count(), 100);
+    let until = Instant::now() + Duration::from_secs(10);
+    while rx.requests().is_empty() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!rx.requests().is_empty(), "an export was tried");
+    let started = Instant::now();
+    let left = guard.flush();
+    assert!(
+        left >= 1,
+        "a flush with a hanging collector reports what it did not export"
+    );
+    let flush_took = started.elapsed();
+    let started = Instant::now();
+    drop(guard);
+    let drop_took = started.elapsed();
+    // Export timeout 2 s, plus one request's 300 ms, plus scheduling slack.
+    assert!(
+        flush_took < Duration::from_secs(4),
+        "flush took {flush_took:?}"
+    );
+    assert!(
+        drop_took < Duration::from_secs(4),
+        "drop took {drop_took:?}"
+    );
+    assert_eq!(lines.reported_drops(), 100, "{}", lines.text());
+    assert!(rx.records().is_empty());
+    println!(
+        "    flush {flush_took:.1?}, drop {drop_took:.1?} (export timeout 2 s, request 300 ms)"
+    );
+}
+
+/// A collector gone for good: the queue stays within its bound, each
+/// record past it is dropped and counted, and at the drop every record is
+/// either exported (none here) or reported dropped, exactly.
+fn a_collector_down_for_good_bounds_memory_and_counts_drops() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let lines = Lines::default();
+    let config = OtlpConfig::new(&format!("http://127.0.0.1:{port}/v1/logs"))
+        .unwrap()
+        .timeout(Duration::from_millis(200))
+        .batch(Duration::from_millis(20), 1000, 100, Duration::from_secs(1));
+    let guard = builder(&lines, config).init().unwrap();
+    for i in 0..20_000 {
+        info!(guard.logger(), "nobody listens"; "seq" => i);
+        if i % 1000 == 0 {
+            // Give the writer a turn: the queue is the pipeline's, not the test's.
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let _ = guard.flush();
+    // Past the queue (1,000) records are dropped as they come.
+    assert!(
+        guard.export_dropped() >= 19_000 - 100,
+        "{}",
+        guard.export_dropped()
+    );
+    let started = Instant::now();
+    drop(guard);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "drop took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        lines.reported_drops(),
+        20_000,
+        "every record reported dropped, once"
+    );
+    assert_eq!(
+        lines.text().matches("nobody listens").count(),
+        20_000,
+        "the lines have all"
+    );
+}
+
+/// Inside a current-thread tokio runtime: start, log, flush and drop, no
+/// deadlock (nothing here needs the runtime).
+fn a_current_thread_runtime_does_not_deadlock() {
+    let rx = Receiver::start(0, ok);
+    let lines = Lines::default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let exported = rt.block_on(async {
+        let guard = builder(&lines, fast(OtlpConfig::new(&rx.endpoint()).unwrap()))
+            .init()
+            .unwrap();
+        for i in 0..100 {
+            info!(guard.logger(), "in a runtime"; "src" => "tokio", "seq" => i);
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(guard.flush(), 0);
+        let n = guard.exported();
+        drop(guard);
+        n
+    });
+    assert_eq!(exported, 100);
+    each_once(seqs(&rx.records(), "tokio"), 100, "tokio");
+}
+
+/// The OpenTelemetry variables, in a child: `OTEL_LOGS_EXPORTER=otlp`, the
+/// generic endpoint (the logs path appended), `http/json`, gzip, headers
+/// percent-decoded, `LOG_STDOUT=off`.
+fn the_environment_configures_the_exporter() {
+    let rx = Receiver::start(0, ok);
+    let base = format!("http://{}", rx.addr);
+    let out = runner::scenario_command(
+        "env_init",
+        &[
+            ("OTEL_LOGS_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &base),
+            ("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/json"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=a%20b,x-tenant=t1"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+            ("OTEL_BLRP_SCHEDULE_DELAY", "50"),
+            ("OTEL_SERVICE_NAME", "from-env"),
+            ("LOG_STDOUT", "off"),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "LOG_STDOUT=off: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let requests = rx.requests();
+    assert!(!requests.is_empty());
+    for r in &requests {
+        assert_eq!(r.path, "/v1/logs");
+        assert!(r.gzip);
+        assert_eq!(r.content_type, "application/json");
+        assert!(r.headers.contains(&("x-api-key".into(), "a b".into())));
+        assert!(r.headers.contains(&("x-tenant".into(), "t1".into())));
+    }
+    let records = rx.records();
+    each_once(seqs(&records, "env"), 10, "env");
+    assert_eq!(
+        records[0].resource["service.name"],
+        Val::Str("from-env".into())
+    );
+
+    // Invalid values: an error naming the variable and the value.
+    for (var, value) in [
+        ("OTEL_LOGS_EXPORTER", "zipkin"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
+        ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "ftp://c/v1/logs"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "10s"),
+        ("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "zstd"),
+        ("OTEL_BLRP_MAX_QUEUE_SIZE", "0"),
+        ("OTEL_BLRP_EXPORT_TIMEOUT", "-1"),
+        ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "5000"),
+    ] {
+        let out =
+            runner::scenario_command("env_error", &[("OTEL_LOGS_EXPORTER", "otlp"), (var, value)])
+                .output()
+                .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{var}={value}: {err}");
+        assert!(
+            err.contains(var) && err.contains(value),
+            "{var}={value}: the error names neither: {err}"
+        );
+    }
+    // Header values are secrets: an invalid one is not echoed.
+    let out = runner::scenario_command(
+        "env_error",
+        &[
+            ("OTEL_LOGS_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "token"),
+        ],
+    )
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("OTEL_EXPORTER_OTLP_HEADERS") && !err.contains("token\""),
+        "{err}"
+    );
+}
+
+fn child(name: &str) {
+    match name {
+        "env_init" => {
+            let guard = slog_host::init().unwrap();
+            for i in 0..10 {
+                info!(guard.logger(), "from the environment"; "src" => "env", "seq" => i);
+            }
+            assert_eq!(guard.flush(), 0);
+        }
+        "env_error" => match slog_host::Builder::from_env() {
+            Ok(_) => panic!("accepted"),
+            Err(e) => eprintln!("{e}"),
+        },
+        other => panic!("no scenario {other}"),
+    }
+}
+
+fn main() {
+    if runner::run_scenario(child) {
+        return;
+    }
+    let _ = BTreeMap::<(), ()>::new();
+    runner::run_tests(
+        env!("CARGO_CRATE_NAME"),
+        &[
+            (
+                "records_from_slog_log_and_tracing_arrive_once",
+                records_from_slog_log_and_tracing_arrive_once,
+            ),
+            ("json_and_gzip", json_and_gzip),
+            (
+                "a_collector_starting_late_loses_nothing",
+                a_collector_starting_late_loses_nothing,
+            ),
+            ("retry_after_is_honoured", retry_after_is_honoured),
+            (
+                "a_hanging_collector_never_delays_the_lines",
+                a_hanging_collector_never_delays_the_lines,
+            ),
+            (
+                "a_collector_down_for_good_bounds_memory_and_counts_drops",
+                a_collector_down_for_good_bounds_memory_and_counts_drops,
+            ),
+            (
+                "a_current_thread_runtime_does_not_deadlock",
+                a_current_thread_runtime_does_not_deadlock,
+            ),
+            (
+                "the_environment_configures_the_exporter",
+                the_environment_configures_the_exporter,
+            ),
+        ],
+    );
+}

@@ -1,0 +1,179 @@
+//! # Export over OTLP (feature `otlp`)
+//!
+//! With the cargo feature `otlp`, records also go to an OpenTelemetry
+//! collector (OpenTelemetry Collector, Grafana Alloy, Vector, most vendors'
+//! agents) over OTLP/HTTP, beside the line outputs, from the same pipeline:
+//! each record is captured once on the calling thread as always, the
+//! writer thread encodes it, and an exporter thread of its own sends the
+//! batches. No async runtime is needed or used.
+//!
+//! ```toml
+//! slog-host = { version = "0.2", features = ["otlp"] }
+//! ```
+//!
+//! ## Turning it on
+//!
+//! From the environment, with the OpenTelemetry SDK's variables:
+//!
+//! ```text
+//! OTEL_LOGS_EXPORTER=otlp
+//! OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318
+//! LOG_STDOUT=off          # the collector as the only output (default: stdout too)
+//! ```
+//!
+//! From code, as one more output ([`Builder::tee`](crate::Builder::tee), with
+//! its own directives) or as the only one ([`Builder::output`](crate::Builder::output)):
+//!
+//! ```no_run
+//! use slog_host::{otlp::OtlpConfig, Builder, Format, Output};
+//!
+//! # fn main() -> Result<(), slog_host::Error> {
+//! let guard = Builder::from_env()?
+//!     .tee(Output::Otlp(OtlpConfig::from_env()?), Format::Json, "info")?
+//!     .init()?;
+//! slog::info!(guard.logger(), "exported"; "order_id" => 42);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Variables
+//!
+//! Each `OTEL_EXPORTER_OTLP_LOGS_*` wins over its `OTEL_EXPORTER_OTLP_*`.
+//! Every invalid value makes `init()` (or [`OtlpConfig::from_env`](crate::otlp::OtlpConfig::from_env))
+//! return an error naming the variable and the value (a header's value is
+//! never echoed: it is a credential).
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `OTEL_LOGS_EXPORTER` | `otlp` or `none` | `none` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL of every signal: `/v1/logs` is appended | `http://localhost:4318` |
+//! | `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` | the logs URL, used as it is | `http://localhost:4318/v1/logs` |
+//! | `OTEL_EXPORTER_OTLP_(LOGS_)PROTOCOL` | `http/protobuf` or `http/json`; `grpc` is an error (it needs HTTP/2 on an async runtime) | `http/protobuf` |
+//! | `OTEL_EXPORTER_OTLP_(LOGS_)HEADERS` | `name=value,...`, percent-decoded | none |
+//! | `OTEL_EXPORTER_OTLP_(LOGS_)TIMEOUT` | milliseconds one request may take | `10000` |
+//! | `OTEL_EXPORTER_OTLP_(LOGS_)COMPRESSION` | `gzip` or `none` | `none` |
+//! | `OTEL_BLRP_SCHEDULE_DELAY` | milliseconds a record waits for a full batch | `1000` |
+//! | `OTEL_BLRP_MAX_QUEUE_SIZE` | records waiting for export, at most | `2048` |
+//! | `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE` | records in one request, at most (not above the queue) | `512` |
+//! | `OTEL_BLRP_EXPORT_TIMEOUT` | milliseconds a flush, the guard's drop or the panic hook waits for the export | `30000` |
+//!
+//! Durations are at most 10 minutes, sizes at most 1,048,576 records.
+//! Besides the record count, the queue holds at most
+//! [`DEFAULT_MAX_QUEUE_BYTES`](crate::otlp::DEFAULT_MAX_QUEUE_BYTES) (16 MiB) of
+//! encoded records ([`OtlpConfig::max_queue_bytes`](crate::otlp::OtlpConfig::max_queue_bytes)).
+//!
+//! ## What maps to what
+//!
+//! - **Resource**: the host snapshot, under OpenTelemetry's names whatever
+//!   the line schema: `host.name`, `host.ip`, `process.pid` (an integer),
+//!   `service.name`, `service.version`, `service.instance.id`,
+//!   `k8s.pod.name`, `k8s.namespace.name`, `k8s.node.name`, `container.id`,
+//!   and `OTEL_RESOURCE_ATTRIBUTES` and [`Builder::field`](crate::Builder::field).
+//!   Each request carries the snapshot current when it is sent, so a
+//!   refresh that changes it shows in the next request.
+//! - **Scope**: the record's target (slog's tag or module, `log`'s target,
+//!   `tracing`'s target).
+//! - **LogRecord**: `time_unix_nano` is the call's time,
+//!   `observed_time_unix_nano` the time the writer encoded it;
+//!   `severity_number` TRACE 1, DEBUG 5, INFO 9, WARN 13, ERROR 17, slog's
+//!   Critical 21 (FATAL), `severity_text` as the `otel` schema writes it;
+//!   `body` the message; `trace_id`, `span_id` and `flags` as the record's
+//!   own fields when a span is known (feature `opentelemetry`).
+//! - **Attributes**: the record's fields, then its span's and logger's,
+//!   each key once (the first wins, as in the lines), typed: integers as
+//!   `int_value` (one beyond `int64` as its decimal text), booleans as
+//!   `bool_value`, floats as `double_value`, the rest as strings; with
+//!   source locations on, `code.file.path` and `code.line.number`. A field
+//!   named like a host field is written as `fields.<name>`, as in the
+//!   lines: record data cannot pass for the resource.
+//! - The flood guard's summaries and the overflow reports are exported like
+//!   any record; records cut to [`max_record_bytes`](crate::Builder::max_record_bytes)
+//!   are cut in the export too (the limit counts the encoded record).
+//!
+//! ## Guarantees
+//!
+//! - **The caller pays nothing more**: the record is captured once whatever
+//!   the outputs; encoding happens on the writer thread and the HTTP on the
+//!   exporter's. A collector that is slow, down or hanging never blocks,
+//!   slows or crashes a caller, and never delays the line outputs: the
+//!   writer hands each batch over under a short lock and goes on.
+//! - **Bounded memory**: at most `OTEL_BLRP_MAX_QUEUE_SIZE` records and
+//!   16 MiB wait for export, plus the one batch being sent. Records past the
+//!   bound are dropped, counted exactly ([`LogGuard::export_dropped`](crate::LogGuard::export_dropped))
+//!   and reported in the line outputs by a WARN record
+//!   [`EXPORT_DROPPED_MESSAGE`](crate::otlp::EXPORT_DROPPED_MESSAGE) with `dropped` and `error`.
+//! - **Retries**: connection errors, timeouts and the statuses 429, 502,
+//!   503 and 504 are retried with exponential backoff from 250 ms, doubled
+//!   each time up to [`MAX_BACKOFF`](crate::otlp::MAX_BACKOFF) (5 s), with
+//!   ±50 % jitter; a `Retry-After` in seconds is honoured (up to 5 s). Other
+//!   statuses are final: the batch is dropped, counted and reported on
+//!   stderr. Records arriving meanwhile never make a retry come sooner.
+//! - **No feedback loop**: records whose target is one of the exporter's own
+//!   dependencies (`ureq`, `ureq_proto`, `rustls`, `webpki`, `flate2`) are never
+//!   exported, at any `RUST_LOG`; the line outputs show them as their
+//!   filter says.
+//! - **Flush, drop, panic**: [`LogGuard::flush`](crate::LogGuard::flush),
+//!   `logger().flush()` and the panic hook wait until every record logged
+//!   before them is exported, at most `OTEL_BLRP_EXPORT_TIMEOUT`; then
+//!   `flush` returns the number not exported yet. Dropping the guard exports
+//!   what is queued within the same bound, then drops the rest (counted and
+//!   reported in the lines). After the drop, records go to the line outputs
+//!   only.
+//! - **Runtimes**: nothing here uses or needs an async runtime: it works
+//!   the same with none, inside a multi-threaded tokio runtime and inside a
+//!   current-thread one (tested: no deadlock at start, flush or drop).
+//! - **Fork**: a forked child has no exporter thread; its records go to its
+//!   line outputs only (a note on stderr says so).
+//! - **TLS**: `https` endpoints use rustls with the Mozilla root
+//!   certificates compiled in (webpki-roots), not the system's store.
+//!
+//! ## What is lost in which outage
+//!
+//! | outage | what happens |
+//! |---|---|
+//! | collector down for less time than the queue lasts | nothing: the batch is retried until it is accepted |
+//! | collector down longer | records past the queue's bound are dropped and counted; the rest arrive when it is back |
+//! | collector answers 4xx (not 429) | that batch is dropped and counted; the next batch is tried |
+//! | collector hangs | each request ends at `OTEL_EXPORTER_OTLP_TIMEOUT`, then as down |
+//! | service stops while the collector is down | the queue is retried for `OTEL_BLRP_EXPORT_TIMEOUT`, then dropped and counted |
+//! | `SIGKILL`, abort | what was queued for export is lost (the lines keep what was written) |
+//!
+//! ## Pointing it at an OpenTelemetry Collector
+//!
+//! The collector's `otlp` receiver with its HTTP protocol (port 4318):
+//!
+//! ```yaml
+//! receivers:
+//!   otlp:
+//!     protocols:
+//!       http:
+//!         endpoint: 0.0.0.0:4318
+//! exporters:
+//!   debug: {}
+//! service:
+//!   pipelines:
+//!     logs:
+//!       receivers: [otlp]
+//!       exporters: [debug]
+//! ```
+//!
+//! and `OTEL_EXPORTER_OTLP_ENDPOINT=http://<collector>:4318`.
+//!
+//! ## Dependencies
+//!
+//! [ureq](https://docs.rs/ureq) (blocking HTTP/1.1, no async runtime, with
+//! rustls and webpki-roots for `https`), and flate2 (already used for
+//! rotated files) for gzip. The protobuf and JSON encodings are written by
+//! the crate straight from the captured record, as its JSON lines are (no
+//! message tree per record, no protobuf crate at run time); the tests decode
+//! every request with the official definitions (opentelemetry-proto with
+//! prost) to check them.
+//!
+//! ## Compared with the OpenTelemetry SDK's path
+//!
+//! `opentelemetry-appender-tracing` with `opentelemetry-otlp` is the
+//! official Rust path. Differences by design: this exporter needs no
+//! runtime and no SDK; the export thread's own dependencies are never
+//! exported; `log` and slog records and the span's fields are exported with
+//! the target as the scope; the resource is the host snapshot, refreshed.
+//! A side-by-side test of the decoded records of both paths is not written
+//! yet (see the CHANGELOG).
