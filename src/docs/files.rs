@@ -77,3 +77,13 @@
 //! checks, over 5 s of records at `1s` with size rotation also due, that
 //! every record is in exactly one file, each file's records belong to the
 //! second its name says, and a quiet second makes no file.
+//!
+//! ## Collectors that tail the files
+//!
+//! A collector that tails files itself (OpenTelemetry filelog, Vector, Fluent Bit) should include the
+//! rotated names (`app.log*`) and follow by file identity, so that it finishes a renamed file; it loses
+//! records when files rotate faster than it looks at them (when this was written, syslog-ng 3.38's
+//! `wildcard-file()` with its defaults lost the end of renamed 1 MiB files at 20,000 records/s, and
+//! `file()` polling every 10 ms skipped whole 64 KiB files): keep each file alive for several of the
+//! collector's polls, e.g. a size of tens of MiB or a period of a minute or more. Periods count from
+//! the Unix epoch, so `LOG_FILE_ROTATE_EVERY=7d` starts on Thursdays.

@@ -78,6 +78,9 @@ pub(crate) struct Exporter {
     done: Condvar,
     pub(crate) stats: ExportStats,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The exporter thread's id: a flush on it (the panic hook, if the
+    /// export itself panicked) must not wait for itself.
+    thread_id: std::sync::OnceLock<std::thread::ThreadId>,
 }
 
 impl Exporter {
@@ -90,11 +93,23 @@ impl Exporter {
             done: Condvar::new(),
             stats: ExportStats::default(),
             thread: Mutex::new(None),
+            thread_id: std::sync::OnceLock::new(),
         });
         let e = Arc::clone(&exporter);
         let thread = std::thread::Builder::new()
             .name(EXPORT_THREAD_NAME.to_owned())
-            .spawn(move || e.run())
+            .spawn(move || {
+                let _ = e.thread_id.set(std::thread::current().id());
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.run()));
+                if run.is_err() {
+                    // Nothing exports any more: what is queued, and what
+                    // comes, is dropped and counted.
+                    crate::error::report(format_args!(
+                        "the OTLP exporter panicked; records are no longer exported"
+                    ));
+                    e.give_up("the OTLP exporter panicked");
+                }
+            })
             .map_err(|err| Error::io("cannot start the OTLP exporter thread", &err))?;
         *lock(&exporter.thread) = Some(thread);
         Ok(exporter)
@@ -167,6 +182,9 @@ impl Exporter {
     /// dropped), at most the export timeout: the records still unexported
     /// then (0: all done).
     pub(crate) fn flush(&self) -> u64 {
+        if self.thread_id.get() == Some(&std::thread::current().id()) {
+            return self.unexported();
+        }
         let deadline = Instant::now() + self.config.export_timeout;
         let mut s = lock(&self.state);
         let upto = s.accepted;
@@ -187,9 +205,10 @@ impl Exporter {
     }
 
     /// Exports what is queued, at most the export timeout, then stops the
-    /// thread; what is left is dropped and counted. Returns the records not
-    /// exported.
+    /// thread; what is left is dropped, counted, and said on stderr.
+    /// Returns the records dropped during the shutdown.
     pub(crate) fn shutdown(&self) -> u64 {
+        let dropped_before = self.stats.dropped.load(Ordering::Relaxed);
         let deadline = Instant::now() + self.config.export_timeout;
         {
             let mut s = lock(&self.state);
@@ -207,25 +226,33 @@ impl Exporter {
                 let _ = t.join();
             }
         }
-        let mut s = lock(&self.state);
-        s.finished = true;
-        let left = s.accepted.saturating_sub(s.resolved);
-        if left > 0 {
-            s.resolved = s.accepted;
-            s.chunks.clear();
-            drop(s);
-            self.count_dropped(
-                left,
-                "the OTLP export did not finish within the export timeout",
-            );
+        self.give_up("the OTLP export did not finish within the export timeout");
+        let dropped = self.stats.dropped.load(Ordering::Relaxed) - dropped_before;
+        if dropped > 0 {
             crate::error::report(format_args!(
-                "OTLP export to {} did not finish within {} ms: {left} records dropped",
+                "OTLP export to {} did not finish within {} ms: {dropped} records dropped",
                 self.config.endpoint,
                 self.config.export_timeout.as_millis()
             ));
         }
+        dropped
+    }
+
+    /// Stops exporting: what is queued is dropped and counted (`why`), and
+    /// flushes stop waiting.
+    fn give_up(&self, why: &str) {
+        let mut s = lock(&self.state);
+        s.finished = true;
+        let left = s.accepted.saturating_sub(s.resolved);
+        s.resolved = s.accepted;
+        s.chunks.clear();
+        s.records = 0;
+        s.bytes = 0;
+        drop(s);
+        if left > 0 {
+            self.count_dropped(left, why);
+        }
         self.done.notify_all();
-        left
     }
 
     fn run(&self) {
@@ -244,6 +271,12 @@ impl Exporter {
             let n = {
                 let mut s = lock(&self.state);
                 loop {
+                    if s.deadline.is_some_and(|d| Instant::now() >= d) {
+                        // Shutdown's time is up: no more tries.
+                        drop(s);
+                        self.give_up("the OTLP export did not finish within the export timeout");
+                        return;
+                    }
                     let due = s.records >= self.config.max_export_batch_size
                         || (s.records > 0
                             && (last_export.elapsed() >= self.config.schedule_delay
@@ -292,18 +325,19 @@ impl Exporter {
             if !self.config.gzip {
                 body = sent;
             }
-            match outcome {
-                Ok(()) => {
-                    self.stats.exported.fetch_add(n, Ordering::Relaxed);
-                }
-                Err(why) => self.count_dropped(n, &why),
-            }
             let mut s = lock(&self.state);
             if s.finished {
                 // Shutdown gave up on these and counted them.
                 return;
             }
             s.resolved += n;
+            match outcome {
+                Ok(()) => {
+                    self.stats.exported.fetch_add(n, Ordering::Relaxed);
+                }
+                Err(why) => self.count_dropped(n, &why),
+            }
+            drop(s);
             self.done.notify_all();
             last_export = Instant::now();
         }
