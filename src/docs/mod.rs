@@ -6,12 +6,14 @@
 //! - [`tracing`]: `tracing` events, span fields, other layers, trace ids;
 //! - [`security`]: hostile record data, escaping, reserved keys;
 //! - [`files`]: file output and rotation;
-//! - [`otlp`]: export to an OpenTelemetry collector (feature `otlp`);
+//! - `otlp`: export to an OpenTelemetry collector (with the feature `otlp`);
 //! - [`performance`]: the benchmark tables;
 //! - [`limits`]: compile-time levels, design notes, known limits.
 
 pub mod files;
 pub mod limits;
+#[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
 pub mod otlp;
 pub mod performance;
 pub mod pipeline;

@@ -98,7 +98,10 @@ fn the_sdk_path_and_ours_agree_on_severity_body_and_typed_attributes() {
     // here only; the resource is the host snapshot here, the SDK's
     // `telemetry.sdk.*` and `service.name` there; the SDK path leaves
     // `time_unix_nano` unset (only the observed time), ours has the call's.
-    assert_eq!(sdk.time_unix_nano, 0, "the SDK path sets no event time (this changed?)");
+    assert_eq!(
+        sdk.time_unix_nano, 0,
+        "the SDK path sets no event time (this changed?)"
+    );
     assert_eq!(ours.attrs.get("order_id"), Some(&Val::Int(42)));
     let only = |a: &Rec, b: &Rec| -> Vec<String> {
         a.resource
