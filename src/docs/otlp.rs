@@ -116,8 +116,9 @@
 //!   before them is exported, at most `OTEL_BLRP_EXPORT_TIMEOUT`; then
 //!   `flush` returns the number not exported yet. Dropping the guard exports
 //!   what is queued within the same bound, then drops the rest (counted and
-//!   reported in the lines). After the drop, records go to the line outputs
-//!   only.
+//!   reported in the lines; a batch whose request is still under way at that
+//!   moment is counted as dropped, though the collector may yet receive it).
+//!   After the drop, records go to the line outputs only.
 //! - **Runtimes**: nothing here uses or needs an async runtime: it works
 //!   the same with none, inside a multi-threaded tokio runtime and inside a
 //!   current-thread one (tested: no deadlock at start, flush or drop).

@@ -217,9 +217,11 @@ impl Exporter {
         }
         let thread = lock(&self.thread).take();
         if let Some(t) = thread {
-            // The thread gives up at the deadline; a request under way ends
-            // by its own timeout at the latest.
-            while !t.is_finished() && Instant::now() < deadline + self.config.timeout {
+            // The thread gives up at the deadline. A request still under
+            // way then is left to end by its own timeout (the thread is
+            // detached): its batch is counted as dropped, though the
+            // collector may yet receive it.
+            while !t.is_finished() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(1));
             }
             if t.is_finished() {
