@@ -341,17 +341,27 @@ impl Builder {
         // no other output, instead of stdout.
         #[cfg(feature = "otlp")]
         if let Some(config) = env.otlp.take() {
-            let output = Output::Otlp(config);
-            if stdout_on == Some(false)
+            // The code's own OTLP output, if it has one, takes the
+            // variables' settings (a set variable wins): one exporter, not
+            // two exporting every record twice.
+            let only = stdout_on == Some(false)
                 && env.file.is_none()
-                && matches!(self.output, Output::Stdout)
-            {
-                self.output = output;
+                && matches!(self.output, Output::Stdout);
+            let code_otlp = std::iter::once(&mut self.output)
+                .chain(self.tees.iter_mut().map(|t| &mut t.output))
+                .find_map(|o| match o {
+                    Output::Otlp(c) => Some(c),
+                    _ => None,
+                });
+            if let Some(c) = code_otlp {
+                *c = config;
+            } else if only {
+                self.output = Output::Otlp(config);
                 self.output_setting = "OTEL_LOGS_EXPORTER";
                 env.stdout = None;
             } else {
                 self.tees.push(Tee {
-                    output,
+                    output: Output::Otlp(config),
                     format: Format::Json,
                     filter: None,
                     setting: "OTEL_LOGS_EXPORTER",

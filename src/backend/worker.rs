@@ -406,13 +406,20 @@ impl Backend {
             if n == 0 {
                 continue;
             }
-            let why = e.last_error().unwrap_or_default();
+            let why = e.last_drop().unwrap_or_default();
+            let mut reported = false;
             for out in &mut self.outs {
                 if !matches!(out.sink, Sink::Otlp(_)) {
                     out.format_report(EXPORT_DROPPED_MESSAGE, n, Some(&why));
+                    reported = true;
                 }
             }
-            self.pending += 1;
+            if reported {
+                self.pending += 1;
+            } else {
+                // No line output: standard error says it.
+                crate::error::report(format_args!("{EXPORT_DROPPED_MESSAGE}: {n} ({why})"));
+            }
         }
     }
 
@@ -659,9 +666,11 @@ impl Out {
         }
         #[cfg(feature = "otlp")]
         if let (Sink::Otlp(e), Formatter::Otlp(o)) = (&self.sink, &mut self.formatter) {
+            // Copied into the exporter's queue: the batch keeps its memory.
             self.batch_records = 0;
-            let data = std::mem::replace(&mut self.batch, Vec::with_capacity(64 * 1024));
-            e.push(data, std::mem::take(&mut o.units));
+            e.push(&self.batch, &o.units);
+            o.units.clear();
+            self.batch.clear();
             return;
         }
         let n = std::mem::take(&mut self.batch_records);
@@ -893,7 +902,21 @@ impl Writer {
         if self.forked() {
             return 0;
         }
-        self.exporters.iter().map(|e| e.flush()).sum()
+        // One deadline for all: several exporters wait the longest export
+        // timeout, not the sum.
+        let longest = self.exporters.iter().map(|e| e.export_timeout()).max();
+        let deadline = Instant::now() + longest.unwrap_or_default();
+        self.exporters.iter().map(|e| e.flush(deadline)).sum()
+    }
+
+    /// Shuts the exporters down together, at most the longest export
+    /// timeout: the records they dropped doing it.
+    #[cfg(feature = "otlp")]
+    fn shutdown_exports(&self) -> u64 {
+        for e in &self.exporters {
+            e.begin_shutdown();
+        }
+        self.exporters.iter().map(|e| e.finish_shutdown()).sum()
     }
 
     /// Records the exporters hold: queued, or in an export under way.
@@ -1158,13 +1181,17 @@ impl Writer {
         if !stuck && self.drain_here_until(Some(&self.stop)) {
             #[cfg(feature = "otlp")]
             if !self.exporters.is_empty() {
-                let left: u64 = self.exporters.iter().map(|e| e.shutdown()).sum();
+                let left = self.shutdown_exports();
                 // The report of what the exporters dropped, into the lines.
                 self.drain_here_until(Some(&self.stop));
                 return left;
             }
             return 0;
         }
+        // A stuck line output: the exporters still export what they hold
+        // (bounded), and stop.
+        #[cfg(feature = "otlp")]
+        self.shutdown_exports();
         let unwritten = self.unwritten();
         crate::error::report(format_args!(
             "the log output took no write for {} s: {unwritten} records are not written \

@@ -39,8 +39,14 @@
 //!
 //! Each `OTEL_EXPORTER_OTLP_LOGS_*` wins over its `OTEL_EXPORTER_OTLP_*`.
 //! Every invalid value makes `init()` (or [`OtlpConfig::from_env`](crate::otlp::OtlpConfig::from_env))
-//! return an error naming the variable and the value (a header's value is
-//! never echoed: it is a credential).
+//! return an error naming the variable and the value; credentials are never
+//! echoed (a header's value, a URL's user part, which is refused: put it in
+//! a header; a URL's query is not shown in errors and reports). An endpoint
+//! must be an `http`/`https` URL with a host and a port from 1 to 65535; a
+//! header, an HTTP token name and a value without control characters
+//! ([`OtlpConfig::header`](crate::otlp::OtlpConfig::header) checks the same).
+//! With `OTEL_LOGS_EXPORTER=otlp` and an `Output::Otlp` in the code, the
+//! variables configure that output: one exporter, not two.
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
@@ -100,21 +106,30 @@
 //!   16 MiB wait for export, plus the one batch being sent. Records past the
 //!   bound are dropped, counted exactly ([`LogGuard::export_dropped`](crate::LogGuard::export_dropped))
 //!   and reported in the line outputs by a WARN record
-//!   [`EXPORT_DROPPED_MESSAGE`](crate::otlp::EXPORT_DROPPED_MESSAGE) with `dropped` and `error`.
+//!   [`EXPORT_DROPPED_MESSAGE`](crate::otlp::EXPORT_DROPPED_MESSAGE) with `dropped` and `error`
+//!   (on stderr when the collector is the only output).
 //! - **Retries**: connection errors, timeouts and the statuses 429, 502,
 //!   503 and 504 are retried with exponential backoff from 250 ms, doubled
 //!   each time up to [`MAX_BACKOFF`](crate::otlp::MAX_BACKOFF) (5 s), with
-//!   ±50 % jitter; a `Retry-After` in seconds is honoured (up to 5 s). Other
-//!   statuses are final: the batch is dropped, counted and reported on
-//!   stderr. Records arriving meanwhile never make a retry come sooner.
+//!   ±50 % jitter; a `Retry-After` in seconds is honoured, from 250 ms (so
+//!   `Retry-After: 0` is no storm) to [`MAX_RETRY_AFTER`](crate::otlp::MAX_RETRY_AFTER)
+//!   (60 s). Other statuses are final: the batch is dropped, counted and
+//!   reported on stderr. Redirects are not followed (a 3xx is final: a
+//!   redirect would turn the POST into a GET and carry the headers to
+//!   another host); set the endpoint to the final URL. A 2xx with a partial
+//!   success counts its rejected records as dropped. Records arriving
+//!   meanwhile never make a retry come sooner.
 //! - **No feedback loop**: records whose target is one of the exporter's own
 //!   dependencies (`ureq`, `ureq_proto`, `rustls`, `webpki`, `flate2`) are never
 //!   exported, at any `RUST_LOG`; the line outputs show them as their
 //!   filter says.
 //! - **Flush, drop, panic**: [`LogGuard::flush`](crate::LogGuard::flush),
 //!   `logger().flush()` and the panic hook wait until every record logged
-//!   before them is exported, at most `OTEL_BLRP_EXPORT_TIMEOUT`; then
-//!   `flush` returns the number not exported yet. Dropping the guard exports
+//!   before them is exported (or dropped and counted), at most
+//!   `OTEL_BLRP_EXPORT_TIMEOUT`; then `flush` returns the number not exported
+//!   yet, and until an export succeeds again the next flushes do not wait
+//!   (one wait per outage, not one per flush or per panic). Several OTLP
+//!   outputs share one deadline. Dropping the guard exports
 //!   what is queued within the same bound, then drops the rest (counted and
 //!   reported in the lines; a batch whose request is still under way at that
 //!   moment is counted as dropped, though the collector may yet receive it).

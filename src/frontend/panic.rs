@@ -166,12 +166,17 @@ fn log_panic(sender: &Sender, schema: Schema, message: &str, file: &str, line: u
         ),
         empty,
     );
-    if !sender.flush_unless_stalled(STALL) {
+    if !sender.flush_lines(STALL) {
         crate::error::report(format_args!(
             "the writer made no progress for {} s after a panic (does the panicking \
              thread hold the output, in a println! say?); the panic record may be written \
              late, or lost if the process ends now",
             STALL.as_secs()
+        ));
+    } else if !sender.flush_exports() {
+        crate::error::report(format_args!(
+            "after a panic, the OTLP export did not finish within its export timeout; \
+             what it holds may be lost if the process ends now"
         ));
     }
 }

@@ -544,14 +544,25 @@ impl Sender {
     /// Like [`flush`](Self::flush), but gives up once the writer has made no
     /// progress for `stall` (returns false then).
     pub(crate) fn flush_unless_stalled(&self, stall: Duration) -> bool {
+        self.flush_lines(stall) && self.flush_exports()
+    }
+
+    /// The writer's part of a flush: every earlier record written.
+    pub(crate) fn flush_lines(&self, stall: Duration) -> bool {
         if self.forked() {
-            return (self.for_child)().flush_unless_stalled(stall);
+            return (self.for_child)().flush_lines(stall);
         }
-        let written = self.queue.flush(&self.write_now, stall);
-        match &self.after_flush {
-            Some(f) if written && !in_backend() => f(),
-            _ => written,
+        self.queue.flush(&self.write_now, stall)
+    }
+
+    /// The exporters' part, after [`flush_lines`](Self::flush_lines): every
+    /// record written is exported (or dropped and counted); false if the
+    /// export timeout passed first.
+    pub(crate) fn flush_exports(&self) -> bool {
+        if self.forked() || in_backend() {
+            return true;
         }
+        self.after_flush.as_ref().is_none_or(|f| f())
     }
 }
 

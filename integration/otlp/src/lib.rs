@@ -48,7 +48,8 @@ pub struct Rec {
 #[derive(Clone, Debug)]
 pub struct Request {
     pub at: Instant,
-    /// The request line's path.
+    /// The request line's method and path.
+    pub method: String,
     pub path: String,
     pub content_type: String,
     pub gzip: bool,
@@ -63,6 +64,10 @@ pub struct Request {
 pub enum Reply {
     Status(u16),
     StatusRetryAfter(u16, u64),
+    /// 200 with a partial success rejecting this many records.
+    PartialSuccess(i64),
+    /// A redirect (this status) to the same path, which must not be followed.
+    Redirect(u16),
     /// Read the request, never answer (until the receiver is dropped).
     Hang,
 }
@@ -193,7 +198,8 @@ fn serve(
         let gzip = header("content-encoding").as_deref() == Some("gzip");
         let content_type = header("content-type").unwrap_or_default();
         let status = match reply {
-            Reply::Status(s) | Reply::StatusRetryAfter(s, _) => s,
+            Reply::Status(s) | Reply::StatusRetryAfter(s, _) | Reply::Redirect(s) => s,
+            Reply::PartialSuccess(_) => 200,
             Reply::Hang => 0,
         };
         let records = if (200..300).contains(&status) {
@@ -216,6 +222,7 @@ fn serve(
         };
         requests.lock().unwrap().push(Request {
             at: Instant::now(),
+            method: line.split_whitespace().next().unwrap_or("").to_owned(),
             path: line.split_whitespace().nth(1).unwrap_or("").to_owned(),
             content_type,
             gzip,
@@ -233,6 +240,31 @@ fn serve(
             Reply::Status(s) => format!("HTTP/1.1 {s} X\r\ncontent-length: 0\r\n\r\n"),
             Reply::StatusRetryAfter(s, secs) => {
                 format!("HTTP/1.1 {s} X\r\nretry-after: {secs}\r\ncontent-length: 0\r\n\r\n")
+            }
+            Reply::Redirect(s) => {
+                format!("HTTP/1.1 {s} X\r\nlocation: /elsewhere\r\ncontent-length: 0\r\n\r\n")
+            }
+            Reply::PartialSuccess(rejected) => {
+                use opentelemetry_proto::tonic::collector::logs::v1::{
+                    ExportLogsPartialSuccess, ExportLogsServiceResponse,
+                };
+                let body = ExportLogsServiceResponse {
+                    partial_success: Some(ExportLogsPartialSuccess {
+                        rejected_log_records: rejected,
+                        error_message: "too old".into(),
+                    }),
+                }
+                .encode_to_vec();
+                let mut a = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                a.extend_from_slice(&body);
+                if conn.write_all(&a).is_err() {
+                    return;
+                }
+                continue;
             }
         };
         if conn.write_all(answer.as_bytes()).is_err() {

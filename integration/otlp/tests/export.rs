@@ -272,11 +272,12 @@ fn json_and_gzip() {
     let config = fast(OtlpConfig::new(&rx.endpoint()).unwrap())
         .protocol(Protocol::HttpJson)
         .gzip(true)
-        .header("x-api-key", "k1");
+        .header("x-api-key", "k1")
+        .unwrap();
     let guard = builder(&lines, config).init().unwrap();
     let log = guard.logger();
     for i in 0..1000 {
-        warn!(log, "json \"quoted\"\n"; "src" => "json", "seq" => i, "ok" => false, "neg" => -5, "ratio" => 1.25, "k8s.pod.name" => "evil");
+        warn!(log, "json \"quoted\"\n"; "src" => "json", "seq" => i, "ok" => false, "neg" => -5, "ratio" => 1.25, "k8s.pod.name" => "evil", "code.file.path" => "/src/auth.rs");
     }
     assert_eq!(guard.flush(), 0);
     let requests = rx.requests();
@@ -297,8 +298,42 @@ fn json_and_gzip() {
     // A host field's name in record data is not the resource's.
     assert_eq!(r.attrs["fields.k8s.pod.name"], Val::Str("evil".into()));
     assert!(!r.attrs.contains_key("k8s.pod.name"));
+    // Nor a source location (none is on here).
+    assert_eq!(
+        r.attrs["fields.code.file.path"],
+        Val::Str("/src/auth.rs".into())
+    );
+    assert!(!r.attrs.contains_key("code.file.path"));
     assert_eq!(r.resource["service.name"], Val::Str("orders".into()));
     assert!(r.trace_id.is_empty(), "no span: no trace id");
+    assert_ne!(r.resource["host.name"], Val::Str("renamed-host".into()));
+
+    // A refresh that changes the snapshot changes the next request's resource.
+    let changed = guard
+        .cache()
+        .set_probe(|| {
+            Ok(slog_host::host::HostInfo::new()
+                .with_host_name("renamed-host")
+                .with_service("orders", "1.2.4"))
+        })
+        .unwrap();
+    assert!(changed);
+    info!(log, "after the refresh"; "src" => "after", "seq" => 0);
+    assert_eq!(guard.flush(), 0);
+    let after: Vec<Rec> = rx
+        .records()
+        .into_iter()
+        .filter(|r| r.attrs.get("src") == Some(&Val::Str("after".into())))
+        .collect();
+    assert_eq!(after.len(), 1);
+    assert_eq!(
+        after[0].resource["host.name"],
+        Val::Str("renamed-host".into())
+    );
+    assert_eq!(
+        after[0].resource["service.version"],
+        Val::Str("1.2.4".into())
+    );
 }
 
 /// The collector starts 5 s after the service: retried until it is up,
@@ -354,6 +389,73 @@ fn retry_after_is_honoured() {
     assert_eq!(guard.export_dropped(), 0);
 }
 
+/// `Retry-After: 0` is no storm (the first backoff is the floor); a
+/// redirect is not followed (no GET, the headers go nowhere else) and its
+/// batch is dropped and counted; a partial success counts its rejected
+/// records as dropped, the rest as exported.
+fn retry_after_zero_redirects_and_partial_success() {
+    let rx = Receiver::start(0, |n| match n {
+        0..=2 => Reply::StatusRetryAfter(503, 0),
+        _ => Reply::Status(200),
+    });
+    let lines = Lines::default();
+    let guard = builder(&lines, fast(OtlpConfig::new(&rx.endpoint()).unwrap()))
+        .init()
+        .unwrap();
+    for i in 0..10 {
+        info!(guard.logger(), "zero"; "src" => "zero", "seq" => i);
+    }
+    assert_eq!(guard.flush(), 0);
+    let requests = rx.requests();
+    assert_eq!(requests.len(), 4);
+    for w in requests.windows(2) {
+        let gap = w[1].at - w[0].at;
+        assert!(
+            gap >= Duration::from_millis(200),
+            "Retry-After: 0 retried after {gap:?}"
+        );
+    }
+    each_once(seqs(&rx.records(), "zero"), 10, "zero");
+    drop(guard);
+
+    let rx = Receiver::start(0, |_| Reply::Redirect(307));
+    let lines = Lines::default();
+    let config = fast(OtlpConfig::new(&rx.endpoint()).unwrap())
+        .header("x-api-key", "k1")
+        .unwrap();
+    let guard = builder(&lines, config).init().unwrap();
+    for i in 0..10 {
+        info!(guard.logger(), "redirected"; "seq" => i);
+    }
+    assert_eq!(guard.flush(), 0);
+    assert_eq!(guard.export_dropped(), 10);
+    assert_eq!(guard.exported(), 0);
+    let requests = rx.requests();
+    assert_eq!(
+        requests.len(),
+        1,
+        "a redirect is neither followed nor retried"
+    );
+    assert_eq!(requests[0].method, "POST");
+    drop(guard);
+    assert_eq!(lines.reported_drops(), 10);
+    assert!(lines.text().contains("redirect"), "{}", lines.text());
+
+    let rx = Receiver::start(0, |_| Reply::PartialSuccess(3));
+    let lines = Lines::default();
+    let guard = builder(&lines, fast(OtlpConfig::new(&rx.endpoint()).unwrap()))
+        .init()
+        .unwrap();
+    for i in 0..10 {
+        info!(guard.logger(), "partly"; "seq" => i);
+    }
+    assert_eq!(guard.flush(), 0);
+    assert_eq!((guard.exported(), guard.export_dropped()), (7, 3));
+    drop(guard);
+    assert_eq!(lines.reported_drops(), 3);
+    assert!(lines.text().contains("partial success"), "{}", lines.text());
+}
+
 /// A collector that never answers: the line output gets its records
 /// meanwhile, a flush returns after the export timeout with what it did not
 /// export, and the guard's drop ends within the export timeout, every record
@@ -389,6 +491,14 @@ fn a_hanging_collector_never_delays_the_lines() {
     let left = guard.flush();
     let flush_took = started.elapsed();
     assert!(left >= 100, "flush reports what it did not export: {left}");
+    // One wait per outage: the next flush does not wait again.
+    let started = Instant::now();
+    assert!(guard.flush() >= 100);
+    let second_took = started.elapsed();
+    assert!(
+        second_took < Duration::from_secs(1),
+        "a second flush in the same outage waited {second_took:?}"
+    );
     let started = Instant::now();
     drop(guard);
     let drop_took = started.elapsed();
@@ -604,6 +714,7 @@ fn the_environment_configures_the_exporter() {
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift"),
         ("OTEL_EXPORTER_OTLP_TIMEOUT", "10s"),
         ("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "zstd"),
+        ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://c:99999/v1/logs"),
         ("OTEL_BLRP_MAX_QUEUE_SIZE", "0"),
         ("OTEL_BLRP_EXPORT_TIMEOUT", "-1"),
         ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "5000"),
@@ -619,6 +730,52 @@ fn the_environment_configures_the_exporter() {
             "{var}={value}: the error names neither: {err}"
         );
     }
+    // Environment and code: one exporter, configured by the variables.
+    let rx2 = Receiver::start(0, ok);
+    let out = runner::scenario_command(
+        "env_and_code",
+        &[
+            ("OTEL_LOGS_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &rx2.endpoint()),
+            ("OTEL_BLRP_SCHEDULE_DELAY", "50"),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    each_once(seqs(&rx2.records(), "both"), 10, "env and code");
+
+    // The collector as the only output, and gone: the drops are said on
+    // stderr (there is no line output to report them in).
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let endpoint = format!("http://127.0.0.1:{port}/v1/logs");
+    let out = runner::scenario_command(
+        "only_otlp_down",
+        &[
+            ("OTEL_LOGS_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &endpoint),
+            ("OTEL_BLRP_EXPORT_TIMEOUT", "300"),
+            ("LOG_STDOUT", "off"),
+            ("LOG_FLOOD", "off"),
+        ],
+    )
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        err.contains(&format!("{EXPORT_DROPPED_MESSAGE}: 10 (")),
+        "{err}"
+    );
+
     // Header values are secrets: an invalid one is not echoed.
     let out = runner::scenario_command(
         "env_error",
@@ -659,6 +816,32 @@ fn child(name: &str) {
             // exported the records (the schedule delay is a minute).
             std::process::exit(3);
         }
+        "env_and_code" => {
+            // The code configures an OTLP output too: the variables
+            // configure it, and there is one exporter.
+            let guard = slog_host::Builder::from_env()
+                .unwrap()
+                .flood(None)
+                .tee(
+                    Output::Otlp(OtlpConfig::new("http://127.0.0.1:9/v1/logs").unwrap()),
+                    Format::Json,
+                    "info",
+                )
+                .unwrap()
+                .init()
+                .unwrap();
+            for i in 0..10 {
+                info!(guard.logger(), "once"; "src" => "both", "seq" => i);
+            }
+            assert_eq!(guard.flush(), 0);
+            assert_eq!(guard.exported(), 10);
+        }
+        "only_otlp_down" => {
+            let guard = slog_host::init().unwrap();
+            for i in 0..10 {
+                info!(guard.logger(), "lost"; "seq" => i);
+            }
+        }
         "env_error" => match slog_host::Builder::from_env() {
             Ok(_) => panic!("accepted"),
             Err(e) => eprintln!("{e}"),
@@ -685,6 +868,10 @@ fn main() {
                 a_collector_starting_late_loses_nothing,
             ),
             ("retry_after_is_honoured", retry_after_is_honoured),
+            (
+                "retry_after_zero_redirects_and_partial_success",
+                retry_after_zero_redirects_and_partial_success,
+            ),
             (
                 "a_hanging_collector_never_delays_the_lines",
                 a_hanging_collector_never_delays_the_lines,

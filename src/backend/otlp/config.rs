@@ -70,7 +70,7 @@ impl fmt::Debug for OtlpConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("OtlpConfig")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.shown_endpoint())
             .field("protocol", &self.protocol)
             .field("headers", &names)
             .field("timeout", &self.timeout)
@@ -125,6 +125,14 @@ impl OtlpConfig {
             } else {
                 // The base URL of every signal: the logs path is appended.
                 let base = check_endpoint(&var, &v)?;
+                if base.contains(['?', '#']) {
+                    return Err(Error::invalid(
+                        &var,
+                        shown(&base),
+                        "a base URL with a query cannot take the /v1/logs path; set \
+                         OTEL_EXPORTER_OTLP_LOGS_ENDPOINT to the full URL",
+                    ));
+                }
                 format!("{}/v1/logs", base.trim_end_matches('/'))
             };
         }
@@ -149,8 +157,23 @@ impl OtlpConfig {
                 }
             };
         }
-        if let Some((var, v)) = signal_var("HEADERS")? {
-            c.headers = parse_headers(&var, &v)?;
+        // Header values are credentials: never echoed, not even when they
+        // are not UTF-8.
+        for var in [
+            "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+            "OTEL_EXPORTER_OTLP_HEADERS",
+        ] {
+            match std::env::var_os(var).map(|v| v.into_string()) {
+                None => continue,
+                Some(Err(_)) => {
+                    return Err(Error::invalid(var, HIDDEN, "not valid UTF-8"));
+                }
+                Some(Ok(v)) if v.trim().is_empty() => continue,
+                Some(Ok(v)) => {
+                    c.headers = parse_headers(var, &v)?;
+                    break;
+                }
+            }
         }
         if let Some((var, v)) = signal_var("TIMEOUT")? {
             c.timeout = millis(&var, &v)?;
@@ -195,10 +218,19 @@ impl OtlpConfig {
         self
     }
 
-    /// Adds an HTTP header to every request (such as an API key).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
+    /// Adds an HTTP header to every request (such as an API key). A name
+    /// that is not an HTTP token, or a value with a control character, is
+    /// an error (naming the header, never showing the value).
+    pub fn header(mut self, name: &str, value: &str) -> Result<Self, Error> {
+        if !is_token(name) || !is_field_value(value) {
+            return Err(Error::invalid(
+                "OTLP header",
+                format!("{name}: {HIDDEN}"),
+                "the name must be an HTTP token and the value free of control characters",
+            ));
+        }
+        self.headers.push((name.to_owned(), value.to_owned()));
+        Ok(self)
     }
 
     /// The longest one request may take (default 10 s; at most 10 min).
@@ -245,6 +277,23 @@ impl OtlpConfig {
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
+
+    /// The endpoint without its query (which may hold a key), as errors and
+    /// reports show it.
+    pub(crate) fn shown_endpoint(&self) -> String {
+        shown(&self.endpoint)
+    }
+}
+
+/// What is shown instead of a credential.
+const HIDDEN: &str = "(not shown: it is a credential)";
+
+/// `url` without its query and fragment.
+fn shown(url: &str) -> String {
+    match url.find(['?', '#']) {
+        Some(at) => format!("{}?(query not shown)", &url[..at]),
+        None => url.to_owned(),
+    }
 }
 
 /// `OTEL_EXPORTER_OTLP_LOGS_<name>`, or else `OTEL_EXPORTER_OTLP_<name>`:
@@ -261,23 +310,52 @@ fn signal_var(name: &str) -> Result<Option<(String, String)>, Error> {
     Ok(None)
 }
 
+/// An `http` or `https` URL with a host, an optional port (1 to 65535), and
+/// no credentials in it (they go in headers).
 fn check_endpoint(setting: &str, value: &str) -> Result<String, Error> {
     let v = value.trim();
+    let bad = |why: &str| Error::invalid(setting, shown(value), why);
     let rest = v
         .strip_prefix("http://")
-        .or_else(|| v.strip_prefix("https://"));
-    match rest {
-        Some(host)
-            if !host.is_empty() && !host.starts_with('/') && !v.contains(char::is_whitespace) =>
-        {
-            Ok(v.to_owned())
-        }
-        _ => Err(Error::invalid(
-            setting,
-            value,
-            "expected an http:// or https:// URL with a host",
-        )),
+        .or_else(|| v.strip_prefix("https://"))
+        .ok_or_else(|| bad("expected an http:// or https:// URL"))?;
+    if v.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(bad("a URL has no white space or control characters"));
     }
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if authority.contains('@') {
+        return Err(Error::invalid(
+            setting,
+            HIDDEN,
+            "credentials in the URL are not sent; put them in OTEL_EXPORTER_OTLP_HEADERS",
+        ));
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let end = v6
+                .find(']')
+                .ok_or_else(|| bad("an IPv6 address needs its ']'"))?;
+            let after = &v6[end + 1..];
+            match after.strip_prefix(':') {
+                Some(p) => (&v6[..end], Some(p)),
+                None if after.is_empty() => (&v6[..end], None),
+                None => return Err(bad("unexpected text after the IPv6 address")),
+            }
+        }
+        None => match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() {
+        return Err(bad("the URL has no host"));
+    }
+    if let Some(p) = port {
+        if !matches!(p.parse::<u16>(), Ok(n) if n > 0) || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad("the port must be a number from 1 to 65535"));
+        }
+    }
+    Ok(v.to_owned())
 }
 
 /// Whole milliseconds, from 1 to [`MAX_OTLP_DURATION`].
@@ -310,21 +388,21 @@ fn parse_headers(setting: &str, value: &str) -> Result<Vec<(String, String)>, Er
         let Some((k, v)) = pair.split_once('=') else {
             return Err(Error::invalid(
                 setting,
-                "(not shown: header values are credentials)",
+                HIDDEN,
                 "expected name=value pairs separated by commas; a pair has no '='",
             ));
         };
         let (k, v) = (percent_decode(k.trim()), percent_decode(v.trim()));
         match (k, v) {
-            (Some(k), Some(v)) if is_token(&k) && !v.contains(['\r', '\n', '\0']) => {
+            (Some(k), Some(v)) if is_token(&k) && is_field_value(&v) => {
                 out.push((k, v));
             }
             _ => {
                 return Err(Error::invalid(
                     setting,
-                    "(not shown: header values are credentials)",
-                    "a header name is not an HTTP token, a value holds a line break, or a % \
-                     escape is not two hex digits of UTF-8",
+                    HIDDEN,
+                    "a header name is not an HTTP token, a value holds a control character, \
+                     or a % escape is not two hex digits of UTF-8",
                 ))
             }
         }
@@ -338,6 +416,11 @@ fn is_token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// An HTTP field value: no control characters but tab.
+fn is_field_value(v: &str) -> bool {
+    !v.chars().any(|c| c.is_control() && c != '\t')
+}
+
 fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -345,8 +428,10 @@ fn percent_decode(s: &str) -> Option<String> {
     while i < b.len() {
         if b[i] == b'%' {
             let hex = b.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
             i += 3;
         } else {
             out.push(b[i]);
@@ -374,6 +459,12 @@ mod tests {
         assert!(parse_headers("H", "k=%zz").is_err());
         assert!(parse_headers("H", "k=a%0d%0aInjected: 1").is_err());
         assert!(parse_headers("H", "bad name=v").is_err());
+        assert!(parse_headers("H", "k=%01").is_err());
+        assert!(parse_headers("H", "k=%7f").is_err());
+        assert!(parse_headers("H", "k=%+a").is_err());
+        assert!(OtlpConfig::default().header("k", "a\u{1}").is_err());
+        assert!(OtlpConfig::default().header("k v", "a").is_err());
+        assert!(OtlpConfig::default().header("x-api-key", "a b\tc").is_ok());
         let e = parse_headers("H", "secret").unwrap_err().to_string();
         assert!(!e.contains("secret"), "{e}");
     }
@@ -382,9 +473,29 @@ mod tests {
     fn endpoints_must_be_http_urls() {
         assert!(check_endpoint("E", "http://c:4318/v1/logs").is_ok());
         assert!(check_endpoint("E", "https://c").is_ok());
-        for bad in ["c:4318", "ftp://c", "http://", "http:///x", "http://a b"] {
+        assert!(check_endpoint("E", "http://[::1]:4318/v1/logs").is_ok());
+        assert!(check_endpoint("E", "http://c:4318?k=v").is_ok());
+        for bad in [
+            "c:4318",
+            "ftp://c",
+            "http://",
+            "http:///x",
+            "http://a b",
+            "http://c:99999/v1/logs",
+            "http://c:0",
+            "http://c:+1",
+            "http://[::1",
+            "http://[::1]x",
+            "http://:4318",
+        ] {
             let e = check_endpoint("E", bad).unwrap_err();
             assert_eq!(e.setting(), Some("E"), "{bad}");
         }
+        let e = check_endpoint("E", "https://user:s3cret@c/v1/logs").unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        let e = check_endpoint("E", "ftp://c/?api_key=s3cret").unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        let c = OtlpConfig::new("http://c/v1/logs?api_key=s3cret").unwrap();
+        assert!(!format!("{c:?}").contains("s3cret"));
     }
 }

@@ -108,7 +108,7 @@ enum AnyValue<'a> {
 pub(crate) struct RecordEncoder {
     json: bool,
     source: bool,
-    seen: HashSet<&'static str>,
+    seen: HashSet<(bool, &'static str)>,
     /// Attribute names the host fields use: a record field of that name is
     /// written as `fields.<name>`.
     host_keys: Vec<&'static str>,
@@ -209,12 +209,17 @@ impl RecordEncoder {
     }
 }
 
+/// The attributes this encoder writes itself (with source locations on): a
+/// record field of that name is written as `fields.<name>`, with or without
+/// them, so record data cannot pass for a source location.
+const SOURCE_KEYS: [&str; 2] = ["code.file.path", "code.line.number"];
+
 /// Writes attributes (`KeyValue`s), each key once: the record's fields,
 /// then the logger's.
 struct Attrs<'a> {
     out: &'a mut Vec<u8>,
     json: bool,
-    seen: &'a mut HashSet<&'static str>,
+    seen: &'a mut HashSet<(bool, &'static str)>,
     host_keys: &'a [&'static str],
     first: bool,
 }
@@ -223,18 +228,34 @@ impl Attrs<'_> {
     fn record_fields(&mut self, record: &Record<'_>, values: &OwnedKVList, source: bool) {
         if source {
             let loc = record.location();
-            self.put("code.file.path", AnyValue::Str(loc.file));
-            self.put("code.line.number", AnyValue::Int(i64::from(loc.line)));
+            self.put_own(SOURCE_KEYS[0], AnyValue::Str(loc.file));
+            self.put_own(SOURCE_KEYS[1], AnyValue::Int(i64::from(loc.line)));
         }
         let _ = record.kv().serialize(record, self);
         let _ = values.serialize(record, self);
     }
 
+    /// A record field: renamed if its name is reserved.
     fn put(&mut self, key: &'static str, value: AnyValue<'_>) {
-        if !self.seen.insert(key) {
+        let renamed = self.host_keys.contains(&key)
+            || SOURCE_KEYS.contains(&key)
+            || key.starts_with(RESERVED_PREFIX);
+        self.write(key, renamed, value);
+    }
+
+    /// An attribute of the encoder's own, under its name.
+    fn put_own(&mut self, key: &'static str, value: AnyValue<'_>) {
+        self.write(key, false, value);
+    }
+
+    /// Writes `key` (behind the reserved prefix if `renamed`) unless the
+    /// record has it already.
+    fn write(&mut self, key: &'static str, renamed: bool, value: AnyValue<'_>) {
+        // Written names are one to one with (renamed, key): a key that
+        // starts with the prefix is renamed too.
+        if !self.seen.insert((renamed, key)) {
             return;
         }
-        let renamed = self.host_keys.contains(&key) || key.starts_with(RESERVED_PREFIX);
         if self.json {
             let o = &mut *self.out;
             if !std::mem::take(&mut self.first) {

@@ -9,8 +9,8 @@
 use std::collections::VecDeque;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
 use super::config::{OtlpConfig, Protocol};
@@ -25,13 +25,19 @@ pub const EXPORT_DROPPED_MESSAGE: &str = "OTLP export dropped records";
 pub const EXPORT_THREAD_NAME: &str = "slog-host-otlp";
 /// The first retry waits about this long; each next one twice as long.
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
-/// The longest wait between two tries (a `Retry-After` longer than this is
-/// cut to it).
+/// The longest backoff between two tries, before the ±50 % jitter.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// The most of a response body read (a status is all that is needed).
+/// The longest `Retry-After` honoured (a longer one waits this long). A
+/// shorter one than the first backoff (`Retry-After: 0`) waits that much.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// The most of a response body read (a status and a partial success are
+/// all that is needed).
 const MAX_RESPONSE_BYTES: u64 = 64 << 10;
+/// Buffers of the exporter thread larger than this are given back after a
+/// request.
+const KEEP_BUFFER: usize = 4 << 20;
 
-/// Encoded records handed over by the writer thread.
+/// Encoded records handed over by the writer thread, packed.
 struct Chunk {
     data: Vec<u8>,
     units: Vec<Unit>,
@@ -51,10 +57,17 @@ struct State {
     resolved: u64,
     /// A flush waits for `resolved` to reach this.
     flush_upto: u64,
+    /// A flush waited in vain and nothing was exported since: the next
+    /// flushes do not wait (one wait per outage, not one per flush).
+    stalled: bool,
     /// Set by shutdown: export what is queued until this instant, then
     /// drop the rest.
     deadline: Option<Instant>,
+    /// No more exports: shut down, or the exporter thread panicked.
     finished: bool,
+    /// The exporter thread panicked: records that come are dropped and
+    /// counted.
+    dead: bool,
 }
 
 /// Counters shared with the guard.
@@ -64,7 +77,10 @@ pub(crate) struct ExportStats {
     pub(crate) dropped: AtomicU64,
     /// Drops not yet reported in the line outputs.
     pub(crate) unreported: AtomicU64,
-    pub(crate) last_error: Mutex<Option<String>>,
+    /// Why records were last dropped.
+    last_drop: Mutex<Option<String>>,
+    /// Why the last try failed (cleared by a success).
+    last_failure: Mutex<Option<String>>,
 }
 
 /// The exporter: its queue and its thread.
@@ -80,7 +96,7 @@ pub(crate) struct Exporter {
     thread: Mutex<Option<JoinHandle<()>>>,
     /// The exporter thread's id: a flush on it (the panic hook, if the
     /// export itself panicked) must not wait for itself.
-    thread_id: std::sync::OnceLock<std::thread::ThreadId>,
+    thread_id: OnceLock<ThreadId>,
 }
 
 impl Exporter {
@@ -93,7 +109,7 @@ impl Exporter {
             done: Condvar::new(),
             stats: ExportStats::default(),
             thread: Mutex::new(None),
-            thread_id: std::sync::OnceLock::new(),
+            thread_id: OnceLock::new(),
         });
         let e = Arc::clone(&exporter);
         let thread = std::thread::Builder::new()
@@ -107,6 +123,7 @@ impl Exporter {
                     crate::error::report(format_args!(
                         "the OTLP exporter panicked; records are no longer exported"
                     ));
+                    lock(&e.state).dead = true;
                     e.give_up("the OTLP exporter panicked");
                 }
             })
@@ -119,33 +136,57 @@ impl Exporter {
         self.config.protocol == Protocol::HttpJson
     }
 
-    /// Queues the records of `data` (writer thread). What does not fit the
-    /// queue's bounds is dropped and counted. After shutdown (the guard was
-    /// dropped) records are not exported: they go to the line outputs only.
-    pub(crate) fn push(&self, data: Vec<u8>, mut units: Vec<Unit>) {
+    /// The export timeout (`OTEL_BLRP_EXPORT_TIMEOUT`).
+    pub(crate) fn export_timeout(&self) -> Duration {
+        self.config.export_timeout
+    }
+
+    /// Queues the records `units` of `data` (writer thread), copied: the
+    /// queue holds only their bytes. What does not fit the queue's bounds
+    /// is dropped and counted. After shutdown (the guard was dropped)
+    /// records are not exported: they go to the line outputs only.
+    pub(crate) fn push(&self, data: &[u8], units: &[Unit]) {
         let mut s = lock(&self.state);
+        if s.dead {
+            drop(s);
+            self.count_dropped(units.len() as u64, "the OTLP exporter panicked");
+            return;
+        }
         if s.finished || s.deadline.is_some() {
             return;
         }
         let mut taken = 0;
-        for u in &units {
-            let size = u.record.len() + u.target.len();
-            if s.records >= self.config.max_queue_size
-                || s.bytes + size > self.config.max_queue_bytes
+        let mut size = 0;
+        for u in units {
+            let len = u.record.len() + u.target.len();
+            if s.records + taken >= self.config.max_queue_size
+                || s.bytes + size + len > self.config.max_queue_bytes
             {
                 break;
             }
-            s.records += 1;
-            s.bytes += size;
+            size += len;
             taken += 1;
         }
         let dropped = (units.len() - taken) as u64;
         if taken > 0 {
+            let mut packed = Vec::with_capacity(size);
+            let mut kept = Vec::with_capacity(taken);
+            for u in &units[..taken] {
+                let t = packed.len();
+                packed.extend_from_slice(&data[u.target.clone()]);
+                let r = packed.len();
+                packed.extend_from_slice(&data[u.record.clone()]);
+                kept.push(Unit {
+                    target: t..r,
+                    record: r..packed.len(),
+                });
+            }
+            s.records += taken;
+            s.bytes += size;
             s.accepted += taken as u64;
-            units.truncate(taken);
             s.chunks.push_back(Chunk {
-                data,
-                units,
+                data: packed,
+                units: kept,
                 next: 0,
             });
             if s.records >= self.config.max_export_batch_size {
@@ -154,22 +195,29 @@ impl Exporter {
         }
         drop(s);
         if dropped > 0 {
-            self.count_dropped(dropped, "the OTLP export queue is full");
+            let why = match lock(&self.stats.last_failure).as_deref() {
+                Some(f) => format!("the OTLP export queue is full ({f})"),
+                None => "the OTLP export queue is full".to_owned(),
+            };
+            self.count_dropped(dropped, &why);
         }
-    }
-
-    /// The reason of the last failure or drop.
-    pub(crate) fn last_error(&self) -> Option<String> {
-        lock(&self.stats.last_error).clone()
     }
 
     fn count_dropped(&self, n: u64, why: &str) {
+        if n == 0 {
+            return;
+        }
         self.stats.dropped.fetch_add(n, Ordering::Relaxed);
         self.stats.unreported.fetch_add(n, Ordering::Relaxed);
-        let mut last = lock(&self.stats.last_error);
+        let mut last = lock(&self.stats.last_drop);
         if last.as_deref() != Some(why) {
             *last = Some(why.to_owned());
         }
+    }
+
+    /// Why records were last dropped.
+    pub(crate) fn last_drop(&self) -> Option<String> {
+        lock(&self.stats.last_drop).clone()
     }
 
     /// Records queued or in an export under way.
@@ -178,21 +226,25 @@ impl Exporter {
         s.accepted.saturating_sub(s.resolved)
     }
 
-    /// Waits until every record queued before the call is exported (or
-    /// dropped), at most the export timeout: the records still unexported
-    /// then (0: all done).
-    pub(crate) fn flush(&self) -> u64 {
+    /// Waits until every record queued before the call is exported or
+    /// dropped (and counted), at most until `deadline`: the records still
+    /// unexported then (0: all done). While the collector stays unreachable
+    /// after a flush that waited in vain, flushes do not wait.
+    pub(crate) fn flush(&self, deadline: Instant) -> u64 {
         if self.thread_id.get() == Some(&std::thread::current().id()) {
             return self.unexported();
         }
-        let deadline = Instant::now() + self.config.export_timeout;
         let mut s = lock(&self.state);
         let upto = s.accepted;
+        if s.stalled {
+            return upto.saturating_sub(s.resolved);
+        }
         s.flush_upto = s.flush_upto.max(upto);
         self.work.notify_one();
         while s.resolved < upto && !s.finished {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
+                s.stalled = true;
                 return s.accepted.saturating_sub(s.resolved);
             }
             s = self
@@ -204,17 +256,25 @@ impl Exporter {
         upto.saturating_sub(s.resolved)
     }
 
-    /// Exports what is queued, at most the export timeout, then stops the
-    /// thread; what is left is dropped, counted, and said on stderr.
-    /// Returns the records dropped during the shutdown.
-    pub(crate) fn shutdown(&self) -> u64 {
-        let dropped_before = self.stats.dropped.load(Ordering::Relaxed);
-        let deadline = Instant::now() + self.config.export_timeout;
-        {
-            let mut s = lock(&self.state);
-            s.deadline = Some(deadline);
-            self.work.notify_one();
+    /// Starts the shutdown: what is queued is exported until the export
+    /// timeout from now, then dropped. [`finish_shutdown`](Self::finish_shutdown)
+    /// waits for it (several exporters shut down at once: the guard's drop
+    /// waits one export timeout, not one each).
+    pub(crate) fn begin_shutdown(&self) {
+        let mut s = lock(&self.state);
+        if s.deadline.is_none() {
+            s.deadline = Some(Instant::now() + self.config.export_timeout);
         }
+        self.work.notify_one();
+    }
+
+    /// Waits for the exporter thread until the shutdown's deadline; what is
+    /// left then is dropped, counted and said on stderr. Returns the records
+    /// dropped during the shutdown.
+    pub(crate) fn finish_shutdown(&self) -> u64 {
+        let dropped_before = self.stats.dropped.load(Ordering::Relaxed);
+        self.begin_shutdown();
+        let deadline = lock(&self.state).deadline.unwrap_or_else(Instant::now);
         let thread = lock(&self.thread).take();
         if let Some(t) = thread {
             // The thread gives up at the deadline. A request still under
@@ -233,7 +293,7 @@ impl Exporter {
         if dropped > 0 {
             crate::error::report(format_args!(
                 "OTLP export to {} did not finish within {} ms: {dropped} records dropped",
-                self.config.endpoint,
+                self.config.shown_endpoint(),
                 self.config.export_timeout.as_millis()
             ));
         }
@@ -251,9 +311,7 @@ impl Exporter {
         s.records = 0;
         s.bytes = 0;
         drop(s);
-        if left > 0 {
-            self.count_dropped(left, why);
-        }
+        self.count_dropped(left, why);
         self.done.notify_all();
     }
 
@@ -261,6 +319,9 @@ impl Exporter {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(self.config.timeout))
             .http_status_as_error(false)
+            // A redirect would turn the POST into a GET and carry the
+            // headers elsewhere: a 3xx is a final error instead.
+            .max_redirects(0)
             .user_agent(concat!("slog-host/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
@@ -327,6 +388,11 @@ impl Exporter {
             if !self.config.gzip {
                 body = sent;
             }
+            for buf in [&mut body, &mut taken] {
+                if buf.capacity() > KEEP_BUFFER {
+                    *buf = Vec::new();
+                }
+            }
             let mut s = lock(&self.state);
             if s.finished {
                 // Shutdown gave up on these and counted them.
@@ -334,12 +400,22 @@ impl Exporter {
             }
             s.resolved += n;
             match outcome {
-                Ok(()) => {
-                    self.stats.exported.fetch_add(n, Ordering::Relaxed);
+                Ok(rejected) => {
+                    // A partial success: what the collector rejected is
+                    // dropped, not exported.
+                    let rejected = rejected.unwrap_or(0).min(n);
+                    self.stats
+                        .exported
+                        .fetch_add(n - rejected, Ordering::Relaxed);
+                    s.stalled = false;
+                    drop(s);
+                    self.count_dropped(rejected, "the collector rejected them (a partial success)");
                 }
-                Err(why) => self.count_dropped(n, &why),
+                Err(why) => {
+                    drop(s);
+                    self.count_dropped(n, &why);
+                }
             }
-            drop(s);
             self.done.notify_all();
             last_export = Instant::now();
         }
@@ -385,36 +461,46 @@ impl Exporter {
     /// Sends `body`, retrying connection errors, timeouts, 429, 502, 503
     /// and 504 with exponential backoff and jitter (or the `Retry-After`
     /// the collector asked for); other statuses are final. Once shutdown
-    /// set a deadline, no try starts after it.
+    /// set a deadline, no try starts after it. `Ok` carries the records a
+    /// partial success rejected, with the collector's message.
     fn send_with_retries(
         &self,
         agent: &ureq::Agent,
         body: &[u8],
         rng: &mut Jitter,
-    ) -> Result<(), String> {
+    ) -> Result<Option<u64>, String> {
         let mut backoff = FIRST_BACKOFF;
         loop {
-            let why = match self.send(agent, body) {
-                Ok(status) if (200..300).contains(&status.0) => return Ok(()),
-                Ok((status, retry_after)) if matches!(status, 429 | 502 | 503 | 504) => {
+            let (why, retry_after) = match self.send(agent, body) {
+                Ok(Answer::Accepted(rejected)) => {
+                    *lock(&self.stats.last_failure) = None;
+                    return Ok(rejected);
+                }
+                Ok(Answer::Retry(status, retry_after)) => {
                     (format!("the collector answered {status}"), retry_after)
                 }
-                Ok((status, _)) => {
-                    let why =
-                        format!("the collector answered {status} (not retried): records dropped");
+                Ok(Answer::Final(status)) => {
+                    let why = if (300..400).contains(&status) {
+                        format!(
+                            "the collector answered {status}, a redirect (not followed: set the \
+                             endpoint to the final URL)"
+                        )
+                    } else {
+                        format!("the collector answered {status} (not retried)")
+                    };
                     crate::error::report(format_args!(
-                        "OTLP export to {}: {why}",
-                        self.config.endpoint
+                        "OTLP export to {}: {why}; the batch is dropped",
+                        self.config.shown_endpoint()
                     ));
                     return Err(why);
                 }
                 Err(e) => (e, None),
             };
-            let (why, retry_after) = why;
-            *lock(&self.stats.last_error) = Some(why.clone());
-            let wait = retry_after
-                .unwrap_or_else(|| rng.around(backoff))
-                .min(MAX_BACKOFF);
+            *lock(&self.stats.last_failure) = Some(why.clone());
+            let wait = match retry_after {
+                Some(asked) => asked.clamp(FIRST_BACKOFF, MAX_RETRY_AFTER),
+                None => rng.around(backoff),
+            };
             backoff = (backoff * 2).min(MAX_BACKOFF);
             let until = Instant::now() + wait;
             let mut s = lock(&self.state);
@@ -438,9 +524,8 @@ impl Exporter {
         }
     }
 
-    /// One request: its status and `Retry-After` (seconds), or the
-    /// connection error.
-    fn send(&self, agent: &ureq::Agent, body: &[u8]) -> Result<(u16, Option<Duration>), String> {
+    /// One request.
+    fn send(&self, agent: &ureq::Agent, body: &[u8]) -> Result<Answer, String> {
         let content_type = match self.config.protocol {
             Protocol::HttpProtobuf => "application/x-protobuf",
             Protocol::HttpJson => "application/json",
@@ -463,18 +548,123 @@ impl Exporter {
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(Duration::from_secs);
-                // Read (a bounded part of) the body so the connection can
-                // be used again.
-                let _ = resp
+                // Read (a bounded part of) the body: the connection can be
+                // used again, and a partial success says what was rejected.
+                let answer = resp
                     .body_mut()
                     .with_config()
                     .limit(MAX_RESPONSE_BYTES)
-                    .read_to_vec();
-                Ok((status, retry_after))
+                    .read_to_vec()
+                    .unwrap_or_default();
+                Ok(match status {
+                    200..=299 => Answer::Accepted(partial_success(&answer, self.json())),
+                    429 | 502 | 503 | 504 => Answer::Retry(status, retry_after),
+                    _ => Answer::Final(status),
+                })
             }
             Err(e) => Err(format!("cannot reach the collector: {e}")),
         }
     }
+}
+
+/// What the collector answered.
+enum Answer {
+    /// 2xx, with the records a partial success rejected.
+    Accepted(Option<u64>),
+    /// A status to retry, with its `Retry-After`.
+    Retry(u16, Option<Duration>),
+    /// A status never retried.
+    Final(u16),
+}
+
+/// The rejected records of an `ExportLogsServiceResponse`'s
+/// `partial_success` (field 1: `rejected_log_records` = 1, `error_message`
+/// = 2), protobuf or JSON; `None` without one.
+fn partial_success(body: &[u8], json: bool) -> Option<u64> {
+    if json {
+        let text = std::str::from_utf8(body).ok()?;
+        let at = text.find("\"rejectedLogRecords\"")?;
+        let rest = &text[at + "\"rejectedLogRecords\"".len()..];
+        let digits: String = rest
+            .chars()
+            .skip_while(|c| *c == ':' || *c == '"' || c.is_whitespace())
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let n = digits.parse().ok()?;
+        return (n > 0).then_some(n);
+    }
+    let inner = proto_field(body, 1)?;
+    let n = proto_varint_field(inner, 1).unwrap_or(0);
+    (n > 0).then_some(n)
+}
+
+/// Reads a varint at the start of `b`: its value and length.
+fn read_varint(b: &[u8]) -> Option<(u64, usize)> {
+    let mut v = 0u64;
+    for (i, byte) in b.iter().enumerate().take(10) {
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((v, i + 1));
+        }
+    }
+    None
+}
+
+/// Walks the fields of a message: `(field, wire type, value or bytes)`.
+fn proto_fields(mut b: &[u8], mut f: impl FnMut(u64, u64, u64, &[u8]) -> bool) -> Option<()> {
+    while !b.is_empty() {
+        let (key, n) = read_varint(b)?;
+        b = &b[n..];
+        let (field, wire) = (key >> 3, key & 7);
+        match wire {
+            0 => {
+                let (v, n) = read_varint(b)?;
+                b = &b[n..];
+                if f(field, wire, v, &[]) {
+                    return Some(());
+                }
+            }
+            1 => b = b.get(8..)?,
+            5 => b = b.get(4..)?,
+            2 => {
+                let (len, n) = read_varint(b)?;
+                let end = n.checked_add(usize::try_from(len).ok()?)?;
+                let bytes = b.get(n..end)?;
+                b = &b[end..];
+                if f(field, wire, 0, bytes) {
+                    return Some(());
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(())
+}
+
+fn proto_field(b: &[u8], field: u64) -> Option<&[u8]> {
+    let mut found = None;
+    proto_fields(b, |f, w, _, bytes| {
+        if f == field && w == 2 {
+            found = Some(bytes.as_ptr() as usize - b.as_ptr() as usize..bytes.len());
+            true
+        } else {
+            false
+        }
+    })?;
+    found.map(|r| &b[r.start..r.start + r.end])
+}
+
+fn proto_varint_field(b: &[u8], field: u64) -> Option<u64> {
+    let mut found = None;
+    proto_fields(b, |f, w, v, _| {
+        if f == field && w == 0 {
+            found = Some(v);
+            true
+        } else {
+            false
+        }
+    })?;
+    found
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -489,7 +679,7 @@ impl Jitter {
         let t = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
-        Jitter(t ^ u64::from(std::process::id()) << 32 | 1)
+        Jitter((t ^ (u64::from(std::process::id()) << 32)) | 1)
     }
 
     /// `d` times a factor from 0.5 to 1.5.
@@ -498,5 +688,73 @@ impl Jitter {
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         d.mul_f64(0.5 + (self.0 % 1000) as f64 / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::partial_success;
+
+    #[test]
+    fn partial_successes_are_read() {
+        // partial_success { rejected_log_records: 3, error_message: "bad" }
+        let inner = [0x08, 0x03, 0x12, 0x03, b'b', b'a', b'd'];
+        let mut body = vec![0x0a, inner.len() as u8];
+        body.extend_from_slice(&inner);
+        assert_eq!(partial_success(&body, false), Some(3));
+        assert_eq!(partial_success(&[], false), None);
+        assert_eq!(partial_success(&[0xff], false), None);
+        let json = br#"{"partialSuccess":{"rejectedLogRecords":"7","errorMessage":"x"}}"#;
+        assert_eq!(partial_success(json, true), Some(7));
+        assert_eq!(partial_success(b"{}", true), None);
+    }
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::{lock, Exporter};
+    use crate::backend::otlp::config::OtlpConfig;
+    use crate::backend::otlp::encode::Unit;
+    use crate::host::{HostCache, HostInfo};
+
+    /// The queue holds the records' bytes, not the writer's buffers: 2,048
+    /// one-record hand-overs from 64 KiB buffers keep about 2,048 records'
+    /// worth, far under the byte bound (before, each kept its 64 KiB).
+    #[test]
+    fn the_queue_keeps_only_the_records_bytes() {
+        let cache = Arc::new(HostCache::new(|| Ok(HostInfo::new())).unwrap());
+        // No export during the test: nothing listens, and the schedule
+        // delay is ten minutes.
+        let config = OtlpConfig::new("http://127.0.0.1:9/v1/logs")
+            .unwrap()
+            .batch(
+                Duration::from_secs(600),
+                4096,
+                4096,
+                Duration::from_millis(100),
+            );
+        let e = Exporter::start(config, cache.into()).unwrap();
+        let mut buffer = Vec::with_capacity(64 << 10);
+        buffer.extend_from_slice(b"targetRECORD-BYTES-100-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        let units = [Unit {
+            target: 0..6,
+            record: 6..buffer.len(),
+        }];
+        for _ in 0..2048 {
+            e.push(&buffer, &units);
+        }
+        let held: usize = lock(&e.state)
+            .chunks
+            .iter()
+            .map(|c| c.data.capacity())
+            .sum();
+        assert_eq!(lock(&e.state).records, 2048);
+        assert!(held <= 2048 * buffer.len(), "the queue holds {held} bytes");
+        // For scale: what 2,048 of the writer's buffers would hold.
+        assert!(2048 * buffer.capacity() > 100 * held);
+        e.finish_shutdown();
     }
 }
