@@ -61,6 +61,7 @@
 //! | `OTEL_BLRP_MAX_QUEUE_SIZE` | records waiting for export, at most | `2048` |
 //! | `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE` | records in one request, at most (not above the queue) | `512` |
 //! | `OTEL_BLRP_EXPORT_TIMEOUT` | milliseconds a flush, the guard's drop or the panic hook waits for the export | `30000` |
+//! | `OTEL_EXPORTER_OTLP_(LOGS_)CERTIFICATE`, `_CLIENT_KEY`, `_CLIENT_CERTIFICATE` | not supported: an error when set | unset |
 //!
 //! Durations are at most 10 minutes, sizes at most 1,048,576 records.
 //! Besides the record count, the queue holds at most
@@ -141,6 +142,14 @@
 //!   line outputs only (a note on stderr says so).
 //! - **TLS**: `https` endpoints use rustls with the Mozilla root
 //!   certificates compiled in (webpki-roots), not the system's store.
+//!   `OTEL_EXPORTER_OTLP_CERTIFICATE` and the client certificate variables
+//!   are not supported (set, they are an error). A collector whose
+//!   certificate no webpki root signs (a private CA) fails every try, which
+//!   is retried as an unreachable collector: the records are then dropped
+//!   at the queue's bound, counted, with the TLS error in the report.
+//! - A record whose value panics while it is encoded is counted in
+//!   [`LogGuard::write_errors`](crate::LogGuard::write_errors), as for every
+//!   output.
 //!
 //! ## What is lost in which outage
 //!

@@ -715,6 +715,7 @@ fn the_environment_configures_the_exporter() {
         ("OTEL_EXPORTER_OTLP_TIMEOUT", "10s"),
         ("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "zstd"),
         ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://c:99999/v1/logs"),
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem"),
         ("OTEL_BLRP_MAX_QUEUE_SIZE", "0"),
         ("OTEL_BLRP_EXPORT_TIMEOUT", "-1"),
         ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "5000"),

@@ -175,6 +175,18 @@ impl OtlpConfig {
                 }
             }
         }
+        // Certificates of one's own are not supported: a set variable is an
+        // error, not a silent fallback to the built-in roots.
+        for name in ["CERTIFICATE", "CLIENT_KEY", "CLIENT_CERTIFICATE"] {
+            if let Some((var, v)) = signal_var(name)? {
+                return Err(Error::invalid(
+                    &var,
+                    v,
+                    "not supported: https endpoints are checked against the webpki roots \
+                     (Mozilla's) compiled in, with no client certificate",
+                ));
+            }
+        }
         if let Some((var, v)) = signal_var("TIMEOUT")? {
             c.timeout = millis(&var, &v)?;
         }
