@@ -313,9 +313,51 @@ fn json_and_gzip() {
     assert!(!r.attrs.contains_key("code.file.path"));
     assert_eq!(r.resource["service.name"], Val::Str("orders".into()));
     assert!(r.trace_id.is_empty(), "no span: no trace id");
-    assert_ne!(r.resource["host.name"], Val::Str("renamed-host".into()));
 
-    // A refresh that changes the snapshot changes the next request's resource.
+    drop(guard);
+
+    // The record cap counts the encoded record: a 1 MiB value is cut, the
+    // record is still exported whole and valid, and says what was removed.
+    let rx = Receiver::start(0, ok);
+    let guard = builder(&lines, one_batch(OtlpConfig::new(&rx.endpoint()).unwrap()))
+        .max_record_bytes(4096)
+        .init()
+        .unwrap();
+    let huge = "x".repeat(1 << 20);
+    info!(guard.logger(), "huge"; "src" => "cap", "seq" => 0, "body" => huge.as_str());
+    assert_eq!(guard.flush(), 0);
+    let capped = rx.records();
+    each_once(seqs(&capped, "cap"), 1, "cap");
+    let Val::Str(body) = &capped[0].attrs["body"] else {
+        panic!("{:?}", capped[0].attrs["body"]);
+    };
+    assert!(
+        body.len() < 4096 && body.chars().all(|c| c == 'x'),
+        "{}",
+        body.len()
+    );
+    assert!(
+        matches!(capped[0].attrs.get("log.truncated_bytes"), Some(Val::Int(n)) if *n as usize >= (1 << 20) - 4096),
+        "{:?}",
+        capped[0].attrs.get("log.truncated_bytes")
+    );
+    assert!(guard.truncated() >= 1);
+    drop(guard);
+}
+
+/// A refresh that changes the host snapshot changes the next request's
+/// resource.
+fn the_resource_follows_a_refresh() {
+    let rx = Receiver::start(0, ok);
+    let lines = Lines::default();
+    let guard = builder(&lines, fast(OtlpConfig::new(&rx.endpoint()).unwrap()))
+        .init()
+        .unwrap();
+    let log = guard.logger();
+    info!(log, "before the refresh"; "src" => "before", "seq" => 0);
+    assert_eq!(guard.flush(), 0);
+    let r = rx.records().remove(0);
+    assert_ne!(r.resource["host.name"], Val::Str("renamed-host".into()));
     let changed = guard
         .cache()
         .set_probe(|| {
@@ -871,6 +913,10 @@ fn main() {
                 records_from_slog_log_and_tracing_arrive_once,
             ),
             ("json_and_gzip", json_and_gzip),
+            (
+                "the_resource_follows_a_refresh",
+                the_resource_follows_a_refresh,
+            ),
             (
                 "a_collector_starting_late_loses_nothing",
                 a_collector_starting_late_loses_nothing,
