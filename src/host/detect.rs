@@ -96,13 +96,28 @@ const SERVICE_NAME_VAR: &str = "OTEL_SERVICE_NAME";
 /// space only) counts as unset, a value that is not UTF-8 is an error naming
 /// the variable.
 pub(crate) fn env_var(name: &str) -> Result<Option<String>, Error> {
+    read_env(name, false)
+}
+
+/// [`env_var`] for a credential (an OTLP header): a value that is not
+/// UTF-8 is not shown in the error.
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+pub(crate) fn env_secret(name: &str) -> Result<Option<String>, Error> {
+    read_env(name, true)
+}
+
+fn read_env(name: &str, secret: bool) -> Result<Option<String>, Error> {
     match std::env::var_os(name) {
         None => Ok(None),
         Some(v) => match v.into_string() {
             Ok(s) => Ok(clean(&s).map(str::to_owned)),
             Err(raw) => Err(Error::invalid(
                 name,
-                raw.to_string_lossy(),
+                if secret {
+                    "(not shown: it is a credential)".into()
+                } else {
+                    raw.to_string_lossy()
+                },
                 "not valid UTF-8",
             )),
         },

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::host::detect::env_var;
+use crate::host::detect::{env_secret, env_var};
 use crate::Error;
 
 /// The endpoint when no variable names one: a collector on this host.
@@ -119,7 +119,7 @@ impl OtlpConfig {
     /// naming the variable and the value.
     pub fn from_env() -> Result<OtlpConfig, Error> {
         let mut c = OtlpConfig::default();
-        if let Some((var, v)) = signal_var("ENDPOINT")? {
+        if let Some((var, v)) = signal_var("ENDPOINT", env_var)? {
             c.endpoint = if var.contains("LOGS") {
                 check_endpoint(&var, &v)?
             } else {
@@ -136,7 +136,7 @@ impl OtlpConfig {
                 format!("{}/v1/logs", base.trim_end_matches('/'))
             };
         }
-        if let Some((var, v)) = signal_var("PROTOCOL")? {
+        if let Some((var, v)) = signal_var("PROTOCOL", env_var)? {
             c.protocol = match v.as_str() {
                 "http/protobuf" => Protocol::HttpProtobuf,
                 "http/json" => Protocol::HttpJson,
@@ -159,26 +159,13 @@ impl OtlpConfig {
         }
         // Header values are credentials: never echoed, not even when they
         // are not UTF-8.
-        for var in [
-            "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
-            "OTEL_EXPORTER_OTLP_HEADERS",
-        ] {
-            match std::env::var_os(var).map(|v| v.into_string()) {
-                None => continue,
-                Some(Err(_)) => {
-                    return Err(Error::invalid(var, HIDDEN, "not valid UTF-8"));
-                }
-                Some(Ok(v)) if v.trim().is_empty() => continue,
-                Some(Ok(v)) => {
-                    c.headers = parse_headers(var, &v)?;
-                    break;
-                }
-            }
+        if let Some((var, v)) = signal_var("HEADERS", env_secret)? {
+            c.headers = parse_headers(&var, &v)?;
         }
         // Certificates of one's own are not supported: a set variable is an
         // error, not a silent fallback to the built-in roots.
         for name in ["CERTIFICATE", "CLIENT_KEY", "CLIENT_CERTIFICATE"] {
-            if let Some((var, v)) = signal_var(name)? {
+            if let Some((var, v)) = signal_var(name, env_var)? {
                 return Err(Error::invalid(
                     &var,
                     v,
@@ -187,10 +174,10 @@ impl OtlpConfig {
                 ));
             }
         }
-        if let Some((var, v)) = signal_var("TIMEOUT")? {
+        if let Some((var, v)) = signal_var("TIMEOUT", env_var)? {
             c.timeout = millis(&var, &v)?;
         }
-        if let Some((var, v)) = signal_var("COMPRESSION")? {
+        if let Some((var, v)) = signal_var("COMPRESSION", env_var)? {
             c.gzip = match v.as_str() {
                 "gzip" => true,
                 "none" => false,
@@ -309,13 +296,16 @@ fn shown(url: &str) -> String {
 }
 
 /// `OTEL_EXPORTER_OTLP_LOGS_<name>`, or else `OTEL_EXPORTER_OTLP_<name>`:
-/// the variable set and its value.
-fn signal_var(name: &str) -> Result<Option<(String, String)>, Error> {
+/// the variable set and its value, read with `read`.
+fn signal_var(
+    name: &str,
+    read: fn(&str) -> Result<Option<String>, Error>,
+) -> Result<Option<(String, String)>, Error> {
     for var in [
         format!("OTEL_EXPORTER_OTLP_LOGS_{name}"),
         format!("OTEL_EXPORTER_OTLP_{name}"),
     ] {
-        if let Some(v) = env_var(&var)? {
+        if let Some(v) = read(&var)? {
             return Ok(Some((var, v)));
         }
     }

@@ -209,6 +209,92 @@ impl RecordEncoder {
     }
 }
 
+/// Writes one attribute: a `KeyValue` as field `field` of its message
+/// (protobuf), or a JSON object after a comma unless it is the `first`.
+/// With `renamed`, the key is written behind the reserved prefix.
+fn key_value(
+    out: &mut Vec<u8>,
+    json: bool,
+    field: u32,
+    first: &mut bool,
+    renamed: bool,
+    key: &str,
+    value: AnyValue<'_>,
+) {
+    if json {
+        let o = out;
+        if !std::mem::take(first) {
+            o.push(b',');
+        }
+        o.extend_from_slice(b"{\"key\":\"");
+        if renamed {
+            o.extend_from_slice(RESERVED_PREFIX.as_bytes());
+        }
+        escape(o, key.as_bytes());
+        o.extend_from_slice(b"\",\"value\":{");
+        match value {
+            AnyValue::Str(s) => {
+                o.extend_from_slice(b"\"stringValue\":");
+                json_str(o, s);
+            }
+            AnyValue::Args(a) => {
+                o.extend_from_slice(b"\"stringValue\":");
+                let _ = std::fmt::Write::write_fmt(
+                    &mut crate::backend::json::Escaped::new(o),
+                    format_args!("{a}"),
+                );
+                o.push(b'"');
+            }
+            AnyValue::Bool(b) => {
+                let _ = write!(o, "\"boolValue\":{b}");
+            }
+            AnyValue::Int(n) => {
+                let _ = write!(o, "\"intValue\":\"{n}\"");
+            }
+            AnyValue::Double(d) if d.is_finite() => {
+                let _ = write!(o, "\"doubleValue\":{d:?}");
+            }
+            AnyValue::Double(d) => {
+                let text = if d.is_nan() {
+                    "NaN"
+                } else if d > 0.0 {
+                    "Infinity"
+                } else {
+                    "-Infinity"
+                };
+                let _ = write!(o, "\"doubleValue\":\"{text}\"");
+            }
+            AnyValue::Empty => {}
+        }
+        o.extend_from_slice(b"}}");
+    } else {
+        nested(out, field, |o| {
+            nested(o, 1, |o| {
+                if renamed {
+                    o.extend_from_slice(RESERVED_PREFIX.as_bytes());
+                }
+                o.extend_from_slice(key.as_bytes());
+            });
+            nested(o, 2, |o| match value {
+                AnyValue::Str(s) => bytes_field(o, 1, s.as_bytes()),
+                AnyValue::Args(a) => nested(o, 1, |o| {
+                    let _ = write!(o, "{a}");
+                }),
+                AnyValue::Bool(b) => {
+                    tag(o, 2, 0);
+                    varint(o, u64::from(b));
+                }
+                AnyValue::Int(n) => {
+                    tag(o, 3, 0);
+                    varint(o, n as u64);
+                }
+                AnyValue::Double(d) => fixed64(o, 4, d.to_bits()),
+                AnyValue::Empty => {}
+            });
+        });
+    }
+}
+
 /// The attributes this encoder writes itself (with source locations on): a
 /// record field of that name is written as `fields.<name>`, with or without
 /// them, so record data cannot pass for a source location.
@@ -256,78 +342,7 @@ impl Attrs<'_> {
         if !self.seen.insert((renamed, key)) {
             return;
         }
-        if self.json {
-            let o = &mut *self.out;
-            if !std::mem::take(&mut self.first) {
-                o.push(b',');
-            }
-            o.extend_from_slice(b"{\"key\":\"");
-            if renamed {
-                o.extend_from_slice(RESERVED_PREFIX.as_bytes());
-            }
-            escape(o, key.as_bytes());
-            o.extend_from_slice(b"\",\"value\":{");
-            match value {
-                AnyValue::Str(s) => {
-                    o.extend_from_slice(b"\"stringValue\":");
-                    json_str(o, s);
-                }
-                AnyValue::Args(a) => {
-                    o.extend_from_slice(b"\"stringValue\":");
-                    let _ = std::fmt::Write::write_fmt(
-                        &mut crate::backend::json::Escaped::new(o),
-                        format_args!("{a}"),
-                    );
-                    o.push(b'"');
-                }
-                AnyValue::Bool(b) => {
-                    let _ = write!(o, "\"boolValue\":{b}");
-                }
-                AnyValue::Int(n) => {
-                    let _ = write!(o, "\"intValue\":\"{n}\"");
-                }
-                AnyValue::Double(d) if d.is_finite() => {
-                    let _ = write!(o, "\"doubleValue\":{d:?}");
-                }
-                AnyValue::Double(d) => {
-                    let text = if d.is_nan() {
-                        "NaN"
-                    } else if d > 0.0 {
-                        "Infinity"
-                    } else {
-                        "-Infinity"
-                    };
-                    let _ = write!(o, "\"doubleValue\":\"{text}\"");
-                }
-                AnyValue::Empty => {}
-            }
-            o.extend_from_slice(b"}}");
-        } else {
-            nested(self.out, 6, |o| {
-                nested(o, 1, |o| {
-                    if renamed {
-                        o.extend_from_slice(RESERVED_PREFIX.as_bytes());
-                    }
-                    o.extend_from_slice(key.as_bytes());
-                });
-                nested(o, 2, |o| match value {
-                    AnyValue::Str(s) => bytes_field(o, 1, s.as_bytes()),
-                    AnyValue::Args(a) => nested(o, 1, |o| {
-                        let _ = write!(o, "{a}");
-                    }),
-                    AnyValue::Bool(b) => {
-                        tag(o, 2, 0);
-                        varint(o, u64::from(b));
-                    }
-                    AnyValue::Int(n) => {
-                        tag(o, 3, 0);
-                        varint(o, n as u64);
-                    }
-                    AnyValue::Double(d) => fixed64(o, 4, d.to_bits()),
-                    AnyValue::Empty => {}
-                });
-            });
-        }
+        key_value(self.out, self.json, 6, &mut self.first, renamed, key, value);
     }
 
     /// An integer: `int_value` when it fits an `int64`, else its decimal
@@ -408,6 +423,14 @@ impl slog::Serializer for Attrs<'_> {
     }
 }
 
+/// A host field as an attribute value.
+fn resource_value(v: FieldValue<'_>) -> AnyValue<'_> {
+    match v {
+        FieldValue::Str(s) => AnyValue::Str(s),
+        FieldValue::U32(n) => AnyValue::Int(i64::from(n)),
+    }
+}
+
 /// One encoded record in a chunk: its scope name (the target) and its
 /// `LogRecord`.
 #[derive(Clone, Debug)]
@@ -433,22 +456,7 @@ pub(crate) fn request(out: &mut Vec<u8>, json: bool, host: &HostInfo, units: &[(
         out.extend_from_slice(b"{\"resourceLogs\":[{\"resource\":{\"attributes\":[");
         let mut first = true;
         let _ = host.visit(|k, v| {
-            if !std::mem::take(&mut first) {
-                out.push(b',');
-            }
-            out.extend_from_slice(b"{\"key\":");
-            json_str(out, k);
-            out.extend_from_slice(b",\"value\":{");
-            match v {
-                FieldValue::Str(s) => {
-                    out.extend_from_slice(b"\"stringValue\":");
-                    json_str(out, s);
-                }
-                FieldValue::U32(n) => {
-                    let _ = write!(out, "\"intValue\":\"{n}\"");
-                }
-            }
-            out.extend_from_slice(b"}}");
+            key_value(out, true, 1, &mut first, false, k, resource_value(v));
             Ok::<(), ()>(())
         });
         out.extend_from_slice(b"]},\"scopeLogs\":[");
@@ -472,16 +480,7 @@ pub(crate) fn request(out: &mut Vec<u8>, json: bool, host: &HostInfo, units: &[(
         nested(out, 1, |out| {
             nested(out, 1, |out| {
                 let _ = host.visit(|k, v| {
-                    nested(out, 1, |out| {
-                        bytes_field(out, 1, k.as_bytes());
-                        nested(out, 2, |out| match v {
-                            FieldValue::Str(s) => bytes_field(out, 1, s.as_bytes()),
-                            FieldValue::U32(n) => {
-                                tag(out, 3, 0);
-                                varint(out, u64::from(n));
-                            }
-                        });
-                    });
+                    key_value(out, false, 1, &mut true, false, k, resource_value(v));
                     Ok::<(), ()>(())
                 });
             });
