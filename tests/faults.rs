@@ -533,8 +533,11 @@ fn fork_storm() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-fn slow_pipe() {
-    let mut child = runner::scenario_command_killed_after(300, "slow_pipe", &[])
+/// Runs `scenario` (killed after 300 s) reading its stdout 4 KiB at a time
+/// with `pause` after each read; fails the test if it hung or did not
+/// succeed. Returns what it wrote on stdout, and its output (stderr).
+fn read_slowly(scenario: &str, pause: Duration) -> (Vec<u8>, std::process::Output) {
+    let mut child = runner::scenario_command_killed_after(300, scenario, &[])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -542,23 +545,28 @@ fn slow_pipe() {
     let mut stdout = child.stdout.take().unwrap();
     let mut text = Vec::new();
     let mut chunk = [0u8; 4096];
-    // Slow: 4 KiB every 2 ms, so the pipe is full and the writer waits in
-    // its write while the children fork.
     loop {
         match stdout.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => text.extend_from_slice(&chunk[..n]),
             Err(e) => panic!("{e}"),
         }
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(pause);
     }
     let out = child.wait_with_output().unwrap();
-    assert_ne!(out.status.code(), Some(124), "hung");
+    assert_ne!(out.status.code(), Some(124), "{scenario}: hung");
     assert!(
         out.status.success(),
-        "{}",
+        "{scenario}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    (text, out)
+}
+
+fn slow_pipe() {
+    // Slow: 4 KiB every 2 ms, so the pipe is full and the writer waits in
+    // its write while the children fork.
+    let (text, out) = read_slowly("slow_pipe", Duration::from_millis(2));
     assert_eq!(summary(&out.stderr)["hung"], 0);
     let text = String::from_utf8(text).unwrap();
     let mut children: Vec<u64> = json_lines(&text)
@@ -758,31 +766,9 @@ fn stuck_output() {
 const SLOW_RECORDS: u64 = 3_000;
 
 fn slow_block() {
-    let mut child = runner::scenario_command_killed_after(300, "slow_block", &[])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut text = Vec::new();
-    let mut chunk = [0u8; 4096];
     // About 100 KiB/s: one 1 MiB batch takes the writer ~10 s, twice
     // FLUSH_TIMEOUT, while the pipe keeps taking bytes.
-    loop {
-        match stdout.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => text.extend_from_slice(&chunk[..n]),
-            Err(e) => panic!("{e}"),
-        }
-        std::thread::sleep(Duration::from_millis(40));
-    }
-    let out = child.wait_with_output().unwrap();
-    assert_ne!(out.status.code(), Some(124), "hung");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (text, out) = read_slowly("slow_block", Duration::from_millis(40));
     let s = summary(&out.stderr);
     assert_eq!(
         s["dropped"], 0,

@@ -9,7 +9,7 @@
 #[path = "../../../tests/support/runner.rs"]
 mod runner;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -81,6 +81,36 @@ fn fast(config: OtlpConfig) -> OtlpConfig {
 /// schedules the writer, so request counts are exact.
 fn one_batch(config: OtlpConfig) -> OtlpConfig {
     config.batch(Duration::from_secs(60), 2048, 512, Duration::from_secs(10))
+}
+
+/// JSON lines into a buffer and OTLP export to `rx`, its settings shaped
+/// by `shape` ([`fast`] or [`one_batch`]).
+fn exporting(rx: &Receiver, shape: fn(OtlpConfig) -> OtlpConfig) -> (Lines, slog_host::LogGuard) {
+    let lines = Lines::default();
+    let guard = builder(&lines, shape(OtlpConfig::new(&rx.endpoint()).unwrap()))
+        .init()
+        .unwrap();
+    (lines, guard)
+}
+
+/// Asserts that `rx` got `n` requests, each at least `min` after the one
+/// before.
+fn assert_spaced(rx: &Receiver, n: usize, min: Duration, what: &str) {
+    let requests = rx.requests();
+    assert_eq!(requests.len(), n, "{what}");
+    for w in requests.windows(2) {
+        let gap = w[1].at - w[0].at;
+        assert!(
+            gap >= min,
+            "{what}: a try came {gap:?} after the one before"
+        );
+    }
+}
+
+/// A port nothing listens on (bound, then given back).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
 }
 
 /// The `seq` attributes of the records from `src`.
@@ -349,10 +379,7 @@ fn json_and_gzip() {
 /// resource.
 fn the_resource_follows_a_refresh() {
     let rx = Receiver::start(0, ok);
-    let lines = Lines::default();
-    let guard = builder(&lines, fast(OtlpConfig::new(&rx.endpoint()).unwrap()))
-        .init()
-        .unwrap();
+    let (_lines, guard) = exporting(&rx, fast);
     let log = guard.logger();
     info!(log, "before the refresh"; "src" => "before", "seq" => 0);
     assert_eq!(guard.flush(), 0);
@@ -388,10 +415,7 @@ fn the_resource_follows_a_refresh() {
 /// The collector starts 5 s after the service: retried until it is up,
 /// nothing lost (the queue holds them).
 fn a_collector_starting_late_loses_nothing() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let lines = Lines::default();
     let config = fast(OtlpConfig::new(&format!("http://127.0.0.1:{port}/v1/logs")).unwrap())
         .timeout(Duration::from_millis(500));
@@ -417,23 +441,17 @@ fn retry_after_is_honoured() {
             Reply::Status(200)
         }
     });
-    let lines = Lines::default();
-    let guard = builder(&lines, one_batch(OtlpConfig::new(&rx.endpoint()).unwrap()))
-        .init()
-        .unwrap();
+    let (_lines, guard) = exporting(&rx, one_batch);
     for i in 0..100 {
         info!(guard.logger(), "retried"; "src" => "retry", "seq" => i);
     }
     assert_eq!(guard.flush(), 0);
-    let requests = rx.requests();
-    assert_eq!(requests.len(), 3, "two refusals and one success");
-    for w in requests.windows(2) {
-        let gap = w[1].at - w[0].at;
-        assert!(
-            gap >= Duration::from_millis(950),
-            "retried after {gap:?}, not Retry-After"
-        );
-    }
+    assert_spaced(
+        &rx,
+        3,
+        Duration::from_millis(950),
+        "two refusals with Retry-After: 1, then a success",
+    );
     each_once(seqs(&rx.records(), "retry"), 100, "retry");
     assert_eq!(guard.export_dropped(), 0);
 }
@@ -447,23 +465,17 @@ fn retry_after_zero_redirects_and_partial_success() {
         0..=2 => Reply::StatusRetryAfter(503, 0),
         _ => Reply::Status(200),
     });
-    let lines = Lines::default();
-    let guard = builder(&lines, one_batch(OtlpConfig::new(&rx.endpoint()).unwrap()))
-        .init()
-        .unwrap();
+    let (_lines, guard) = exporting(&rx, one_batch);
     for i in 0..10 {
         info!(guard.logger(), "zero"; "src" => "zero", "seq" => i);
     }
     assert_eq!(guard.flush(), 0);
-    let requests = rx.requests();
-    assert_eq!(requests.len(), 4);
-    for w in requests.windows(2) {
-        let gap = w[1].at - w[0].at;
-        assert!(
-            gap >= Duration::from_millis(200),
-            "Retry-After: 0 retried after {gap:?}"
-        );
-    }
+    assert_spaced(
+        &rx,
+        4,
+        Duration::from_millis(200),
+        "three refusals with Retry-After: 0, then a success",
+    );
     each_once(seqs(&rx.records(), "zero"), 10, "zero");
     drop(guard);
 
@@ -491,10 +503,7 @@ fn retry_after_zero_redirects_and_partial_success() {
     assert!(lines.text().contains("redirect"), "{}", lines.text());
 
     let rx = Receiver::start(0, |_| Reply::PartialSuccess(3));
-    let lines = Lines::default();
-    let guard = builder(&lines, one_batch(OtlpConfig::new(&rx.endpoint()).unwrap()))
-        .init()
-        .unwrap();
+    let (lines, guard) = exporting(&rx, one_batch);
     for i in 0..10 {
         info!(guard.logger(), "partly"; "seq" => i);
     }
@@ -571,10 +580,7 @@ fn a_hanging_collector_never_delays_the_lines() {
 /// record past it is dropped and counted, and at the drop every record is
 /// either exported (none here) or reported dropped, exactly.
 fn a_collector_down_for_good_bounds_memory_and_counts_drops() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let lines = Lines::default();
     let config = OtlpConfig::new(&format!("http://127.0.0.1:{port}/v1/logs"))
         .unwrap()
@@ -712,7 +718,7 @@ fn a_panic_exports_what_was_logged() {
 fn the_environment_configures_the_exporter() {
     let rx = Receiver::start(0, ok);
     let base = format!("http://{}", rx.addr);
-    let out = runner::scenario_command(
+    let out = runner::run_json(
         "env_init",
         &[
             ("OTEL_LOGS_EXPORTER", "otlp"),
@@ -725,13 +731,6 @@ fn the_environment_configures_the_exporter() {
             ("OTEL_SERVICE_NAME", "from-env"),
             ("LOG_STDOUT", "off"),
         ],
-    )
-    .output()
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     assert!(
         out.stdout.is_empty(),
@@ -782,31 +781,21 @@ fn the_environment_configures_the_exporter() {
     }
     // Environment and code: one exporter, configured by the variables.
     let rx2 = Receiver::start(0, ok);
-    let out = runner::scenario_command(
+    runner::run_json(
         "env_and_code",
         &[
             ("OTEL_LOGS_EXPORTER", "otlp"),
             ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &rx2.endpoint()),
             ("OTEL_BLRP_SCHEDULE_DELAY", "50"),
         ],
-    )
-    .output()
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     each_once(seqs(&rx2.records(), "both"), 10, "env and code");
 
     // The collector as the only output, and gone: the drops are said on
     // stderr (there is no line output to report them in).
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let endpoint = format!("http://127.0.0.1:{port}/v1/logs");
-    let out = runner::scenario_command(
+    let out = runner::run_json(
         "only_otlp_down",
         &[
             ("OTEL_LOGS_EXPORTER", "otlp"),
@@ -815,14 +804,25 @@ fn the_environment_configures_the_exporter() {
             ("LOG_STDOUT", "off"),
             ("LOG_FLOOD", "off"),
         ],
-    )
-    .output()
-    .unwrap();
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
     assert!(out.stdout.is_empty());
     assert!(
         err.contains(&format!("{EXPORT_DROPPED_MESSAGE}: 10 (")),
+        "{err}"
+    );
+
+    // Header values are secrets: one that is not UTF-8 is not echoed.
+    let out = runner::scenario_command("env_error", &[("OTEL_LOGS_EXPORTER", "otlp")])
+        .env(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"k=s3cret\xff"),
+        )
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("OTEL_EXPORTER_OTLP_HEADERS") && !err.contains("s3cret"),
         "{err}"
     );
 
@@ -900,56 +900,20 @@ fn child(name: &str) {
     }
 }
 
-fn main() {
-    if runner::run_scenario(child) {
-        return;
-    }
-    let _ = BTreeMap::<(), ()>::new();
-    runner::run_tests(
-        env!("CARGO_CRATE_NAME"),
-        &[
-            (
-                "records_from_slog_log_and_tracing_arrive_once",
-                records_from_slog_log_and_tracing_arrive_once,
-            ),
-            ("json_and_gzip", json_and_gzip),
-            (
-                "the_resource_follows_a_refresh",
-                the_resource_follows_a_refresh,
-            ),
-            (
-                "a_collector_starting_late_loses_nothing",
-                a_collector_starting_late_loses_nothing,
-            ),
-            ("retry_after_is_honoured", retry_after_is_honoured),
-            (
-                "retry_after_zero_redirects_and_partial_success",
-                retry_after_zero_redirects_and_partial_success,
-            ),
-            (
-                "a_hanging_collector_never_delays_the_lines",
-                a_hanging_collector_never_delays_the_lines,
-            ),
-            (
-                "a_collector_down_for_good_bounds_memory_and_counts_drops",
-                a_collector_down_for_good_bounds_memory_and_counts_drops,
-            ),
-            (
-                "a_current_thread_runtime_does_not_deadlock",
-                a_current_thread_runtime_does_not_deadlock,
-            ),
-            (
-                "a_multi_thread_runtime_works_too",
-                a_multi_thread_runtime_works_too,
-            ),
-            (
-                "a_panic_exports_what_was_logged",
-                a_panic_exports_what_was_logged,
-            ),
-            (
-                "the_environment_configures_the_exporter",
-                the_environment_configures_the_exporter,
-            ),
-        ],
-    );
-}
+crate::suite_main!(
+    child,
+    tests: [
+        records_from_slog_log_and_tracing_arrive_once,
+        json_and_gzip,
+        the_resource_follows_a_refresh,
+        a_collector_starting_late_loses_nothing,
+        retry_after_is_honoured,
+        retry_after_zero_redirects_and_partial_success,
+        a_hanging_collector_never_delays_the_lines,
+        a_collector_down_for_good_bounds_memory_and_counts_drops,
+        a_current_thread_runtime_does_not_deadlock,
+        a_multi_thread_runtime_works_too,
+        a_panic_exports_what_was_logged,
+        the_environment_configures_the_exporter,
+    ]
+);

@@ -4,6 +4,7 @@
 //! side by side. What must agree is asserted; what differs by design is
 //! printed (and listed in `docs::otlp`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use opentelemetry_otlp::WithExportConfig;
@@ -103,22 +104,25 @@ fn the_sdk_path_and_ours_agree_on_severity_body_and_typed_attributes() {
         "the SDK path sets no event time (this changed?)"
     );
     assert_eq!(ours.attrs.get("order_id"), Some(&Val::Int(42)));
-    let only = |a: &Rec, b: &Rec| -> Vec<String> {
-        a.resource
-            .keys()
-            .filter(|k| !b.resource.contains_key(*k))
-            .cloned()
-            .collect()
-    };
-    println!("resource keys only in ours: {:?}", only(&ours, &sdk));
-    println!("resource keys only in the SDK's: {:?}", only(&sdk, &ours));
-    let attr_only = |a: &Rec, b: &Rec| -> Vec<String> {
-        a.attrs
-            .keys()
-            .filter(|k| !b.attrs.contains_key(*k))
-            .cloned()
-            .collect()
-    };
-    println!("attributes only in ours: {:?}", attr_only(&ours, &sdk));
-    println!("attributes only in the SDK's: {:?}", attr_only(&sdk, &ours));
+    println!(
+        "resource keys only in ours: {:?}",
+        only_in(&ours.resource, &sdk.resource)
+    );
+    println!(
+        "resource keys only in the SDK's: {:?}",
+        only_in(&sdk.resource, &ours.resource)
+    );
+    println!(
+        "attributes only in ours: {:?}",
+        only_in(&ours.attrs, &sdk.attrs)
+    );
+    println!(
+        "attributes only in the SDK's: {:?}",
+        only_in(&sdk.attrs, &ours.attrs)
+    );
+}
+
+/// The keys of `a` that `b` does not have.
+fn only_in(a: &BTreeMap<String, Val>, b: &BTreeMap<String, Val>) -> Vec<String> {
+    a.keys().filter(|k| !b.contains_key(*k)).cloned().collect()
 }
