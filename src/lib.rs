@@ -160,58 +160,52 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod backend;
-mod builder;
-pub mod docs;
-mod error;
+// The folders, top of the data flow first (DESIGN.md, "House"); each imports
+// only from the ones below it (`scripts/layers.py` checks).
+mod setup; //        the thread that calls init: builder, environment, start, guard
+mod writer; //       the writer thread: output set, batches, truncation, banner
+#[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+pub mod otlp; //     OTLP export: settings, encoding, the exporter thread
+mod outputs; //      where bytes go: stdio, files
+pub mod format; //   record -> bytes: JSON, term, timestamps, escaping
+mod caller; //       on the thread that logs: filter, flood guard, bridges, sender
+pub mod host; //     what is known about the host, its cache and refresher
+mod record; //       what crosses threads: the captured event, the queue
+mod error; //        leaves, used from any thread
 mod fork;
-mod frontend;
-pub mod host;
 mod intern;
+mod settings;
+pub mod docs;
 #[cfg(test)]
 mod proptests;
-mod settings;
 pub mod testing;
 
-pub use backend::file::FileConfig;
-pub use backend::format::Format;
-pub use backend::output::Output;
-pub use builder::{Builder, LogGuard};
-pub use error::Error;
-pub use frontend::flood::FloodConfig;
-pub use frontend::queue::Overflow;
+pub use caller::flood::FloodConfig;
 #[cfg(feature = "tracing")]
-pub use frontend::tracing_layer::TracingLayer;
+pub use caller::bridges::tracing::TracingLayer;
+pub use error::Error;
+pub use format::Format;
 pub use host::schema::Schema;
-
-/// Record formats as building blocks: the JSON drain and its pieces, and the
-/// messages of the records the pipeline writes itself.
-pub mod format {
-    pub use crate::backend::format::{
-        json, json_keys, json_with_schema, Format, Rfc3339Utc, DEFAULT_MAX_RECORD_BYTES,
-        MAX_RECORD_CAP, MIN_RECORD_CAP,
-    };
-    pub use crate::backend::json::{Json, RESERVED_PREFIX};
-    pub use crate::backend::worker::BANNER_MESSAGE;
-    pub use crate::backend::writer::OVERFLOW_MESSAGE;
-    pub use crate::frontend::capture::TRUNCATED_KEY;
-    pub use crate::host::schema::ECS_VERSION;
-}
+pub use outputs::file::FileConfig;
+pub use outputs::Output;
+pub use record::queue::Overflow;
+pub use setup::{Builder, LogGuard};
 
 /// slog drains to build a pipeline of your own, without [`init`]: host
 /// fields ([`Enrich`](drain::Enrich)), level directives, the flood guard, the
 /// term formats.
 pub mod drain {
-    pub use crate::backend::enrich::Enrich;
-    pub use crate::backend::term::TermFormat;
-    pub use crate::frontend::filter::{Directives, LevelFilter, DEFAULT_FILTER};
-    pub use crate::frontend::flood::{FloodGuard, FloodStats};
+    pub use crate::caller::filter::{Directives, LevelFilter, DEFAULT_FILTER};
+    pub use crate::caller::flood::{FloodGuard, FloodStats};
+    pub use crate::format::term::TermFormat;
+    pub use crate::host::enrich::Enrich;
 }
 
 /// The flood guard's settings: [`FloodConfig`], its defaults and limits,
 /// and the keys of its summary records.
 pub mod flood {
-    pub use crate::frontend::flood::{
+    pub use crate::caller::flood::{
         flood_keys, FloodConfig, DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_INFO_BURST,
         DEFAULT_FLOOD_WINDOW, MAX_FLOOD_BURST, MAX_FLOOD_WINDOW, MIN_FLOOD_WINDOW,
     };
@@ -219,7 +213,7 @@ pub mod flood {
 
 /// File output: [`FileConfig`], its defaults and limits.
 pub mod file {
-    pub use crate::backend::file::{
+    pub use crate::outputs::file::{
         FileConfig, DEFAULT_FILE_KEEP, DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_MODE, MAX_FILE_KEEP,
         MAX_FILE_MAX_AGE, MAX_FILE_MAX_SIZE, MAX_ROTATE_EVERY, MIN_ROTATE_EVERY,
     };
@@ -229,12 +223,12 @@ pub mod file {
 /// settings' defaults and limits, and the writer's polling times
 /// ([`docs::pipeline`]).
 pub mod pipeline {
-    pub use crate::backend::worker::{ACTIVE_POLL, IDLE_POLL, QUIET_SPELL};
-    pub use crate::builder::{
+    pub use crate::record::queue::{Overflow, FLUSH_TIMEOUT};
+    pub use crate::setup::{
         DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, DEFAULT_QUEUE_BYTES, MAX_CHANNEL_SIZE,
         MAX_QUEUE_BYTES,
     };
-    pub use crate::frontend::queue::{Overflow, FLUSH_TIMEOUT};
+    pub use crate::writer::{ACTIVE_POLL, IDLE_POLL, QUIET_SPELL};
 }
 
 /// The pieces of [`TracingLayer`]: the layer that turns `tracing` events into
@@ -242,23 +236,7 @@ pub mod pipeline {
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod layer {
-    pub use crate::frontend::tracing_layer::{EventFilter, Events};
-}
-
-/// Export over OTLP to an OpenTelemetry collector (feature `otlp`):
-/// [`OtlpConfig`](otlp::OtlpConfig) for [`Output::Otlp`], its defaults and
-/// limits ([`docs::otlp`]).
-#[cfg(feature = "otlp")]
-#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
-pub mod otlp {
-    pub use crate::backend::otlp::config::{
-        OtlpConfig, Protocol, DEFAULT_ENDPOINT, DEFAULT_EXPORT_TIMEOUT,
-        DEFAULT_MAX_EXPORT_BATCH_SIZE, DEFAULT_MAX_QUEUE_BYTES, DEFAULT_MAX_QUEUE_SIZE,
-        DEFAULT_SCHEDULE_DELAY, DEFAULT_TIMEOUT, MAX_OTLP_DURATION, MAX_QUEUE_SIZE,
-    };
-    pub use crate::backend::otlp::export::{
-        EXPORT_DROPPED_MESSAGE, EXPORT_THREAD_NAME, MAX_BACKOFF, MAX_RETRY_AFTER,
-    };
+    pub use crate::caller::bridges::tracing::{EventFilter, Events};
 }
 
 /// The README's Rust code blocks, compiled and run as doc-tests so the front

@@ -12,10 +12,10 @@ use crate::flood::{MAX_FLOOD_BURST, MAX_FLOOD_WINDOW};
 use crate::host::resource::{container_id_from_cgroup, container_id_from_mountinfo};
 use crate::host::{parse_resource_attributes, RefreshConfig, MAX_REFRESH_INTERVAL};
 use crate::settings::{clean, parse_count, parse_duration, parse_size};
-use crate::Format;
+use crate::format::Format;
 use crate::{FloodConfig, Schema};
 
-fn names_setting<T>(r: Result<T, crate::Error>, setting: &str) -> bool {
+fn names_setting<T>(r: Result<T, crate::error::Error>, setting: &str) -> bool {
     match r {
         Ok(_) => true,
         Err(e) => e.setting() == Some(setting),
@@ -23,7 +23,7 @@ fn names_setting<T>(r: Result<T, crate::Error>, setting: &str) -> bool {
 }
 
 /// True if both parsed to the same value, or both failed.
-fn same<T: std::fmt::Debug>(a: Result<T, crate::Error>, b: Result<T, crate::Error>) -> bool {
+fn same<T: std::fmt::Debug>(a: Result<T, crate::error::Error>, b: Result<T, crate::error::Error>) -> bool {
     match (a, b) {
         (Ok(a), Ok(b)) => format!("{a:?}") == format!("{b:?}"),
         (Err(_), Err(_)) => true,

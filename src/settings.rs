@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use crate::Error;
+use crate::error::Error;
 
 /// The value of a setting as it is read: trimmed, and `None` when blank.
 pub(crate) fn clean(value: &str) -> Option<&str> {

@@ -55,12 +55,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use slog::{o, Drain, Logger, OwnedKVList, Record};
 
-use crate::backend::json::Encoder;
-use crate::frontend::capture::Event;
-use crate::frontend::filter::{Directives, LevelFilter, LiveFilter};
-use crate::frontend::log_bridge::{CaptureLog, LogBridge};
+use crate::format::json::Encoder;
+use crate::record::event::Event;
+use crate::caller::filter::{Directives, LevelFilter, LiveFilter};
+use crate::caller::bridges::log::{CaptureLog, LogBridge};
 use crate::host::cache::CacheRef;
-use crate::Schema;
+use crate::host::schema::Schema;
 
 /// Starts capturing this thread's records; see the [module](self).
 pub fn capture() -> Capture {
@@ -82,7 +82,7 @@ pub fn capture() -> Capture {
     #[cfg(feature = "tracing")]
     let tracing = {
         use tracing_subscriber::layer::SubscriberExt;
-        let layer = crate::frontend::tracing_layer::layer(logger.clone(), directives);
+        let layer = crate::caller::bridges::tracing::layer(logger.clone(), directives);
         let dispatch = tracing_core::Dispatch::new(tracing_subscriber::registry().with(layer));
         tracing_core::dispatcher::set_default(&dispatch)
     };

@@ -12,7 +12,7 @@ use crate::host::resource::{
 };
 use crate::host::{keys, HostInfo};
 use crate::settings::clean;
-use crate::Error;
+use crate::error::Error;
 
 /// A source of host snapshots, called by [`HostCache`](crate::host::HostCache) at
 /// creation and on every refresh.
@@ -287,7 +287,7 @@ impl SystemProbe {
     }
 
     /// Names the fields as `schema` says (default [`Schema::Otel`](crate::Schema::Otel)).
-    pub fn schema(mut self, schema: crate::Schema) -> Self {
+    pub fn schema(mut self, schema: crate::host::schema::Schema) -> Self {
         self.base = self.base.with_schema(schema);
         self
     }

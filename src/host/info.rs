@@ -4,7 +4,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::Schema;
+use crate::host::schema::Schema;
 
 /// Field names written into every record (OpenTelemetry semantic conventions).
 pub mod keys {

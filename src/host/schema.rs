@@ -3,7 +3,7 @@
 use slog::Level;
 
 use crate::host::keys;
-use crate::Error;
+use crate::error::Error;
 
 /// How fields and record keys are named.
 ///

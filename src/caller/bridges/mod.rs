@@ -1,0 +1,8 @@
+//! The ways in besides slog: the `log` crate's logger and the `tracing`
+//! layer, the fields of the entered spans, and the rules they share.
+
+pub(crate) mod log;
+#[cfg(feature = "tracing")]
+pub(crate) mod span_fields;
+#[cfg(feature = "tracing")]
+pub(crate) mod tracing;

@@ -1,0 +1,526 @@
+//! Level filtering by `RUST_LOG` directives (env_logger syntax).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use slog::{Drain, FilterLevel, Level, OwnedKVList, Record};
+
+use crate::error::Error;
+use crate::record::target::target;
+
+/// Parsed level directives, as env_logger reads `RUST_LOG`.
+///
+/// `info,hyper=warn,my_app::db=debug`: comma-separated; a bare level sets the
+/// default, `target=level` sets a target prefix, and a bare target means
+/// `target=trace`. The longest matching prefix wins. When only targets are
+/// given, other records are off (as in env_logger). Levels are `off`, `error`,
+/// `warn`, `info`, `debug`, `trace` in any case. env_logger's `/regex` message
+/// filter is not supported and is an error.
+///
+/// A bare word that is not a level is a target, as in env_logger, even when
+/// it looks like a misspelled level (`inof`, `debgu`) or a number (`0`):
+/// `RUST_LOG=inof` shows only target `inof` and turns everything else off.
+/// So that this is never silent, [`Builder::from_env`](crate::Builder::from_env)
+/// and [`Builder::filter`](crate::Builder::filter) print one warning line on
+/// stderr for each such directive, naming it.
+///
+/// ```
+/// use slog::Level;
+/// use slog_host::drain::Directives;
+///
+/// let d: Directives = "info,hyper=warn".parse().unwrap();
+/// assert!(d.enabled(Level::Info, "my_app::handler"));
+/// assert!(!d.enabled(Level::Info, "hyper::proto"));
+/// assert!(d.enabled(Level::Warning, "hyper::proto"));
+/// assert!("foo=loud".parse::<Directives>().is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Directives {
+    default: FilterLevel,
+    /// `(target prefix, level)`, longest prefix first.
+    targets: Vec<(String, FilterLevel)>,
+    max: FilterLevel,
+    /// Bare targets that look like misspelled levels, with the level meant.
+    suspicious: Vec<(String, &'static str)>,
+    /// The directives as given, trimmed.
+    text: String,
+}
+
+/// The filter used when `RUST_LOG` is unset or empty.
+pub const DEFAULT_FILTER: &str = "info";
+
+fn parse_level(s: &str) -> Option<FilterLevel> {
+    Some(match s.to_ascii_lowercase().as_str() {
+        "off" => FilterLevel::Off,
+        "error" => FilterLevel::Error,
+        "warn" | "warning" => FilterLevel::Warning,
+        "info" => FilterLevel::Info,
+        "debug" => FilterLevel::Debug,
+        "trace" => FilterLevel::Trace,
+        _ => return None,
+    })
+}
+
+/// The level names a bare word is compared with.
+const LEVEL_NAMES: [&str; 7] = ["off", "error", "warn", "warning", "info", "debug", "trace"];
+
+/// Edit distance with adjacent transpositions (optimal string alignment), on
+/// ASCII-lowercased characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    d[0] = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// The level a bare target probably meant: for a number (`0`, as some
+/// loggers number their levels), any; for a word, the level name it is an
+/// anagram of (`inof`, `debgu`) or one insertion or deletion away from
+/// (`eror`, `infoo`), or, for the names of five letters or more, one
+/// substitution away (`debig`). Four-letter names are not matched by
+/// substitution, which would catch real crates (`warp`).
+fn misspelled_level(word: &str) -> Option<&'static str> {
+    if word.bytes().all(|b| b.is_ascii_digit()) {
+        return Some("a level name (off, error, warn, info, debug or trace)");
+    }
+    if word.len() > 8 || !word.is_ascii() {
+        return None;
+    }
+    let sorted = |w: &str| {
+        let mut c: Vec<u8> = w.bytes().map(|b| b.to_ascii_lowercase()).collect();
+        c.sort_unstable();
+        c
+    };
+    LEVEL_NAMES.iter().copied().find(|name| {
+        sorted(word) == sorted(name)
+            || (edit_distance(word, name) == 1 && (word.len() != name.len() || name.len() >= 5))
+    })
+}
+
+impl Directives {
+    /// Parses `spec`; errors name `setting` (such as `RUST_LOG`) and the value.
+    pub fn parse_setting(setting: &str, spec: &str) -> Result<Directives, Error> {
+        let bad = |why: String| Error::invalid(setting, spec, why);
+        if spec.contains('/') {
+            return Err(bad(
+                "message filters (`/regex`) are not supported".to_string()
+            ));
+        }
+        let mut default = None;
+        let mut targets: Vec<(String, FilterLevel)> = Vec::new();
+        let mut suspicious = Vec::new();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (target, level) = match part.split_once('=') {
+                Some((t, l)) => {
+                    let level = parse_level(l.trim()).ok_or_else(|| {
+                        bad(format!(
+                            "unknown level {:?} in {part:?} (expected off, error, warn, info, debug or trace)",
+                            l.trim()
+                        ))
+                    })?;
+                    (Some(t.trim()), level)
+                }
+                None => match parse_level(part) {
+                    Some(level) => (None, level),
+                    None => {
+                        if let Some(meant) = misspelled_level(part) {
+                            if !suspicious.iter().any(|(w, _)| w == part) {
+                                suspicious.push((part.to_string(), meant));
+                            }
+                        }
+                        (Some(part), FilterLevel::Trace)
+                    }
+                },
+            };
+            match target {
+                None => default = Some(level),
+                Some("") => return Err(bad(format!("empty target in {part:?}"))),
+                Some(t) => match targets.iter_mut().find(|(x, _)| x == t) {
+                    Some(slot) => slot.1 = level,
+                    None => targets.push((t.to_string(), level)),
+                },
+            }
+        }
+        if default.is_none() && targets.is_empty() {
+            default = parse_level(DEFAULT_FILTER);
+        }
+        let default = default.unwrap_or(FilterLevel::Off);
+        targets.sort_by_key(|t| std::cmp::Reverse(t.0.len()));
+        let max = targets.iter().map(|(_, l)| *l).fold(default, |a, b| {
+            if b.as_usize() > a.as_usize() {
+                b
+            } else {
+                a
+            }
+        });
+        Ok(Directives {
+            default,
+            targets,
+            max,
+            suspicious,
+            text: spec.trim().to_string(),
+        })
+    }
+
+    /// One warning per bare target that looks like a misspelled level, each
+    /// naming `setting` and the directive; empty for ordinary directives.
+    pub(crate) fn warnings(&self, setting: &str) -> Vec<String> {
+        self.suspicious
+            .iter()
+            .map(|(word, meant)| {
+                let meant = if meant.starts_with("a level") {
+                    (*meant).to_string()
+                } else {
+                    format!("\"{meant}\"")
+                };
+                format!(
+                    "warning: {setting} directive {word:?} is not a level, so it is read as a \
+                     target: only records of target {word:?} pass, everything else is off; \
+                     did you mean {meant}?"
+                )
+            })
+            .collect()
+    }
+
+    /// Prints [`warnings`](Self::warnings) on stderr, one line each.
+    pub(crate) fn report_warnings(&self, setting: &str) {
+        for w in self.warnings(setting) {
+            crate::error::report(format_args!("{w}"));
+        }
+    }
+
+    /// True if a record at `level` from `target` (a module path) passes.
+    pub fn enabled(&self, level: Level, target: &str) -> bool {
+        let limit = self
+            .targets
+            .iter()
+            .find(|(t, _)| target.starts_with(t.as_str()))
+            .map_or(self.default, |(_, l)| *l);
+        limit.accepts(level)
+    }
+
+    /// The most verbose level any directive enables.
+    pub fn max_level(&self) -> FilterLevel {
+        self.max
+    }
+
+    /// The directives as they were given (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// The directives in force for a pipeline, replaceable at run time
+/// ([`LogGuard::set_filter`](crate::LogGuard::set_filter), `LOG_FILTER_FILE`):
+/// read by slog's level check, the `log` bridge and the tracing layer's
+/// per-layer filter, so one swap changes all three at once.
+///
+/// With several outputs it also holds the directives of each output after
+/// the first that has its own ([`Builder::tee`](crate::Builder::tee)): a
+/// record passes the caller's check if some output takes it (the most
+/// verbose of them), and [`mask`](Self::mask) says which.
+#[derive(Debug)]
+pub(crate) struct LiveFilter {
+    current: ArcSwap<Directives>,
+    /// Outputs 1.. : their own directives, or `None` to follow `current`.
+    outputs: Vec<Option<Directives>>,
+    /// The most verbose level of `current` and `outputs`, for the cheapest
+    /// check.
+    max: AtomicUsize,
+}
+
+impl LiveFilter {
+    pub(crate) fn new(directives: Directives) -> Arc<LiveFilter> {
+        LiveFilter::with_outputs(directives, Vec::new())
+    }
+
+    /// `directives` for the first output and every later one in `outputs`
+    /// that is `None`; the others' own.
+    pub(crate) fn with_outputs(
+        directives: Directives,
+        outputs: Vec<Option<Directives>>,
+    ) -> Arc<LiveFilter> {
+        let live = LiveFilter {
+            max: AtomicUsize::new(0),
+            current: ArcSwap::from_pointee(directives),
+            outputs,
+        };
+        live.max
+            .store(live.most_verbose(&live.current.load()), Ordering::Relaxed);
+        Arc::new(live)
+    }
+
+    fn most_verbose(&self, main: &Directives) -> usize {
+        self.outputs
+            .iter()
+            .flatten()
+            .map(|d| d.max.as_usize())
+            .fold(main.max.as_usize(), usize::max)
+    }
+
+    /// True if a record at `level` from `target` passes (for some output).
+    #[inline]
+    pub(crate) fn enabled(&self, level: Level, target: &str) -> bool {
+        if !self.accepts_level(level) {
+            return false;
+        }
+        let main = self.current.load().enabled(level, target);
+        main || self
+            .outputs
+            .iter()
+            .flatten()
+            .any(|d| d.enabled(level, target))
+    }
+
+    /// The outputs a record at `level` from `target` goes to: bit `i` for
+    /// output `i`. Every bit with one output.
+    #[inline]
+    pub(crate) fn mask(&self, level: Level, target: &str) -> u64 {
+        if self.outputs.is_empty() {
+            return u64::MAX;
+        }
+        let main = self.current.load().enabled(level, target);
+        let mut mask = u64::from(main);
+        for (i, own) in self.outputs.iter().enumerate() {
+            let takes = own.as_ref().map_or(main, |d| d.enabled(level, target));
+            mask |= u64::from(takes) << (i + 1);
+        }
+        mask
+    }
+
+    /// True if some target's records at `level` pass.
+    #[inline]
+    pub(crate) fn accepts_level(&self, level: Level) -> bool {
+        level.as_usize() <= self.max.load(Ordering::Relaxed)
+    }
+
+    /// The most verbose level any directive in force enables.
+    pub(crate) fn max_level(&self) -> FilterLevel {
+        FilterLevel::from_usize(self.max.load(Ordering::Relaxed)).unwrap_or(FilterLevel::Trace)
+    }
+
+    /// The directives in force.
+    pub(crate) fn current(&self) -> Arc<Directives> {
+        self.current.load_full()
+    }
+
+    /// Puts `new` in force; returns the directives it replaced.
+    pub(crate) fn replace(&self, new: Directives) -> Arc<Directives> {
+        let max = self.most_verbose(&new);
+        let old = self.current.swap(Arc::new(new));
+        self.max.store(max, Ordering::Relaxed);
+        old
+    }
+}
+
+impl Default for Directives {
+    fn default() -> Self {
+        Directives::parse_setting("filter", DEFAULT_FILTER).expect("the default filter parses")
+    }
+}
+
+impl std::str::FromStr for Directives {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Directives::parse_setting("filter", s)
+    }
+}
+
+/// A drain that passes the records [`Directives`] enable and drops the rest.
+///
+/// `is_enabled` answers from the most verbose directive before asking the
+/// inner drain, so disabled levels cost one comparison; `flush` is forwarded.
+#[derive(Debug, Clone)]
+pub struct LevelFilter<D> {
+    drain: D,
+    filter: Arc<LiveFilter>,
+}
+
+impl<D> LevelFilter<D> {
+    /// Filters `drain` by `directives`.
+    pub fn new(drain: D, directives: Directives) -> Self {
+        LevelFilter::live(drain, LiveFilter::new(directives))
+    }
+
+    /// Filters `drain` by the directives in force in `filter`.
+    pub(crate) fn live(drain: D, filter: Arc<LiveFilter>) -> Self {
+        LevelFilter { drain, filter }
+    }
+}
+
+impl<D: Drain> Drain for LevelFilter<D> {
+    type Ok = Option<D::Ok>;
+    type Err = D::Err;
+
+    fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<Self::Ok, D::Err> {
+        if self.filter.enabled(record.level(), target(record)) {
+            self.drain.log(record, values).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    #[inline]
+    fn is_enabled(&self, level: Level) -> bool {
+        self.filter.accepts_level(level) && self.drain.is_enabled(level)
+    }
+
+    fn flush(&self) -> Result<(), slog::FlushError> {
+        self.drain.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Directives {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn default_is_info() {
+        for spec in ["", " ", ","] {
+            let x = d(spec);
+            assert!(x.enabled(Level::Info, "a"));
+            assert!(!x.enabled(Level::Debug, "a"));
+        }
+    }
+
+    #[test]
+    fn per_target_levels_longest_prefix_wins() {
+        let x = d("warn,my_app=debug,my_app::db=error,hyper");
+        assert!(x.enabled(Level::Debug, "my_app::handler"));
+        assert!(!x.enabled(Level::Trace, "my_app::handler"));
+        assert!(!x.enabled(Level::Warning, "my_app::db::pool"));
+        assert!(x.enabled(Level::Error, "my_app::db"));
+        assert!(
+            x.enabled(Level::Trace, "hyper::client"),
+            "bare target = trace"
+        );
+        assert!(!x.enabled(Level::Info, "other"));
+        assert!(x.enabled(Level::Warning, "other"));
+        assert_eq!(x.max_level(), FilterLevel::Trace);
+    }
+
+    #[test]
+    fn targets_only_turns_the_rest_off() {
+        let x = d("hyper=info");
+        assert!(x.enabled(Level::Info, "hyper"));
+        assert!(!x.enabled(Level::Error, "my_app"));
+    }
+
+    #[test]
+    fn levels_are_case_insensitive_and_off_works() {
+        let x = d("OFF,a=Warn");
+        assert!(!x.enabled(Level::Critical, "b"));
+        assert!(x.enabled(Level::Warning, "a"));
+        assert_eq!(x.max_level(), FilterLevel::Warning);
+    }
+
+    #[test]
+    fn misspelled_levels_warn_once_each_and_stay_targets() {
+        for (spec, word, meant) in [
+            ("inof", "inof", "\"info\""),
+            ("debgu", "debgu", "\"debug\""),
+            ("0", "0", "a level name"),
+            ("warn,my_app,errro", "errro", "\"error\""),
+            ("TRCAE", "TRCAE", "\"trace\""),
+            ("wraning", "wraning", "\"warning\""),
+            ("eror", "eror", "\"error\""),
+            ("infoo", "infoo", "\"info\""),
+            ("debig", "debig", "\"debug\""),
+        ] {
+            let x = d(spec);
+            let w = x.warnings("RUST_LOG");
+            assert_eq!(w.len(), 1, "{spec}: {w:?}");
+            assert!(
+                w[0].contains(&format!("RUST_LOG directive {word:?}")),
+                "{w:?}"
+            );
+            assert!(w[0].contains(meant), "{w:?}");
+            assert!(
+                x.enabled(Level::Trace, word),
+                "still a target, as env_logger reads it"
+            );
+        }
+        assert!(
+            !d("inof").enabled(Level::Error, "my_app"),
+            "everything else is off"
+        );
+        assert_eq!(
+            d("inof,inof").warnings("RUST_LOG").len(),
+            1,
+            "once per directive"
+        );
+        assert_eq!(d("inof,debgu").warnings("RUST_LOG").len(), 2);
+    }
+
+    #[test]
+    fn ordinary_directives_do_not_warn() {
+        for spec in [
+            "",
+            "info",
+            "Info,hyper=warn",
+            "my_app",
+            "tokio",
+            "hyper",
+            "axum::rejection=trace",
+            "mio",
+            "tracing",
+            "warp",
+            "rand",
+            "log",
+            "sqlx=debug",
+            "inof=info",
+            "h2",
+            "into",
+        ] {
+            assert!(d(spec).warnings("RUST_LOG").is_empty(), "{spec}");
+        }
+    }
+
+    #[test]
+    fn edit_distance_counts_transpositions_once() {
+        assert_eq!(edit_distance("inof", "info"), 1);
+        assert_eq!(edit_distance("debgu", "debug"), 1);
+        assert_eq!(edit_distance("", "off"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn bad_specs_name_setting_and_value() {
+        for (spec, why) in [
+            ("foo=loud", "unknown level \"loud\""),
+            ("info,=debug", "empty target"),
+            ("info/abc", "not supported"),
+            ("a=b=c", "unknown level \"b=c\""),
+        ] {
+            let e = Directives::parse_setting("RUST_LOG", spec).unwrap_err();
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("invalid RUST_LOG={spec:?}")),
+                "{text}"
+            );
+            assert!(text.contains(why), "{text}");
+        }
+    }
+}
