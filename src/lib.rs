@@ -162,28 +162,28 @@
 
 // The folders, top of the data flow first (DESIGN.md, "House"); each imports
 // only from the ones below it (`scripts/layers.py` checks).
-mod setup; //        the thread that calls init: builder, environment, start, guard
-mod writer; //       the writer thread: output set, batches, truncation, banner
+mod caller; //       on the thread that logs: filter, flood guard, bridges, sender
+pub mod docs;
+mod error; //        leaves, used from any thread
+mod fork;
+pub mod format; //   record -> bytes: JSON, term, timestamps, escaping
+pub mod host; //     what is known about the host, its cache and refresher
+mod intern;
 #[cfg(feature = "otlp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
 pub mod otlp; //     OTLP export: settings, encoding, the exporter thread
 mod outputs; //      where bytes go: stdio, files
-pub mod format; //   record -> bytes: JSON, term, timestamps, escaping
-mod caller; //       on the thread that logs: filter, flood guard, bridges, sender
-pub mod host; //     what is known about the host, its cache and refresher
-mod record; //       what crosses threads: the captured event, the queue
-mod error; //        leaves, used from any thread
-mod fork;
-mod intern;
-mod settings;
-pub mod docs;
 #[cfg(test)]
 mod proptests;
+mod record; //       what crosses threads: the captured event, the queue
+mod settings;
+mod setup; //        the thread that calls init: builder, environment, start, guard
 pub mod testing;
+mod writer; //       the writer thread: output set, batches, truncation, banner
 
-pub use caller::flood::FloodConfig;
 #[cfg(feature = "tracing")]
 pub use caller::bridges::tracing::TracingLayer;
+pub use caller::flood::FloodConfig;
 pub use error::Error;
 pub use format::Format;
 pub use host::schema::Schema;

@@ -9,10 +9,10 @@ use proptest::prelude::*;
 use crate::drain::Directives;
 use crate::file::{MAX_FILE_KEEP, MAX_FILE_MAX_SIZE};
 use crate::flood::{MAX_FLOOD_BURST, MAX_FLOOD_WINDOW};
+use crate::format::Format;
 use crate::host::resource::{container_id_from_cgroup, container_id_from_mountinfo};
 use crate::host::{parse_resource_attributes, RefreshConfig, MAX_REFRESH_INTERVAL};
 use crate::settings::{clean, parse_count, parse_duration, parse_size};
-use crate::format::Format;
 use crate::{FloodConfig, Schema};
 
 fn names_setting<T>(r: Result<T, crate::error::Error>, setting: &str) -> bool {
@@ -23,7 +23,10 @@ fn names_setting<T>(r: Result<T, crate::error::Error>, setting: &str) -> bool {
 }
 
 /// True if both parsed to the same value, or both failed.
-fn same<T: std::fmt::Debug>(a: Result<T, crate::error::Error>, b: Result<T, crate::error::Error>) -> bool {
+fn same<T: std::fmt::Debug>(
+    a: Result<T, crate::error::Error>,
+    b: Result<T, crate::error::Error>,
+) -> bool {
     match (a, b) {
         (Ok(a), Ok(b)) => format!("{a:?}") == format!("{b:?}"),
         (Err(_), Err(_)) => true,

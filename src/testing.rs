@@ -55,12 +55,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use slog::{o, Drain, Logger, OwnedKVList, Record};
 
-use crate::format::json::Encoder;
-use crate::record::event::Event;
-use crate::caller::filter::{Directives, LevelFilter, LiveFilter};
 use crate::caller::bridges::log::{CaptureLog, LogBridge};
+use crate::caller::filter::{Directives, LevelFilter, LiveFilter};
+use crate::format::json::Encoder;
 use crate::host::cache::CacheRef;
 use crate::host::schema::Schema;
+use crate::record::event::Event;
 
 /// Starts capturing this thread's records; see the [module](self).
 pub fn capture() -> Capture {

@@ -141,4 +141,3 @@ impl slog::Serializer for Capturer<'_> {
         self.push(key, Value::Str(start..self.0.text.len()))
     }
 }
-

@@ -24,7 +24,6 @@ use super::filter::{Directives, LiveFilter};
 use crate::error::Error;
 use crate::record::own::FILTER_CHANGED_MESSAGE;
 
-
 /// How often the writer thread looks at `LOG_FILTER_FILE` (one `stat`).
 pub(crate) const FILTER_FILE_POLL: Duration = Duration::from_secs(1);
 

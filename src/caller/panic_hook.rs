@@ -35,10 +35,10 @@ use std::time::Duration;
 
 use slog::{BorrowedKV, Drain, Level, Record, RecordLocation, RecordStatic, KV};
 
-use crate::record::own::PANIC_TAG;
 use crate::caller::sender::Sender;
-use crate::record::thread_role;
 use crate::host::schema::Schema;
+use crate::record::own::PANIC_TAG;
+use crate::record::thread_role;
 
 /// How long the hook waits for a writer that makes no progress.
 pub(crate) const STALL: Duration = Duration::from_secs(3);

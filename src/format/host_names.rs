@@ -14,8 +14,8 @@
 use std::sync::Arc;
 
 use crate::host::info::FieldValue;
-use crate::host::HostInfo;
 use crate::host::schema::Schema;
+use crate::host::HostInfo;
 
 /// The prefix of a field whose name is reserved for the record or the host.
 pub const RESERVED_PREFIX: &str = "fields.";

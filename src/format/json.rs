@@ -43,14 +43,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use slog::{Drain, Key, OwnedKVList, Record, KV};
 
-use super::timestamp::Rfc3339Utc;
 pub use super::host_names::RESERVED_PREFIX;
 use super::host_names::{written, HostNames, Name};
-use crate::record::trace_ids::TraceIds;
+use super::timestamp::Rfc3339Utc;
 use crate::host::cache::CacheRef;
 use crate::host::info::FieldValue;
-use crate::host::schema::ECS_VERSION;
 use crate::host::schema::Schema;
+use crate::host::schema::ECS_VERSION;
+use crate::record::trace_ids::TraceIds;
 
 /// Names a line's [`Seen`] keeps in a list, scanned: past them, a hash set.
 pub(crate) const SEEN_LIST: usize = 32;

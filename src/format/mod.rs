@@ -101,7 +101,7 @@ mod tests {
     fn json_lines_have_ts_level_msg_and_fields() {
         use slog::{info, Drain};
         use std::sync::Mutex;
-        let buf = crate::writer::counters::SharedBuf::default();
+        let buf = crate::format::term::SharedBuf::default();
         let log = slog::Logger::root(Mutex::new(json(buf.clone())).fuse(), slog::o!("svc" => "x"));
         info!(log, "hello {}", "world"; "n" => 7);
         let mut out = Vec::new();

@@ -8,9 +8,9 @@ use std::time::SystemTime;
 
 use arc_swap::{ArcSwap, Guard};
 
+use crate::error::Error;
 use crate::host::detect::{env_var, Probe, SystemProbe};
 use crate::host::HostInfo;
-use crate::error::Error;
 
 /// What the cache knows about its refreshes. Returned by
 /// [`HostCache::status`].

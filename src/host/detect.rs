@@ -6,13 +6,13 @@
 
 use std::net::IpAddr;
 
+use crate::error::Error;
 use crate::host::resource::{
     detect_container_id, instance_id, intern, namespace_from_file, parse_resource_attributes,
     OTEL_RESOURCE_ATTRIBUTES, SERVICE_ACCOUNT_NAMESPACE_FILE,
 };
 use crate::host::{keys, HostInfo};
 use crate::settings::clean;
-use crate::error::Error;
 
 /// A source of host snapshots, called by [`HostCache`](crate::host::HostCache) at
 /// creation and on every refresh.

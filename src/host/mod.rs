@@ -6,8 +6,8 @@
 
 pub(crate) mod cache;
 pub(crate) mod detect;
-pub(crate) mod info;
 pub(crate) mod enrich;
+pub(crate) mod info;
 pub(crate) mod refresher;
 pub(crate) mod resource;
 pub(crate) mod schema;

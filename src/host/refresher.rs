@@ -7,10 +7,10 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::error::Error;
 use crate::host::cache::CacheRef;
 use crate::host::HostInfo;
 use crate::settings::format_duration;
-use crate::error::Error;
 
 /// Default time between refreshes: 30 seconds.
 pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(30);

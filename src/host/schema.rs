@@ -2,8 +2,8 @@
 
 use slog::Level;
 
-use crate::host::keys;
 use crate::error::Error;
+use crate::host::keys;
 
 /// How fields and record keys are named.
 ///

@@ -4,8 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::host::detect::{env_secret, env_var};
 use crate::error::Error;
+use crate::host::detect::{env_secret, env_var};
 
 /// The endpoint when no variable names one: a collector on this host.
 pub const DEFAULT_ENDPOINT: &str = "http://localhost:4318/v1/logs";

@@ -14,10 +14,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use slog::{Key, Level, OwnedKVList, Record, KV};
 
 use crate::format::json::{escape, RESERVED_PREFIX};
-use crate::record::trace_ids::TraceIds;
 use crate::host::info::FieldValue;
-use crate::host::HostInfo;
 use crate::host::schema::Schema;
+use crate::host::HostInfo;
+use crate::record::trace_ids::TraceIds;
 
 /// The OpenTelemetry severity number of a level (the data model's
 /// mapping: TRACE 1, DEBUG 5, INFO 9, WARN 13, ERROR 17, FATAL 21).

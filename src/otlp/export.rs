@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use super::config::{OtlpConfig, Protocol};
 use super::encode::{request, Unit};
-use crate::host::cache::CacheRef;
 use crate::error::Error;
+use crate::host::cache::CacheRef;
 
 /// The first retry waits about this long; each next one twice as long.
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -711,9 +711,9 @@ mod bound_tests {
     use std::time::Duration;
 
     use super::{lock, Exporter};
+    use crate::host::{HostCache, HostInfo};
     use crate::otlp::config::OtlpConfig;
     use crate::otlp::encode::Unit;
-    use crate::host::{HostCache, HostInfo};
 
     /// The queue holds the records' bytes, not the writer's buffers: 2,048
     /// one-record hand-overs from 64 KiB buffers keep about 2,048 records'

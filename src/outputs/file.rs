@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::error::Error;
 use crate::outputs::{pipe_chunk, wait_writable};
 use crate::record::queue::FLUSH_TIMEOUT;
-use crate::error::Error;
 
 /// Default largest size of the log file before it is rotated: 100 MiB.
 pub const DEFAULT_FILE_MAX_SIZE: u64 = 100 * 1024 * 1024;

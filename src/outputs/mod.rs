@@ -10,8 +10,8 @@ use crate::record::queue::FLUSH_TIMEOUT;
 
 pub(crate) mod file;
 
-use file::{FileConfig, RotatingFile};
 use crate::error::Error;
+use file::{FileConfig, RotatingFile};
 
 /// Where records go. New kinds of output may be added (the OTLP one is
 /// there with the feature `otlp`): a `match` needs a `_` arm.

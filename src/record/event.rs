@@ -269,7 +269,6 @@ pub(crate) struct Cut {
     pub(crate) logger: bool,
 }
 
-
 /// `s` cut to at most `limit` bytes at a character boundary, and the bytes
 /// removed.
 fn cut_str(s: &str, limit: usize) -> (&str, usize) {

@@ -29,10 +29,21 @@ mod tests {
     #[test]
     fn a_crate_list_matches_whole_crate_names() {
         let crates = ["neli", "local_ip_address"];
-        for t in ["neli", "neli::nl", "local_ip_address", "local_ip_address::linux"] {
+        for t in [
+            "neli",
+            "neli::nl",
+            "local_ip_address",
+            "local_ip_address::linux",
+        ] {
             assert!(in_crates(t, &crates), "{t}");
         }
-        for t in ["nelix", "neli_", "my::neli", "local_ip", "xlocal_ip_address"] {
+        for t in [
+            "nelix",
+            "neli_",
+            "my::neli",
+            "local_ip",
+            "xlocal_ip_address",
+        ] {
             assert!(!in_crates(t, &crates), "{t}");
         }
     }

@@ -9,30 +9,32 @@ use std::time::Duration;
 
 use slog::{info, o, Drain, Logger};
 
-use crate::outputs::file::{
-    FileConfig, MAX_FILE_KEEP, MAX_FILE_MAX_AGE, MAX_FILE_MAX_SIZE, MAX_ROTATE_EVERY,
-    MIN_ROTATE_EVERY,
-};
-use crate::format::{DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_CAP, MIN_RECORD_CAP};
-use crate::writer::thread::{Recipe, Writer, MAX_OUTPUTS};
+use crate::caller::bridges::log::{claim_log_logger, install_pipeline, LogBridge};
 use crate::caller::filter::{Directives, LevelFilter, LiveFilter};
 use crate::caller::filter_change::{FilterControl, FilterFile};
 use crate::caller::flood::{FloodConfig, FloodGuard, FloodStats};
-use crate::caller::bridges::log::{claim_log_logger, install_pipeline, LogBridge};
 use crate::caller::sender::Sender;
-use crate::record::queue::Queue;
+use crate::error::Error;
+use crate::format::Format;
+use crate::format::{DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_CAP, MIN_RECORD_CAP};
 use crate::host::cache::CacheRef;
 use crate::host::detect::{env_var, SystemProbe};
 use crate::host::refresher::{
     RefreshConfig, Refresher, DEFAULT_REFRESH_INTERVAL, MAX_REFRESH_INTERVAL,
 };
-use crate::host::{HostCache, HostInfo};
-use crate::settings::{parse_bool, parse_count, parse_duration, parse_size};
-use crate::error::Error;
-use crate::format::Format;
 use crate::host::schema::Schema;
+use crate::host::{HostCache, HostInfo};
+use crate::outputs::file::{
+    FileConfig, MAX_FILE_KEEP, MAX_FILE_MAX_AGE, MAX_FILE_MAX_SIZE, MAX_ROTATE_EVERY,
+    MIN_ROTATE_EVERY,
+};
 use crate::outputs::Output;
 use crate::record::queue::Overflow;
+use crate::record::queue::Queue;
+use crate::settings::{parse_bool, parse_count, parse_duration, parse_size};
+use crate::writer::batch::FormatSpec;
+use crate::writer::output_set::MAX_OUTPUTS;
+use crate::writer::thread::Writer;
 
 /// Default capacity of the queue between the logging threads and the writer
 /// thread, in records.
@@ -758,7 +760,7 @@ impl Builder {
             None if terminal_output => Format::Full,
             None => Format::Json,
         };
-        let recipe = Recipe {
+        let recipe = FormatSpec {
             format,
             color: !self.no_color && terminal_output,
             schema: self.schema,
@@ -769,7 +771,7 @@ impl Builder {
         };
         let mut outputs = vec![(recipe.clone(), output)];
         for (format, color, opened) in tees {
-            let recipe = Recipe {
+            let recipe = FormatSpec {
                 format,
                 color,
                 ..recipe.clone()
@@ -782,7 +784,11 @@ impl Builder {
             self.queue_bytes,
             self.overflow,
         ));
-        let writer = Writer::start(Arc::clone(&queue), outputs, crate::record::thread_role::WRITER_THREAD_NAME)?;
+        let writer = Writer::start(
+            Arc::clone(&queue),
+            outputs,
+            crate::record::thread_role::WRITER_THREAD_NAME,
+        )?;
         let directives = LiveFilter::with_outputs(self.filter.clone(), tee_filters);
         let mut sender = writer.sender();
         if several {

@@ -1,51 +1,10 @@
-//! The term formats, the batch buffer they write into, and write-error
-//! accounting.
+//! The writer's counters, shared with the guard: records written, in a
+//! write, cut, and each output's write errors. Written by the writer thread,
+//! read by any.
 
-use std::io::{self, Write};
+use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-
-use crate::format::Format;
-
-pub(crate) use crate::format::term::{TermDrain, TermHost};
-
-/// A term format's drain for `format` into `buf`, with colors or without.
-pub(crate) fn term_drain(
-    format: Format,
-    colors: bool,
-    buf: SharedBuf,
-    host: TermHost,
-) -> Box<dyn TermDrain> {
-    crate::format::term::term_drain(format, colors, buf, host)
-}
-
-/// A byte buffer the term formats write into; the writer moves its contents
-/// into the batch after each record.
-#[derive(Clone, Default)]
-pub(crate) struct SharedBuf(Arc<Mutex<Vec<u8>>>);
-
-impl SharedBuf {
-    /// Appends the buffered bytes to `out` and empties the buffer.
-    pub(crate) fn move_into(&self, out: &mut Vec<u8>) {
-        let mut b = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        out.extend_from_slice(&b);
-        b.clear();
-    }
-}
-
-impl Write for SharedBuf {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Output failures, shared between the writer and the guard. Each change of
 /// state (failing, writing again) is reported once on stderr.
@@ -113,6 +72,36 @@ impl WriteErrors {
     pub(crate) fn recovered(&self) {
         if self.failing.load(Ordering::Relaxed) && self.failing.swap(false, Ordering::Relaxed) {
             crate::error::report(format_args!("log output is writable again"));
+        }
+    }
+}
+
+/// Counters shared with the guard.
+pub(crate) struct Stats {
+    /// Per output, in the order given.
+    pub(crate) errors: Vec<Arc<WriteErrors>>,
+    /// Records cut to `max_record_bytes`, counted per output that cut them.
+    pub(crate) truncated: Arc<AtomicU64>,
+    /// Records written (or counted as write errors), reports included, each
+    /// once however many outputs it went to.
+    pub(crate) written: AtomicU64,
+    /// Records in the write under way (taken from the queue, not written
+    /// yet): what a stuck write holds.
+    pub(crate) in_write: AtomicU64,
+    /// Bytes the outputs accepted, write by write: the writer's progress
+    /// inside a batch (shared with the queue, whose bounded waits watch it:
+    /// a slow output that takes bytes is not a stuck one).
+    pub(crate) accepted: Arc<AtomicU64>,
+}
+
+impl Stats {
+    pub(crate) fn new(outputs: usize, accepted: Arc<AtomicU64>) -> Stats {
+        Stats {
+            errors: (0..outputs).map(|_| Arc::default()).collect(),
+            truncated: Arc::default(),
+            written: AtomicU64::new(0),
+            in_write: AtomicU64::new(0),
+            accepted,
         }
     }
 }

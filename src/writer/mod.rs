@@ -3,7 +3,12 @@
 //! After the guard is dropped, and in a forked child, callers run the same
 //! code synchronously.
 
+pub(crate) mod banner;
+pub(crate) mod batch;
+pub(crate) mod child;
 pub(crate) mod counters;
+pub(crate) mod output_set;
 pub(crate) mod thread;
+pub(crate) mod truncate;
 
 pub use thread::{ACTIVE_POLL, IDLE_POLL, QUIET_SPELL};

@@ -20,14 +20,16 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use slog::{Level, Logger, RecordLocation};
+use slog::{Level, Logger};
 
+#[cfg(feature = "tracing")]
+use super::rules::is_tracing_callsite;
+use super::rules::{excluded_log_target, location};
 use crate::caller::capture::with_scratch;
-use crate::record::event::{Event, FieldIn, Value};
 use crate::caller::filter::LiveFilter;
 use crate::intern::intern;
+use crate::record::event::{Event, FieldIn, Value};
 use crate::record::own::LOG_KV_OVERFLOW_KEY;
-use crate::record::target::in_crates;
 
 /// A pipeline's `log` side: its root logger and its directives.
 pub(crate) struct LogBridge {
@@ -233,26 +235,6 @@ impl log::Log for Router {
     }
 }
 
-/// The crates host detection uses that log through `log`: their records
-/// never reach the pipeline. neli (under `local-ip-address`) logs every
-/// netlink message at trace, from a thread of its own.
-pub(crate) const DETECTION_CRATES: &[&str] = &["neli", "local_ip_address"];
-
-/// True for a target in one of [`DETECTION_CRATES`] (`neli`, `neli::nl`;
-/// not `nelix`).
-fn detection_target(target: &str) -> bool {
-    in_crates(target, DETECTION_CRATES)
-}
-
-/// True for a `log` target this crate never forwards: detection crates,
-/// tracing's span lifecycle lines, and anything logged on a thread while it
-/// runs host detection.
-pub(crate) fn excluded_log_target(target: &str) -> bool {
-    detection_target(target)
-        || target.starts_with("tracing::span")
-        || crate::host::cache::detecting()
-}
-
 pub(crate) fn level(l: log::Level) -> Level {
     match l {
         log::Level::Error => Level::Error,
@@ -277,19 +259,11 @@ impl LogBridge {
         // call site. A `log` record on the same line as a tracing event is
         // still written.
         #[cfg(feature = "tracing")]
-        if r.file_static().is_none()
-            && super::tracing::is_tracing_callsite(r.file(), r.line())
-        {
+        if r.file_static().is_none() && is_tracing_callsite(r.file(), r.line()) {
             return;
         }
         let module = r.module_path_static().unwrap_or("");
-        let location = RecordLocation {
-            file: r.file_static().unwrap_or("<unknown>"),
-            line: r.line().unwrap_or(0),
-            column: 0,
-            function: "",
-            module,
-        };
+        let location = location(r.file_static(), r.line(), module);
         let tag = if r.target() == module { "" } else { r.target() };
         with_scratch(|ev| {
             ev.begin(level(r.level()), location, tag);
@@ -303,7 +277,6 @@ impl LogBridge {
         });
     }
 }
-
 
 /// The `log` crate's key-values (`log::info!(order_id = 7; "served")`) as
 /// typed fields: integers stay integers, booleans booleans.
@@ -376,31 +349,5 @@ impl fmt::Debug for LogBridge {
         f.debug_struct("LogBridge")
             .field("directives", &self.directives)
             .finish_non_exhaustive()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::detection_target;
-
-    #[test]
-    fn detection_targets_are_whole_crate_names() {
-        for t in [
-            "neli",
-            "neli::nl",
-            "neli::router::synchronous",
-            "local_ip_address",
-        ] {
-            assert!(detection_target(t), "{t}");
-        }
-        for t in [
-            "nelix",
-            "my_app::neli",
-            "local_ip",
-            "local_ip_address_ext",
-            "",
-        ] {
-            assert!(!detection_target(t), "{t}");
-        }
     }
 }

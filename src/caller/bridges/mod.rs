@@ -2,6 +2,7 @@
 //! layer, the fields of the entered spans, and the rules they share.
 
 pub(crate) mod log;
+pub(crate) mod rules;
 #[cfg(feature = "tracing")]
 pub(crate) mod span_fields;
 #[cfg(feature = "tracing")]

@@ -23,12 +23,10 @@
 //! calling thread carry the fields of that span and its parents, by the same
 //! rules (see `span_context`).
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use arc_swap::ArcSwap;
-use slog::{Level, Logger, RecordLocation};
+use slog::{Level, Logger};
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::subscriber::Interest;
@@ -38,12 +36,12 @@ use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Registry;
 
-use crate::caller::capture::with_scratch;
-use crate::record::event::{Event, FieldIn, Value};
-use crate::caller::filter::LiveFilter;
-use super::log::excluded_log_target;
+use super::rules::{excluded_log_target, is_tracing_callsite, location, remember};
 use super::span_fields::{self, SpanFields};
+use crate::caller::capture::with_scratch;
+use crate::caller::filter::LiveFilter;
 use crate::intern::intern;
+use crate::record::event::{Event, FieldIn, Value};
 
 /// A [`tracing_subscriber::Layer`] that feeds this crate's pipeline, filtered
 /// per layer by the pipeline's directives: what
@@ -179,45 +177,6 @@ impl Visit for Fields<'_> {
     }
 }
 
-/// The file and line of every tracing call site (events and spans) this
-/// layer has seen, so the `log` bridge can drop the `log` echoes that
-/// `tracing/log-always` sends for them (before the event is dispatched, so
-/// no per-event marker could catch them). Written once per call site, read
-/// per bridged `log` record: an atomic load and a hash lookup.
-static CALLSITES: OnceLock<ArcSwap<HashMap<u32, Vec<&'static str>>>> = OnceLock::new();
-
-fn callsites() -> &'static ArcSwap<HashMap<u32, Vec<&'static str>>> {
-    CALLSITES.get_or_init(|| ArcSwap::from_pointee(HashMap::new()))
-}
-
-fn remember(meta: &'static Metadata<'static>) {
-    let (Some(file), Some(line)) = (meta.file(), meta.line()) else {
-        return;
-    };
-    callsites().rcu(|map| {
-        let mut map = HashMap::clone(map);
-        let files = map.entry(line).or_default();
-        if !files.contains(&file) {
-            files.push(file);
-        }
-        map
-    });
-}
-
-/// True if `file:line` is a tracing call site: a `log` record from there is
-/// tracing's own echo of an event or span this layer records (or filters).
-pub(crate) fn is_tracing_callsite(file: Option<&str>, line: Option<u32>) -> bool {
-    let (Some(file), Some(line)) = (file, line) else {
-        return false;
-    };
-    let Some(map) = CALLSITES.get() else {
-        return false;
-    };
-    map.load()
-        .get(&line)
-        .is_some_and(|files| files.contains(&file))
-}
-
 impl EventFilter {
     fn enabled_for(&self, meta: &Metadata<'_>) -> bool {
         self.directives.enabled(level(meta.level()), meta.target())
@@ -231,7 +190,9 @@ impl<S> Filter<S> for EventFilter {
     }
 
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> Interest {
-        remember(meta);
+        if let (Some(file), Some(line)) = (meta.file(), meta.line()) {
+            remember(file, line);
+        }
         if is_log_record(meta) {
             // One call site per level for every `log` record: the record's
             // own target decides, in `enabled`.
@@ -310,13 +271,7 @@ where
     fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
         super::log::report_if_log_is_unset();
         let meta = event.metadata();
-        let location = RecordLocation {
-            file: meta.file().unwrap_or("<unknown>"),
-            line: meta.line().unwrap_or(0),
-            column: 0,
-            function: "",
-            module: meta.target(),
-        };
+        let location = location(meta.file(), meta.line(), meta.target());
         let log = is_log_record(meta);
         with_scratch(|ev| {
             ev.begin(level(meta.level()), location, "");

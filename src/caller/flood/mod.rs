@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use slog::{Drain, Level, OwnedKVList, Record, RecordLocation, RecordStatic};
 
-use crate::settings::format_duration;
 use crate::error::Error;
+use crate::settings::format_duration;
 
 /// Default records per call site that pass in each window at WARN, ERROR and
 /// CRIT: 100.

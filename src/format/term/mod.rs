@@ -20,17 +20,45 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, Write};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use slog::{Drain, Key, OwnedKVList, Record, KV};
 #[cfg(test)]
 use slog_term::{Decorator, RecordDecorator};
 
 use crate::format::host_names::{HostNames, RESERVED_PREFIX};
+use crate::format::Format;
 use crate::host::cache::CacheRef;
 use crate::host::info::FieldValue;
 use crate::host::HostInfo;
-use crate::format::Format;
+
+/// A byte buffer the term formats write into; the writer moves its contents
+/// into the batch after each record.
+#[derive(Clone, Default)]
+pub(crate) struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+impl SharedBuf {
+    /// Appends the buffered bytes to `out` and empties the buffer.
+    pub(crate) fn move_into(&self, out: &mut Vec<u8>) {
+        let mut b = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        out.extend_from_slice(&b);
+        b.clear();
+    }
+}
+
+impl Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 /// A term format as the writer uses it: records, and banners.
 pub(crate) trait TermDrain: Drain<Ok = (), Err = io::Error> + Send {
@@ -1186,7 +1214,7 @@ mod tests {
 
     #[test]
     fn the_target_follows_the_level_escaped() {
-        let buf = crate::writer::counters::SharedBuf::default();
+        let buf = crate::format::term::SharedBuf::default();
         let log = slog::Logger::root(
             std::sync::Mutex::new(Layout::new(
                 false,

@@ -1,0 +1,50 @@
+//! A forked child's outputs, opened again by the first thread of the child
+//! that logs: standard output and error as new descriptors, files by their
+//! path, a custom writer taken over if no thread held it at the fork.
+
+use std::io;
+
+use super::batch::Destination;
+use super::output_set::{OutputSet, Reopen, Specs};
+use crate::outputs::file::RotatingFile;
+use crate::outputs::{own_stream, Opened};
+
+/// An output a forked child cannot have (the parent's writer thread held
+/// it at the fork, or it cannot be opened again).
+fn discard(why: &str) -> Opened {
+    crate::error::report(format_args!(
+        "in a forked child, {why}: this process's records to it are discarded"
+    ));
+    Opened::Writer(Box::new(io::sink()))
+}
+
+/// The outputs of `specs` opened again in a forked child; `parent` is the
+/// parent's output set if no thread held it at the fork (its custom writers
+/// are taken over).
+pub(super) fn reopen(specs: &Specs, mut parent: Option<&mut OutputSet>) -> Vec<Opened> {
+    specs
+        .0
+        .iter()
+        .enumerate()
+        .map(|(i, (_, kind))| match kind {
+            Reopen::Stdout => own_stream(true).map_or_else(
+                |_| discard("standard output cannot be duplicated"),
+                Opened::Stdout,
+            ),
+            Reopen::Stderr => own_stream(false).map_or_else(
+                |_| discard("standard error cannot be duplicated"),
+                Opened::Stderr,
+            ),
+            Reopen::File(c) => RotatingFile::open(c.clone(), "output file")
+                .map_or_else(|_| discard("the log file cannot be opened"), Opened::File),
+            Reopen::Writer => match parent.as_mut().map(|set| &mut set.outs[i].sink) {
+                Some(Destination::Stream(w)) => {
+                    Opened::Writer(std::mem::replace(w, Box::new(io::sink())))
+                }
+                _ => discard("the writer thread held the custom writer at the fork"),
+            },
+            #[cfg(feature = "otlp")]
+            Reopen::Otlp => discard("OTLP export has no exporter thread"),
+        })
+        .collect()
+}
