@@ -486,7 +486,7 @@ mod tests {
             slog::warn!(child, #"audit", "user {} did {}", "ann", 3; "ok" => true, "ratio" => 0.5f32, "neg" => -4i8, "s" => "text", "args" => format_args!("{}-{}", 1, 2));
             slog::info!(log, "second, reusing buffers"; "n" => 1u64);
         });
-        let line = |n: u32, rest: &str| format!("src/frontend/capture.rs:{} {rest}", first + n);
+        let line = |n: u32, rest: &str| format!("src/record/event.rs:{} {rest}", first + n);
         // slog's default `emit_i8` and `emit_arguments` are text; the replay
         // is typed: i64 for every signed integer, str for formatted values.
         assert_eq!(

@@ -1231,7 +1231,7 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert!(
-            lines[0].ends_with(" INFO slog_host::backend::term::tests: by module"),
+            lines[0].ends_with(" INFO slog_host::format::term::tests: by module"),
             "{text}"
         );
         assert!(
