@@ -1,9 +1,14 @@
-//! The thread that calls `init`: the [`Builder`], its environment overlay,
-//! starting the pipeline, and the [`LogGuard`] that stops it.
+//! The thread that calls `init`: the [`Builder`] and its settings, the
+//! environment overlay, starting the pipeline, and the [`LogGuard`] that
+//! stops it.
 
 pub(crate) mod builder;
+pub(crate) mod env;
+pub(crate) mod guard;
+pub(crate) mod start;
 
 pub use builder::{
-    Builder, LogGuard, DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, DEFAULT_QUEUE_BYTES,
-    MAX_CHANNEL_SIZE, MAX_QUEUE_BYTES,
+    Builder, DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, DEFAULT_QUEUE_BYTES, MAX_CHANNEL_SIZE,
+    MAX_QUEUE_BYTES,
 };
+pub use guard::LogGuard;
