@@ -185,6 +185,7 @@ mod writer; //       the writer thread: output set, batches, truncation, banner
 pub use caller::bridges::tracing::TracingLayer;
 pub use caller::flood::FloodConfig;
 pub use error::Error;
+#[doc(inline)]
 pub use format::Format;
 pub use host::schema::Schema;
 pub use outputs::file::FileConfig;

@@ -153,6 +153,17 @@ impl Builder {
         }
     }
 
+    /// The defaults, overridden by the environment variables in the table
+    /// above; what the code then sets is a default that a set variable still
+    /// overrides. The environment is read and checked here: the first
+    /// invalid value is returned as an error.
+    pub fn from_env() -> Result<Builder, Error> {
+        let mut b = Builder::new();
+        b.probe = SystemProbe::from_env()?;
+        b.env = Some(EnvOverrides::read()?);
+        Ok(b)
+    }
+
     /// Sets `service.name` and `service.version`. With
     /// [`from_env`](Self::from_env), `OTEL_SERVICE_NAME` and the same keys in
     /// `OTEL_RESOURCE_ATTRIBUTES` win.

@@ -5,6 +5,7 @@
 pub(crate) mod builder;
 pub(crate) mod env;
 pub(crate) mod guard;
+pub(crate) mod overlay;
 pub(crate) mod start;
 
 pub use builder::{
