@@ -43,6 +43,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use slog::{Drain, Key, OwnedKVList, Record, KV};
 
+use super::escape::hex;
+use super::escape::json::{escape, string, Escaped};
 pub use super::host_names::RESERVED_PREFIX;
 use super::host_names::{written, HostNames, Name};
 use super::timestamp::Rfc3339Utc;
@@ -244,119 +246,10 @@ impl Encoder {
     }
 }
 
-/// Writes `bytes` as lowercase hex.
-fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 0xf)]);
-    }
-}
-
 /// Writes `"k":` (keys are escaped like any string).
 fn key(out: &mut Vec<u8>, k: &str) {
     string(out, k);
     out.push(b':');
-}
-
-/// Writes `s` as a JSON string.
-fn string(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    escape(out, s.as_bytes());
-    out.push(b'"');
-}
-
-/// Bytes that start something to escape: `"`, `\`, C0, DEL, and the lead
-/// bytes of C1 (0xC2 0x80..0x9F) and U+2028/U+2029 (0xE2 0x80 0xA8/0xA9).
-const SPECIAL: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = true;
-        i += 1;
-    }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    t[0x7f] = true;
-    t[0xc2] = true;
-    t[0xe2] = true;
-    t
-};
-
-/// Appends `s` (UTF-8) escaped for a JSON string, runs of safe bytes at once.
-pub(crate) fn escape(out: &mut Vec<u8>, s: &[u8]) {
-    let mut start = 0;
-    let mut i = 0;
-    while i < s.len() {
-        let b = s[i];
-        if !SPECIAL[b as usize] {
-            i += 1;
-            continue;
-        }
-        let (len, esc): (usize, Option<u32>) = match b {
-            0xc2 => match s.get(i + 1) {
-                Some(&c) if (0x80..=0x9f).contains(&c) => (2, Some(u32::from(c))),
-                _ => (1, None),
-            },
-            0xe2 => match (s.get(i + 1), s.get(i + 2)) {
-                (Some(0x80), Some(&c)) if c == 0xa8 || c == 0xa9 => {
-                    (3, Some(0x2000 + u32::from(c) - 0x80))
-                }
-                _ => (1, None),
-            },
-            _ => (1, Some(u32::from(b))),
-        };
-        let Some(cp) = esc else {
-            i += len;
-            continue;
-        };
-        out.extend_from_slice(&s[start..i]);
-        match cp {
-            0x22 => out.extend_from_slice(b"\\\""),
-            0x5c => out.extend_from_slice(b"\\\\"),
-            0x0a => out.extend_from_slice(b"\\n"),
-            0x0d => out.extend_from_slice(b"\\r"),
-            0x09 => out.extend_from_slice(b"\\t"),
-            cp => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u");
-                for shift in [12, 8, 4, 0] {
-                    out.push(HEX[(cp >> shift) as usize & 0xf]);
-                }
-            }
-        }
-        i += len;
-        start = i;
-    }
-    out.extend_from_slice(&s[start..]);
-}
-
-/// An `fmt::Write` that escapes what it is given into a JSON string body.
-pub(crate) struct Escaped<'a>(&'a mut Vec<u8>);
-
-impl<'a> Escaped<'a> {
-    /// Starts a string: writes the opening quote.
-    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
-        out.push(b'"');
-        Escaped(out)
-    }
-}
-
-impl fmt::Write for Escaped<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        escape(self.0, s.as_bytes());
-        Ok(())
-    }
-}
-
-impl io::Write for Escaped<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        escape(self.0, buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// The names written on a line so far (in their [`written`] form): a list
@@ -655,39 +548,6 @@ impl<W: io::Write> Drain for Json<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn esc(s: &str) -> String {
-        let mut out = Vec::new();
-        escape(&mut out, s.as_bytes());
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn escapes_every_control_and_line_separator() {
-        assert_eq!(esc("plain text é ü 日本"), "plain text é ü 日本");
-        assert_eq!(esc("a\"b\\c"), r#"a\"b\\c"#);
-        assert_eq!(esc("\n\r\t\u{0}\u{1b}"), r"\n\r\t\u0000\u001b");
-        assert_eq!(esc("\u{7f}"), r"\u007f");
-        assert_eq!(
-            esc("\u{80}\u{85}\u{9f}\u{a0}"),
-            "\\u0080\\u0085\\u009f\u{a0}"
-        );
-        assert_eq!(
-            esc("\u{2027}\u{2028}\u{2029}\u{202a}"),
-            "\u{2027}\\u2028\\u2029\u{202a}"
-        );
-        for c in (0u32..0x110000).filter_map(char::from_u32) {
-            let e = esc(c.encode_utf8(&mut [0; 4]));
-            let control = c.is_control() || c == '\u{2028}' || c == '\u{2029}';
-            assert_eq!(
-                e.starts_with('\\'),
-                control || c == '"' || c == '\\',
-                "{c:?} -> {e}"
-            );
-            let back: String = serde_json::from_str(&format!("\"{e}\"")).unwrap();
-            assert_eq!(back, c.to_string());
-        }
-    }
 
     /// The names compared or hashed to add `n` distinct keys (`f0`, `f1`,
     /// ...) to a line, and then each again (all refused), with at most

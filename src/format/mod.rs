@@ -8,6 +8,7 @@
 
 use std::io;
 
+pub(crate) mod escape;
 pub(crate) mod host_names;
 pub(crate) mod json;
 pub(crate) mod term;

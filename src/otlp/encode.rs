@@ -13,7 +13,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use slog::{Key, Level, OwnedKVList, Record, KV};
 
-use crate::format::json::{escape, RESERVED_PREFIX};
+use crate::format::escape::hex;
+use crate::format::escape::json::{escape, string as json_str, Escaped};
+use crate::format::json::RESERVED_PREFIX;
 use crate::host::info::FieldValue;
 use crate::host::schema::Schema;
 use crate::host::HostInfo;
@@ -80,18 +82,6 @@ fn nested(out: &mut Vec<u8>, field: u32, f: impl FnOnce(&mut Vec<u8>)) {
 }
 
 // ---- JSON ----
-
-fn json_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    escape(out, s.as_bytes());
-    out.push(b'"');
-}
-
-fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-}
 
 /// An attribute value as the encoders write it.
 enum AnyValue<'a> {
@@ -165,10 +155,8 @@ impl RecordEncoder {
                 severity_number(level),
                 Schema::Otel.level(level)
             );
-            let _ = std::fmt::Write::write_fmt(
-                &mut crate::format::json::Escaped::new(o),
-                format_args!("{}", record.msg()),
-            );
+            let _ =
+                std::fmt::Write::write_fmt(&mut Escaped::new(o), format_args!("{}", record.msg()));
             o.extend_from_slice(b"\"},\"attributes\":[");
             attrs.record_fields(record, values, self.source);
             let o = &mut *attrs.out;
@@ -239,10 +227,7 @@ fn key_value(
             }
             AnyValue::Args(a) => {
                 o.extend_from_slice(b"\"stringValue\":");
-                let _ = std::fmt::Write::write_fmt(
-                    &mut crate::format::json::Escaped::new(o),
-                    format_args!("{a}"),
-                );
+                let _ = std::fmt::Write::write_fmt(&mut Escaped::new(o), format_args!("{a}"));
                 o.push(b'"');
             }
             AnyValue::Bool(b) => {
