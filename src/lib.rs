@@ -188,7 +188,7 @@ pub use error::Error;
 #[doc(inline)]
 pub use format::Format;
 pub use host::schema::Schema;
-pub use outputs::file::FileConfig;
+pub use outputs::file_config::FileConfig;
 pub use outputs::Output;
 pub use record::queue::Overflow;
 pub use setup::{Builder, LogGuard};
@@ -214,7 +214,7 @@ pub mod flood {
 
 /// File output: [`FileConfig`], its defaults and limits.
 pub mod file {
-    pub use crate::outputs::file::{
+    pub use crate::outputs::file_config::{
         FileConfig, DEFAULT_FILE_KEEP, DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_MODE, MAX_FILE_KEEP,
         MAX_FILE_MAX_AGE, MAX_FILE_MAX_SIZE, MAX_ROTATE_EVERY, MIN_ROTATE_EVERY,
     };

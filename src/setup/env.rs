@@ -12,7 +12,7 @@ use crate::format::{Format, MAX_RECORD_CAP, MIN_RECORD_CAP};
 use crate::host::detect::env_var;
 use crate::host::refresher::MAX_REFRESH_INTERVAL;
 use crate::host::schema::Schema;
-use crate::outputs::file::{
+use crate::outputs::file_config::{
     MAX_FILE_KEEP, MAX_FILE_MAX_AGE, MAX_FILE_MAX_SIZE, MAX_ROTATE_EVERY, MIN_ROTATE_EVERY,
 };
 use crate::settings::{parse_bool, parse_count, parse_duration, parse_size};

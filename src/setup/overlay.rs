@@ -4,7 +4,7 @@
 use super::builder::{Builder, OutputConfig};
 use crate::error::Error;
 use crate::format::Format;
-use crate::outputs::file::FileConfig;
+use crate::outputs::file_config::FileConfig;
 use crate::outputs::Output;
 
 impl Builder {

@@ -24,7 +24,7 @@ use crate::otlp::{
     encode::{RecordEncoder, Unit},
     export::Exporter,
 };
-use crate::outputs::file::RotatingFile;
+use crate::outputs::rotating_file::RotatingFile;
 use crate::outputs::Opened;
 use crate::record::event::{Cut, Event};
 use crate::record::own::CRATE_TARGET;

@@ -6,8 +6,9 @@ use std::io;
 
 use super::batch::Destination;
 use super::output_set::{OutputSet, Reopen, Specs};
-use crate::outputs::file::RotatingFile;
-use crate::outputs::{own_stream, Opened};
+use crate::outputs::rotating_file::RotatingFile;
+use crate::outputs::stdio::own_stream;
+use crate::outputs::Opened;
 
 /// An output a forked child cannot have (the parent's writer thread held
 /// it at the fork, or it cannot be opened again).

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::batch::Destination;
 use super::batch::{Batch, FormatSpec, MAX_BATCH_BYTES};
 use super::counters::Stats;
-use crate::outputs::file::FileConfig;
+use crate::outputs::file_config::FileConfig;
 use crate::outputs::Opened;
 use crate::record::event::{Event, Kind};
 #[cfg(feature = "otlp")]

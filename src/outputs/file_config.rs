@@ -1,0 +1,242 @@
+//! [`FileConfig`]: a file output's settings, their defaults and limits,
+//! and the names rotation makes.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// Default largest size of the log file before it is rotated: 100 MiB.
+pub const DEFAULT_FILE_MAX_SIZE: u64 = 100 * 1024 * 1024;
+/// Default number of rotated files kept: 5.
+pub const DEFAULT_FILE_KEEP: usize = 5;
+/// Default permissions of created files: `0o640` (owner read/write, group read).
+pub const DEFAULT_FILE_MODE: u32 = 0o640;
+/// The largest `max_size` accepted: 1 TiB.
+pub const MAX_FILE_MAX_SIZE: u64 = 1 << 40;
+/// The most rotated files that can be kept: 1,000.
+pub const MAX_FILE_KEEP: usize = 1000;
+/// The shortest period of rotation by time: 1 s.
+pub const MIN_ROTATE_EVERY: Duration = Duration::from_secs(1);
+/// The longest period of rotation by time: 7 days.
+pub const MAX_ROTATE_EVERY: Duration = Duration::from_secs(7 * 86_400);
+/// The longest `max_age`: 3,650 days.
+pub const MAX_FILE_MAX_AGE: Duration = Duration::from_secs(3650 * 86_400);
+
+/// File output: where, how large, how many rotated files, permissions.
+///
+/// | setting | default | environment |
+/// |---|---|---|
+/// | path | (required) | `LOG_FILE` |
+/// | [`max_size`](Self::max_size) | [`DEFAULT_FILE_MAX_SIZE`] (100 MiB), from 1 byte to [`MAX_FILE_MAX_SIZE`] (1 TiB) | `LOG_FILE_MAX_SIZE` (bytes, or with `K`, `M`, `G`: powers of 1024) |
+/// | [`keep`](Self::keep) | [`DEFAULT_FILE_KEEP`] (5), from 0 to [`MAX_FILE_KEEP`] (1,000) | `LOG_FILE_KEEP` |
+/// | [`compress`](Self::compress) | `false` | |
+/// | [`mode`](Self::mode) | [`DEFAULT_FILE_MODE`] (`0o640`) | |
+/// | [`rotate_every`](Self::rotate_every) | none (size only) | `LOG_FILE_ROTATE_EVERY` (`1s` to `7d`) |
+/// | [`max_age`](Self::max_age) | none | `LOG_FILE_MAX_AGE` (up to `3650d`) |
+///
+/// **By time**: with `rotate_every`, the file also rotates when a record
+/// belongs to another period than the file's records: periods are aligned
+/// to UTC (`1d` rotates at midnight UTC, `1h` on the hour), whichever of
+/// size and time comes first (periods count from the Unix epoch, so `7d`
+/// starts on Thursdays). A rotated file is named after the period its
+/// records belong to, `app.log.2026-12-02` (periods of whole days),
+/// `app.log.2026-12-02T14` (hours), `app.log.2026-12-02T14-05` (minutes) or
+/// `app.log.2026-12-02T14-05-09` (seconds), with `.1`, `.2`, ... after it
+/// when size rotates within a period (the name without a number holds the
+/// period's first records); every record of a file belongs to its period
+/// (by the time it was logged; a record queued after one of the next
+/// period, by another thread, joins the newer file: rotation never goes
+/// back), and a quiet period makes no file. A rotated name is claimed
+/// without replacing a file (hard link, `O_EXCL`). `keep` counts rotated
+/// files, the oldest deleted first; `max_age` deletes rotated files older
+/// than that (both kinds of naming; never a file whose name rotation does
+/// not make), at each rotation and when the output is opened.
+///
+/// Rotation happens *before* a record that would take the file past
+/// `max_size`: `app.log` becomes `app.log.1` (or `app.log.1.gz` when
+/// compressed), older ones move up by one, and the one past `keep` is deleted.
+/// So every file holds whole records and is at most `max_size` (unless a
+/// single record is larger), and all files together are at most
+/// `(keep + 1) * max_size`. Devices and pipes (`/dev/stdout`, `/dev/full`)
+/// are written but never rotated.
+///
+/// Before every record the writer looks at the path (one `stat`): a file
+/// that was removed, moved or replaced is noticed and the path reopened, and
+/// a file truncated by someone else (logrotate's `copytruncate`) is measured
+/// again, so rotation follows its real size and an empty file is never
+/// rotated. Rotation first moves the current file aside (`app.log.rotating`);
+/// if that fails, the rotated files are left as they are and the record is
+/// written to the path. Only the rotated files that exist are moved, so its
+/// cost does not depend on `keep`. A record cut short by a full disk is cut
+/// off again (the file is only ever shortened, never extended).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileConfig {
+    pub(crate) path: PathBuf,
+    pub(crate) max_size: u64,
+    pub(crate) keep: usize,
+    pub(crate) compress: bool,
+    pub(crate) mode: u32,
+    pub(crate) rotate_every: Option<Duration>,
+    pub(crate) max_age: Option<Duration>,
+}
+
+impl FileConfig {
+    /// File output to `path` with the defaults.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileConfig {
+            path: path.into(),
+            max_size: DEFAULT_FILE_MAX_SIZE,
+            keep: DEFAULT_FILE_KEEP,
+            compress: false,
+            mode: DEFAULT_FILE_MODE,
+            rotate_every: None,
+            max_age: None,
+        }
+    }
+
+    /// Also rotates by time: when a record belongs to another period of
+    /// `every` (aligned to UTC) than the file's records; whole seconds from
+    /// [`MIN_ROTATE_EVERY`] (1 s) to [`MAX_ROTATE_EVERY`] (7 days).
+    pub fn rotate_every(mut self, every: Duration) -> Self {
+        self.rotate_every = Some(every);
+        self
+    }
+
+    /// Deletes rotated files older than `age` (by their modification time),
+    /// besides [`keep`](Self::keep); at most [`MAX_FILE_MAX_AGE`].
+    pub fn max_age(mut self, age: Duration) -> Self {
+        self.max_age = Some(age);
+        self
+    }
+
+    /// Rotates before the file would grow past `bytes` (from 1 to
+    /// [`MAX_FILE_MAX_SIZE`]).
+    pub fn max_size(mut self, bytes: u64) -> Self {
+        self.max_size = bytes;
+        self
+    }
+
+    /// Keeps this many rotated files, at most [`MAX_FILE_KEEP`] (0: rotation
+    /// just starts a new file).
+    pub fn keep(mut self, files: usize) -> Self {
+        self.keep = files;
+        self
+    }
+
+    /// Compresses rotated files with gzip (`app.log.1.gz`).
+    pub fn compress(mut self, on: bool) -> Self {
+        self.compress = on;
+        self
+    }
+
+    /// Permissions of the files created (also of rotated and compressed
+    /// ones), whatever the process umask.
+    pub fn mode(mut self, mode: u32) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The log file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if !(1..=MAX_FILE_MAX_SIZE).contains(&self.max_size) {
+            return Err(Error::invalid(
+                "file max size",
+                self.max_size.to_string(),
+                format!("must be from 1 to {MAX_FILE_MAX_SIZE} bytes"),
+            ));
+        }
+        if self.keep > MAX_FILE_KEEP {
+            return Err(Error::invalid(
+                "file keep",
+                self.keep.to_string(),
+                format!("at most {MAX_FILE_KEEP} rotated files"),
+            ));
+        }
+        if let Some(every) = self.rotate_every {
+            if !(MIN_ROTATE_EVERY..=MAX_ROTATE_EVERY).contains(&every) || every.subsec_nanos() != 0
+            {
+                return Err(Error::invalid(
+                    "file rotate every",
+                    crate::settings::format_duration(every),
+                    "must be whole seconds from 1s to 7d",
+                ));
+            }
+        }
+        if let Some(age) = self.max_age {
+            if age.is_zero() || age > MAX_FILE_MAX_AGE {
+                return Err(Error::invalid(
+                    "file max age",
+                    crate::settings::format_duration(age),
+                    "must be from 1ms to 3650d",
+                ));
+            }
+        }
+        if self.mode > 0o7777 {
+            return Err(Error::invalid(
+                "file mode",
+                format!("{:o}", self.mode),
+                "not a permission mode",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The `n`th rotated file (`n >= 1`).
+    pub(super) fn rotated(&self, n: usize) -> PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push(format!(".{n}"));
+        if self.compress {
+            name.push(".gz");
+        }
+        PathBuf::from(name)
+    }
+
+    /// The name of a file rotated by time whose records belong to `period`
+    /// (its start in UTC, as precise as the period), with `.n` for the
+    /// `n`th more file of that period.
+    pub(super) fn timed(&self, period: u64, n: usize) -> PathBuf {
+        let every = self.rotate_every.map_or(1, |e| e.as_secs().max(1));
+        let start = period * every;
+        let (days, rem) = (start / 86_400, start % 86_400);
+        let (y, m, d) = crate::format::timestamp::civil_from_days(days);
+        let (h, min, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+        let stamp = if every.is_multiple_of(86_400) {
+            format!("{y:04}-{m:02}-{d:02}")
+        } else if every.is_multiple_of(3600) {
+            format!("{y:04}-{m:02}-{d:02}T{h:02}")
+        } else if every.is_multiple_of(60) {
+            format!("{y:04}-{m:02}-{d:02}T{h:02}-{min:02}")
+        } else {
+            format!("{y:04}-{m:02}-{d:02}T{h:02}-{min:02}-{s:02}")
+        };
+        let mut name = self.path.clone().into_os_string();
+        name.push(format!(".{stamp}"));
+        if n > 0 {
+            name.push(format!(".{n}"));
+        }
+        if self.compress {
+            name.push(".gz");
+        }
+        PathBuf::from(name)
+    }
+
+    /// Where the current file is moved at the start of a rotation.
+    pub(super) fn staged(&self) -> PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push(".rotating");
+        PathBuf::from(name)
+    }
+
+    /// Where the current file is moved at the start of a rotation by time:
+    /// one name per process, so processes writing one file never share it.
+    pub(super) fn staged_timed(&self) -> PathBuf {
+        let mut name = self.staged().into_os_string();
+        name.push(format!(".{}", std::process::id()));
+        PathBuf::from(name)
+    }
+}
