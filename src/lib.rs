@@ -160,29 +160,38 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The folders, top of the data flow first (DESIGN.md, "House"); each imports
-// only from the ones below it (`scripts/layers.py` checks).
-mod caller; //       on the thread that logs: filter, flood guard, bridges, sender
+// The house (DESIGN.md): folders by the thread that runs them, each importing
+// only from the ones below it (`scripts/layers.py` checks):
+//
+//   setup/    the thread that calls init: builder, environment, start, guard
+//   writer/   the writer thread: output set, batches, record cap, banner
+//   outputs/  where bytes go: standard streams, files
+//   otlp/     OTLP export: settings, encodings, the exporter's thread
+//   format/   record -> bytes, pure: JSON, term, timestamps, escaping
+//   caller/   the thread that logs: filter, flood guard, bridges, sender
+//   host/     what is known about the host: cache, detection, refresher
+//   record/   what crosses threads: the captured event, the queue
+//   leaves:   background, error, fork, intern, settings (any thread)
+mod background;
+mod caller;
 pub mod docs;
-mod error; //        leaves, used from any thread
+mod error;
 mod fork;
-pub mod format; //   record -> bytes: JSON, term, timestamps, escaping
-pub mod host; //     what is known about the host, its cache and refresher
+pub mod format;
+pub mod host;
 mod intern;
 #[cfg(feature = "otlp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
-pub mod otlp; //     OTLP export: settings, encoding, the exporter thread
-mod outputs; //      where bytes go: stdio, files
+pub mod otlp;
+mod outputs;
 #[cfg(test)]
 mod proptests;
-mod record; //       what crosses threads: the captured event, the queue
+mod record;
 mod settings;
-mod setup; //        the thread that calls init: builder, environment, start, guard
+mod setup;
 pub mod testing;
-mod writer; //       the writer thread: output set, batches, truncation, banner
+mod writer;
 
-#[cfg(feature = "tracing")]
-pub use caller::bridges::tracing::TracingLayer;
 pub use caller::flood::FloodConfig;
 pub use error::Error;
 #[doc(inline)]

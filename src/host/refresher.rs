@@ -1,12 +1,11 @@
 //! [`Refresher`]: the background thread that keeps a [`HostCache`] current.
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::background::{Jitter, Stop};
 use crate::error::Error;
 use crate::host::cache::CacheRef;
 use crate::host::HostInfo;
@@ -115,47 +114,6 @@ impl RefreshConfig {
     }
 }
 
-/// A small xorshift generator for jitter, seeded from the standard library's
-/// random hasher keys; not for anything that needs real randomness.
-struct Jitter(u64);
-
-impl Jitter {
-    fn new() -> Self {
-        Jitter(RandomState::new().hash_one(std::process::id()) | 1)
-    }
-
-    fn unit(&mut self) -> f64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-struct Stop {
-    stopped: Mutex<bool>,
-    wake: Condvar,
-}
-
-impl Stop {
-    /// Waits up to `timeout`; true if a stop was requested.
-    fn wait(&self, timeout: Duration) -> bool {
-        let guard = self.stopped.lock().unwrap_or_else(PoisonError::into_inner);
-        let (guard, _) = self
-            .wake
-            .wait_timeout_while(guard, timeout, |stopped| !*stopped)
-            .unwrap_or_else(PoisonError::into_inner);
-        *guard
-    }
-
-    fn request(&self) {
-        *self.stopped.lock().unwrap_or_else(PoisonError::into_inner) = true;
-        self.wake.notify_all();
-    }
-}
-
 /// The background thread that refreshes a [`HostCache`](crate::host::HostCache).
 ///
 /// It is named `slog-host-rfsh`, refreshes every
@@ -220,10 +178,7 @@ impl Refresher {
         hook: Option<ChangeHook>,
     ) -> Result<Refresher, Error> {
         config.validate()?;
-        let stop = Arc::new(Stop {
-            stopped: Mutex::new(false),
-            wake: Condvar::new(),
-        });
+        let stop = Arc::new(Stop::default());
         let thread_stop = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name(crate::record::thread_role::REFRESHER_THREAD_NAME.to_string())

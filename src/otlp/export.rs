@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::config::{OtlpConfig, Protocol};
 use super::encode::{request, Unit};
+use crate::background::Jitter;
 use crate::error::Error;
 use crate::host::cache::CacheRef;
 
@@ -664,26 +665,6 @@ fn proto_varint_field(b: &[u8], field: u64) -> Option<u64> {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Jitter for the backoff (xorshift; no cryptographic use).
-struct Jitter(u64);
-
-impl Jitter {
-    fn new() -> Jitter {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        Jitter((t ^ (u64::from(std::process::id()) << 32)) | 1)
-    }
-
-    /// `d` times a factor from 0.5 to 1.5.
-    fn around(&mut self, d: Duration) -> Duration {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        d.mul_f64(0.5 + (self.0 % 1000) as f64 / 1000.0)
-    }
 }
 
 #[cfg(test)]

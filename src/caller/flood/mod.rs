@@ -3,12 +3,13 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use slog::{Drain, Level, OwnedKVList, Record, RecordLocation, RecordStatic};
 
+use crate::background::Stop;
 use crate::error::Error;
 use crate::settings::format_duration;
 
@@ -240,9 +241,9 @@ impl Counters {
     }
 }
 
+/// The timer thread and its stop.
 struct Control {
-    stop: Mutex<bool>,
-    wake: Condvar,
+    stop: Stop,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -359,8 +360,7 @@ fn stop(control: &Control, counters: &Counters) -> bool {
     if counters.forked() {
         return true;
     }
-    *control.stop.lock().unwrap_or_else(PoisonError::into_inner) = true;
-    control.wake.notify_all();
+    control.stop.request();
     let thread = control
         .thread
         .lock()
@@ -511,14 +511,7 @@ impl<D: Drain + Send + Sync + 'static> Shared<D> {
 
 fn ticker<D: Drain + Send + Sync + 'static>(shared: Arc<Shared<D>>, control: Arc<Control>) {
     loop {
-        let stopped = {
-            let guard = control.stop.lock().unwrap_or_else(PoisonError::into_inner);
-            let (guard, _) = control
-                .wake
-                .wait_timeout_while(guard, shared.config.window, |s| !*s)
-                .unwrap_or_else(PoisonError::into_inner);
-            *guard
-        };
+        let stopped = control.stop.wait(shared.config.window);
         shared.counters.windows.fetch_add(1, Ordering::Relaxed);
         shared.summarise(stopped);
         if stopped {
@@ -561,8 +554,7 @@ impl<D: Drain + Send + Sync + 'static> FloodGuard<D> {
             }),
         });
         let control = Arc::new(Control {
-            stop: Mutex::new(false),
-            wake: Condvar::new(),
+            stop: Stop::default(),
             thread: Mutex::new(None),
         });
         let (s, c) = (Arc::clone(&shared), Arc::clone(&control));
