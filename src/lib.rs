@@ -192,6 +192,8 @@ mod setup;
 pub mod testing;
 mod writer;
 
+#[cfg(feature = "tracing")]
+pub use caller::bridges::tracing::TracingLayer;
 pub use caller::flood::FloodConfig;
 pub use error::Error;
 #[doc(inline)]
