@@ -33,7 +33,7 @@ pub mod flood_keys {
     pub const WINDOW_MS: &str = "flood.window_ms";
 }
 
-/// Budget of a [`FloodGuard`]: per call site, `burst` records at WARN and
+/// Budget of a [`FloodGuard`](crate::drain::FloodGuard): per call site, `burst` records at WARN and
 /// above and `info_burst` records at INFO and below pass in each `window`.
 ///
 /// | setting | default | why |
