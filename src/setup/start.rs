@@ -11,7 +11,7 @@ use super::builder::{Builder, MAX_CHANNEL_SIZE, MAX_QUEUE_BYTES};
 use super::guard::LogGuard;
 use crate::caller::bridges::log::{claim_log_logger, install_pipeline, LogBridge};
 use crate::caller::filter::{LevelFilter, LiveFilter};
-use crate::caller::filter_change::{FilterControl, FilterFile};
+use crate::caller::filter_change::FilterControl;
 use crate::caller::flood::FloodGuard;
 use crate::error::Error;
 use crate::format::{Format, MAX_RECORD_CAP, MIN_RECORD_CAP};
@@ -20,6 +20,7 @@ use crate::host::refresher::{RefreshConfig, Refresher};
 use crate::host::{HostCache, HostInfo};
 use crate::record::queue::Queue;
 use crate::writer::batch::FormatSpec;
+use crate::writer::filter_file::FilterFile;
 use crate::writer::output_set::MAX_OUTPUTS;
 use crate::writer::thread::Writer;
 

@@ -7,6 +7,7 @@ pub(crate) mod banner;
 pub(crate) mod batch;
 pub(crate) mod child;
 pub(crate) mod counters;
+pub(crate) mod filter_file;
 pub(crate) mod output_set;
 pub(crate) mod thread;
 pub(crate) mod truncate;

@@ -9,7 +9,7 @@ use slog::{Drain, Level, Record, RecordLocation, RecordStatic};
 
 use super::config::{flood_keys, FloodConfig};
 
-/// Call sites (times levels) the guard tracks; see [`FloodGuard`].
+/// Call sites (times levels) the guard tracks; see [`FloodGuard`](crate::drain::FloodGuard).
 pub(crate) const FLOOD_TABLE_SIZE: usize = 4096;
 /// How many slots a key may probe before it counts as a table overflow.
 pub(super) const MAX_PROBES: usize = 64;
