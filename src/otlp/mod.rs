@@ -4,9 +4,12 @@
 //! encodings of records and requests (on the writer thread), and the
 //! exporter's own thread.
 
+pub(crate) mod any_value;
 pub(crate) mod config;
-pub(crate) mod encode;
-pub(crate) mod export;
+pub(crate) mod exporter;
+pub(crate) mod proto;
+pub(crate) mod record;
+pub(crate) mod request;
 
 pub use crate::record::own::EXPORT_DROPPED_MESSAGE;
 pub use crate::record::thread_role::EXPORT_THREAD_NAME;
@@ -15,4 +18,4 @@ pub use config::{
     DEFAULT_MAX_QUEUE_BYTES, DEFAULT_MAX_QUEUE_SIZE, DEFAULT_SCHEDULE_DELAY, DEFAULT_TIMEOUT,
     MAX_OTLP_DURATION, MAX_QUEUE_SIZE,
 };
-pub use export::{MAX_BACKOFF, MAX_RETRY_AFTER};
+pub use exporter::{MAX_BACKOFF, MAX_RETRY_AFTER};

@@ -79,7 +79,7 @@ pub(crate) enum Opened {
     #[cfg(feature = "otlp")]
     OtlpConfig(Box<crate::otlp::OtlpConfig>),
     #[cfg(feature = "otlp")]
-    Otlp(std::sync::Arc<crate::otlp::export::Exporter>),
+    Otlp(std::sync::Arc<crate::otlp::exporter::Exporter>),
 }
 
 impl Opened {

@@ -20,10 +20,7 @@ use crate::format::Format;
 use crate::host::cache::CacheRef;
 use crate::host::schema::Schema;
 #[cfg(feature = "otlp")]
-use crate::otlp::{
-    encode::{RecordEncoder, Unit},
-    export::Exporter,
-};
+use crate::otlp::{exporter::Exporter, record::RecordEncoder, request::Unit};
 use crate::outputs::rotating_file::RotatingFile;
 use crate::outputs::Opened;
 use crate::record::event::{Cut, Event};

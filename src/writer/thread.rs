@@ -28,7 +28,7 @@ use super::output_set::{OutputSet, Reopen, Specs};
 use crate::caller::sender::{AfterFlush, Sender};
 use crate::error::Error;
 #[cfg(feature = "otlp")]
-use crate::otlp::export::Exporter;
+use crate::otlp::exporter::Exporter;
 use crate::outputs::Opened;
 use crate::record::queue::{Queue, FLUSH_TIMEOUT};
 

@@ -14,7 +14,7 @@ use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
 use super::config::{OtlpConfig, Protocol};
-use super::encode::{request, Unit};
+use super::request::{request, Unit};
 use crate::background::Jitter;
 use crate::error::Error;
 use crate::host::cache::CacheRef;
@@ -694,7 +694,7 @@ mod bound_tests {
     use super::{lock, Exporter};
     use crate::host::{HostCache, HostInfo};
     use crate::otlp::config::OtlpConfig;
-    use crate::otlp::encode::Unit;
+    use crate::otlp::request::Unit;
 
     /// The queue holds the records' bytes, not the writer's buffers: 2,048
     /// one-record hand-overs from 64 KiB buffers keep about 2,048 records'

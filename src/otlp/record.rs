@@ -1,22 +1,22 @@
-//! OTLP encodings of records, written straight from the event: the
-//! protobuf wire format (`http/protobuf`) and the OTLP JSON mapping
-//! (`http/json`). The messages are those of opentelemetry-proto
-//! (`opentelemetry/proto/logs/v1/logs.proto`, `common/v1`, `resource/v1`);
-//! the tests decode what this writes with that crate.
+//! The record encoder (writer thread): one `LogRecord`, protobuf or JSON,
+//! written straight from the record. The messages are those of
+//! opentelemetry-proto (`opentelemetry/proto/logs/v1/logs.proto`,
+//! `common/v1`, `resource/v1`); the tests decode what this writes with that
+//! crate.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
-use std::ops::Range;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use slog::{Key, Level, OwnedKVList, Record, KV};
 
+use super::any_value::{key_value, AnyValue};
+use super::proto::{bytes_field, fixed64, nested, tag, varint};
 use crate::format::escape::hex;
-use crate::format::escape::json::{escape, string as json_str, Escaped};
+use crate::format::escape::json::Escaped;
 use crate::format::json::RESERVED_PREFIX;
-use crate::host::info::FieldValue;
 use crate::host::schema::Schema;
 use crate::host::HostInfo;
 use crate::record::trace_ids::TraceIds;
@@ -37,60 +37,6 @@ pub(crate) fn severity_number(level: Level) -> u64 {
 fn nanos(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
-
-// ---- protobuf wire format ----
-
-fn varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn tag(out: &mut Vec<u8>, field: u32, wire: u8) {
-    varint(out, u64::from(field) << 3 | u64::from(wire));
-}
-
-fn bytes_field(out: &mut Vec<u8>, field: u32, b: &[u8]) {
-    tag(out, field, 2);
-    varint(out, b.len() as u64);
-    out.extend_from_slice(b);
-}
-
-fn fixed64(out: &mut Vec<u8>, field: u32, v: u64) {
-    tag(out, field, 1);
-    out.extend_from_slice(&v.to_le_bytes());
-}
-
-/// A length-delimited field whose content `f` writes: its length is put in
-/// front once known.
-fn nested(out: &mut Vec<u8>, field: u32, f: impl FnOnce(&mut Vec<u8>)) {
-    tag(out, field, 2);
-    let at = out.len();
-    out.push(0);
-    f(out);
-    let len = out.len() - at - 1;
-    if len < 0x80 {
-        out[at] = len as u8;
-    } else {
-        let mut prefix = Vec::with_capacity(10);
-        varint(&mut prefix, len as u64);
-        out.splice(at..=at, prefix);
-    }
-}
-
-// ---- JSON ----
-
-/// An attribute value as the encoders write it.
-enum AnyValue<'a> {
-    Str(&'a str),
-    Args(&'a fmt::Arguments<'a>),
-    Bool(bool),
-    Int(i64),
-    Double(f64),
-    Empty,
 }
 
 /// Record encoder: one `LogRecord` message (protobuf) or object (JSON) per
@@ -194,89 +140,6 @@ impl RecordEncoder {
         if self.seen.capacity() > 4096 {
             self.seen = HashSet::new();
         }
-    }
-}
-
-/// Writes one attribute: a `KeyValue` as field `field` of its message
-/// (protobuf), or a JSON object after a comma unless it is the `first`.
-/// With `renamed`, the key is written behind the reserved prefix.
-fn key_value(
-    out: &mut Vec<u8>,
-    json: bool,
-    field: u32,
-    first: &mut bool,
-    renamed: bool,
-    key: &str,
-    value: AnyValue<'_>,
-) {
-    if json {
-        let o = out;
-        if !std::mem::take(first) {
-            o.push(b',');
-        }
-        o.extend_from_slice(b"{\"key\":\"");
-        if renamed {
-            o.extend_from_slice(RESERVED_PREFIX.as_bytes());
-        }
-        escape(o, key.as_bytes());
-        o.extend_from_slice(b"\",\"value\":{");
-        match value {
-            AnyValue::Str(s) => {
-                o.extend_from_slice(b"\"stringValue\":");
-                json_str(o, s);
-            }
-            AnyValue::Args(a) => {
-                o.extend_from_slice(b"\"stringValue\":");
-                let _ = std::fmt::Write::write_fmt(&mut Escaped::new(o), format_args!("{a}"));
-                o.push(b'"');
-            }
-            AnyValue::Bool(b) => {
-                let _ = write!(o, "\"boolValue\":{b}");
-            }
-            AnyValue::Int(n) => {
-                let _ = write!(o, "\"intValue\":\"{n}\"");
-            }
-            AnyValue::Double(d) if d.is_finite() => {
-                let _ = write!(o, "\"doubleValue\":{d:?}");
-            }
-            AnyValue::Double(d) => {
-                let text = if d.is_nan() {
-                    "NaN"
-                } else if d > 0.0 {
-                    "Infinity"
-                } else {
-                    "-Infinity"
-                };
-                let _ = write!(o, "\"doubleValue\":\"{text}\"");
-            }
-            AnyValue::Empty => {}
-        }
-        o.extend_from_slice(b"}}");
-    } else {
-        nested(out, field, |o| {
-            nested(o, 1, |o| {
-                if renamed {
-                    o.extend_from_slice(RESERVED_PREFIX.as_bytes());
-                }
-                o.extend_from_slice(key.as_bytes());
-            });
-            nested(o, 2, |o| match value {
-                AnyValue::Str(s) => bytes_field(o, 1, s.as_bytes()),
-                AnyValue::Args(a) => nested(o, 1, |o| {
-                    let _ = write!(o, "{a}");
-                }),
-                AnyValue::Bool(b) => {
-                    tag(o, 2, 0);
-                    varint(o, u64::from(b));
-                }
-                AnyValue::Int(n) => {
-                    tag(o, 3, 0);
-                    varint(o, n as u64);
-                }
-                AnyValue::Double(d) => fixed64(o, 4, d.to_bits()),
-                AnyValue::Empty => {}
-            });
-        });
     }
 }
 
@@ -405,78 +268,5 @@ impl slog::Serializer for Attrs<'_> {
     fn emit_arguments(&mut self, key: Key, val: &fmt::Arguments<'_>) -> slog::Result {
         self.put(key, AnyValue::Args(val));
         Ok(())
-    }
-}
-
-/// A host field as an attribute value.
-fn resource_value(v: FieldValue<'_>) -> AnyValue<'_> {
-    match v {
-        FieldValue::Str(s) => AnyValue::Str(s),
-        FieldValue::U32(n) => AnyValue::Int(i64::from(n)),
-    }
-}
-
-/// One encoded record in a chunk: its scope name (the target) and its
-/// `LogRecord`.
-#[derive(Clone, Debug)]
-pub(crate) struct Unit {
-    pub(crate) target: Range<usize>,
-    pub(crate) record: Range<usize>,
-}
-
-/// Writes an export request holding `units` (ranges into `data`): one
-/// `ResourceLogs` with `host` as its resource, one `ScopeLogs` per target.
-pub(crate) fn request(out: &mut Vec<u8>, json: bool, host: &HostInfo, units: &[(&[u8], &[u8])]) {
-    // Records grouped by scope, scopes in order of first appearance.
-    let mut scopes: Vec<(&[u8], Vec<&[u8]>)> = Vec::new();
-    let mut index: HashMap<&[u8], usize> = HashMap::new();
-    for (target, record) in units {
-        let i = *index.entry(target).or_insert_with(|| {
-            scopes.push((target, Vec::new()));
-            scopes.len() - 1
-        });
-        scopes[i].1.push(record);
-    }
-    if json {
-        out.extend_from_slice(b"{\"resourceLogs\":[{\"resource\":{\"attributes\":[");
-        let mut first = true;
-        let _ = host.visit(|k, v| {
-            key_value(out, true, 1, &mut first, false, k, resource_value(v));
-            Ok::<(), ()>(())
-        });
-        out.extend_from_slice(b"]},\"scopeLogs\":[");
-        for (i, (target, records)) in scopes.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(b"{\"scope\":{\"name\":\"");
-            escape(out, target);
-            out.extend_from_slice(b"\"},\"logRecords\":[");
-            for (j, r) in records.iter().enumerate() {
-                if j > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(r);
-            }
-            out.extend_from_slice(b"]}");
-        }
-        out.extend_from_slice(b"]}]}");
-    } else {
-        nested(out, 1, |out| {
-            nested(out, 1, |out| {
-                let _ = host.visit(|k, v| {
-                    key_value(out, false, 1, &mut true, false, k, resource_value(v));
-                    Ok::<(), ()>(())
-                });
-            });
-            for (target, records) in &scopes {
-                nested(out, 2, |out| {
-                    nested(out, 1, |out| bytes_field(out, 1, target));
-                    for r in records {
-                        bytes_field(out, 2, r);
-                    }
-                });
-            }
-        });
     }
 }
