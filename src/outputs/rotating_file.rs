@@ -51,7 +51,7 @@ fn place(c: &FileConfig, staged: &Path, period: u64) -> io::Result<()> {
     for _ in 0..1000 {
         let to = c.timed(period, n);
         let claimed = if c.compress {
-            compress_new(staged, &to, c.mode)
+            compress(staged, &to, c.mode)
         } else {
             fs::hard_link(staged, &to)
         };
@@ -555,8 +555,9 @@ fn shift_rotated(c: &FileConfig, staged: &Path) -> io::Result<usize> {
     Ok(stats)
 }
 
-/// [`compress`] into a file that must not exist yet (`O_EXCL`).
-fn compress_new(from: &Path, to: &Path, mode: u32) -> io::Result<()> {
+/// Compresses `from` into `to`, a new name (`O_EXCL`: never through a link,
+/// never over a file); a `to` left half written by a failure is removed.
+fn compress(from: &Path, to: &Path, mode: u32) -> io::Result<()> {
     let mut input = open_staged(from)?;
     let out = OpenOptions::new()
         .create_new(true)
@@ -570,20 +571,6 @@ fn compress_new(from: &Path, to: &Path, mode: u32) -> io::Result<()> {
         let _ = fs::remove_file(to);
     }
     result
-}
-
-fn compress(from: &Path, to: &Path, mode: u32) -> io::Result<()> {
-    let mut input = open_staged(from)?;
-    // `to` was moved up just before: a new name, never through a link.
-    let out = OpenOptions::new()
-        .create_new(true)
-        .write(true)
-        .mode(mode)
-        .open(to)?;
-    out.set_permissions(Permissions::from_mode(mode))?;
-    let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
-    io::copy(&mut input, &mut gz)?;
-    gz.finish()?.sync_all()
 }
 
 impl Write for RotatingFile {

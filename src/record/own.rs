@@ -42,3 +42,7 @@ pub const TRUNCATED_KEY: &str = "log.truncated_bytes";
 /// [`MAX_INTERNED`](crate::intern::MAX_INTERNED) other key names are kept:
 /// `name=value` as text.
 pub(crate) const LOG_KV_OVERFLOW_KEY: &str = "log.kv";
+
+/// The message of the notice every output gets when the host metadata
+/// changes (field `changes`: `key: old -> new; ...`).
+pub(crate) const HOST_CHANGED_MESSAGE: &str = "host metadata changed";
