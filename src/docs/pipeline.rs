@@ -4,22 +4,29 @@
 //! # The pipeline
 //!
 //! ```text
-//!  caller thread (any number)                          writer thread "slog-host-log"
-//!  slog::info!(log, ..) / log::info!(..)
-//!    -> level filter (RUST_LOG)       one comparison for a disabled level
-//!    -> flood guard                   per call site budget, drops counted exactly
-//!    -> capture into a reused event   time taken here (vDSO clock), strings copied into the
-//!                                     event's arena, numbers typed, logger fields by Arc clone
-//!    -> lock-free queue               bounded in records and bytes   ->  drain everything queued
-//!                                                                         rebuild a slog::Record per event
-//!                                                                         JSON: host fields pre-encoded once
-//!                                                                           per snapshot, copied per line
-//!                                                                         term: a banner with the host fields
-//!                                                                           when they change, slog-term's layout
-//!                                                                         one write per batch (to a pipe:
-//!                                                                           whole lines, 4 KiB a write)
-//!                                                                         events back to the pool
+//!  caller thread (any number)                          folder (src/)
+//!  slog::info!(log, ..) / log::info!(..) / tracing::info!(..)
+//!    -> level filter (RUST_LOG)        one comparison   caller/filter.rs; log, tracing: caller/bridges/
+//!    -> flood guard                    drops counted    caller/flood/ (its timer thread: ticker.rs)
+//!    -> capture into a reused event    time taken here  caller/capture.rs -> record/event.rs
+//!       (strings into the event's arena, numbers typed, logger fields by Arc clone)
+//!    -> sender: into the lock-free queue, bounded in records and bytes
+//!                                                       caller/sender.rs -> record/queue.rs
+//!  ===================== writer thread "slog-host-log" ============ writer/thread.rs
+//!    -> drain everything queued, each event to the outputs its mask names
+//!                                                       writer/output_set.rs
+//!    -> format into that output's batch                 writer/batch.rs, from format/
+//!         JSON: host fields pre-encoded per snapshot    format/json.rs, format/host_names.rs
+//!         term: a banner when the host fields change    writer/banner.rs, format/term/
+//!         OTLP: one LogRecord                           otlp/record.rs
+//!       longer than max_record_bytes: formatted again, cut  writer/truncate.rs
+//!    -> write the batch: one write (to a pipe: whole lines, 4 KiB a write)
+//!                                                       outputs/stdio.rs, outputs/rotating_file.rs
+//!       OTLP: handed to the exporter's thread "slog-host-otlp"   otlp/exporter.rs
+//!    -> events back to the pool; LOG_FILTER_FILE looked at on the tick   writer/filter_file.rs
 //!  refresher thread "slog-host-rfsh": re-detects host metadata, swaps the snapshot when it changed
+//!                                                       host/refresher.rs -> host/cache.rs
+//!  init (setup/): settings, environment overlay, start, the guard that stops it all
 //! ```
 //!
 //! **What the caller pays**: no system call and, once the event pool is warm, no allocation per record. The

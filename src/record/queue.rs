@@ -8,8 +8,8 @@
 //! are reused and a caller allocates nothing in steady state. The queue is
 //! bounded in records and in bytes (what the queued events hold).
 //!
-//! The writer is never woken per record. It polls (see the backend's
-//! `worker`); a caller wakes it only
+//! The writer is never woken per record. It polls (see `writer::thread`);
+//! a caller wakes it only
 //! - when it sleeps deeply after a quiet spell (the first record after the
 //!   spell: one wake, not one per record at a steady rate),
 //! - when the queue passes its high-water mark (half full),
@@ -89,7 +89,7 @@ pub(crate) struct Queue {
     next_ticket: AtomicU64,
     /// Events the writer has taken (its progress, for a bounded flush).
     popped: AtomicU64,
-    /// Bytes the outputs accepted (the backend counts them write by write):
+    /// Bytes the outputs accepted (the writer counts them write by write):
     /// progress inside a batch, so a slow output is not taken for a stuck
     /// one.
     accepted: Arc<AtomicU64>,
@@ -152,7 +152,7 @@ impl Queue {
             .wrapping_add(self.accepted.load(Ordering::Relaxed))
     }
 
-    /// The counter of bytes the outputs accepted, for the backend.
+    /// The counter of bytes the outputs accepted, for the writer.
     pub(crate) fn accepted(&self) -> Arc<AtomicU64> {
         Arc::clone(&self.accepted)
     }
@@ -228,7 +228,7 @@ impl Queue {
     /// Queues `ev`. When the queue is full: a caller writing synchronously
     /// makes room by writing; otherwise `block` waits for the writer (while
     /// it makes progress, at most [`FLUSH_TIMEOUT`] without), and the rest
-    /// drop the record and count it. A record logged `inside` the backend
+    /// drop the record and count it. A record logged `inside` the writer
     /// (by a value while it is formatted) never waits and never writes.
     /// Returns false if `ev` was not queued.
     fn send(&self, mut ev: Box<Event>, inside: bool, block: bool, write_now: &WriteNow) -> bool {

@@ -94,7 +94,8 @@ pub(super) enum Destination {
     Otlp(Arc<Exporter>),
 }
 
-/// Everything needed to build a backend.
+/// How an output's records are formatted: everything needed to build its
+/// batch.
 #[derive(Clone)]
 pub(crate) struct FormatSpec {
     pub(crate) format: Format,

@@ -227,7 +227,7 @@ impl Writer {
     }
 
     /// In a forked child: the sender of this process's own pipeline, made
-    /// on first use. It never touches the parent's queues, pool, backend or
+    /// on first use. It never touches the parent's queues, pool, output set or
     /// locks (a thread of the parent may have been inside them at the fork
     /// and does not exist here to finish). Its outputs are opened again:
     /// standard output and error as new descriptors, files by their path; a
@@ -313,7 +313,7 @@ impl Writer {
         }
     }
 
-    /// The backend, locked, waiting at most [`FLUSH_TIMEOUT`] while another
+    /// The output set, locked, waiting at most [`FLUSH_TIMEOUT`] while another
     /// thread holds it (a writer stuck in a write): `None` then.
     fn lock_within(&self) -> Option<MutexGuard<'_, OutputSet>> {
         let since = Instant::now();
@@ -352,7 +352,7 @@ impl Writer {
     /// [`drain_here`](Self::drain_here), bounded by `stop` as
     /// [`OutputSet::drain`] is.
     fn drain_here_until(&self, stop: Option<&AtomicBool>) -> bool {
-        let backend = if self.queue.is_stuck() {
+        let set = if self.queue.is_stuck() {
             match self.output_set.try_lock() {
                 Ok(b) => Some(b),
                 Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
@@ -361,10 +361,10 @@ impl Writer {
         } else {
             self.lock_within()
         };
-        match backend {
-            Some(mut backend) => {
+        match set {
+            Some(mut set) => {
                 self.queue.set_stuck(false);
-                let _ = catch_unwind(AssertUnwindSafe(|| backend.drain(&self.queue, stop)));
+                let _ = catch_unwind(AssertUnwindSafe(|| set.drain(&self.queue, stop)));
                 true
             }
             None => {

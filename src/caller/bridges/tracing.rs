@@ -21,7 +21,7 @@
 //!
 //! Records logged through slog or `log` while a span is entered on the
 //! calling thread carry the fields of that span and its parents, by the same
-//! rules (see `span_context`).
+//! rules (see `span_fields`).
 
 use std::fmt;
 use std::sync::Arc;
