@@ -1,5 +1,6 @@
-//! [`Builder`](crate::Builder): the settings of a pipeline, their defaults and limits. The
-//! environment overlay is in `env`, starting in `start`.
+//! [`Builder`](crate::Builder): the settings of a pipeline, their defaults
+//! and limits (on the thread that calls `init`). The environment is read in
+//! `env`, laid over the code's settings in `overlay`, started in `start`.
 
 use std::fmt;
 use std::path::PathBuf;

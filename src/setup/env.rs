@@ -1,6 +1,6 @@
-//! The environment overlay (on the thread that calls `init`):
-//! [`Builder::from_env`](crate::Builder::from_env) reads and checks every variable, and `init` applies
-//! what they set over what the code set.
+//! The environment's settings (on the thread that calls `init`): every
+//! variable `Builder::from_env` reads, read and checked at once; `overlay`
+//! applies them over what the code set.
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,5 +1,5 @@
-//! [`LogGuard`](crate::LogGuard): the running pipeline, what it counts, and its orderly stop
-//! when dropped.
+//! [`LogGuard`](crate::LogGuard): the running pipeline, what it counts, and
+//! its orderly stop when dropped (on the thread that drops it).
 
 use std::fmt;
 use std::sync::atomic::Ordering;

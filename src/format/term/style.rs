@@ -1,6 +1,7 @@
-//! A term line, its parts, and how it reaches its writer: plain (one write), with ANSI colors
-//! (the level, message and keys colored as slog-term colors them), or, in
-//! tests, through slog-term's own decorator part by part.
+//! A term line, its parts, and how it reaches its writer (writer thread):
+//! plain (one write), with ANSI colors (the level, message and keys colored
+//! as slog-term colors them), or, in tests, through slog-term's own
+//! decorator part by part.
 
 use std::cell::RefCell;
 use std::io::{self, Write};
