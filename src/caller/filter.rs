@@ -114,6 +114,21 @@ fn misspelled_level(word: &str) -> Option<&'static str> {
     })
 }
 
+/// Why one directive (trimmed, not empty) is invalid, in words that do not
+/// quote it; `None` if it is valid on its own.
+fn part_problem(part: &str) -> Option<&'static str> {
+    if part.contains('/') {
+        return Some("a message filter (`/regex`), which is not supported");
+    }
+    match part.split_once('=') {
+        Some((t, _)) if t.trim().is_empty() => Some("an empty target"),
+        Some((_, l)) if parse_level(l.trim()).is_none() => {
+            Some("an unknown level (expected off, error, warn, info, debug or trace)")
+        }
+        _ => None,
+    }
+}
+
 impl Directives {
     /// Parses `spec`; errors name `setting` (such as `RUST_LOG`) and the value.
     pub fn parse_setting(setting: &str, spec: &str) -> Result<Directives, Error> {
@@ -176,6 +191,45 @@ impl Directives {
             max,
             suspicious,
             text: spec.trim().to_string(),
+        })
+    }
+
+    /// Parses `spec`, the content of the file `path` names (`setting` is
+    /// `LOG_FILTER_FILE`), without ever echoing it: the content may not be
+    /// meant for a log (a link to a secret, `/proc/self/environ`). An error
+    /// names the setting and the path, and says which directive is invalid
+    /// (its number and bytes) and why, never its text.
+    pub(crate) fn parse_file(setting: &str, path: &str, spec: &str) -> Result<Directives, Error> {
+        Directives::parse_setting(setting, spec).map_err(|_| {
+            let mut at = 0;
+            let mut why = "not valid directives";
+            for (i, part) in spec.split(',').enumerate() {
+                let trimmed = part.trim();
+                if !trimmed.is_empty() {
+                    if let Some(reason) = part_problem(trimmed) {
+                        why = reason;
+                        let start = at + (part.len() - part.trim_start().len());
+                        return Error::invalid(
+                            setting,
+                            path,
+                            format!(
+                                "its content ({} bytes, not shown) is invalid: directive {} \
+                                 (bytes {}..{}): {why}",
+                                spec.len(),
+                                i + 1,
+                                start,
+                                start + trimmed.len()
+                            ),
+                        );
+                    }
+                }
+                at += part.len() + 1;
+            }
+            Error::invalid(
+                setting,
+                path,
+                format!("its content ({} bytes, not shown) is {why}", spec.len()),
+            )
         })
     }
 
@@ -522,5 +576,30 @@ mod tests {
             );
             assert!(text.contains(why), "{text}");
         }
+    }
+
+    #[test]
+    fn an_invalid_filter_file_is_never_echoed() {
+        let secret = "info,db_password=hunter2,api_key=abc/def";
+        let e = Directives::parse_file("LOG_FILTER_FILE", "/etc/app/filter", secret).unwrap_err();
+        let text = e.to_string();
+        assert_eq!(e.setting(), Some("LOG_FILTER_FILE"));
+        assert_eq!(e.value(), Some("/etc/app/filter"));
+        for leaked in ["hunter2", "db_password", "abc", "def"] {
+            assert!(!text.contains(leaked), "{leaked} in {text}");
+        }
+        assert!(text.contains("directive 2 (bytes 5..24)"), "{text}");
+        assert!(text.contains("unknown level"), "{text}");
+        assert!(text.contains("40 bytes, not shown"), "{text}");
+        // The control: the same content through the RUST_LOG parser is echoed.
+        let shown = Directives::parse_setting("RUST_LOG", secret).unwrap_err();
+        assert!(shown.to_string().contains("hunter2"), "{shown}");
+        // Environment-like content (NUL separators, `=`): not echoed either.
+        let environ = "HOME=/root\0OTEL_EXPORTER_OTLP_HEADERS=api-key=k3y\0";
+        let e = Directives::parse_file("LOG_FILTER_FILE", "/proc/self/environ", environ).unwrap_err();
+        assert!(!e.to_string().contains("k3y"), "{e}");
+        // Valid content parses as RUST_LOG would.
+        let ok = Directives::parse_file("LOG_FILTER_FILE", "/f", "warn,app=debug").unwrap();
+        assert_eq!(ok.as_str(), "warn,app=debug");
     }
 }

@@ -3,7 +3,8 @@
 //! [`FilterControl`] when it changes.
 
 use std::fs;
-use std::os::unix::fs::MetadataExt;
+use std::io::{self, Read as _};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -43,15 +44,53 @@ fn version_of(meta: &fs::Metadata) -> Version {
     (meta.dev(), meta.ino(), meta.modified().ok(), meta.len())
 }
 
+/// What a path that is not a regular file is, for an error.
+fn kind_of(meta: &fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
 /// Reads the filter file (following symlinks, as a ConfigMap mount needs).
-fn read(path: &PathBuf) -> std::io::Result<(Version, String)> {
-    let meta = fs::metadata(path)?;
-    if meta.len() > MAX_FILTER_FILE_BYTES {
-        return Err(std::io::Error::other(format!(
+///
+/// Never blocks and never reads more than [`MAX_FILTER_FILE_BYTES`] + 1
+/// bytes: the path is opened without blocking (a FIFO opens at once, with
+/// or without a writer), the opened file must be a regular file (not a
+/// FIFO, a device, a directory or a socket), and the read stops past the
+/// limit whatever size the file reports (`/proc` files say 0).
+fn read(path: &PathBuf) -> io::Result<(Version, String)> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::other(format!(
+            "{}, not a regular file",
+            kind_of(&meta)
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILTER_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILTER_FILE_BYTES {
+        return Err(io::Error::other(format!(
             "longer than {MAX_FILTER_FILE_BYTES} bytes"
         )));
     }
-    let text = fs::read_to_string(path)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| io::Error::other("not UTF-8 text"))?;
     Ok((version_of(&meta), text.trim().to_owned()))
 }
 
@@ -74,7 +113,7 @@ impl FilterFile {
         let directives = if text.is_empty() {
             fallback.clone()
         } else {
-            Directives::parse_setting("LOG_FILTER_FILE", &text)?
+            Directives::parse_file("LOG_FILTER_FILE", &path.display().to_string(), &text)?
         };
         Ok((
             FilterFile {
@@ -97,7 +136,7 @@ impl FilterFile {
     }
 
     /// Writes the ERROR record for a file that cannot be read.
-    fn unreadable(&self, control: &FilterControl, e: &std::io::Error) {
+    fn unreadable(&self, control: &FilterControl, e: &io::Error) {
         let kept = control.current();
         control.report(format_args!(
             "LOG_FILTER_FILE {} cannot be read ({e}); the filter stays {:?}",
@@ -145,18 +184,20 @@ impl FilterFile {
             return;
         }
         self.text = Some(text.clone());
-        let wanted = if text.is_empty() {
-            self.fallback.clone()
+        let parsed = if text.is_empty() {
+            Directives::parse_setting("LOG_FILTER_FILE", &self.fallback)
         } else {
-            text
+            Directives::parse_file("LOG_FILTER_FILE", &self.path.display().to_string(), &text)
         };
-        if let Err(e) = control.set("LOG_FILTER_FILE", &wanted) {
-            let kept = control.current();
-            control.report(format_args!(
-                "LOG_FILTER_FILE {}: {e}; the filter stays {:?}",
-                self.path.display(),
-                kept.as_str()
-            ));
+        match parsed {
+            Ok(new) => {
+                new.report_warnings("LOG_FILTER_FILE");
+                control.apply(new);
+            }
+            Err(e) => {
+                let kept = control.current();
+                control.report(format_args!("{e}; the filter stays {:?}", kept.as_str()));
+            }
         }
     }
 }
