@@ -596,7 +596,8 @@ mod tests {
         assert!(shown.to_string().contains("hunter2"), "{shown}");
         // Environment-like content (NUL separators, `=`): not echoed either.
         let environ = "HOME=/root\0OTEL_EXPORTER_OTLP_HEADERS=api-key=k3y\0";
-        let e = Directives::parse_file("LOG_FILTER_FILE", "/proc/self/environ", environ).unwrap_err();
+        let e =
+            Directives::parse_file("LOG_FILTER_FILE", "/proc/self/environ", environ).unwrap_err();
         assert!(!e.to_string().contains("k3y"), "{e}");
         // Valid content parses as RUST_LOG would.
         let ok = Directives::parse_file("LOG_FILTER_FILE", "/f", "warn,app=debug").unwrap();

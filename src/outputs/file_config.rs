@@ -49,9 +49,15 @@ pub const MAX_FILE_MAX_AGE: Duration = Duration::from_secs(3650 * 86_400);
 /// period, by another thread, joins the newer file: rotation never goes
 /// back), and a quiet period makes no file. A rotated name is claimed
 /// without replacing a file (hard link, `O_EXCL`). `keep` counts rotated
-/// files, the oldest deleted first; `max_age` deletes rotated files older
-/// than that (both kinds of naming; never a file whose name rotation does
-/// not make), at each rotation and when the output is opened.
+/// files, the oldest period (by its name) deleted first; `max_age` deletes
+/// rotated files older than that: a time-rotated one once the end of the
+/// period in its name is, a numbered one (`app.log.3`) by its modification
+/// time. Both run at each rotation and when the output is opened, and touch
+/// only names rotation makes, by a strict grammar (`app.log.N` with `N` from
+/// 1 to 999,999, or a valid UTC stamp as above, maybe `.N` and `.gz`):
+/// `app.log.0`, `app.log.bak`, `app.log.20240101`, `app.log.2024-13-45` are
+/// never deleted. A modification time in the future counts as now: it never
+/// turns rotation off or names a file.
 ///
 /// Rotation happens *before* a record that would take the file past
 /// `max_size`: `app.log` becomes `app.log.1` (or `app.log.1.gz` when
@@ -103,8 +109,9 @@ impl FileConfig {
         self
     }
 
-    /// Deletes rotated files older than `age` (by their modification time),
-    /// besides [`keep`](Self::keep); at most [`MAX_FILE_MAX_AGE`].
+    /// Deletes rotated files older than `age` (a time-rotated file by the
+    /// period in its name, a numbered one by its modification time), besides
+    /// [`keep`](Self::keep); at most [`MAX_FILE_MAX_AGE`].
     pub fn max_age(mut self, age: Duration) -> Self {
         self.max_age = Some(age);
         self
@@ -225,6 +232,36 @@ impl FileConfig {
         PathBuf::from(name)
     }
 
+    /// What `file_name` (a name in the log's directory) says if it is one
+    /// that rotation makes for this log, by a strict grammar: `<log>.N`,
+    /// `<log>.<stamp>` or `<log>.<stamp>.N`, each maybe `.gz`, where `N` is
+    /// 1 to 999,999 without leading zeros and `<stamp>` is a valid UTC date
+    /// `YYYY-MM-DD`, maybe with `THH`, `THH-MM` or `THH-MM-SS`. Anything
+    /// else (`app.log.0`, `app.log.bak`, `app.log.1999-1-1`,
+    /// `app.log.2024-13-45`, `app.log.20240101`) is not ours: `None`.
+    pub(super) fn rotated_name(&self, file_name: &str) -> Option<RotatedName> {
+        let base = self.path.file_name()?.to_str()?;
+        let rest = file_name.strip_prefix(base)?.strip_prefix('.')?;
+        let rest = rest.strip_suffix(".gz").unwrap_or(rest);
+        if let Some(index) = rotation_index(rest) {
+            return Some(RotatedName {
+                start: None,
+                index,
+                end: None,
+            });
+        }
+        let (stamp, index) = match rest.split_once('.') {
+            Some((stamp, n)) => (stamp, rotation_index(n)?),
+            None => (rest, 0),
+        };
+        let (start, len) = stamp_period(stamp)?;
+        Some(RotatedName {
+            start: Some(start),
+            index,
+            end: Some(start + len),
+        })
+    }
+
     /// Where the current file is moved at the start of a rotation.
     pub(super) fn staged(&self) -> PathBuf {
         let mut name = self.path.clone().into_os_string();
@@ -238,5 +275,189 @@ impl FileConfig {
         let mut name = self.staged().into_os_string();
         name.push(format!(".{}", std::process::id()));
         PathBuf::from(name)
+    }
+}
+
+/// What the name of a rotated file says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct RotatedName {
+    /// A file rotated by time: the start of its period, in seconds since
+    /// the epoch (UTC).
+    pub(super) start: Option<u64>,
+    /// `.N`: its number (0 for a time-rotated file without one).
+    pub(super) index: u32,
+    /// A file rotated by time: the end of the period its stamp names (its
+    /// newest record is older).
+    pub(super) end: Option<u64>,
+}
+
+/// `N` of a rotated name: 1 to 999,999, decimal, no leading zero.
+fn rotation_index(s: &str) -> Option<u32> {
+    let ok =
+        (1..=6).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0');
+    ok.then(|| s.parse().ok()).flatten()
+}
+
+/// The start (seconds since the epoch) and the length of the period a stamp
+/// names (as precise as the stamp: a day, an hour, a minute, a second):
+/// `YYYY-MM-DD`, `YYYY-MM-DDTHH`, `YYYY-MM-DDTHH-MM` or
+/// `YYYY-MM-DDTHH-MM-SS`, every field of its exact width and in range (the
+/// date a real one: no 2023-02-29), years 1970 to 9999.
+fn stamp_period(s: &str) -> Option<(u64, u64)> {
+    let num = |t: &str, width: usize| -> Option<u64> {
+        (t.len() == width && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    let (date, time) = match s.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let mut d = date.split('-');
+    let (y, m, day) = (num(d.next()?, 4)?, num(d.next()?, 2)?, num(d.next()?, 2)?);
+    if d.next().is_some() || y < 1970 || !(1..=12).contains(&m) || day == 0 {
+        return None;
+    }
+    let days = days_from_civil(y, m, day)?;
+    let mut secs = days * 86_400;
+    let mut len = 86_400;
+    if let Some(time) = time {
+        let mut t = time.split('-');
+        let limits = [(3600, 24), (60, 60), (1, 60)];
+        let mut fields = 0;
+        for (part, (unit, max)) in t.by_ref().zip(limits) {
+            let v = num(part, 2)?;
+            if v >= max {
+                return None;
+            }
+            secs += v * unit;
+            len = unit;
+            fields += 1;
+        }
+        if fields == 0 || t.next().is_some() {
+            return None;
+        }
+    }
+    Some((secs, len))
+}
+
+/// Days since 1970-01-01 of a (year, month, day), if that day exists.
+fn days_from_civil(y: u64, m: u64, d: u64) -> Option<u64> {
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let len = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if d > len[(m - 1) as usize] {
+        return None;
+    }
+    // Howard Hinnant's `days_from_civil`, the inverse of the formats'
+    // `civil_from_days`.
+    let y = if m <= 2 { y - 1 } else { y };
+    let (era, yoe) = (y / 400, y % 400);
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(days)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_names_rotation_makes_are_rotated_names() {
+        let c = FileConfig::new("/var/log/app.log");
+        let ours = [
+            ("app.log.1", None, 1),
+            ("app.log.17.gz", None, 17),
+            ("app.log.2024-01-01", Some("2024-01-01T00:00:00Z"), 0),
+            ("app.log.2024-02-29.3", Some("2024-02-29T00:00:00Z"), 3),
+            ("app.log.2026-12-07T18", Some("2026-12-07T18:00:00Z"), 0),
+            (
+                "app.log.2026-12-07T18-05.gz",
+                Some("2026-12-07T18:05:00Z"),
+                0,
+            ),
+            (
+                "app.log.2026-12-07T18-05-09.2.gz",
+                Some("2026-12-07T18:05:09Z"),
+                2,
+            ),
+        ];
+        for (name, start, index) in ours {
+            let r = c
+                .rotated_name(name)
+                .unwrap_or_else(|| panic!("{name} is ours"));
+            let shown = r.start.map(|s| {
+                crate::format::timestamp::Rfc3339Utc(std::time::UNIX_EPOCH + Duration::from_secs(s))
+                    .to_string()
+                    .replace(".000000Z", "Z")
+            });
+            assert_eq!((shown.as_deref(), r.index), (start, index), "{name}");
+        }
+        let foreign = [
+            "app.log",
+            "app.log.0",
+            "app.log.01",
+            "app.log.bak",
+            "app.log.gz",
+            "app.log.1T",
+            "app.log.20240101",
+            "app.log.1999-1-1",
+            "app.log.7.7.7",
+            "app.log.2024-13-45",
+            "app.log.2023-02-29",
+            "app.log.2024-01-01T24",
+            "app.log.2024-01-01T",
+            "app.log.1.gz.gz",
+            "app.log.12345678901234567890",
+            "app.log.1969-12-31",
+            "app.log.2024-01-01.0",
+            "app.log.2024-01-01T10-60",
+            "app.log.1234567",
+            "other.log.1",
+            "app.logx.1",
+            "app.log.rotating",
+            "app.log.rotating.42",
+            "app.log.-1",
+            "app.log.+1",
+        ];
+        for name in foreign {
+            assert_eq!(c.rotated_name(name), None, "{name} is not ours");
+        }
+    }
+
+    #[test]
+    fn every_stamp_rotation_writes_is_read_back_to_its_period() {
+        for every in [1, 60, 3600, 86_400] {
+            let c = FileConfig::new("/l/app.log").rotate_every(Duration::from_secs(every));
+            for period in [0, 1, 17, 20_000_000 / every, 4_102_444_800 / every] {
+                let name = c.timed(period, 0);
+                let name = name.file_name().unwrap().to_str().unwrap();
+                let r = c.rotated_name(name).unwrap_or_else(|| panic!("{name}"));
+                assert_eq!(r.start, Some(period * every), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn dates_round_trip_over_four_centuries() {
+        for day in 0..146_097 * 2 {
+            let (y, m, d) = crate::format::timestamp::civil_from_days(day);
+            assert_eq!(days_from_civil(y, m, d), Some(day), "{y}-{m}-{d}");
+        }
+        assert_eq!(days_from_civil(2023, 2, 29), None);
+        assert_eq!(days_from_civil(2024, 4, 31), None);
     }
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::file_config::FileConfig;
+use super::file_config::{FileConfig, RotatedName};
 use super::stdio::{pipe_chunk, wait_writable};
 use crate::error::Error;
 use crate::record::queue::FLUSH_TIMEOUT;
@@ -176,8 +176,13 @@ impl RotatingFile {
         self.identity = (meta.dev(), meta.ino());
         // A file with records from before: their period is the one it was
         // last written in.
+        // Never later than now: a modification time in the future (a clock
+        // step, a planted file) must not stop rotation or name files after it.
         self.period = match (self.config.rotate_every, self.size) {
-            (Some(every), 1..) => meta.modified().ok().map(|t| period_of(t, every)),
+            (Some(every), 1..) => meta
+                .modified()
+                .ok()
+                .map(|t| period_of(t.min(SystemTime::now()), every)),
             _ => None,
         };
         self.file = Some(file);
@@ -199,7 +204,7 @@ impl RotatingFile {
         if c.rotate_every.is_none() && c.max_age.is_none() {
             return;
         }
-        let (Some(dir), Some(name)) = (c.path.parent(), c.path.file_name()) else {
+        let Some(dir) = c.path.parent() else {
             return;
         };
         let dir = if dir.as_os_str().is_empty() {
@@ -207,43 +212,44 @@ impl RotatingFile {
         } else {
             dir
         };
-        let prefix = format!("{}.", name.to_string_lossy());
-        let staged = c.staged();
         let Ok(entries) = fs::read_dir(dir) else {
             return;
         };
-        // Only names rotation makes: `.N`, `.<UTC stamp>`, `.<stamp>.N`,
-        // each maybe `.gz`; never another file that starts like the log.
-        let ours = |file: &str| {
-            let Some(rest) = file.strip_prefix(&prefix) else {
-                return false;
-            };
-            let rest = rest.strip_suffix(".gz").unwrap_or(rest);
-            rest.starts_with(|c: char| c.is_ascii_digit())
-                && rest
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || matches!(c, '-' | 'T' | '.'))
-        };
-        let mut rotated: Vec<(SystemTime, PathBuf)> = entries
+        let now = SystemTime::now();
+        let now_secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        // Only names rotation makes (a strict grammar, `rotated_name`); never
+        // another file that starts like the log. Ordered and aged by what
+        // the name says: a time-rotated file by the end of the period in its
+        // name, a numbered one by its modification time, never in the future.
+        let mut rotated: Vec<(RotatedName, u64, PathBuf)> = entries
             .flatten()
-            .filter(|e| ours(&e.file_name().to_string_lossy()))
-            .map(|e| e.path())
-            .filter(|p| *p != staged)
-            .filter_map(|p| Some((fs::symlink_metadata(&p).ok()?.modified().ok()?, p)))
+            .filter_map(|e| {
+                let name = c.rotated_name(e.file_name().to_str()?)?;
+                let born = match name.end {
+                    Some(end) => end,
+                    None => fs::symlink_metadata(e.path())
+                        .ok()?
+                        .modified()
+                        .ok()?
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs()),
+                };
+                Some((name, born.min(now_secs), e.path()))
+            })
             .collect();
         rotated.sort();
-        let now = SystemTime::now();
         let mut kept = Vec::new();
-        for (time, path) in rotated {
+        for (name, born, path) in rotated {
             let old = c
                 .max_age
-                .is_some_and(|age| now.duration_since(time).is_ok_and(|a| a > age));
+                .is_some_and(|age| now_secs.saturating_sub(born) > age.as_secs());
             if old {
                 let _ = fs::remove_file(&path);
-            } else {
+            } else if name.start.is_some() {
                 kept.push(path);
             }
         }
+        // Rotation by time: the oldest periods past `keep` go.
         if c.rotate_every.is_some() && kept.len() > c.keep {
             for path in &kept[..kept.len() - c.keep] {
                 let _ = fs::remove_file(path);

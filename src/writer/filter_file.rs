@@ -89,8 +89,7 @@ fn read(path: &PathBuf) -> io::Result<(Version, String)> {
             "longer than {MAX_FILTER_FILE_BYTES} bytes"
         )));
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| io::Error::other("not UTF-8 text"))?;
+    let text = String::from_utf8(bytes).map_err(|_| io::Error::other("not UTF-8 text"))?;
     Ok((version_of(&meta), text.trim().to_owned()))
 }
 
