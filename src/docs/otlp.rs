@@ -112,9 +112,12 @@
 //! - **Retries**: connection errors, timeouts and the statuses 429, 502,
 //!   503 and 504 are retried with exponential backoff from 250 ms, doubled
 //!   each time up to [`MAX_BACKOFF`](crate::otlp::MAX_BACKOFF) (5 s), with
-//!   ±50 % jitter; a `Retry-After` in seconds is honoured, from 250 ms (so
-//!   `Retry-After: 0` is no storm) to [`MAX_RETRY_AFTER`](crate::otlp::MAX_RETRY_AFTER)
-//!   (60 s). Other statuses are final: the batch is dropped, counted and
+//!   ±50 % jitter; a `Retry-After` is honoured, in seconds (any number of
+//!   digits) or as an HTTP-date (the three formats of RFC 9110), from
+//!   250 ms (so `Retry-After: 0` or a date in the past is no storm) to
+//!   [`MAX_RETRY_AFTER`](crate::otlp::MAX_RETRY_AFTER) (60 s). An endpoint
+//!   the HTTP client cannot send to (a non-ASCII host, a second port,
+//!   characters RFC 3986 does not allow) is an `init()` error. Other statuses are final: the batch is dropped, counted and
 //!   reported on stderr. Redirects are not followed (a 3xx is final: a
 //!   redirect would turn the POST into a GET and carry the headers to
 //!   another host); set the endpoint to the final URL. A 2xx with a partial

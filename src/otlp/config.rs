@@ -357,6 +357,22 @@ fn check_endpoint(setting: &str, value: &str) -> Result<String, Error> {
             return Err(bad("the port must be a number from 1 to 65535"));
         }
     }
+    // The rules the HTTP client applies when it sends: a URL it cannot
+    // use is an error here, not a failure of every export.
+    if !host.is_ascii() {
+        return Err(bad(
+            "the host is not ASCII (write an internationalised name in its xn-- form)",
+        ));
+    }
+    match ureq::http::Uri::try_from(v) {
+        Ok(uri) if uri.host().is_some() => {}
+        _ => {
+            return Err(bad(
+                "not a URL the HTTP client can send to (only the characters RFC 3986 allows, \
+                 percent-encode the others)",
+            ))
+        }
+    }
     Ok(v.to_owned())
 }
 
@@ -477,6 +493,8 @@ mod tests {
         assert!(check_endpoint("E", "https://c").is_ok());
         assert!(check_endpoint("E", "http://[::1]:4318/v1/logs").is_ok());
         assert!(check_endpoint("E", "http://c:4318?k=v").is_ok());
+        assert!(check_endpoint("E", "http://xn--exmple-cua.com:4318/v1/logs").is_ok());
+        assert!(check_endpoint("E", "http://c/v1/logs?a=%7B%7D").is_ok());
         for bad in [
             "c:4318",
             "ftp://c",
@@ -489,6 +507,9 @@ mod tests {
             "http://[::1",
             "http://[::1]x",
             "http://:4318",
+            "http://exämple.com:4318/v1/logs",
+            "http://a:1:2/v1/logs",
+            "http://host:1/p<>{}",
         ] {
             let e = check_endpoint("E", bad).unwrap_err();
             assert_eq!(e.setting(), Some("E"), "{bad}");

@@ -11,7 +11,7 @@ use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{JoinHandle, ThreadId};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::config::{OtlpConfig, Protocol};
 use super::request::{request, Unit};
@@ -542,8 +542,7 @@ impl Exporter {
                     .headers()
                     .get("retry-after")
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
+                    .and_then(|v| retry_after(v, SystemTime::now()));
                 // Read (a bounded part of) the body: the connection can be
                 // used again, and a partial success says what was rejected.
                 let answer = resp
@@ -663,6 +662,20 @@ fn proto_varint_field(b: &[u8], field: u64) -> Option<u64> {
     found
 }
 
+/// A `Retry-After` value (RFC 9110 10.2.3): delay-seconds (any number of
+/// digits: one past `u64` is as long as the longest wait) or an HTTP-date
+/// (in any of the three formats RFC 9110 requires a recipient to read), as
+/// the time to wait from `now` (a date in the past: none). `None` for
+/// anything else. The caller bounds the wait ([`MAX_RETRY_AFTER`]).
+fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let v = value.trim();
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(v.parse::<u64>().unwrap_or(u64::MAX)));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -670,6 +683,35 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::partial_success;
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_an_http_date() {
+        use super::retry_after;
+        use std::time::{Duration, UNIX_EPOCH};
+        // 2015-10-21T07:28:00Z, RFC 9110's example date.
+        let now = UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        let s = Duration::from_secs;
+        assert_eq!(retry_after("120", now), Some(s(120)));
+        assert_eq!(retry_after(" 0 ", now), Some(s(0)));
+        assert_eq!(
+            retry_after("99999999999999999999999", now),
+            Some(s(u64::MAX))
+        );
+        for date in [
+            "Wed, 21 Oct 2015 07:28:30 GMT",     // IMF-fixdate
+            "Wednesday, 21-Oct-15 07:28:30 GMT", // obsolete RFC 850
+            "Wed Oct 21 07:28:30 2015",          // asctime
+        ] {
+            assert_eq!(retry_after(date, now), Some(s(30)), "{date}");
+        }
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(s(0))
+        );
+        for bad in ["", "-1", "1.5", "soon", "Wed, 32 Oct 2015 07:28:30 GMT"] {
+            assert_eq!(retry_after(bad, now), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn partial_successes_are_read() {
