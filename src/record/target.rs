@@ -12,6 +12,14 @@ pub(crate) fn target<'a>(record: &'a Record<'_>) -> &'a str {
     }
 }
 
+/// The OTLP exporter's own dependencies (HTTP client, TLS, compression),
+/// which log on the exporter's thread while it exports. Their records are
+/// never exported (that would make records of the export of records,
+/// without end), and their TRACE records are never written at all: they
+/// dump each request, its headers (an `api-key`) and the endpoint's query
+/// included.
+pub(crate) const EXPORTER_CRATES: &[&str] = &["ureq", "ureq_proto", "rustls", "webpki", "flate2"];
+
 /// True if `target` is one of `crates` or inside one (`neli`, `neli::nl`;
 /// not `nelix`).
 pub(crate) fn in_crates(target: &str, crates: &[&str]) -> bool {

@@ -26,7 +26,7 @@ use crate::outputs::Opened;
 use crate::record::event::{Cut, Event};
 use crate::record::own::CRATE_TARGET;
 #[cfg(feature = "otlp")]
-use crate::record::target::{in_crates, target};
+use crate::record::target::{in_crates, target, EXPORTER_CRATES};
 
 /// A batch is written once it holds this many bytes.
 pub(super) const MAX_BATCH_BYTES: usize = 1 << 20;
@@ -76,13 +76,6 @@ impl Otlp {
         });
     }
 }
-
-/// Targets whose records are never exported: the exporter's own
-/// dependencies (HTTP client, TLS), which log on the exporter's thread
-/// while it exports. Exporting them would make records of the export of
-/// records, without end.
-#[cfg(feature = "otlp")]
-pub(crate) const NOT_EXPORTED: &[&str] = &["ureq", "ureq_proto", "rustls", "webpki", "flate2"];
 
 /// Where the batch goes.
 pub(super) enum Destination {
@@ -219,7 +212,7 @@ impl Batch {
     /// Formats one event into the batch, cut to `max_record` bytes.
     pub(super) fn format(&mut self, ev: &Event) {
         #[cfg(feature = "otlp")]
-        if matches!(self.formatter, Formatter::Otlp(_)) && in_crates(ev.target(), NOT_EXPORTED) {
+        if matches!(self.formatter, Formatter::Otlp(_)) && in_crates(ev.target(), EXPORTER_CRATES) {
             return;
         }
         self.enter_period(ev.time);

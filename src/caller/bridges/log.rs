@@ -247,7 +247,8 @@ pub(crate) fn level(l: log::Level) -> Level {
 
 impl LogBridge {
     fn enabled(&self, m: &log::Metadata<'_>) -> bool {
-        self.directives.enabled(level(m.level()), m.target()) && !excluded_log_target(m.target())
+        self.directives.enabled(level(m.level()), m.target())
+            && !excluded_log_target(level(m.level()), m.target())
     }
 
     fn log(&self, r: &log::Record<'_>) {

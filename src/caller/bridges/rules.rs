@@ -9,9 +9,9 @@ use std::sync::OnceLock;
 
 #[cfg(feature = "tracing")]
 use arc_swap::ArcSwap;
-use slog::RecordLocation;
+use slog::{Level, RecordLocation};
 
-use crate::record::target::in_crates;
+use crate::record::target::{in_crates, EXPORTER_CRATES};
 
 /// The location of a bridged record: its file and line where known, and
 /// its module (the `log` module path, or the `tracing` target).
@@ -40,12 +40,14 @@ fn detection_target(target: &str) -> bool {
     in_crates(target, DETECTION_CRATES)
 }
 
-/// True for a `log` target this crate never forwards: detection crates,
-/// tracing's span lifecycle lines, and anything logged on a thread while it
-/// runs host detection.
-pub(crate) fn excluded_log_target(target: &str) -> bool {
+/// True for a `log` record this crate never forwards: from the detection
+/// crates, tracing's span lifecycle lines, anything logged on a thread while
+/// it runs host detection, and the exporter's dependencies' TRACE records
+/// (request dumps with credentials: [`EXPORTER_CRATES`]).
+pub(crate) fn excluded_log_target(level: Level, target: &str) -> bool {
     detection_target(target)
         || target.starts_with("tracing::span")
+        || (level == Level::Trace && in_crates(target, EXPORTER_CRATES))
         || crate::host::cache::detecting()
 }
 
@@ -112,6 +114,24 @@ mod tests {
             "",
         ] {
             assert!(!detection_target(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn the_exporters_dependencies_never_reach_the_lines_at_trace() {
+        use super::excluded_log_target;
+        use slog::Level;
+        for t in [
+            "ureq",
+            "ureq::unversioned::transport",
+            "ureq_proto::client",
+            "rustls::conn",
+        ] {
+            assert!(excluded_log_target(Level::Trace, t), "{t}");
+            assert!(!excluded_log_target(Level::Debug, t), "{t} at debug");
+        }
+        for t in ["app", "ureqx", "my::ureq"] {
+            assert!(!excluded_log_target(Level::Trace, t), "{t}");
         }
     }
 }
