@@ -82,8 +82,8 @@
 //! replicas on one volume) each rotate by their own clock and queue: around
 //! a period's end, a process that has not rotated yet can still append a few
 //! records of the old period to the file another process just opened for
-//! the new one (7, 5 and 5 of 1,600 records in one trial with three
-//! processes and `1s` periods). No record is lost or cut, but a file's
+//! the new one (7, 5 and 5 of 1,600 records in three reported trials with
+//! `1s` periods). No record is lost or cut, but a file's
 //! period is then exact only per process. Give each process its own file
 //! (`LOG_FILE=/var/log/app-$(hostname)-$$.log`, or one per replica) when
 //! periods must be exact.
