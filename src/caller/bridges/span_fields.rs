@@ -20,6 +20,7 @@
 
 use std::cell::RefCell;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -80,6 +81,18 @@ impl Visit for SpanFields {
 pub(crate) struct SpanNode {
     own: ArcSwap<SpanFields>,
     parent: Option<Arc<SpanNode>>,
+    /// The [`EPOCH`] at which the span was left on a thread that had not
+    /// entered it, or closed: every thread's entry for it made before then
+    /// is stale (0: never).
+    left: AtomicU64,
+}
+
+/// Counts enters and orphan exits across all threads: an entry of a
+/// thread's stack is live while its span was not left elsewhere after it.
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+fn next_epoch() -> u64 {
+    EPOCH.fetch_add(1, Ordering::AcqRel) + 1
 }
 
 impl SpanNode {
@@ -87,6 +100,7 @@ impl SpanNode {
         Arc::new(SpanNode {
             own: ArcSwap::from_pointee(own),
             parent,
+            left: AtomicU64::new(0),
         })
     }
 
@@ -124,31 +138,57 @@ impl SpanNode {
     }
 }
 
+/// An entry of a thread's stack: the span's id, its node, and the epoch
+/// it was entered at.
+type Entry = (u64, Arc<SpanNode>, u64);
+
+/// True while the span was not left on another thread (or closed) since
+/// this entry was made.
+fn live(entry: &Entry) -> bool {
+    entry.1.left.load(Ordering::Acquire) < entry.2
+}
+
 thread_local! {
-    /// The spans this thread has entered and not left (span id, node),
-    /// innermost last.
-    static ENTERED: RefCell<Vec<(u64, Arc<SpanNode>)>> = const { RefCell::new(Vec::new()) };
+    /// The spans this thread has entered and not left (span id, node,
+    /// epoch), innermost last. Entries whose span was left elsewhere are
+    /// skipped, and dropped at the next look.
+    static ENTERED: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
 }
 
 /// This thread entered span `id`.
 pub(crate) fn enter(id: u64, node: Arc<SpanNode>) {
     let _ = ENTERED.try_with(|e| {
         if let Ok(mut e) = e.try_borrow_mut() {
-            e.push((id, node));
+            e.push((id, node, next_epoch()));
         }
     });
 }
 
 /// This thread left span `id` (the last entry for it: spans may be left out
-/// of order).
-pub(crate) fn exit(id: u64) {
-    let _ = ENTERED.try_with(|e| {
-        if let Ok(mut e) = e.try_borrow_mut() {
-            if let Some(at) = e.iter().rposition(|(i, _)| *i == id) {
-                e.remove(at);
+/// of order). False if this thread had not entered it: the caller then marks
+/// the span [`left_elsewhere`].
+pub(crate) fn exit(id: u64) -> bool {
+    ENTERED
+        .try_with(|e| {
+            let Ok(mut e) = e.try_borrow_mut() else {
+                return true;
+            };
+            match e.iter().rposition(|(i, _, _)| *i == id) {
+                Some(at) => {
+                    e.remove(at);
+                    true
+                }
+                None => false,
             }
-        }
-    });
+        })
+        .unwrap_or(true)
+}
+
+/// The span of `node` was left on a thread that had not entered it, or
+/// closed: it is off every thread's stack (the registry's view: a span
+/// exited or closed anywhere is no thread's current span).
+pub(crate) fn left_elsewhere(node: &SpanNode) {
+    node.left.store(next_epoch(), Ordering::Release);
 }
 
 /// The node of span `id` if this thread has entered it.
@@ -158,31 +198,42 @@ pub(crate) fn entered_node(id: u64) -> Option<Arc<SpanNode>> {
             e.try_borrow().ok().and_then(|e| {
                 e.iter()
                     .rev()
-                    .find(|(i, _)| *i == id)
-                    .map(|(_, n)| Arc::clone(n))
+                    .find(|entry| entry.0 == id && live(entry))
+                    .map(|(_, n, _)| Arc::clone(n))
             })
         })
         .ok()
         .flatten()
 }
 
-/// The node of the innermost span this thread has entered.
+/// The node of the innermost span this thread has entered (dropping the
+/// entries of spans left elsewhere).
 pub(crate) fn current() -> Option<Arc<SpanNode>> {
     ENTERED
-        .try_with(|e| {
-            e.try_borrow()
-                .ok()
-                .and_then(|e| e.last().map(|(_, n)| Arc::clone(n)))
+        .try_with(|e| match e.try_borrow_mut() {
+            Ok(mut e) => {
+                if !e.iter().all(live) {
+                    e.retain(live);
+                }
+                e.last().map(|(_, n, _)| Arc::clone(n))
+            }
+            Err(_) => e.try_borrow().ok().and_then(|e| {
+                e.iter()
+                    .rev()
+                    .find(|entry| live(entry))
+                    .map(|(_, n, _)| Arc::clone(n))
+            }),
         })
         .ok()
         .flatten()
 }
 
-/// True if this thread is inside a span: one thread-local read.
+/// True if this thread is inside a span: one thread-local read when it is
+/// not.
 #[inline]
 pub(crate) fn span_entered() -> bool {
     ENTERED
-        .try_with(|e| e.try_borrow().is_ok_and(|e| !e.is_empty()))
+        .try_with(|e| e.try_borrow().is_ok_and(|e| e.iter().any(live)))
         .unwrap_or(false)
 }
 

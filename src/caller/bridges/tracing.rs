@@ -264,8 +264,21 @@ where
         }
     }
 
-    fn on_exit(&self, id: &Id, _: Context<'_, S>) {
-        span_fields::exit(id.into_u64());
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        // Left on a thread that had not entered it (entered on another, the
+        // span moved): off every thread's stack. Only then the registry is
+        // asked.
+        if !span_fields::exit(id.into_u64()) {
+            if let Some(node) = ctx.span(id).and_then(|span| node_of(&span)) {
+                span_fields::left_elsewhere(&node);
+            }
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        if let Some(node) = ctx.span(&id).and_then(|span| node_of(&span)) {
+            span_fields::left_elsewhere(&node);
+        }
     }
 
     fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
