@@ -2,10 +2,9 @@
 //! without `Enrich`, counted by a per-thread counting allocator, with a
 //! negative control through the same counter in the same run.
 
-#[path = "support/alloc.rs"]
-mod alloc;
-#[path = "support/pipeline.rs"]
-mod pipeline;
+mod support;
+
+use support::{alloc, pipeline};
 
 use slog::{info, FnValue, Logger};
 use slog_host::host::HostCache;

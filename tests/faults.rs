@@ -12,10 +12,9 @@
 //! fork), each call commented; the library itself has one audited `unsafe`
 //! call (its `pthread_atfork` registration, `src/fork.rs`).
 
-#[path = "support/capture.rs"]
-mod capture;
-#[path = "support/runner.rs"]
-mod runner;
+mod support;
+
+use support::{capture, runner};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};

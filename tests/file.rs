@@ -9,8 +9,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-#[path = "support/capture.rs"]
-mod capture;
+mod support;
+
+use support::capture;
 
 use capture::wait_for;
 use slog_host::{Builder, FileConfig, Format, LogGuard, Output};

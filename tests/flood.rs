@@ -2,8 +2,9 @@
 //! two threads, per-level budgets, summaries from the timer and at drop,
 //! exact accounting when the pipeline stops in the middle of a flood.
 
-#[path = "support/capture.rs"]
-mod capture;
+mod support;
+
+use support::capture;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -16,12 +16,9 @@
 //! pipelines (`Builder::new().global(false)`) in this process. This file has
 //! `harness = false`; it prints `N passed, N failed` at the end.
 
-#[path = "support/capture.rs"]
-mod capture;
-#[path = "support/json_object.rs"]
-mod json_object;
-#[path = "support/runner.rs"]
-mod runner;
+mod support;
+
+use support::{capture, json_object, runner};
 
 use std::time::SystemTime;
 

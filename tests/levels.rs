@@ -5,8 +5,9 @@
 //!
 //! One test in this file: it installs the global `log` bridge.
 
-#[path = "support/capture.rs"]
-mod capture;
+mod support;
+
+use support::capture;
 
 use capture::Buf;
 use slog_host::{Builder, Format, Output};

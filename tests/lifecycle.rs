@@ -11,8 +11,9 @@
 //!
 //! This file has `harness = false`; it prints `N passed, N failed` at the end.
 
-#[path = "support/runner.rs"]
-mod runner;
+mod support;
+
+use support::runner;
 
 use std::collections::HashSet;
 use std::os::unix::process::ExitStatusExt;

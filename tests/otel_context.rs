@@ -5,8 +5,9 @@
 //! `cargo test --features opentelemetry --test otel_context`.
 #![cfg(feature = "opentelemetry")]
 
-#[path = "support/capture.rs"]
-mod capture;
+mod support;
+
+use support::capture;
 
 use capture::Buf;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};

@@ -7,10 +7,9 @@
 //!
 //! This file has `harness = false`; it prints `N passed, N failed` at the end.
 
-#[path = "support/capture.rs"]
-mod capture;
-#[path = "support/runner.rs"]
-mod runner;
+mod support;
+
+use support::{capture, runner};
 
 use std::io::Write;
 use std::process::Output as ProcessOutput;

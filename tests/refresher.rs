@@ -5,8 +5,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{mpsc, Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
-#[path = "support/capture.rs"]
-mod capture;
+mod support;
+
+use support::capture;
 
 use capture::{wait_for, Buf};
 use slog::{info, o, Drain};

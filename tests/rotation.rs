@@ -7,8 +7,9 @@
 //!
 //! This file has `harness = false`; it prints `N passed, N failed` at the end.
 
-#[path = "support/runner.rs"]
-mod runner;
+mod support;
+
+use support::runner;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

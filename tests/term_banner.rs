@@ -7,8 +7,9 @@
 //! host changes through the guard's cache (`set_probe`), as a refresh would
 //! change it.
 
-#[path = "support/capture.rs"]
-mod capture;
+mod support;
+
+use support::capture;
 
 use capture::Buf;
 use slog::{info, o, warn};

@@ -20,12 +20,9 @@
 //!
 //! This file has `harness = false`; it prints `N passed, N failed` at the end.
 
-#[path = "support/capture.rs"]
-mod capture;
-#[path = "support/pty.rs"]
-mod pty;
-#[path = "support/runner.rs"]
-mod runner;
+mod support;
+
+use support::{capture, pty, runner};
 
 use std::fmt::Write as _;
 use std::process::{Command, Stdio};
