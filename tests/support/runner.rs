@@ -362,10 +362,16 @@ macro_rules! suite {
             }
         }
     };
-    ($($child:path,)? tests: [$($test:ident),* $(,)?]) => {
-        $crate::suite!(@suite $($child)?; $((stringify!($test), runner::Test::Panics($test))),*);
+    (tests: [$($test:ident),* $(,)?]) => {
+        $crate::suite!(@suite; $((stringify!($test), runner::Test::Panics($test))),*);
     };
-    ($($child:path,)? checks: [$($check:ident),* $(,)?]) => {
-        $crate::suite!(@suite $($child)?; $((stringify!($check), runner::Test::Returns($check))),*);
+    (checks: [$($check:ident),* $(,)?]) => {
+        $crate::suite!(@suite; $((stringify!($check), runner::Test::Returns($check))),*);
+    };
+    ($child:path, tests: [$($test:ident),* $(,)?]) => {
+        $crate::suite!(@suite $child; $((stringify!($test), runner::Test::Panics($test))),*);
+    };
+    ($child:path, checks: [$($check:ident),* $(,)?]) => {
+        $crate::suite!(@suite $child; $((stringify!($check), runner::Test::Returns($check))),*);
     };
 }
