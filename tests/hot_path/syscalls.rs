@@ -1,9 +1,7 @@
 //! The logging hot path makes no system calls: counted by the kernel, with a
 //! negative control through the same counter in the same run.
 
-mod support;
-
-use support::{capture, pipeline, syscalls};
+use crate::support::{capture, pipeline, syscalls};
 
 use std::io::Write;
 use std::sync::Mutex;
