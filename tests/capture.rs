@@ -4,7 +4,6 @@
 //! passing test's does not; and it works in a binary where another test
 //! called `init()`.
 
-#[path = "support/capture.rs"]
 mod support;
 
 use std::process::Command;
@@ -119,7 +118,7 @@ fn nested_captures_take_the_records_of_the_innermost() {
 
 #[test]
 fn works_beside_init_in_the_same_binary() {
-    let out = support::Buf::default();
+    let out = support::capture::Buf::default();
     let guard = Builder::new()
         .panic_hook(false)
         .format(Format::Json)

@@ -1,4 +1,4 @@
-//! The faults an attacker's review found, each from a small program that uses
+//! Faults from around the pipeline, each from a small program that uses
 //! only the public API: forks while other threads log, a forked child that
 //! drops its guard while the parent writes to a slow pipe, a caller holding
 //! the stdout lock, a FIFO without a reader and one whose reader leaves, a
@@ -12,10 +12,9 @@
 //! fork), each call commented; the library itself has one audited `unsafe`
 //! call (its `pthread_atfork` registration, `src/fork.rs`).
 
-#[path = "support/capture.rs"]
-mod capture;
-#[path = "support/runner.rs"]
-mod runner;
+mod support;
+
+use support::{capture, runner};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -30,60 +29,11 @@ use slog_host::file::FileConfig;
 use slog_host::pipeline::FLUSH_TIMEOUT;
 use slog_host::{Builder, Format, LogGuard, Output, Overflow};
 
-/// Forks in the fork storm (the review's reproducer: 13 of 200 children
-/// hung with 3 logging threads).
+/// Forks in the fork storm (a reproducer that once hung 13 of 200 children
+/// with 3 logging threads).
 const FORKS: u64 = 200;
 /// How long a forked child may take to log, flush or drop, and exit.
 const CHILD_BOUND: Duration = Duration::from_secs(20);
-
-fn main() {
-    if runner::run_scenario(child) {
-        return;
-    }
-    runner::run_tests(
-        env!("CARGO_CRATE_NAME"),
-        &[
-            (
-                "forks_while_three_threads_log_never_hang_a_child",
-                fork_storm,
-            ),
-            (
-                "a_child_drops_its_guard_while_the_parent_writes_to_a_slow_pipe",
-                slow_pipe,
-            ),
-            (
-                "a_caller_holding_the_stdout_lock_does_not_deadlock",
-                stdout_lock,
-            ),
-            (
-                "a_fifo_without_a_reader_is_an_init_error",
-                fifo_without_reader,
-            ),
-            (
-                "a_fifo_whose_reader_leaves_never_blocks_the_writer",
-                fifo_reader_leaves,
-            ),
-            (
-                "a_link_at_the_log_path_or_a_rotated_name_is_never_followed",
-                symlinks,
-            ),
-            (
-                "a_stuck_output_bounds_flush_drop_and_blocked_callers",
-                stuck_output,
-            ),
-            (
-                "after_the_guard_a_full_queue_is_written_not_dropped",
-                sync_never_drops,
-            ),
-            ("a_slow_reader_under_block_loses_nothing", slow_block),
-            ("a_child_logging_to_a_full_pipe_exits", child_full_pipe),
-            (
-                "a_child_forked_while_stderr_is_locked_exits",
-                child_stderr_locked,
-            ),
-        ],
-    );
-}
 
 fn tempdir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("slog-host-faults-{name}-{}", std::process::id()));
@@ -507,7 +457,7 @@ fn run(scenario: &str, secs: u32, env: &[(&str, &str)]) -> std::process::Output 
     out
 }
 
-fn fork_storm() {
+fn forks_while_three_threads_log_never_hang_a_child() {
     let dir = tempdir("fork");
     let out = run("fork_storm", 600, &[("FAULTS_DIR", dir.to_str().unwrap())]);
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -563,7 +513,7 @@ fn read_slowly(scenario: &str, pause: Duration) -> (Vec<u8>, std::process::Outpu
     (text, out)
 }
 
-fn slow_pipe() {
+fn a_child_drops_its_guard_while_the_parent_writes_to_a_slow_pipe() {
     // Slow: 4 KiB every 2 ms, so the pipe is full and the writer waits in
     // its write while the children fork.
     let (text, out) = read_slowly("slow_pipe", Duration::from_millis(2));
@@ -578,7 +528,7 @@ fn slow_pipe() {
     assert_eq!(children, (0..20).collect::<Vec<_>>());
 }
 
-fn stdout_lock() {
+fn a_caller_holding_the_stdout_lock_does_not_deadlock() {
     let out = run("stdout_lock", 120, &[]);
     let s = summary(&out.stderr);
     assert_eq!(s["first"], 0, "flush wrote everything");
@@ -598,7 +548,7 @@ fn mkfifo(path: &Path) {
     assert!(ok, "mkfifo");
 }
 
-fn fifo_without_reader() {
+fn a_fifo_without_a_reader_is_an_init_error() {
     let dir = tempdir("fifo-none");
     let fifo = dir.join("log.fifo");
     mkfifo(&fifo);
@@ -620,7 +570,7 @@ fn fifo_without_reader() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-fn fifo_reader_leaves() {
+fn a_fifo_whose_reader_leaves_never_blocks_the_writer() {
     let dir = tempdir("fifo-leaves");
     let fifo = dir.join("log.fifo");
     mkfifo(&fifo);
@@ -657,7 +607,7 @@ fn fifo_reader_leaves() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-fn symlinks() {
+fn a_link_at_the_log_path_or_a_rotated_name_is_never_followed() {
     let dir = tempdir("links");
     let secret = dir.join("secret");
     std::fs::write(&secret, "SECRET\n").unwrap();
@@ -730,7 +680,7 @@ fn flate2_free_gunzip(path: &Path, text: &mut String) {
     *text = String::from_utf8(out.stdout).unwrap();
 }
 
-fn stuck_output() {
+fn a_stuck_output_bounds_flush_drop_and_blocked_callers() {
     let out = run("stuck", 120, &[]);
     let s = summary(&out.stderr);
     let (logged, unwritten, dropped) = (
@@ -765,7 +715,7 @@ fn stuck_output() {
 /// Records the slow reader must get, 400 bytes of padding each.
 const SLOW_RECORDS: u64 = 3_000;
 
-fn slow_block() {
+fn a_slow_reader_under_block_loses_nothing() {
     // About 100 KiB/s: one 1 MiB batch takes the writer ~10 s, twice
     // FLUSH_TIMEOUT, while the pipe keeps taking bytes.
     let (text, out) = read_slowly("slow_block", Duration::from_millis(40));
@@ -783,7 +733,7 @@ fn slow_block() {
     );
 }
 
-fn child_full_pipe() {
+fn a_child_logging_to_a_full_pipe_exits() {
     let mut child =
         runner::scenario_command_killed_after(300, "child_full_pipe", &[("LOG_FORMAT", "json")])
             .stdout(Stdio::piped())
@@ -807,7 +757,7 @@ fn child_full_pipe() {
     );
 }
 
-fn child_stderr_locked() {
+fn a_child_forked_while_stderr_is_locked_exits() {
     let dir = tempdir("stderr-lock");
     let out = run(
         "child_stderr_locked",
@@ -822,9 +772,26 @@ fn child_stderr_locked() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-fn sync_never_drops() {
+fn after_the_guard_a_full_queue_is_written_not_dropped() {
     let out = run("sync_full_queue", 120, &[]);
     let s = summary(&out.stderr);
     assert_eq!(s["records"], 80_000, "{s}");
     assert_eq!(s["other"], 0, "no overflow report: {s}");
 }
+
+crate::suite_main!(
+    child,
+    tests: [
+        forks_while_three_threads_log_never_hang_a_child,
+        a_child_drops_its_guard_while_the_parent_writes_to_a_slow_pipe,
+        a_caller_holding_the_stdout_lock_does_not_deadlock,
+        a_fifo_without_a_reader_is_an_init_error,
+        a_fifo_whose_reader_leaves_never_blocks_the_writer,
+        a_link_at_the_log_path_or_a_rotated_name_is_never_followed,
+        a_stuck_output_bounds_flush_drop_and_blocked_callers,
+        after_the_guard_a_full_queue_is_written_not_dropped,
+        a_slow_reader_under_block_loses_nothing,
+        a_child_logging_to_a_full_pipe_exits,
+        a_child_forked_while_stderr_is_locked_exits,
+    ]
+);

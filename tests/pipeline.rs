@@ -7,18 +7,9 @@
 //!
 //! This file has `harness = false`; it prints `N passed, N failed` at the end.
 
-#[path = "support/alloc.rs"]
-mod alloc;
-#[path = "support/capture.rs"]
-mod capture;
-#[path = "support/pace.rs"]
-mod pace;
-#[path = "support/pipeline.rs"]
-mod pipeline;
-#[path = "support/runner.rs"]
-mod runner;
-#[path = "support/syscalls.rs"]
-mod syscalls;
+mod support;
+
+use support::{alloc, capture, pace, pipeline, runner, syscalls};
 
 use std::io::Write;
 use std::process::{Output as ProcessOutput, Stdio};

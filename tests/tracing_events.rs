@@ -6,14 +6,9 @@
 //!
 //! This file has `harness = false`; it prints `N passed, N failed` at the end.
 
-#[path = "support/alloc.rs"]
-mod alloc;
-#[path = "support/flood_site_a.rs"]
-mod flood_site_a;
-#[path = "support/flood_site_b.rs"]
-mod flood_site_b;
-#[path = "support/runner.rs"]
-mod runner;
+mod support;
+
+use support::{alloc, flood_site_a, flood_site_b, runner};
 
 use std::process::Output;
 

@@ -1,12 +1,34 @@
 //! The ending of a `harness = false` test file: one line per test, the
 //! closing `N passed, N failed` line, and a failing exit status if any failed.
+//!
+//! A test binary made of several such suites (a folder crate,
+//! `tests/<unit>/main.rs`) runs them all with [`run_suites`]: each module
+//! describes itself with [`suite!`](crate::suite) (its scenarios and its
+//! tests), and its tests are named `module::test`.
 #![allow(dead_code)]
 
 use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, PoisonError};
 
 /// The variable that tells a child copy of a test binary which scenario to
 /// run.
 pub const SCENARIO: &str = "SLOG_HOST_SCENARIO";
+
+/// The variable that tells a child copy of a binary of several suites
+/// whose scenario it runs (the suite's [`Suite::name`]).
+pub const SUITE: &str = "SLOG_HOST_SUITE";
+
+/// The suite whose tests run now, in a binary of several suites: the
+/// children its tests start run its scenarios.
+static CURRENT_SUITE: Mutex<Option<&'static str>> = Mutex::new(None);
+
+fn current_suite() -> Option<&'static str> {
+    *CURRENT_SUITE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn set_current_suite(suite: Option<&'static str>) {
+    *CURRENT_SUITE.lock().unwrap_or_else(PoisonError::into_inner) = suite;
+}
 
 /// The variables a child scenario must not inherit from whoever runs the
 /// tests (each scenario sets what it needs).
@@ -73,11 +95,22 @@ pub fn isolated(mut cmd: Command, env: &[(&str, &str)]) -> Command {
     cmd
 }
 
+/// `cmd`, which runs a copy of this test binary (directly or through a
+/// wrapper such as `script` or `timeout`), told to run `scenario` (of the
+/// suite whose tests run now, in a binary of several), [`isolated`].
+pub fn for_scenario(mut cmd: Command, scenario: &str, env: &[(&str, &str)]) -> Command {
+    cmd.env(SCENARIO, scenario);
+    match current_suite() {
+        Some(suite) => cmd.env(SUITE, suite),
+        None => cmd.env_remove(SUITE),
+    };
+    isolated(cmd, env)
+}
+
 /// A child copy of this test binary that runs `scenario`, [`isolated`].
 pub fn scenario_command(scenario: &str, env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(std::env::current_exe().expect("the test binary"));
-    cmd.env(SCENARIO, scenario);
-    isolated(cmd, env)
+    let cmd = Command::new(std::env::current_exe().expect("the test binary"));
+    for_scenario(cmd, scenario, env)
 }
 
 /// [`scenario_command`] under `timeout`: the child is killed after `secs`
@@ -85,9 +118,8 @@ pub fn scenario_command(scenario: &str, env: &[(&str, &str)]) -> Command {
 pub fn scenario_command_killed_after(secs: u32, scenario: &str, env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new("timeout");
     cmd.arg(secs.to_string())
-        .arg(std::env::current_exe().expect("the test binary"))
-        .env(SCENARIO, scenario);
-    isolated(cmd, env)
+        .arg(std::env::current_exe().expect("the test binary"));
+    for_scenario(cmd, scenario, env)
 }
 
 /// Runs `scenario` with JSON output and `env`, killed after 60 s; fails the
@@ -228,4 +260,118 @@ pub fn run_checks(suite: &str, checks: &[(&str, Check)]) {
             .filter(|(name, _)| selected(name))
             .map(|(name, check)| (name.to_string(), check())),
     );
+}
+
+/// A test of a suite: one that panics when it fails, or a [`Check`].
+#[derive(Clone, Copy)]
+pub enum Test {
+    Panics(fn()),
+    Returns(Check),
+}
+
+impl Test {
+    /// Runs the test; a panic is a failure (its message is printed above,
+    /// by the panic hook).
+    fn run(self) -> Result<(), String> {
+        let panicked = || "panicked (the message is printed above)".to_string();
+        match self {
+            Test::Panics(test) => std::panic::catch_unwind(test).map_err(|_| panicked()),
+            Test::Returns(check) => {
+                std::panic::catch_unwind(check).unwrap_or_else(|_| Err(panicked()))
+            }
+        }
+    }
+}
+
+/// One module of a binary of several suites: the scenarios its child
+/// copies run, and its tests. Made by [`suite!`](crate::suite).
+pub struct Suite {
+    /// The module's name, without the crate's: the prefix of its tests'
+    /// names, and what a child is told in [`SUITE`].
+    pub name: &'static str,
+    /// Runs a scenario in a child copy of the binary.
+    pub child: fn(&str) -> Result<(), String>,
+    /// The tests, each under the name of its function.
+    pub tests: Vec<(&'static str, Test)>,
+}
+
+/// `module_path!()` without the crate's name: `init` for `setup::init`.
+pub fn module_name(path: &'static str) -> &'static str {
+    path.split_once("::").map_or(path, |(_, module)| module)
+}
+
+/// The child of a suite without scenarios.
+pub fn no_scenarios(name: &str) -> Result<(), String> {
+    Err(format!("this suite has no scenario {name:?}"))
+}
+
+/// The `main` of a binary of several suites, named `binary`. In a child
+/// copy of it, runs the scenario ([`SCENARIO`]) of the suite named in
+/// [`SUITE`]; a scenario's error is printed and the process exits with
+/// status 2. In the parent, runs each suite's tests in turn, or those
+/// [`selected`] on the command line by a part of their name
+/// (`module::test`), and reports them all as [`report`] does.
+pub fn run_suites(binary: &str, suites: &[Suite]) {
+    if let Ok(scenario) = std::env::var(SCENARIO) {
+        let wanted = std::env::var(SUITE).unwrap_or_default();
+        let Some(suite) = suites.iter().find(|s| s.name == wanted) else {
+            eprintln!("{binary} has no suite {wanted:?} (the scenario {scenario:?})");
+            std::process::exit(2);
+        };
+        if let Err(e) = (suite.child)(&scenario) {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+        return;
+    }
+    let results = suites.iter().flat_map(|suite| {
+        suite.tests.iter().filter_map(move |(test, run)| {
+            let name = format!("{}::{test}", suite.name);
+            if !selected(&name) {
+                return None;
+            }
+            set_current_suite(Some(suite.name));
+            let result = run.run();
+            set_current_suite(None);
+            Some((name, result))
+        })
+    });
+    report(binary, results);
+}
+
+/// Describes the module it is used in as a [`Suite`], for the `main` of a
+/// binary of several suites: defines `pub fn suite() -> runner::Suite`. The
+/// module's scenarios are run by `$child` (as for [`suite_main!`]), its
+/// tests are the functions listed: `tests` that panic when they fail, or
+/// `checks` ([`Check`]); without `$child`, it has no scenarios.
+#[macro_export]
+macro_rules! suite {
+    (@child) => {
+        runner::no_scenarios
+    };
+    (@child $child:path) => {
+        |name| runner::Outcome::into_result($child(name))
+    };
+    (@suite $($child:path)?; $($test:expr),*) => {
+        /// This module's scenarios and tests, for the binary's `main`.
+        pub fn suite() -> runner::Suite {
+            runner::Suite {
+                name: runner::module_name(module_path!()),
+                child: $crate::suite!(@child $($child)?),
+                tests: vec![$($test),*],
+            }
+        }
+    };
+    (tests: [$($test:ident),* $(,)?]) => {
+        $crate::suite!(@suite; $((stringify!($test), runner::Test::Panics($test))),*);
+    };
+    (checks: [$($check:ident),* $(,)?]) => {
+        $crate::suite!(@suite; $((stringify!($check), runner::Test::Returns($check))),*);
+    };
+    ($child:path, tests: [$($test:ident),* $(,)?]) => {
+        $crate::suite!(@suite $child; $((stringify!($test), runner::Test::Panics($test))),*);
+    };
+    ($child:path, checks: [$($check:ident),* $(,)?]) => {
+        $crate::suite!(@suite $child; $((stringify!($check), runner::Test::Returns($check))),*);
+    };
 }

@@ -13,15 +13,10 @@
 //!
 //! The scenarios that need `init()` (global state, the environment) run in a
 //! fresh copy of this binary (`SLOG_HOST_SCENARIO`); the others run private
-//! pipelines (`Builder::new().global(false)`) in this process. This file has
-//! `harness = false`; it prints `N passed, N failed` at the end.
+//! pipelines (`Builder::new().global(false)`) in this process. A suite of the
+//! `format` test binary (`main.rs`, `harness = false`).
 
-#[path = "support/capture.rs"]
-mod capture;
-#[path = "support/json_object.rs"]
-mod json_object;
-#[path = "support/runner.rs"]
-mod runner;
+use crate::support::{capture, json_object, runner};
 
 use std::time::SystemTime;
 
@@ -38,7 +33,7 @@ use slog_host::{Builder, Format, LogGuard, Output, Schema};
 
 /// What the records of this file have as their origin (`target`,
 /// `log.logger`): this module's path.
-const TARGET: &str = "json_output";
+const TARGET: &str = "format::json";
 
 /// Where Python's `str.splitlines()` splits (`\r\n` counts once).
 const LINE_BREAKS: &[char] = &[
@@ -445,7 +440,8 @@ fn resource_attributes_cannot_spoof() -> Result<(), String> {
 /// keys are renamed; `host.name` there is the documented source of the host
 /// name (the OpenTelemetry way to set it), and a second host name under the
 /// ECS name is renamed.
-fn resource_attributes_from_the_environment() -> Result<(), String> {
+fn resource_attributes_from_the_environment_cannot_spoof_but_may_set_the_host_name(
+) -> Result<(), String> {
     let cases = [
         (
             Schema::Otel,
@@ -843,7 +839,7 @@ fn line_separators_never_split_a_line() -> Result<(), String> {
 
 /// Every level's name in both schemas: OpenTelemetry's severity texts
 /// (Critical is `FATAL`) and ECS's lowercase names.
-fn level_names() -> Result<(), String> {
+fn level_names_are_otel_severity_texts_and_ecs_lowercase_names() -> Result<(), String> {
     let cases = [
         (
             Schema::Otel,
@@ -892,7 +888,7 @@ struct SpecField {
 
 /// The fields of `tests/fixtures/ecs-logging-spec.json`.
 fn spec() -> Vec<SpecField> {
-    let text = include_str!("fixtures/ecs-logging-spec.json");
+    let text = include_str!("../fixtures/ecs-logging-spec.json");
     let spec: Value = serde_json::from_str(text).expect("the fixture is JSON");
     spec["fields"]
         .as_object()
@@ -1101,17 +1097,17 @@ fn duplicate_keys_are_detected() -> Result<(), String> {
     Ok(())
 }
 
-crate::suite_main!(
+crate::suite!(
     child,
     checks: [
         duplicate_keys_are_detected,
         record_and_logger_fields_cannot_spoof,
         resource_attributes_cannot_spoof,
-        resource_attributes_from_the_environment,
+        resource_attributes_from_the_environment_cannot_spoof_but_may_set_the_host_name,
         random_keys_never_duplicate_or_spoof,
         wide_records_keep_every_field_once,
         line_separators_never_split_a_line,
-        level_names,
+        level_names_are_otel_severity_texts_and_ecs_lowercase_names,
         ecs_lines_follow_the_ecs_logging_spec,
         the_spec_check_rejects_lines_that_break_it,
     ]

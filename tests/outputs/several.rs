@@ -5,10 +5,9 @@
 //! outputs without a filter of their own. Each scenario runs in a child copy
 //! of this binary (global state).
 //!
-//! This file has `harness = false`; it prints `N passed, N failed` at the end.
+//! A suite of the `outputs` test binary (`main.rs`, `harness = false`).
 
-#[path = "support/runner.rs"]
-mod runner;
+use crate::support::runner;
 
 use std::path::PathBuf;
 
@@ -296,7 +295,7 @@ fn a_long_record_is_cut_to_the_cap_and_stays_valid() {
             let cut = &v[0];
             assert_eq!(cut["level"], "INFO");
             assert_eq!(cut["msg"], "request body logged by mistake");
-            assert_eq!(cut["target"], "outputs");
+            assert_eq!(cut["target"], "outputs::several");
             assert_eq!(cut["service.name"], "capped");
             assert!(cut["host.name"].is_string() && cut["process.pid"].is_u64());
             assert_eq!(cut["small"], "kept", "short values are not cut");
@@ -334,7 +333,7 @@ fn a_long_record_is_cut_to_the_cap_and_stays_valid() {
     }
 }
 
-crate::suite_main!(
+crate::suite!(
     child,
     tests: [
         each_output_holds_exactly_its_records,

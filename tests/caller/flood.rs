@@ -1,9 +1,10 @@
 //! The flood guard: exact accounting under a storm, per-key accounting under
 //! two threads, per-level budgets, summaries from the timer and at drop,
 //! exact accounting when the pipeline stops in the middle of a flood.
+//! Private pipelines in this process; a suite of the `caller` test binary
+//! (`main.rs`, `harness = false`).
 
-#[path = "support/capture.rs"]
-mod capture;
+use crate::support::{capture, runner};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -78,7 +79,6 @@ fn config(burst: u32, window_ms: u64) -> FloodConfig {
     FloodConfig::uniform(burst, Duration::from_millis(window_ms))
 }
 
-#[test]
 fn a_million_record_storm_is_bounded_and_counted_exactly() {
     const N: u64 = 1_000_000;
     const BURST: u32 = 100;
@@ -125,7 +125,10 @@ fn a_million_record_storm_is_bounded_and_counted_exactly() {
     for s in &sums {
         assert_eq!(s.level, Level::Error, "summaries at the key's level");
         assert!(
-            s.site.as_deref().unwrap().starts_with("tests/flood.rs:"),
+            s.site
+                .as_deref()
+                .unwrap()
+                .starts_with("tests/caller/flood.rs:"),
             "{s:?}"
         );
         assert_eq!(
@@ -157,7 +160,6 @@ fn flood_from_site_b(log: &slog::Logger, n: u64) -> String {
     format!("{}:{}", file!(), line!() - 2)
 }
 
-#[test]
 fn two_threads_on_two_call_sites_are_each_counted_exactly() {
     const N: u64 = 300_000;
     let out = Capture::default();
@@ -195,15 +197,14 @@ fn two_threads_on_two_call_sites_are_each_counted_exactly() {
     }
 }
 
-#[test]
 fn an_info_flood_never_hides_an_error_from_the_same_place() {
     // One location, two levels: two keys, two budgets.
     static LOCATION: RecordLocation = RecordLocation {
-        file: "tests/flood.rs",
+        file: "tests/caller/flood.rs",
         line: 1,
         column: 1,
         function: "",
-        module: "flood",
+        module: "caller::flood",
     };
     let out = Capture::default();
     let guard = FloodGuard::new(out.clone(), config(5, 60_000)).unwrap();
@@ -237,7 +238,6 @@ fn an_info_flood_never_hides_an_error_from_the_same_place() {
     assert_eq!(guard.suppressed(), 995);
 }
 
-#[test]
 fn summaries_come_from_the_timer_after_the_flood_stops() {
     let out = Capture::default();
     let log = slog::Logger::root(
@@ -259,7 +259,6 @@ fn summaries_come_from_the_timer_after_the_flood_stops() {
     assert_eq!(summaries(&out.lines()).len(), 1, "nothing more to report");
 }
 
-#[test]
 fn summaries_pending_at_drop_are_written() {
     let out = Capture::default();
     // A window of an hour: only the drop can write the summary.
@@ -279,15 +278,13 @@ fn summaries_pending_at_drop_are_written() {
     assert_eq!(summaries(&lines)[0].suppressed, Some(47));
 }
 
-#[test]
-fn is_enabled_and_flush_are_forwarded() {
+fn is_enabled_is_forwarded_to_the_inner_drain() {
     let inner = slog::LevelFilter::new(Capture::default(), Level::Warning);
     let guard = FloodGuard::new(inner, FloodConfig::default()).unwrap();
     assert!(guard.is_enabled(Level::Error));
     assert!(!guard.is_enabled(Level::Info));
 }
 
-#[test]
 fn the_defaults_keep_an_access_log_and_bound_an_error_loop() {
     const ACCESS: u64 = 2000;
     const ERRORS: u64 = 1_000_000;
@@ -412,7 +409,6 @@ fn stop_race(overflow: Overflow) -> StopRace {
 /// overflow policy: in every run each record logged is written, counted in a
 /// flood summary, or counted in an overflow report, before the flood guard
 /// itself is dropped (the global one never is).
-#[test]
 fn accounting_is_exact_when_the_guard_drops_mid_flood() {
     let mut failures = Vec::new();
     for overflow in [Overflow::Block, Overflow::DropAndReport] {
@@ -438,3 +434,16 @@ fn accounting_is_exact_when_the_guard_drops_mid_flood() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+crate::suite!(
+    tests: [
+        a_million_record_storm_is_bounded_and_counted_exactly,
+        two_threads_on_two_call_sites_are_each_counted_exactly,
+        an_info_flood_never_hides_an_error_from_the_same_place,
+        summaries_come_from_the_timer_after_the_flood_stops,
+        summaries_pending_at_drop_are_written,
+        is_enabled_is_forwarded_to_the_inner_drain,
+        the_defaults_keep_an_access_log_and_bound_an_error_loop,
+        accounting_is_exact_when_the_guard_drops_mid_flood,
+    ]
+);

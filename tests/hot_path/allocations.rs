@@ -1,17 +1,12 @@
 //! Enrichment adds no heap allocation per record: the same pipeline with and
 //! without `Enrich`, counted by a per-thread counting allocator, with a
-//! negative control through the same counter in the same run.
+//! negative control through the same counter in the same run. The counting
+//! allocator is the `hot_path` binary's global allocator (`main.rs`).
 
-#[path = "support/alloc.rs"]
-mod alloc;
-#[path = "support/pipeline.rs"]
-mod pipeline;
+use crate::support::{alloc, pipeline};
 
 use slog::{info, FnValue, Logger};
 use slog_host::host::HostCache;
-
-#[global_allocator]
-static COUNTING: alloc::CountingAlloc = alloc::CountingAlloc;
 
 const N: u64 = 10_000;
 

@@ -1,6 +1,7 @@
 //! File output: rotation bounds the disk use, records stay whole and in
 //! order across rotations, write faults are counted and recovered from, and
-//! files get the configured permissions.
+//! files get the configured permissions. Private pipelines in this process;
+//! a suite of the `outputs` test binary (`main.rs`, `harness = false`).
 
 use std::collections::HashMap;
 use std::fs;
@@ -9,8 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-#[path = "support/capture.rs"]
-mod capture;
+use crate::support::{capture, runner};
 
 use capture::wait_for;
 use slog_host::{Builder, FileConfig, Format, LogGuard, Output};
@@ -112,7 +112,6 @@ fn total_size(dir: &Path) -> u64 {
         .sum()
 }
 
-#[test]
 fn two_hundred_megabytes_into_1mb_files_keep_3_stay_under_4mb() {
     const MAX: u64 = 1 << 20;
     let dir = TempDir::new("bound");
@@ -172,7 +171,6 @@ fn two_hundred_megabytes_into_1mb_files_keep_3_stay_under_4mb() {
     }
 }
 
-#[test]
 fn rotation_while_two_threads_log_loses_and_tears_nothing() {
     // Enough rotated files to keep everything: every record of both threads
     // must be found exactly once, whole, in order, across about 80 rotations.
@@ -222,7 +220,6 @@ fn rotation_while_two_threads_log_loses_and_tears_nothing() {
     }
 }
 
-#[test]
 fn writing_to_dev_full_counts_errors_and_never_panics() {
     let guard = start(FileConfig::new("/dev/full"));
     for i in 0..100 {
@@ -238,7 +235,6 @@ fn writing_to_dev_full_counts_errors_and_never_panics() {
     assert!(Path::new("/dev/full").exists());
 }
 
-#[test]
 fn a_removed_log_directory_is_counted_and_logging_resumes_when_it_returns() {
     let dir = TempDir::new("removed");
     let logs = dir.0.join("logs");
@@ -267,7 +263,6 @@ fn a_removed_log_directory_is_counted_and_logging_resumes_when_it_returns() {
     assert_eq!(msgs, vec!["after the fault"]);
 }
 
-#[test]
 fn rotated_files_can_be_compressed() {
     let dir = TempDir::new("gzip");
     let guard = start(
@@ -294,7 +289,6 @@ fn rotated_files_can_be_compressed() {
     assert!(fs::metadata(dir.0.join("app.log.1.gz")).unwrap().len() < 64 << 10);
 }
 
-#[test]
 fn files_get_the_configured_permissions_whatever_the_umask() {
     // SAFETY: umask only changes the mask for files created afterwards; the
     // files this test checks are created by the pipeline it starts.
@@ -359,7 +353,6 @@ impl Drop for SmallFs {
     }
 }
 
-#[test]
 fn a_full_disk_is_counted_and_logging_resumes_when_space_returns() {
     use std::io::Write;
     let Some(fs_) = SmallFs::mount("fulldisk", "256k") else {
@@ -456,7 +449,6 @@ fn fill_disk(dir: &Path) {
     while filler.write(&block[..1]).is_ok_and(|n| n > 0) {}
 }
 
-#[test]
 fn copytruncate_then_a_full_disk_leaves_no_nul_byte_and_only_whole_lines() {
     let Some(fs_) = SmallFs::mount("copytruncate", "256k") else {
         return;
@@ -537,7 +529,6 @@ fn assert_two_records_fit(path: &Path) {
     );
 }
 
-#[test]
 fn a_file_moved_away_before_a_due_rotation_loses_no_record() {
     let dir = TempDir::new("moved");
     let path = dir.0.join("app.log");
@@ -570,7 +561,6 @@ fn a_file_moved_away_before_a_due_rotation_loses_no_record() {
     assert_eq!(names, vec!["app.log", "app.log.x"], "nothing rotated");
 }
 
-#[test]
 fn moving_the_file_again_and_again_while_it_rotates_loses_and_tears_nothing() {
     const N: u64 = 20_000;
     let dir = TempDir::new("mv-race");
@@ -645,7 +635,6 @@ fn moving_the_file_again_and_again_while_it_rotates_loses_and_tears_nothing() {
     );
 }
 
-#[test]
 fn a_rotation_that_cannot_move_the_file_leaves_rotated_files_untouched() {
     let dir = TempDir::new("stuck");
     let path = dir.0.join("app.log");
@@ -688,7 +677,6 @@ fn a_rotation_that_cannot_move_the_file_leaves_rotated_files_untouched() {
     );
 }
 
-#[test]
 fn an_externally_truncated_file_is_measured_again_and_never_rotated_empty() {
     let dir = TempDir::new("truncated");
     let path = dir.0.join("app.log");
@@ -725,7 +713,6 @@ fn an_externally_truncated_file_is_measured_again_and_never_rotated_empty() {
     assert_eq!(messages(&path), vec!["huge"]);
 }
 
-#[test]
 fn keep_and_max_size_past_their_maximum_are_errors_naming_the_setting() {
     let dir = TempDir::new("bounds");
     let path = dir.0.join("app.log");
@@ -749,3 +736,21 @@ fn keep_and_max_size_past_their_maximum_are_errors_naming_the_setting() {
     assert!(!path.exists(), "nothing opened on a failed init");
     init(FileConfig::new(&path).keep(slog_host::file::MAX_FILE_KEEP)).unwrap();
 }
+
+crate::suite!(
+    tests: [
+        two_hundred_megabytes_into_1mb_files_keep_3_stay_under_4mb,
+        rotation_while_two_threads_log_loses_and_tears_nothing,
+        writing_to_dev_full_counts_errors_and_never_panics,
+        a_removed_log_directory_is_counted_and_logging_resumes_when_it_returns,
+        rotated_files_can_be_compressed,
+        files_get_the_configured_permissions_whatever_the_umask,
+        a_full_disk_is_counted_and_logging_resumes_when_space_returns,
+        copytruncate_then_a_full_disk_leaves_no_nul_byte_and_only_whole_lines,
+        a_file_moved_away_before_a_due_rotation_loses_no_record,
+        moving_the_file_again_and_again_while_it_rotates_loses_and_tears_nothing,
+        a_rotation_that_cannot_move_the_file_leaves_rotated_files_untouched,
+        an_externally_truncated_file_is_measured_again_and_never_rotated_empty,
+        keep_and_max_size_past_their_maximum_are_errors_naming_the_setting,
+    ]
+);

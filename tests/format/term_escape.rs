@@ -13,19 +13,14 @@
 //! in this process with `global(false)`.
 //!
 //! The term formats write the host fields once, in a banner before the first
-//! record (`tests/term_banner.rs`): every check here first makes sure the
+//! record (`term_banner.rs`): every check here first makes sure the
 //! banner is there and holds no raw control character (the hostile child's
 //! banner shows a hostile `OTEL_RESOURCE_ATTRIBUTES` value), then looks at
 //! the records after it.
 //!
-//! This file has `harness = false`; it prints `N passed, N failed` at the end.
+//! A suite of the `format` test binary (`main.rs`, `harness = false`).
 
-#[path = "support/capture.rs"]
-mod capture;
-#[path = "support/pty.rs"]
-mod pty;
-#[path = "support/runner.rs"]
-mod runner;
+use crate::support::{capture, pty, runner};
 
 use std::fmt::Write as _;
 use std::process::{Command, Stdio};
@@ -74,7 +69,7 @@ fn hostile() -> Vec<String> {
 /// Every format character (general category Cf) of Unicode 16.0, from
 /// `tests/fixtures/unicode-cf.txt` (its source: `tests/fixtures/README.md`).
 fn format_characters() -> Vec<char> {
-    let text = include_str!("fixtures/unicode-cf.txt");
+    let text = include_str!("../fixtures/unicode-cf.txt");
     let mut out = Vec::new();
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let range = line.split(';').next().unwrap().trim();
@@ -246,7 +241,7 @@ fn check_cases(
     for s in data {
         let shown = visible(s);
         for expected in [
-            format!(" INFO term_escape: {shown}"),
+            format!(" INFO format::term_escape: {shown}"),
             format!("value case, v: {shown}"),
             format!("display case, v: {shown}"),
         ] {
@@ -318,7 +313,7 @@ fn command(format: &str, data: &str) -> Command {
 
 /// slog and `log` records, piped (no colors): lines == records, no escape
 /// sequence, no raw control character.
-fn injection_cases_piped() -> Result<(), String> {
+fn injected_data_stays_one_escaped_line_per_record_when_piped() -> Result<(), String> {
     for format in ["full", "compact"] {
         let out = command(format, "hostile")
             .stdin(Stdio::null())
@@ -372,7 +367,7 @@ fn seq_text(b: &[u8]) -> String {
 /// decorator's colors, exactly the ones the same records with benign data
 /// get; without them the output passes the piped checks. With `NO_COLOR`
 /// there is no escape byte at all.
-fn injection_cases_on_a_terminal() -> Result<(), String> {
+fn on_a_terminal_injected_data_gets_only_the_colors_benign_data_gets() -> Result<(), String> {
     for format in ["full", "compact"] {
         let run = |data: &str, no_color: bool| {
             let mut cmd = command(format, data);
@@ -425,7 +420,7 @@ fn pipeline(format: Format, out: &Buf) -> LogGuard {
 }
 
 /// The same cases through `Builder` with a writer output, in this process.
-fn injection_cases_through_a_writer() -> Result<(), String> {
+fn injected_data_stays_one_escaped_line_per_record_through_a_writer() -> Result<(), String> {
     for (format, name) in [(Format::Full, "full"), (Format::Compact, "compact")] {
         let out = Buf::default();
         let guard = pipeline(format, &out);
@@ -471,7 +466,10 @@ fn level_and_rest(line: &str) -> (&str, &str) {
         .min()
         .map_or(("", ""), |(at, l)| {
             let rest = &line[at + l.len() + 2..];
-            (l, rest.strip_prefix("term_escape: ").unwrap_or(rest))
+            (
+                l,
+                rest.strip_prefix("format::term_escape: ").unwrap_or(rest),
+            )
         })
 }
 
@@ -565,12 +563,12 @@ fn random_strings_stay_on_one_visible_line() -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-crate::suite_main!(
+crate::suite!(
     child,
     checks: [
-        injection_cases_piped,
-        injection_cases_on_a_terminal,
-        injection_cases_through_a_writer,
+        injected_data_stays_one_escaped_line_per_record_when_piped,
+        on_a_terminal_injected_data_gets_only_the_colors_benign_data_gets,
+        injected_data_stays_one_escaped_line_per_record_through_a_writer,
         term_formats_keep_short_level_names,
         random_strings_stay_on_one_visible_line,
     ]

@@ -5,10 +5,9 @@
 //! period, and no file that rotation did not make is ever deleted. Each
 //! scenario runs in a child copy of this binary.
 //!
-//! This file has `harness = false`; it prints `N passed, N failed` at the end.
+//! A suite of the `outputs` test binary (`main.rs`, `harness = false`).
 
-#[path = "support/runner.rs"]
-mod runner;
+use crate::support::runner;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -218,7 +217,7 @@ fn keep_and_max_age_delete_only_rotated_files() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-crate::suite_main!(
+crate::suite!(
     child,
     tests: [
         every_record_once_in_its_periods_file,

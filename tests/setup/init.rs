@@ -3,12 +3,9 @@
 //! runs in a fresh copy of this binary, started with `SLOG_HOST_SCENARIO` set
 //! and the environment under test. The parent checks what the child wrote.
 //!
-//! This file has `harness = false`; it prints `N passed, N failed` at the end.
+//! A suite of the `setup` test binary (`main.rs`, `harness = false`).
 
-#[path = "support/capture.rs"]
-mod capture;
-#[path = "support/runner.rs"]
-mod runner;
+use crate::support::{capture, runner};
 
 use std::collections::HashSet;
 
@@ -19,7 +16,6 @@ use std::time::Duration;
 use slog_host::host::{HostCache, HostInfo};
 use slog_host::{Builder, Error, Format};
 
-use runner::SCENARIO;
 const NO_LOSS_RECORDS: u64 = 100_000;
 
 // ---------------------------------------------------------------- children
@@ -180,7 +176,7 @@ fn bad_env_values_are_errors_naming_variable_and_value() {
     assert_eq!(lines[0]["host.ip"], "10.1.2.3");
 }
 
-fn log_file_settings_are_checked() {
+fn invalid_log_file_settings_are_errors_naming_variable_and_value() {
     let dir = std::env::temp_dir().join(format!("slog-host-init-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("app.log");
@@ -233,7 +229,7 @@ fn log_file_settings_are_checked() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-fn ecs_schema_and_resource_attributes_through_init() {
+fn log_schema_ecs_and_resource_attributes_apply_through_init() {
     let out = run(
         "init_only",
         &[
@@ -380,10 +376,8 @@ fn term_formats_color_only_on_a_terminal_and_never_with_no_color() {
         for (no_color, expect_color) in [(None, true), (Some("1"), false)] {
             let exe = std::env::current_exe().unwrap();
             let mut script = Command::new("script");
-            script
-                .args(["-qec", &format!("{}", exe.display()), "/dev/null"])
-                .env(SCENARIO, "init_only");
-            let mut cmd = runner::isolated(script, &[("LOG_FORMAT", format)]);
+            script.args(["-qec", &format!("{}", exe.display()), "/dev/null"]);
+            let mut cmd = runner::for_scenario(script, "init_only", &[("LOG_FORMAT", format)]);
             if let Some(v) = no_color {
                 cmd.env("NO_COLOR", v);
             }
@@ -499,7 +493,7 @@ fn drop_and_report_counts_what_it_drops() {
     assert_eq!(dropped, counted, "the guard's count matches the reports");
 }
 
-crate::suite_main!(
+crate::suite!(
     child,
     tests: [
         no_loss_on_exit,
@@ -513,8 +507,8 @@ crate::suite_main!(
         builder_errors_name_the_setting,
         drop_and_report_counts_what_it_drops,
         flood_guard_is_on_by_default_and_its_summary_is_enriched,
-        log_file_settings_are_checked,
-        ecs_schema_and_resource_attributes_through_init,
+        invalid_log_file_settings_are_errors_naming_variable_and_value,
+        log_schema_ecs_and_resource_attributes_apply_through_init,
     ]
 );
 

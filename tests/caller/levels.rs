@@ -1,12 +1,13 @@
 //! Compile-time levels: which levels the `slog` and `log` macros can emit in
 //! this build, checked against the rule the README documents ("Compile-time
 //! levels"). Run it with `--release` or `--features max_level_trace` (any of
-//! the `max_level_*`/`release_max_level_*` features) to check the others.
+//! the `max_level_*`/`release_max_level_*` features) to check the others:
+//! `cargo test --test caller --features max_level_trace levels`.
 //!
-//! One test in this file: it installs the global `log` bridge.
+//! The check installs the global `log` bridge, so it runs in a child copy of
+//! the `caller` test binary (`main.rs`, `harness = false`), alone.
 
-#[path = "support/capture.rs"]
-mod capture;
+use crate::support::{capture, runner};
 
 use capture::Buf;
 use slog_host::{Builder, Format, Output};
@@ -49,8 +50,30 @@ fn documented_slog_max() -> usize {
     }
 }
 
-#[test]
+fn child(name: &str) {
+    match name {
+        "each_macro_family" => emit_every_level_and_check(),
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
 fn each_macro_family_emits_the_documented_levels() {
+    let out = runner::scenario_command("each_macro_family", &[])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("build: slog keeps up to"), "{stdout}");
+}
+
+/// Logs at every level through both macro families, and checks what was
+/// written against [`documented_slog_max`] (panics if it differs).
+fn emit_every_level_and_check() {
     let out = Buf::default();
     let guard = Builder::new()
         .filter("trace")
@@ -105,3 +128,5 @@ fn each_macro_family_emits_the_documented_levels() {
         );
     }
 }
+
+crate::suite!(child, tests: [each_macro_family_emits_the_documented_levels]);

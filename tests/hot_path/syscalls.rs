@@ -1,12 +1,7 @@
 //! The logging hot path makes no system calls: counted by the kernel, with a
 //! negative control through the same counter in the same run.
 
-#[path = "support/capture.rs"]
-mod capture;
-#[path = "support/pipeline.rs"]
-mod pipeline;
-#[path = "support/syscalls.rs"]
-mod syscalls;
+use crate::support::{capture, pipeline, syscalls};
 
 use std::io::Write;
 use std::sync::Mutex;

@@ -5,10 +5,10 @@
 //!
 //! Private pipelines (`Builder::new().global(false)`) in this process; the
 //! host changes through the guard's cache (`set_probe`), as a refresh would
-//! change it.
+//! change it. A suite of the `format` test binary (`main.rs`, `harness =
+//! false`).
 
-#[path = "support/capture.rs"]
-mod capture;
+use crate::support::{capture, runner};
 
 use capture::Buf;
 use slog::{info, o, warn};
@@ -99,7 +99,6 @@ const HOST_KEYS: &[&str] = &[
     "evil:",
 ];
 
-#[test]
 fn the_banner_comes_first_and_records_carry_no_host_fields() {
     for format in [Format::Full, Format::Compact] {
         let out = Buf::default();
@@ -138,7 +137,6 @@ fn the_banner_comes_first_and_records_carry_no_host_fields() {
     }
 }
 
-#[test]
 fn the_banner_is_written_whatever_the_level_filter() {
     let out = Buf::default();
     let guard = pipeline(Format::Full, &out, false, "warn");
@@ -151,7 +149,6 @@ fn the_banner_is_written_whatever_the_level_filter() {
     assert_eq!(after_level(&lines[1]), "kept");
 }
 
-#[test]
 fn a_host_change_writes_a_new_banner_and_no_change_writes_none() {
     let out = Buf::default();
     let guard = pipeline(Format::Full, &out, false, "info");
@@ -195,7 +192,6 @@ fn a_host_change_writes_a_new_banner_and_no_change_writes_none() {
     );
 }
 
-#[test]
 fn host_fields_per_record_puts_them_on_every_record() {
     for format in [Format::Full, Format::Compact] {
         let out = Buf::default();
@@ -215,7 +211,6 @@ fn host_fields_per_record_puts_them_on_every_record() {
     }
 }
 
-#[test]
 fn per_record_host_fields_cannot_be_spoofed_by_record_or_logger_fields() {
     for format in [Format::Full, Format::Compact] {
         let out = Buf::default();
@@ -244,7 +239,6 @@ fn per_record_host_fields_cannot_be_spoofed_by_record_or_logger_fields() {
     }
 }
 
-#[test]
 fn json_lines_always_carry_the_host_fields() {
     for per_record in [false, true] {
         let out = Buf::default();
@@ -323,7 +317,6 @@ fn bodies(lines: &[String]) -> Vec<&str> {
 /// banner mode and with the host fields per record, in both layouts; so is a
 /// forged banner (a record with the banner's target and message). Other
 /// names stay as they are.
-#[test]
 fn term_lines_cannot_spoof_absent_host_fields_or_a_banner() {
     for per_record in [false, true] {
         for format in [Format::Full, Format::Compact] {
@@ -384,7 +377,6 @@ fn term_lines_cannot_spoof_absent_host_fields_or_a_banner() {
 /// ordinary names there; an extra field keeps its own name (`host.name` is
 /// not shown as ECS's `host.hostname`) and one named like a host key is
 /// renamed, as in JSON.
-#[test]
 fn ecs_term_lines_reserve_the_ecs_host_keys() {
     for format in [Format::Full, Format::Compact] {
         let out = Buf::default();
@@ -410,3 +402,16 @@ fn ecs_term_lines_reserve_the_ecs_host_keys() {
         );
     }
 }
+
+crate::suite!(
+    tests: [
+        the_banner_comes_first_and_records_carry_no_host_fields,
+        the_banner_is_written_whatever_the_level_filter,
+        a_host_change_writes_a_new_banner_and_no_change_writes_none,
+        host_fields_per_record_puts_them_on_every_record,
+        per_record_host_fields_cannot_be_spoofed_by_record_or_logger_fields,
+        json_lines_always_carry_the_host_fields,
+        term_lines_cannot_spoof_absent_host_fields_or_a_banner,
+        ecs_term_lines_reserve_the_ecs_host_keys,
+    ]
+);

@@ -117,6 +117,7 @@ impl Drain for Check {
 
 #[test]
 fn fields_of_a_record_come_from_one_snapshot_under_swaps_every_100us() {
+    let _serial = crate::serial();
     let generation = Arc::new(AtomicU64::new(0));
     let g = Arc::clone(&generation);
     let cache = Arc::new(HostCache::new(move || Ok(snapshot(g.load(Ordering::SeqCst)))).unwrap());

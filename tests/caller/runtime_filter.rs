@@ -5,10 +5,9 @@
 //! ConfigMap layout (a `..data` symlink swapped by rename). Each scenario
 //! runs in a child copy of this binary (global state).
 //!
-//! This file has `harness = false`; it prints `N passed, N failed` at the end.
+//! A suite of the `caller` test binary (`main.rs`, `harness = false`).
 
-#[path = "support/runner.rs"]
-mod runner;
+use crate::support::runner;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -330,7 +329,7 @@ fn a_private_pipeline_leaves_the_log_crate_alone() {
     assert!(err.contains("LOG MAX TRACE"), "{err}");
 }
 
-crate::suite_main!(
+crate::suite!(
     child,
     tests: [
         records_follow_the_filter_in_force_when_logged,

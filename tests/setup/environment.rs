@@ -5,10 +5,9 @@
 //! values count as unset, misspelled `RUST_LOG` levels print one warning, and
 //! the default flood budgets keep an access log while bounding an error loop.
 //!
-//! This file has `harness = false`; it prints `N passed, N failed` at the end.
+//! A suite of the `setup` test binary (`main.rs`, `harness = false`).
 
-#[path = "support/runner.rs"]
-mod runner;
+use crate::support::runner;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -533,7 +532,7 @@ fn flood_defaults_keep_an_access_log_and_bound_an_error_loop() {
     );
 }
 
-crate::suite_main!(
+crate::suite!(
     child,
     tests: [
         environment_wins_over_code_in_from_env,

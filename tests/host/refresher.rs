@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{mpsc, Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
-#[path = "support/capture.rs"]
-mod capture;
+use crate::serial;
+use crate::support::capture;
 
 use capture::{wait_for, Buf};
 use slog::{info, o, Drain};
@@ -21,15 +21,6 @@ const OK: u32 = 0;
 const FAIL: u32 = 1;
 const PANIC: u32 = 2;
 const INJECTED_PANIC: &str = "injected probe panic";
-
-/// The tests count this process's refresher threads, so they run one at a
-/// time even when the harness runs tests on parallel threads.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// Keeps the injected panics out of the test output; any other panic is
 /// reported as usual.

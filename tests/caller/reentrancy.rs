@@ -5,12 +5,9 @@
 //! leak or lose count. Each scenario runs in a child copy of this binary,
 //! killed if it hangs.
 //!
-//! This file has `harness = false`; it prints `N passed, N failed` at the end.
+//! A suite of the `caller` test binary (`main.rs`, `harness = false`).
 
-#[path = "support/capture.rs"]
-mod capture;
-#[path = "support/runner.rs"]
-mod runner;
+use crate::support::{capture, runner};
 
 use std::io::Write;
 use std::process::Output as ProcessOutput;
@@ -256,7 +253,7 @@ fn private_pipelines_release_their_files() {
     assert_eq!(before, after, "no file left open");
 }
 
-crate::suite_main!(
+crate::suite!(
     child,
     tests: [
         a_value_that_logs_while_written_synchronously_does_not_hang,

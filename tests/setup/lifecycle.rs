@@ -9,10 +9,9 @@
 //! Every child runs under a watchdog: one still running after [`HANG`] is
 //! killed and its test fails (a hang, not a timing assertion).
 //!
-//! This file has `harness = false`; it prints `N passed, N failed` at the end.
+//! A suite of the `setup` test binary (`main.rs`, `harness = false`).
 
-#[path = "support/runner.rs"]
-mod runner;
+use crate::support::runner;
 
 use std::collections::HashSet;
 use std::os::unix::process::ExitStatusExt;
@@ -261,7 +260,7 @@ fn assert_all(lines: &[Value], msg: &str, n: u64) {
     assert!(seen.iter().all(|i| *i < n));
 }
 
-fn panic_record_with_process_exit_after_a_threads_panic() {
+fn a_threads_panic_is_one_fatal_record_after_its_records_despite_process_exit() {
     let out = run("exit_after_thread_panic", &[]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{err}");
@@ -271,7 +270,7 @@ fn panic_record_with_process_exit_after_a_threads_panic() {
     let panics = panic_records(&lines);
     assert_eq!(panics.len(), 1, "{panics:?}");
     let p = panics[0];
-    let file = "tests/lifecycle.rs";
+    let file = "tests/setup/lifecycle.rs";
     assert_eq!(p["level"], "FATAL");
     assert_eq!(
         p["msg"].as_str().unwrap(),
@@ -304,7 +303,7 @@ fn panic_record_with_process_exit_after_a_threads_panic() {
     let lines = json_lines(&out);
     let p = panic_records(&lines)[0];
     let bt = p["exception.stacktrace"].as_str().unwrap();
-    assert!(bt.contains("lifecycle::boom"), "{bt}");
+    assert!(bt.contains("setup::lifecycle::boom"), "{bt}");
     assert_eq!(p["code.file.path"], file);
     assert_eq!(p["code.line.number"], BOOM_LINE);
     assert!(lines
@@ -313,7 +312,7 @@ fn panic_record_with_process_exit_after_a_threads_panic() {
         .all(|v| v["code.file.path"] == file));
 }
 
-fn panic_record_with_panic_abort() {
+fn under_panic_abort_the_panic_record_is_the_last_and_nothing_before_is_lost() {
     let root = env!("CARGO_MANIFEST_DIR");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
@@ -411,8 +410,8 @@ fn a_panic_in_the_logging_path_neither_deadlocks_nor_recurses() {
         msgs,
         [
             "before".to_string(),
-            format!("panicked at tests/lifecycle.rs:{line}:5: in capture"),
-            format!("panicked at tests/lifecycle.rs:{line}:5: in println"),
+            format!("panicked at tests/setup/lifecycle.rs:{line}:5: in capture"),
+            format!("panicked at tests/setup/lifecycle.rs:{line}:5: in println"),
             "after".to_string(),
         ]
     );
@@ -508,11 +507,11 @@ fn detection_dependencies_are_not_forwarded() {
     assert!(lines.iter().any(|v| v["msg"] == "started"));
 }
 
-crate::suite_main!(
+crate::suite!(
     child,
     tests: [
-        panic_record_with_process_exit_after_a_threads_panic,
-        panic_record_with_panic_abort,
+        a_threads_panic_is_one_fatal_record_after_its_records_despite_process_exit,
+        under_panic_abort_the_panic_record_is_the_last_and_nothing_before_is_lost,
         the_previous_hook_runs_after_the_record_is_written,
         panic_hook_false_installs_nothing,
         a_panic_in_the_logging_path_neither_deadlocks_nor_recurses,

@@ -2,11 +2,12 @@
 //! OpenTelemetry span context is current carries its ids, in lowercase hex,
 //! as the "Trace Context in non-OTLP Log Formats" specification says; a
 //! record logged outside carries none. Run with
-//! `cargo test --features opentelemetry --test otel_context`.
-#![cfg(feature = "opentelemetry")]
+//! `cargo test --features opentelemetry --test caller otel_context`.
+//!
+//! Private pipelines in this process; a suite of the `caller` test binary
+//! (`main.rs`, `harness = false`), built with the feature only.
 
-#[path = "support/capture.rs"]
-mod capture;
+use crate::support::{capture, runner};
 
 use capture::Buf;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
@@ -43,7 +44,6 @@ fn lines(schema: Schema) -> Vec<serde_json::Value> {
     buf.json_lines()
 }
 
-#[test]
 fn records_in_an_active_span_carry_its_ids() {
     let l = lines(Schema::Otel);
     assert_eq!(l.len(), 3);
@@ -58,7 +58,6 @@ fn records_in_an_active_span_carry_its_ids() {
     assert!(l[2].get("trace_id").is_none(), "{}", l[2]);
 }
 
-#[test]
 fn ecs_names_the_ids_trace_id_and_span_id() {
     let l = lines(Schema::Ecs);
     assert_eq!(l[1]["trace.id"], TRACE);
@@ -66,3 +65,10 @@ fn ecs_names_the_ids_trace_id_and_span_id() {
     assert!(l[1].get("trace_flags").is_none());
     assert!(l[0].get("trace.id").is_none());
 }
+
+crate::suite!(
+    tests: [
+        records_in_an_active_span_carry_its_ids,
+        ecs_names_the_ids_trace_id_and_span_id,
+    ]
+);
