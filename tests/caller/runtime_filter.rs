@@ -268,15 +268,19 @@ fn filter_file_follows_a_configmap_update_within_5_s() {
         (notice["from"].as_str(), notice["to"].as_str()),
         (Some("info"), Some("debug"))
     );
-    // Invalid content: one ERROR record naming the file and the value; the
-    // last good filter stays.
+    // Invalid content: one ERROR record naming the file and the invalid
+    // directive's place, never its text; the last good filter stays.
     let errors: Vec<&Value> = all.iter().filter(|v| v["level"] == "ERROR").collect();
     assert!(
         errors.iter().any(|v| {
             let m = v["msg"].as_str().unwrap();
-            m.contains("LOG_FILTER_FILE") && m.contains("debug,x=loud") && m.contains("stays")
+            m.contains("LOG_FILTER_FILE") && m.contains("directive 2") && m.contains("stays")
         }),
         "{errors:?}"
+    );
+    assert!(
+        !all.iter().any(|v| v.to_string().contains("loud")),
+        "the invalid content is echoed: {errors:?}"
     );
     assert!(
         msgs.contains(&"debug after the invalid content"),
@@ -316,10 +320,12 @@ fn a_missing_filter_file_is_an_init_error() {
         &[("LOG_FILTER_FILE", file.to_str().unwrap())],
     );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains(r#"INIT: invalid LOG_FILTER_FILE="info,x=loud""#),
-        "{err}"
+    let named = format!(
+        "INIT: invalid LOG_FILTER_FILE={:?}: its content (11 bytes, not shown)",
+        file.display().to_string()
     );
+    assert!(err.contains(&named), "{err}");
+    assert!(!err.contains("loud"), "the content is echoed: {err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
