@@ -73,7 +73,7 @@
 //! `LOG_FILE_ROTATE_EVERY` / [`FileConfig::rotate_every`](crate::FileConfig::rotate_every)
 //! and `LOG_FILE_MAX_AGE` / [`FileConfig::max_age`](crate::FileConfig::max_age):
 //! the naming, the periods and what retention deletes are in
-//! [`FileConfig`](crate::FileConfig)'s documentation. `tests/rotation.rs`
+//! [`FileConfig`](crate::FileConfig)'s documentation. `tests/outputs/rotation.rs`
 //! checks, over 5 s of records at `1s` with size rotation also due, that
 //! every record is in exactly one file, each file's records belong to the
 //! second its name says, and a quiet second makes no file.

@@ -28,8 +28,8 @@
 //! restrictive wins (`off` before `error` ... before `trace`). "Debug build" means slog was compiled with
 //! debug assertions (Cargo's `dev` and `test` profiles). Examples: `max_level_trace` alone keeps `trace!` in
 //! both builds; `release_max_level_debug` alone keeps `debug!` in release and leaves debug builds at
-//! `debug!`. `tests/levels.rs` checks this table in the build it runs in (`cargo test --test levels
-//! --features max_level_trace`, `--release`, ...).
+//! `debug!`. `tests/caller/levels.rs` checks this table in the build it runs in (`cargo test --test caller
+//! --features max_level_trace levels`, `--release`, ...).
 //!
 //! # Design notes
 //!

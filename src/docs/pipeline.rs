@@ -116,7 +116,7 @@
 //!   the host fields.
 //! - **No trap**: the global logger, the `log` bridge and the panic hook stay installed for the life of the
 //!   process, and after the guard is dropped (even at once, `let _ = init();`) every record is written
-//!   synchronously on the calling thread: never a panic, never a silent loss (`tests/lifecycle.rs`: 100
+//!   synchronously on the calling thread: never a panic, never a silent loss (`tests/setup/lifecycle.rs`: 100
 //!   records through slog-scope and 100 through `log` after `let _ = init();`, all 200 written, exit code 0).
 //! - **Panics**: a global `init()` installs a panic hook in front of the one installed before, which still
 //!   runs (Rust's message on stderr, say); `Builder::panic_hook(false)` turns it off, and a private pipeline
@@ -127,7 +127,7 @@
 //!   `process.thread.name`); with source locations on, its `code.file.path` and `code.line.number` are the
 //!   panic's. No level filter or flood guard applies to it, and it is never dropped for overflow. The hook
 //!   returns only once that record and every earlier one are written, so `panic = "abort"` and a
-//!   `process::exit` right after lose nothing: `tests/lifecycle.rs` builds `examples/panic_abort.rs` with
+//!   `process::exit` right after lose nothing: `tests/setup/lifecycle.rs` builds `examples/panic_abort.rs` with
 //!   the `panic-abort` profile (`panic = "abort"`) and finds the 1,000 records logged before the panic and
 //!   the panic record, then SIGABRT (without the hook's flush the same run wrote no line at all). The hook
 //!   logs nothing for a panic on the writer thread or while the panicking thread writes records itself
@@ -164,7 +164,7 @@
 //! guard stops, so written records plus the summaries' counts always equal the records logged. That holds
 //! while other threads flood as the `LogGuard` is dropped, too: the stop's final summaries close each call
 //! site as they take its count, and a record judged at that moment is either in the count or written, never
-//! left for a later summary (the global logger's guard is never dropped). `tests/flood.rs` drops the guard
+//! left for a later summary (the global logger's guard is never dropped). `tests/caller/flood.rs` drops the guard
 //! while 32 threads flood one ERROR call site, 12 times under each overflow policy: every run exact. Budgets
 //! are per level, so an INFO flood never hides an ERROR. `cargo run --release --example flood` replays the
 //! failing loop: here 1,500,669 errors in 3 s became 305 lines (64 KB): 300 records, 3 summaries, 2 info
@@ -180,7 +180,7 @@
 //!   ten times a busy instance's 1,000 requests per second, so ordinary traffic and its spikes pass
 //!   untouched, while a runaway INFO loop is still cut to a bounded rate. DEBUG and TRACE are switched on to
 //!   see everything, so they get the INFO budget. Budgets are whole records, not sampling: a site's first
-//!   records of each window pass, and the rest are counted in its summary. Tested (`tests/environment.rs`,
+//!   records of each window pass, and the rest are counted in its summary. Tested (`tests/setup/environment.rs`,
 //!   through `init()`): 2,000 INFO records at 1,000 per second from one call site are all written, while
 //!   1,000,000 ERRORs from one site in a tight loop are at most 100 lines per window (200 lines in 2 windows
 //!   in one run here), and the written records plus the summaries' `flood.suppressed` equal the records

@@ -43,12 +43,12 @@
 //! fields"; "host.name" => "evil")`) shows `fields.host.name: evil`: only the banner writes host fields under
 //! their own names. Extra host fields are written under their own names, or as `fields.<name>` when named like
 //! a host key, as in JSON. `TermFormat` on its own (no host fields) writes every name as given.
-//! `tests/term_banner.rs` checks both modes and layouts, and `ecs`.
+//! `tests/format/term_banner.rs` checks both modes and layouts, and `ecs`.
 //!
 //! The layout is written by this crate (slog-term's formats write data raw and cannot be told otherwise),
 //! part for part as slog-term's `FullFormat` and `CompactFormat` write it (a unit test compares them), into
 //! one buffer per record: without colors a record is one `write_all`. `TermFormat::full(w)` and
-//! `TermFormat::compact(w)` give the same formats without `init()`. `tests/term_escape.rs` logs the injection
+//! `TermFormat::compact(w)` give the same formats without `init()`. `tests/format/term_escape.rs` logs the injection
 //! cases (messages, values, keys, child-logger values, `log` records; Trojan Source strings, zero-width
 //! characters, and all 170 format characters in one string) in both formats, piped and on a pseudo-terminal
 //! with colors, plus a property test over random strings; the unit test
@@ -121,7 +121,7 @@
 //! field named like the first part of a dotted key (`log`, `host`) is written as given; Elasticsearch cannot map
 //! it beside `log.level` or `host.hostname`, so avoid such names.
 //!
-//! `tests/json_output.rs` checks all of this: the spoofing cases in both schemas (a record field, a child
+//! `tests/format/json.rs` checks all of this: the spoofing cases in both schemas (a record field, a child
 //! logger's field, `Builder::field` and, through `init()`, `OTEL_RESOURCE_ATTRIBUTES`; every record key and host
 //! key, detected or not) with a parser that sees duplicate keys (serde_json keeps the last one silently);
 //! `tests/tracing_events.rs` (`absent_host_keys_cannot_be_spoofed_from_any_source`) spoofs every host key of
