@@ -1,4 +1,5 @@
-//! What the caller logs and how it is judged: the flood guard (`flood`), the
+//! What the caller logs and how it is judged: hostile `LOG_FILTER_FILE`s
+//! (`filter_file`), the flood guard (`flood`), the
 //! levels the macros keep (`levels`), the runtime filter (`runtime_filter`),
 //! application code that logs from inside the pipeline (`reentrancy`), and
 //! with the `opentelemetry` feature the trace context (`otel_context`).
@@ -11,6 +12,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod filter_file;
 mod flood;
 mod levels;
 #[cfg(feature = "opentelemetry")]
@@ -21,6 +23,7 @@ mod runtime_filter;
 fn main() {
     #[allow(unused_mut)]
     let mut suites = vec![
+        filter_file::suite(),
         flood::suite(),
         levels::suite(),
         runtime_filter::suite(),
