@@ -57,13 +57,13 @@ fn swap_in(path: &Path, what: &str, target: &str) {
 }
 
 fn child(name: &str) {
-    let filter = PathBuf::from(std::env::var("LOG_FILTER_FILE").unwrap());
     match name {
         "at_start" => match slog_host::init() {
             Ok(_) => eprintln!("INIT: ok"),
             Err(e) => eprintln!("INIT: {e}"),
         },
         "at_run_time" => {
+            let filter = PathBuf::from(std::env::var("LOG_FILTER_FILE").unwrap());
             let what = std::env::var("SWAP").unwrap();
             let target = std::env::var("TARGET").unwrap_or_default();
             let guard = slog_host::init().unwrap();
