@@ -55,9 +55,10 @@ pub const MAX_FILE_MAX_AGE: Duration = Duration::from_secs(3650 * 86_400);
 /// time. Both run at each rotation and when the output is opened, and touch
 /// only names rotation makes, by a strict grammar (`app.log.N` with `N` from
 /// 1 to 999,999, or a valid UTC stamp as above, maybe `.N` and `.gz`):
-/// `app.log.0`, `app.log.bak`, `app.log.20240101`, `app.log.2024-13-45` are
-/// never deleted. A modification time in the future counts as now: it never
-/// turns rotation off or names a file.
+/// `app.log.0`, `app.log.bak`, `app.log.20240101`, `app.log.2024-13-45`, or a
+/// stamp of a period that has not begun yet, are never deleted nor counted.
+/// A modification time in the future counts as now: it never turns rotation
+/// off or names a file.
 ///
 /// Rotation happens *before* a record that would take the file past
 /// `max_size`: `app.log` becomes `app.log.1` (or `app.log.1.gz` when

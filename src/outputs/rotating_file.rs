@@ -225,6 +225,11 @@ impl RotatingFile {
             .flatten()
             .filter_map(|e| {
                 let name = c.rotated_name(e.file_name().to_str()?)?;
+                // Rotation never names a period that has not begun: such a
+                // name is not ours (nor the newest, whatever it says).
+                if name.start.is_some_and(|start| start > now_secs) {
+                    return None;
+                }
                 let born = match name.end {
                     Some(end) => end,
                     None => fs::symlink_metadata(e.path())

@@ -38,6 +38,19 @@ fn child(name: &str) {
             eprintln!("LOGGED {seq}");
             drop(guard);
         }
+        "for_seconds" => {
+            // Records for 3.5 s, to see rotation by time happen.
+            let guard = slog_host::init().unwrap();
+            let start = Instant::now();
+            let mut seq = 0u64;
+            while start.elapsed() < Duration::from_millis(3500) {
+                slog::info!(guard.logger(), "record"; "seq" => seq, "pad" => "x".repeat(100));
+                seq += 1;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            eprintln!("LOGGED {seq}");
+            drop(guard);
+        }
         "keep" => {
             let guard = slog_host::init().unwrap();
             for seq in 0..2000u64 {
@@ -217,10 +230,134 @@ fn keep_and_max_age_delete_only_rotated_files() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Files an operator keeps beside the log, named like rotated ones, all
+/// older than `max_age` by their modification time.
+const LOOK_ALIKES: &[&str] = &[
+    "app.log.0",
+    "app.log.20240101",
+    "app.log.1999-1-1",
+    "app.log.7.7.7",
+    "app.log.2024-13-45",
+    "app.log.1T",
+    "app.log.12345678901234567890",
+    "app.log.2023-02-29",
+    "app.log.01",
+    "app.log.bak",
+];
+
+fn retention_deletes_the_crates_old_files_and_never_a_look_alike() {
+    let dir = fresh_dir("lookalike");
+    let log = dir.join("app.log");
+    let old = SystemTime::now() - Duration::from_secs(3 * 86_400);
+    // The crate's own old files: a period two years ago, a numbered one.
+    let ours = ["app.log.2024-01-01", "app.log.2024-01-02.3.gz", "app.log.5"];
+    for name in LOOK_ALIKES.iter().chain(&ours) {
+        let f = std::fs::File::create(dir.join(name)).unwrap();
+        f.set_modified(old).unwrap();
+    }
+    run(
+        "keep",
+        &[
+            ("LOG_FILE", log.to_str().unwrap()),
+            ("LOG_FILE_MAX_AGE", "1d"),
+            ("LOG_FLOOD", "off"),
+        ],
+    );
+    let names = files(&dir);
+    for name in LOOK_ALIKES {
+        assert!(
+            names.contains(&name.to_string()),
+            "{name} deleted: {names:?}"
+        );
+    }
+    for name in ours {
+        assert!(!names.contains(&name.to_string()), "{name} kept: {names:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The periods of the rotated files in `dir` (their stamps), and whether
+/// any is named after the year 2099.
+fn rotated_stamps(dir: &Path) -> (usize, bool) {
+    let names = files(dir);
+    let rotated: Vec<&String> = names
+        .iter()
+        .filter(|n| n.starts_with("app.log.2"))
+        .collect();
+    (rotated.len(), rotated.iter().any(|n| n.contains("2099")))
+}
+
+fn a_log_file_dated_in_the_future_changes_nothing() {
+    let future = SystemTime::UNIX_EPOCH + Duration::from_secs(4_070_908_800); // 2099-01-01
+    for dated in [false, true] {
+        let dir = fresh_dir("future");
+        let log = dir.join("app.log");
+        std::fs::write(&log, "{\"msg\":\"from before\"}\n").unwrap();
+        if dated {
+            std::fs::File::options()
+                .append(true)
+                .open(&log)
+                .unwrap()
+                .set_modified(future)
+                .unwrap();
+        }
+        run(
+            "for_seconds",
+            &[
+                ("LOG_FILE", log.to_str().unwrap()),
+                ("LOG_FILE_ROTATE_EVERY", "1s"),
+                ("LOG_FILE_MAX_SIZE", "16K"),
+                ("LOG_FILE_KEEP", "1000"),
+                ("LOG_FLOOD", "off"),
+            ],
+        );
+        let (rotated, named_2099) = rotated_stamps(&dir);
+        println!("dated 2099: {dated}: {rotated} rotated files");
+        // 3.5 s at 1 s periods: at least 2 periods rotated, by time and size.
+        assert!(rotated >= 2, "dated 2099: {dated}: {:?}", files(&dir));
+        assert!(!named_2099, "dated 2099: {dated}: {:?}", files(&dir));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    // Retention with keep 1: a planted file named after a future period is
+    // neither the newest nor deleted, and the real newest stays.
+    let dir = fresh_dir("future-keep");
+    let log = dir.join("app.log");
+    let planted = dir.join("app.log.2099-01-01T00-00-00");
+    std::fs::write(&planted, "planted\n").unwrap();
+    std::fs::File::options()
+        .append(true)
+        .open(&planted)
+        .unwrap()
+        .set_modified(future)
+        .unwrap();
+    run(
+        "for_seconds",
+        &[
+            ("LOG_FILE", log.to_str().unwrap()),
+            ("LOG_FILE_ROTATE_EVERY", "1s"),
+            ("LOG_FILE_KEEP", "1"),
+            ("LOG_FLOOD", "off"),
+        ],
+    );
+    let names = files(&dir);
+    assert!(
+        names.contains(&"app.log.2099-01-01T00-00-00".to_string()),
+        "{names:?}"
+    );
+    let real: Vec<&String> = names
+        .iter()
+        .filter(|n| n.starts_with("app.log.20") && !n.contains("2099"))
+        .collect();
+    assert_eq!(real.len(), 1, "keep 1 of the crate's own: {names:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 crate::suite!(
     child,
     tests: [
         every_record_once_in_its_periods_file,
         keep_and_max_age_delete_only_rotated_files,
+        retention_deletes_the_crates_old_files_and_never_a_look_alike,
+        a_log_file_dated_in_the_future_changes_nothing,
     ]
 );
