@@ -145,7 +145,12 @@ fn every_record_once_in_its_periods_file() {
             let period = stamp_secs(&stamp[..19]);
             assert!(
                 secs.iter().all(|s| *s == period),
-                "{name}: records of another second"
+                "{name}: records of another second: {:?}",
+                records
+                    .iter()
+                    .filter(|v| ts_secs(v) != period)
+                    .map(|v| (v["seq"].clone(), v["ts"].clone()))
+                    .collect::<Vec<_>>()
             );
             periods.push(period);
         }
