@@ -156,6 +156,31 @@ fn child(name: &str) {
             log::info!("log after the spans");
             drop(guard);
         }
+        "span_moved" => {
+            // Entered on this thread, exited (and closed) on another: the
+            // registry says no span is current here; records agree.
+            let guard = slog_host::init().unwrap();
+            let span = tracing::info_span!("moved", request_id = "r-42");
+            let id = span.id().unwrap();
+            tracing::dispatcher::get_default(|d| d.enter(&id));
+            slog::info!(guard.logger(), "slog while entered");
+            std::thread::spawn(move || {
+                tracing::dispatcher::get_default(|d| d.exit(&id));
+                drop(span);
+            })
+            .join()
+            .unwrap();
+            eprintln!("CURRENT {:?}", tracing::Span::current().id());
+            slog::info!(guard.logger(), "slog after the exit");
+            log::info!("log after the exit");
+            tracing::info!("tracing after the exit");
+            // Entered again on this thread: its fields again.
+            let again = tracing::info_span!("again", request_id = "r-43");
+            let _e = again.enter();
+            slog::info!(guard.logger(), "slog in a new span");
+            drop(_e);
+            drop(guard);
+        }
         "composed_alloc" => {
             use tracing_subscriber::layer::SubscriberExt;
             use tracing_subscriber::Layer;
@@ -536,6 +561,29 @@ fn slog_and_log_records_carry_the_entered_spans_fields() {
     }
 }
 
+fn a_span_exited_on_another_thread_is_off_this_threads_records() {
+    let out = run("span_moved", &[]);
+    let all = lines(&out);
+    let by_msg = |m: &str| {
+        all.iter()
+            .find(|v| v["msg"] == m)
+            .unwrap_or_else(|| panic!("no {m:?} in {all:?}"))
+    };
+    // The control: while entered, the record carries the span's field.
+    assert_eq!(by_msg("slog while entered")["request_id"], "r-42");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("CURRENT None"), "the registry's view: {err}");
+    for m in [
+        "slog after the exit",
+        "log after the exit",
+        "tracing after the exit",
+    ] {
+        let v = by_msg(m);
+        assert!(v.get("request_id").is_none(), "{m}: {v}");
+    }
+    assert_eq!(by_msg("slog in a new span")["request_id"], "r-43");
+}
+
 /// The number after `key=` in a line of `key=n` pairs.
 fn count(counts: &str, key: &str) -> u64 {
     counts
@@ -781,6 +829,7 @@ crate::suite_main!(
         spans_are_never_records,
         disabled_events_allocate_nothing,
         slog_and_log_records_carry_the_entered_spans_fields,
+        a_span_exited_on_another_thread_is_off_this_threads_records,
         public_layer_beside_a_second_layer_allocates_nothing,
         a_failed_init_installs_nothing,
         tracing_false_without_a_log_logger_says_so_once,
