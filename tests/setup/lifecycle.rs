@@ -209,8 +209,19 @@ fn child(name: &str) -> Result<(), slog_host::Error> {
 
 // ---------------------------------------------------------------- parent
 
+/// The longest the `panic-abort` build may take: a build of the whole
+/// dependency tree in a profile of its own, minutes on a slow or busy
+/// machine (two CPU hogs made it pass 120 s); the bound only catches a
+/// cargo that never returns.
+const BUILD_BOUND: Duration = Duration::from_secs(30 * 60);
+
 /// Runs `cmd` under the watchdog.
-fn output(mut cmd: Command, what: &str) -> Output {
+fn output(cmd: Command, what: &str) -> Output {
+    output_within(cmd, what, HANG)
+}
+
+/// Runs `cmd`, killed after `bound`.
+fn output_within(mut cmd: Command, what: &str, bound: Duration) -> Output {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -218,11 +229,11 @@ fn output(mut cmd: Command, what: &str) -> Output {
     let pid = child.id();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || tx.send(child.wait_with_output().unwrap()));
-    match rx.recv_timeout(HANG) {
+    match rx.recv_timeout(bound) {
         Ok(out) => out,
         Err(_) => {
             let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("{what}: still running after {HANG:?}, killed")
+            panic!("{what}: still running after {bound:?}, killed")
         }
     }
 }
@@ -325,7 +336,7 @@ fn under_panic_abort_the_panic_record_is_the_last_and_nothing_before_is_lost() {
         "--message-format",
         "json",
     ]);
-    let built = output(build, "cargo build --profile panic-abort");
+    let built = output_within(build, "cargo build --profile panic-abort", BUILD_BOUND);
     assert!(built.status.success(), "{}", stderr(&built));
     let exe = String::from_utf8(built.stdout)
         .unwrap()
