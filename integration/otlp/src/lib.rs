@@ -64,6 +64,11 @@ pub struct Request {
 pub enum Reply {
     Status(u16),
     StatusRetryAfter(u16, u64),
+    /// This status with `Retry-After` as an HTTP-date (IMF-fixdate) this
+    /// many seconds after the answer.
+    StatusRetryAt(u16, u64),
+    /// This status with `Retry-After` as this text, as it is.
+    StatusRetryAfterText(u16, &'static str),
     /// 200 with a partial success rejecting this many records.
     PartialSuccess(i64),
     /// A redirect (this status) to the same path, which must not be followed.
@@ -198,7 +203,11 @@ fn serve(
         let gzip = header("content-encoding").as_deref() == Some("gzip");
         let content_type = header("content-type").unwrap_or_default();
         let status = match reply {
-            Reply::Status(s) | Reply::StatusRetryAfter(s, _) | Reply::Redirect(s) => s,
+            Reply::Status(s)
+            | Reply::StatusRetryAfter(s, _)
+            | Reply::StatusRetryAt(s, _)
+            | Reply::StatusRetryAfterText(s, _)
+            | Reply::Redirect(s) => s,
             Reply::PartialSuccess(_) => 200,
             Reply::Hang => 0,
         };
@@ -240,6 +249,15 @@ fn serve(
             Reply::Status(s) => format!("HTTP/1.1 {s} X\r\ncontent-length: 0\r\n\r\n"),
             Reply::StatusRetryAfter(s, secs) => {
                 format!("HTTP/1.1 {s} X\r\nretry-after: {secs}\r\ncontent-length: 0\r\n\r\n")
+            }
+            Reply::StatusRetryAt(s, secs) => {
+                let at = httpdate::fmt_http_date(
+                    std::time::SystemTime::now() + Duration::from_secs(secs),
+                );
+                format!("HTTP/1.1 {s} X\r\nretry-after: {at}\r\ncontent-length: 0\r\n\r\n")
+            }
+            Reply::StatusRetryAfterText(s, text) => {
+                format!("HTTP/1.1 {s} X\r\nretry-after: {text}\r\ncontent-length: 0\r\n\r\n")
             }
             Reply::Redirect(s) => {
                 format!("HTTP/1.1 {s} X\r\nlocation: /elsewhere\r\ncontent-length: 0\r\n\r\n")

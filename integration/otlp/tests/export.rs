@@ -456,6 +456,95 @@ fn retry_after_is_honoured() {
     assert_eq!(guard.export_dropped(), 0);
 }
 
+/// `Retry-After` as an HTTP-date 2 s ahead (second resolution: at least
+/// 1 s of wait), twice: each try waits for the date, then the batch is
+/// accepted; nothing lost.
+fn retry_after_as_an_http_date_is_honoured() {
+    let rx = Receiver::start(0, |n| {
+        if n < 2 {
+            Reply::StatusRetryAt(503, 2)
+        } else {
+            Reply::Status(200)
+        }
+    });
+    let (_lines, guard) = exporting(&rx, one_batch);
+    for i in 0..100 {
+        info!(guard.logger(), "retried"; "src" => "date", "seq" => i);
+    }
+    assert_eq!(guard.flush(), 0);
+    assert_spaced(
+        &rx,
+        3,
+        Duration::from_millis(950),
+        "two refusals with a Retry-After date, then a success",
+    );
+    each_once(seqs(&rx.records(), "date"), 100, "date");
+    assert_eq!(guard.export_dropped(), 0);
+}
+
+/// A `Retry-After` of more digits than a `u64` holds is the longest wait,
+/// not no wait: after the refusal, no try for the next 3 s (a storm made
+/// 15 requests in 12 s), and the drop gives up within the export timeout.
+fn retry_after_past_u64_is_the_longest_wait() {
+    let rx = Receiver::start(0, |_| {
+        Reply::StatusRetryAfterText(503, "99999999999999999999999")
+    });
+    let config = OtlpConfig::new(&rx.endpoint()).unwrap().batch(
+        Duration::from_millis(20),
+        2048,
+        512,
+        Duration::from_secs(2),
+    );
+    let lines = Lines::default();
+    let guard = builder(&lines, config).init().unwrap();
+    info!(guard.logger(), "refused"; "src" => "huge", "seq" => 0);
+    let first = Instant::now();
+    while rx.requests().is_empty() && first.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(rx.requests().len(), 1, "one try, then the wait");
+    drop(guard);
+    assert_eq!(rx.requests().len(), 1, "no try at shutdown past the wait");
+}
+
+/// `RUST_LOG=trace` with an `api-key` header and a query secret in the
+/// endpoint: the HTTP client's own TRACE records (its request line and a
+/// hex dump of the request) would show both; no output and no stderr line
+/// carries either, in text or in hex. The control: at trace, the crate's
+/// own TRACE record is written, so the filter did let trace through.
+fn trace_level_never_writes_the_exporters_credentials() {
+    const KEY: &str = "k3y-s3cr3t";
+    const QUERY: &str = "q-s3cr3t";
+    let rx = Receiver::start(0, ok);
+    let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    let out = runner::run_json(
+        "trace_export",
+        &[
+            ("OTEL_LOGS_EXPORTER", "otlp"),
+            (
+                "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+                &format!("{}?api_key={QUERY}", rx.endpoint()),
+            ),
+            ("OTEL_EXPORTER_OTLP_HEADERS", &format!("api-key={KEY}")),
+            ("OTEL_BLRP_SCHEDULE_DELAY", "50"),
+            ("RUST_LOG", "trace"),
+        ],
+    );
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(stdout.contains("a trace record"), "the control: {stdout}");
+    assert!(!rx.requests().is_empty(), "exported");
+    for secret in [KEY, QUERY] {
+        for text in [&stdout, &stderr] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+            assert!(!text.contains(&hex(secret)), "{secret} as hex in {text}");
+        }
+    }
+}
+
 /// `Retry-After: 0` is no storm (the first backoff is the floor); a
 /// redirect is not followed (no GET, the headers go nowhere else) and its
 /// batch is dropped and counted; a partial success counts its rejected
@@ -886,6 +975,14 @@ fn child(name: &str) {
             assert_eq!(guard.flush(), 0);
             assert_eq!(guard.exported(), 10);
         }
+        "trace_export" => {
+            let guard = slog_host::init().unwrap();
+            log::trace!("a trace record");
+            for i in 0..10 {
+                info!(guard.logger(), "exported"; "seq" => i);
+            }
+            assert_eq!(guard.flush(), 0);
+        }
         "only_otlp_down" => {
             let guard = slog_host::init().unwrap();
             for i in 0..10 {
@@ -908,7 +1005,10 @@ crate::suite_main!(
         the_resource_follows_a_refresh,
         a_collector_starting_late_loses_nothing,
         retry_after_is_honoured,
+        retry_after_as_an_http_date_is_honoured,
+        retry_after_past_u64_is_the_longest_wait,
         retry_after_zero_redirects_and_partial_success,
+        trace_level_never_writes_the_exporters_credentials,
         a_hanging_collector_never_delays_the_lines,
         a_collector_down_for_good_bounds_memory_and_counts_drops,
         a_current_thread_runtime_does_not_deadlock,
