@@ -6,6 +6,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use slog::{Drain, FilterLevel, Level, OwnedKVList, Record};
 
+use super::target_table::TargetTable;
 use crate::error::Error;
 use crate::record::target::target;
 
@@ -40,12 +41,19 @@ pub struct Directives {
     default: FilterLevel,
     /// `(target prefix, level)`, longest prefix first.
     targets: Vec<(String, FilterLevel)>,
+    /// The same as a trie, when there are more than [`LINEAR_MAX`]: a
+    /// record's cost then does not grow with the number of directives.
+    table: Option<TargetTable>,
     max: FilterLevel,
     /// Bare targets that look like misspelled levels, with the level meant.
     suspicious: Vec<(String, &'static str)>,
     /// The directives as given, trimmed.
     text: String,
 }
+
+/// Up to this many target directives are matched by a scan (a few prefix
+/// compares, the common case); more by a [`TargetTable`].
+const LINEAR_MAX: usize = 8;
 
 /// The filter used when `RUST_LOG` is unset or empty.
 pub const DEFAULT_FILTER: &str = "info";
@@ -140,6 +148,9 @@ impl Directives {
         }
         let mut default = None;
         let mut targets: Vec<(String, FilterLevel)> = Vec::new();
+        // A target given twice keeps its last level (an index per target:
+        // linear in the number of directives, not quadratic).
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         let mut suspicious = Vec::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (target, level) = match part.split_once('=') {
@@ -167,9 +178,12 @@ impl Directives {
             match target {
                 None => default = Some(level),
                 Some("") => return Err(bad(format!("empty target in {part:?}"))),
-                Some(t) => match targets.iter_mut().find(|(x, _)| x == t) {
-                    Some(slot) => slot.1 = level,
-                    None => targets.push((t.to_string(), level)),
+                Some(t) => match index.get(t) {
+                    Some(&i) => targets[i].1 = level,
+                    None => {
+                        index.insert(t.to_string(), targets.len());
+                        targets.push((t.to_string(), level));
+                    }
                 },
             }
         }
@@ -185,9 +199,12 @@ impl Directives {
                 a
             }
         });
+        let table = (targets.len() > LINEAR_MAX)
+            .then(|| TargetTable::new(targets.iter().map(|(t, l)| (t.as_str(), *l))));
         Ok(Directives {
             default,
             targets,
+            table,
             max,
             suspicious,
             text: spec.trim().to_string(),
@@ -262,12 +279,15 @@ impl Directives {
 
     /// True if a record at `level` from `target` (a module path) passes.
     pub fn enabled(&self, level: Level, target: &str) -> bool {
-        let limit = self
-            .targets
-            .iter()
-            .find(|(t, _)| target.starts_with(t.as_str()))
-            .map_or(self.default, |(_, l)| *l);
-        limit.accepts(level)
+        let limit = match &self.table {
+            Some(table) => table.longest_prefix(target),
+            None => self
+                .targets
+                .iter()
+                .find(|(t, _)| target.starts_with(t.as_str()))
+                .map(|(_, l)| *l),
+        };
+        limit.unwrap_or(self.default).accepts(level)
     }
 
     /// The most verbose level any directive enables.

@@ -10,3 +10,4 @@ pub(crate) mod filter_change;
 pub(crate) mod flood;
 pub(crate) mod panic_hook;
 pub(crate) mod sender;
+pub(crate) mod target_table;
