@@ -14,7 +14,7 @@ use std::time::SystemTime;
 
 use slog::{BorrowedKV, Key, Level, OwnedKVList, Record, RecordLocation, RecordStatic, KV};
 
-use super::own::TRUNCATED_KEY;
+use super::own::{DROPPED_FIELDS_KEY, TRUNCATED_KEY};
 use super::trace_ids::{self, TraceIds};
 
 /// An empty list of logger fields, made once: each new one is an `Arc`
@@ -260,13 +260,15 @@ impl Event {
 
 /// How [`Event::replay_cut`] shortens a record that formats too long:
 /// string fields past `field` bytes and the message past `msg` bytes are
-/// cut (at a character boundary), and with `logger` false the logger's
-/// fields are left out.
+/// cut (at a character boundary), with `logger` false the logger's fields
+/// are left out, and only the first `kept` of the record's own and span
+/// fields are written.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Cut {
     pub(crate) field: usize,
     pub(crate) msg: usize,
     pub(crate) logger: bool,
+    pub(crate) kept: usize,
 }
 
 /// `s` cut to at most `limit` bytes at a character boundary, and the bytes
@@ -294,10 +296,16 @@ impl Event {
             .unwrap_or(0)
     }
 
+    /// The number of the record's own and span fields.
+    pub(crate) fn field_total(&self) -> usize {
+        self.fields.len()
+    }
+
     /// [`replay`](Self::replay) with long values cut as `cut` says, and a
-    /// first field [`TRUNCATED_KEY`] with the bytes removed (the logger's
-    /// fields, when left out, count as removed too: their size is not known
-    /// here, so they count 0).
+    /// first field [`TRUNCATED_KEY`] with the bytes removed: of cut values
+    /// and of whole fields left out, the logger's included (key and value as
+    /// text), then [`DROPPED_FIELDS_KEY`] with the number of the record's
+    /// own and span fields left out, if any.
     pub(crate) fn replay_cut<R>(
         &self,
         cut: Cut,
@@ -312,11 +320,23 @@ impl Event {
             (Some(v), true) => v,
             _ => no_values(),
         };
+        // The logger's fields left out: their keys and values as text.
+        let logger_removed = match (&self.logger, cut.logger) {
+            (Some(v), false) => {
+                let mut count = TextCount(0);
+                let _ = v.serialize(&Record::new(&rs, &format_args!(""), slog::b!()), &mut count);
+                count.0
+            }
+            _ => 0,
+        };
         let (msg, msg_removed) = cut_str(self.message(), cut.msg);
         let removed = msg_removed
+            + logger_removed
             + self
                 .fields()
-                .map(|(_, v)| match v {
+                .enumerate()
+                .map(|(i, (key, v))| match v {
+                    _ if i >= cut.kept => key.len() + text_len(v),
                     ValueRef::Str(s) => cut_str(s, cut.field).1,
                     ValueRef::Plain(_) => 0,
                 })
@@ -325,6 +345,7 @@ impl Event {
             ev: self,
             limit: cut.field,
             removed,
+            kept: cut.kept,
         };
         f(
             &Record::new(&rs, &format_args!("{msg}"), BorrowedKV(&kv)),
@@ -333,17 +354,60 @@ impl Event {
     }
 }
 
+/// Counts the keys and values of what it is given, as text.
+struct TextCount(usize);
+
+impl fmt::Write for TextCount {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+impl slog::Serializer for TextCount {
+    fn emit_arguments(&mut self, key: Key, val: &fmt::Arguments<'_>) -> slog::Result {
+        self.0 += key.len();
+        let _ = fmt::write(self, *val);
+        Ok(())
+    }
+}
+
+/// The length of a value as text (a string's bytes, a number's digits).
+fn text_len(v: ValueRef<'_>) -> usize {
+    let mut n = TextCount(0);
+    let _ = match v {
+        ValueRef::Str(s) => return s.len(),
+        ValueRef::Plain(p) => match *p {
+            Value::U64(v) => write!(n, "{v}"),
+            Value::I64(v) => write!(n, "{v}"),
+            Value::U128(v) => write!(n, "{v}"),
+            Value::I128(v) => write!(n, "{v}"),
+            Value::F32(v) => write!(n, "{v}"),
+            Value::F64(v) => write!(n, "{v}"),
+            Value::Bool(v) => write!(n, "{v}"),
+            Value::Char(v) => write!(n, "{v}"),
+            Value::Unit | Value::None | Value::Str(_) => Ok(()),
+        },
+    };
+    n.0
+}
+
 /// The event's fields with string values cut, after the truncation marker.
 struct CutReplay<'a> {
     ev: &'a Event,
     limit: usize,
     removed: usize,
+    kept: usize,
 }
 
 impl KV for CutReplay<'_> {
     fn serialize(&self, _: &Record<'_>, s: &mut dyn slog::Serializer) -> slog::Result {
         s.emit_u64(TRUNCATED_KEY, self.removed as u64)?;
-        for (key, value) in self.ev.fields() {
+        let total = self.ev.fields.len();
+        if self.kept < total {
+            s.emit_u64(DROPPED_FIELDS_KEY, (total - self.kept) as u64)?;
+        }
+        for (key, value) in self.ev.fields().take(self.kept) {
             match value {
                 ValueRef::Str(v) => s.emit_str(key, cut_str(v, self.limit).0)?,
                 plain => emit_value(s, key, plain)?,

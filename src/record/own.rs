@@ -38,6 +38,11 @@ pub(crate) const FILTER_CHANGED_MESSAGE: &str = "log filter changed";
 /// The key of the field a cut record carries: how many bytes were removed.
 pub const TRUNCATED_KEY: &str = "log.truncated_bytes";
 
+/// Added to a record cut to `max_record_bytes` when cutting values was not
+/// enough: how many of its fields (its own and its spans', from the last)
+/// were left out whole.
+pub const DROPPED_FIELDS_KEY: &str = "log.dropped_fields";
+
 /// The key under which a `log` key-value is written once
 /// [`MAX_INTERNED`](crate::intern::MAX_INTERNED) other key names are kept:
 /// `name=value` as text.

@@ -240,14 +240,17 @@ impl Builder {
     /// split longer lines (Vector's file source skips lines over 100 KiB,
     /// containerd splits at 16 KiB).
     ///
+    /// Every byte of the line counts (keys, numbers, the number of fields).
     /// A longer record is formatted again with its longest string fields
     /// cut (each to the one length that makes the line fit, at a character
-    /// boundary, escapes whole), then its message, then without its logger's
-    /// fields; its time, level, target and host fields are never cut. It
-    /// stays one valid JSON object (or one term line) and carries
-    /// `log.truncated_bytes` with the bytes removed;
-    /// [`LogGuard::truncated`](crate::LogGuard::truncated) counts such records. Colored terminal output
-    /// is written as slog-term formats it and is not cut.
+    /// boundary, escapes whole), then its message; if that is not enough,
+    /// the same without its logger's fields; if still not (thousands of
+    /// fields, a huge key), its own and span fields are left out whole from
+    /// the last, as many kept as fit, and `log.dropped_fields` says how many.
+    /// Its time, level, target and host fields are never cut. It stays one
+    /// valid JSON object (or one term line) and carries `log.truncated_bytes`
+    /// with the bytes removed (of values, keys and whole fields);
+    /// [`LogGuard::truncated`](crate::LogGuard::truncated) counts such records.
     pub fn max_record_bytes(mut self, bytes: usize) -> Self {
         self.max_record_bytes = bytes;
         self

@@ -8,10 +8,14 @@ use crate::record::event::{Cut, Event};
 
 impl Batch {
     /// Formats `ev` again, as long as fits in `max_record` bytes from
-    /// `start`: string fields cut to the longest length that fits (the
-    /// longest values lose most, short ones nothing), then the message, then
-    /// the logger's fields left out. Level, time, target and the host fields
-    /// are never cut; the line carries `log.truncated_bytes`.
+    /// `start`, every byte counted (keys, numbers, the number of fields):
+    /// string fields cut to the longest length that fits (the longest values
+    /// lose most, short ones nothing), then the message; if that is not
+    /// enough, the same without the logger's fields; if still not, the
+    /// record's own and span fields are left out whole from the last, as
+    /// many kept as fit. Level, time, target and the host fields are never
+    /// cut; the line carries `log.truncated_bytes`, and `log.dropped_fields`
+    /// when fields were left out.
     pub(super) fn refit(&mut self, ev: &Event, start: usize) {
         let max = self.max_record;
         let mut fits = |cut: Cut| -> bool {
@@ -19,45 +23,54 @@ impl Batch {
             self.cut(start);
             ok
         };
-        let cut = if fits(Cut::fields(0)) {
-            // The longest field limit that fits.
-            Cut::fields(largest_fitting(ev.longest_field(), |n| {
-                fits(Cut::fields(n))
-            }))
-        } else if fits(Cut::message(0)) {
-            Cut::message(largest_fitting(ev.message().len(), |n| {
-                fits(Cut::message(n))
-            }))
-        } else {
-            // The logger's fields alone are too long: left out.
-            Cut {
-                field: 0,
-                msg: 0,
-                logger: false,
-            }
-        };
+        let all = usize::MAX;
+        let cut =
+            match values(ev, &mut fits, true, all).or_else(|| values(ev, &mut fits, false, all)) {
+                Some(cut) => cut,
+                None => {
+                    // Too many fields, or too long keys: as many kept as fit
+                    // (from the first), then the values and message as above.
+                    let bare = |kept| Cut {
+                        field: 0,
+                        msg: 0,
+                        logger: false,
+                        kept,
+                    };
+                    let kept = largest_fitting(ev.field_total(), |k| fits(bare(k)));
+                    values(ev, &mut fits, false, kept).unwrap_or(bare(kept))
+                }
+            };
         self.format_with(ev, Some(cut));
         self.truncated.fetch_add(1, Ordering::Relaxed);
     }
 }
 
-impl Cut {
-    /// String fields cut to `n` bytes, the message and logger kept.
-    fn fields(n: usize) -> Cut {
-        Cut {
-            field: n,
-            msg: usize::MAX,
-            logger: true,
-        }
-    }
-
-    /// Every string field emptied, the message cut to `n` bytes.
-    fn message(n: usize) -> Cut {
-        Cut {
-            field: 0,
-            msg: n,
-            logger: true,
-        }
+/// With these fields (the logger's or not, the first `kept` of the
+/// record's): string fields cut as little as fits with the whole message,
+/// else all of them emptied and the message cut as little as fits; `None`
+/// if even that does not fit.
+fn values(
+    ev: &Event,
+    fits: &mut impl FnMut(Cut) -> bool,
+    logger: bool,
+    kept: usize,
+) -> Option<Cut> {
+    let at = |field, msg| Cut {
+        field,
+        msg,
+        logger,
+        kept,
+    };
+    if fits(at(0, usize::MAX)) {
+        let field = largest_fitting(ev.longest_field(), |n| fits(at(n, usize::MAX)));
+        Some(at(field, usize::MAX))
+    } else if fits(at(0, 0)) {
+        Some(at(
+            0,
+            largest_fitting(ev.message().len(), |n| fits(at(0, n))),
+        ))
+    } else {
+        None
     }
 }
 

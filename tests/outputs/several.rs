@@ -94,6 +94,43 @@ fn child(name: &str) {
             eprintln!("TRUNCATED {}", guard.truncated());
             drop(guard);
         }
+        "cap_fields" => {
+            // Fields by the thousand (slog keys are static: made once).
+            struct Many(&'static [&'static str], bool);
+            impl slog::KV for Many {
+                fn serialize(
+                    &self,
+                    _: &slog::Record<'_>,
+                    s: &mut dyn slog::Serializer,
+                ) -> slog::Result {
+                    for (i, k) in self.0.iter().enumerate() {
+                        if self.1 {
+                            s.emit_u64(k, 1_000_000_000 + i as u64)?;
+                        } else {
+                            s.emit_str(k, "value")?;
+                        }
+                    }
+                    Ok(())
+                }
+            }
+            let keys: &'static [&'static str] = Box::leak(
+                (0..3000)
+                    .map(|i| &*Box::leak(format!("field_{i}").into_boxed_str()))
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice(),
+            );
+            let long_key: &'static str = Box::leak("k".repeat(5000).into_boxed_str());
+            let guard = slog_host::Builder::from_env().unwrap().init().unwrap();
+            let log = guard.logger();
+            slog::info!(log, "strings"; Many(&keys[..2000], false));
+            slog::info!(log, "integers"; Many(keys, true));
+            slog::info!(log, "a long key"; long_key => 1, "small" => "kept");
+            let child = log.new(slog::o!(Many(&keys[..500], false)));
+            slog::info!(child, "logger fields"; "small" => "kept");
+            guard.flush();
+            eprintln!("TRUNCATED {}", guard.truncated());
+            drop(guard);
+        }
         "env_error" => match slog_host::init() {
             Ok(_) => eprintln!("INIT: ok"),
             Err(e) => eprintln!("INIT: {e}"),
@@ -333,9 +370,78 @@ fn a_long_record_is_cut_to_the_cap_and_stays_valid() {
     }
 }
 
+/// At a 1 KiB cap, records whose length is not in string values: 2,000
+/// string fields, 3,000 integer fields, a 5,000-byte key, 500 logger
+/// fields. Every line at most the cap, whole and valid, its time, level,
+/// message, target and host fields intact, `log.truncated_bytes` on each
+/// cut one and `log.dropped_fields` where fields had to go.
+fn records_long_in_fields_keys_or_numbers_are_cut_to_the_cap() {
+    let file = temp_file("cap-fields");
+    for format in ["json", "full", "compact"] {
+        let out = run(
+            "cap_fields",
+            &file,
+            &[
+                ("LOG_FORMAT", format),
+                ("LOG_MAX_RECORD_BYTES", "1K"),
+                ("OTEL_SERVICE_NAME", "capped"),
+            ],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("TRUNCATED 4"), "{format}: {err}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for l in text.lines() {
+            assert!(l.len() < 1024, "{format}: a line of {} bytes", l.len());
+        }
+        if format != "json" {
+            assert!(text.contains("log.dropped_fields"), "{format}: {text}");
+            continue;
+        }
+        let v: Vec<Value> = json_lines(&text);
+        assert_eq!(v.len(), 4, "{text}");
+        for (line, msg) in v
+            .iter()
+            .zip(["strings", "integers", "a long key", "logger fields"])
+        {
+            assert_eq!(line["msg"], msg, "{line}");
+            assert_eq!(line["level"], "INFO");
+            assert_eq!(line["target"], "outputs::several");
+            assert!(line["ts"].is_string());
+            assert_eq!(line["service.name"], "capped");
+            assert!(
+                line["host.name"].is_string() && line["process.pid"].is_u64(),
+                "{line}"
+            );
+            assert!(line["log.truncated_bytes"].as_u64().unwrap() > 0, "{line}");
+        }
+        // Fields left out whole, counted, and the first ones kept.
+        for (line, total) in [(&v[0], 2000), (&v[1], 3000)] {
+            let dropped = line["log.dropped_fields"].as_u64().unwrap();
+            let kept = line
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| k.starts_with("field_"))
+                .count();
+            assert_eq!(kept as u64 + dropped, total, "{line}");
+            assert!(kept > 0 && line.get("field_0").is_some(), "{line}");
+        }
+        // The long key goes (the last field as slog hands them over), the
+        // short field stays, and all 5,001 bytes of the key and its value
+        // are counted.
+        assert_eq!(v[2]["log.dropped_fields"], 1, "{}", v[2]);
+        assert_eq!(v[2]["small"], "kept", "{}", v[2]);
+        assert_eq!(v[2]["log.truncated_bytes"], 5001, "{}", v[2]);
+        // The logger's fields go first; the record's own stays.
+        assert_eq!(v[3]["small"], "kept", "{}", v[3]);
+        assert!(v[3].get("log.dropped_fields").is_none(), "{}", v[3]);
+    }
+}
+
 crate::suite!(
     child,
     tests: [
+        records_long_in_fields_keys_or_numbers_are_cut_to_the_cap,
         each_output_holds_exactly_its_records,
         a_failing_output_loses_nothing_on_the_other,
         environment_adds_the_file_beside_stdout,
