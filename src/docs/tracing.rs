@@ -83,7 +83,7 @@
 //!   `tracing_log::LogTracer::init()` itself.
 //! - Change its filter with `guard.set_filter(..)` (or `LOG_FILTER_FILE`), not by wrapping the layer in
 //!   `tracing_subscriber::reload::Layer`: the layer is a per-layer-filtered layer, and tracing-subscriber
-//!   cannot reload those (after a reload every event panics, its issues #1629 and #2413). `set_filter`
+//!   cannot reload those (after a reload every event panics: tokio-rs/tracing #1629, #2101). `set_filter`
 //!   swaps the directives the layer's filter reads and rebuilds tracing's interest cache, which is what a
 //!   reload would have done.
 //!
