@@ -574,19 +574,42 @@ fn a_fifo_whose_reader_leaves_never_blocks_the_writer() {
     let dir = tempdir("fifo-leaves");
     let fifo = dir.join("log.fifo");
     mkfifo(&fifo);
-    // The reader: opens (blocks until the scenario opens it for writing),
-    // reads 100 lines, and leaves.
+    // The reader: has the FIFO open for reading before the scenario starts
+    // (a blocking open could still be waiting to run when the scenario
+    // opens it for writing, which then finds no reader: a flake on a busy
+    // machine), reads 100 lines, and leaves. Opened without blocking, then
+    // switched to blocking reads; a read finding no writer yet (0 bytes) is
+    // tried again.
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let f = fifo.clone();
     let reader = std::thread::spawn(move || {
-        let mut r = BufReader::new(std::fs::File::open(&f).unwrap());
+        use std::os::fd::AsRawFd;
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&f)
+            .unwrap();
+        // SAFETY: fcntl on a descriptor this thread owns.
+        unsafe {
+            let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
+            libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+        ready_tx.send(()).unwrap();
+        let mut r = BufReader::new(file);
         let mut lines = Vec::new();
-        for _ in 0..100 {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while lines.len() < 100 && Instant::now() < deadline {
             let mut l = String::new();
-            r.read_line(&mut l).unwrap();
+            if r.read_line(&mut l).unwrap() == 0 {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
             lines.push(l);
         }
         lines
     });
+    ready_rx.recv().unwrap();
     let out = run(
         "fifo_reader_leaves",
         120,

@@ -854,7 +854,10 @@ fn the_environment_configures_the_exporter() {
         ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://c:99999/v1/logs"),
         // URLs the HTTP client cannot send to: errors at init, not a
         // failure of every export.
-        ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://exämple.com:4318/v1/logs"),
+        (
+            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+            "http://exämple.com:4318/v1/logs",
+        ),
         ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://a:1:2/v1/logs"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://host:1/p<>{}"),
         ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem"),
