@@ -83,6 +83,30 @@ pub(crate) fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (y, m, d)
 }
 
+/// The number of days of month `m` (1 to 12) of year `y`.
+pub(crate) fn month_days(y: u64, m: u64) -> u64 {
+    let leap = y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
+    match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a (year, month, day), if that day exists: the
+/// inverse of [`civil_from_days`] (Howard Hinnant's `days_from_civil`).
+pub(crate) fn days_from_civil(y: u64, m: u64, d: u64) -> Option<u64> {
+    if !(1..=12).contains(&m) || d == 0 || d > month_days(y, m) {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let (era, yoe) = (y / 400, y % 400);
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe).checked_sub(719_468)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,24 +142,27 @@ mod tests {
             assert!(next_day, "{day}: {prev:?} -> {:?}", (y, m, d));
             if d == 1 {
                 let (py, pm, pd) = prev;
-                let leap = py % 4 == 0 && (py % 100 != 0 || py % 400 == 0);
-                let len = [
-                    31,
-                    if leap { 29 } else { 28 },
-                    31,
-                    30,
-                    31,
-                    30,
-                    31,
-                    31,
-                    30,
-                    31,
-                    30,
-                    31,
-                ];
-                assert_eq!(pd, len[pm as usize - 1], "month {py}-{pm} length");
+                assert_eq!(pd, month_days(py, pm), "month {py}-{pm} length");
             }
             prev = (y, m, d);
+        }
+    }
+
+    #[test]
+    fn days_from_civil_inverts_civil_from_days_and_refuses_missing_days() {
+        for day in 0..146_097 * 2 {
+            let (y, m, d) = civil_from_days(day);
+            assert_eq!(days_from_civil(y, m, d), Some(day), "{y}-{m}-{d}");
+        }
+        for (y, m, d) in [
+            (2023, 2, 29),
+            (2024, 4, 31),
+            (2024, 13, 1),
+            (2024, 0, 1),
+            (2024, 1, 0),
+            (1969, 12, 31),
+        ] {
+            assert_eq!(days_from_civil(y, m, d), None, "{y}-{m}-{d}");
         }
     }
 }
