@@ -143,10 +143,36 @@ def main():
             continue
         text = open(os.path.join(SRC, path), encoding="utf-8").read()
         # Unit tests apart: their `super` is the file's own module.
-        text = re.split(r"^#\[cfg\(test\)\]\nmod tests", text, flags=re.M)[0]
+        text = re.split(r"^#\[cfg\(test\)\]\nmod tests \{", text, flags=re.M)[0]
         code = code_lines(text)
+        # Inline modules (`mod json { .. }`): their `super` is this file's
+        # module, so their paths are resolved from a virtual child of it.
+        inner = []
+        for m in re.finditer(r"\bmod\s+(\w+)\s*\{", code):
+            depth, i = 0, m.end() - 1
+            while i < len(code):
+                depth += code[i] == "{"
+                depth -= code[i] == "}"
+                if depth == 0:
+                    break
+                i += 1
+            inner.append((m.group(1), code[m.end():i]))
+        for name, body in inner:
+            code = code.replace(body, "")
+            for p in set(joined_uses(body)) | set(re.findall(r"\b(?:crate|super|self)(?:::\w+)+", body)):
+                if p.startswith("super::"):
+                    p = "self::" + p[len("super::"):]
+                if p.startswith(("crate::", "self::")):
+                    code += f"\nuse {p};"
         found = set(joined_uses(code))
         found |= set(re.findall(r"\b(?:crate|super|self)(?:::\w+)+", code))
+        # `use child::...` in a module with submodules: a path relative to
+        # this module.
+        inline = set(re.findall(r"\bmod\s+(\w+)\s*\{", code))
+        for p in list(found):
+            head = p.split("::")[0]
+            if head not in ("crate", "super", "self") and head not in inline and mod + (head,) in mods:
+                found.add("self::" + p)
         for p in sorted(found):
             if not p.startswith(("crate::", "super::", "self::")):
                 continue
@@ -226,7 +252,7 @@ def main():
         lines = open(os.path.join(SRC, path), encoding="utf-8").read().splitlines()
         n = len(lines)
         for i, l in enumerate(lines):
-            if l.startswith("#[cfg(test)]") and i + 1 < n and lines[i + 1].startswith("mod tests"):
+            if l.startswith("#[cfg(test)]") and i + 1 < n and lines[i + 1].startswith("mod tests {"):
                 n = i
                 break
         sizes.append((n, path))

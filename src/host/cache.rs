@@ -10,7 +10,7 @@ use arc_swap::{ArcSwap, Guard};
 
 use crate::error::Error;
 use crate::host::detect::{env_var, Probe, SystemProbe};
-use crate::host::HostInfo;
+use crate::host::info::HostInfo;
 
 /// What the cache knows about its refreshes. Returned by
 /// [`HostCache::status`].

@@ -7,11 +7,12 @@
 use std::net::IpAddr;
 
 use crate::error::Error;
+use crate::host::info::HostInfo;
+use crate::host::keys;
 use crate::host::resource::{
     detect_container_id, instance_id, intern, namespace_from_file, parse_resource_attributes,
     OTEL_RESOURCE_ATTRIBUTES, SERVICE_ACCOUNT_NAMESPACE_FILE,
 };
-use crate::host::{keys, HostInfo};
 use crate::settings::clean;
 
 /// A source of host snapshots, called by [`HostCache`](crate::host::HostCache) at

@@ -3,7 +3,7 @@
 use slog::{BorrowedKV, Drain, Level, OwnedKVList, Record, RecordStatic, KV};
 
 use crate::host::cache::CacheRef;
-use crate::host::HostInfo;
+use crate::host::info::HostInfo;
 
 /// A drain wrapper that adds the current [`HostInfo`] fields to every record.
 ///

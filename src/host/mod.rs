@@ -8,13 +8,14 @@ pub(crate) mod cache;
 pub(crate) mod detect;
 pub(crate) mod enrich;
 pub(crate) mod info;
+pub mod keys;
 pub(crate) mod refresher;
 pub(crate) mod resource;
 pub(crate) mod schema;
 
 pub use cache::{CacheRef, HostCache, RefreshStatus};
 pub use detect::{Probe, SystemProbe};
-pub use info::{keys, HostInfo};
+pub use info::HostInfo;
 pub use refresher::{
     RefreshConfig, Refresher, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF, DEFAULT_REFRESH_INTERVAL,
     MAX_REFRESH_INTERVAL,

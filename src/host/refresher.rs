@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::background::{Jitter, Stop};
 use crate::error::Error;
 use crate::host::cache::CacheRef;
-use crate::host::HostInfo;
+use crate::host::info::HostInfo;
 use crate::settings::format_duration;
 
 /// Default time between refreshes: 30 seconds.
@@ -326,7 +326,7 @@ mod tests {
 
     #[test]
     fn invalid_configs_are_errors() {
-        let cache = std::sync::Arc::new(crate::host::HostCache::starting_with(
+        let cache = std::sync::Arc::new(crate::host::cache::HostCache::starting_with(
             HostInfo::new(),
             || Ok(HostInfo::new()),
         ));

@@ -9,11 +9,25 @@ use std::sync::Arc;
 use slog::{Drain, Key, OwnedKVList, Record, KV};
 
 use super::style::{Line, Out, Part};
-use super::{TermDrain, TermHost};
 use crate::format::escape::term;
 use crate::format::host_names::{HostNames, RESERVED_PREFIX};
+use crate::host::cache::CacheRef;
 use crate::host::info::FieldValue;
 use crate::host::HostInfo;
+
+/// A term format as the writer uses it: records, and banners.
+pub(crate) trait TermDrain: Drain<Ok = (), Err = io::Error> + Send {
+    /// Writes `record` (a message, no fields) with the fields of `host` as
+    /// its fields: the banner.
+    fn banner(&self, record: &Record<'_>, host: &Arc<HostInfo>) -> io::Result<()>;
+}
+
+/// Where the host fields of a term format in the pipeline come from.
+pub(crate) struct TermHost {
+    pub(crate) cache: CacheRef,
+    /// On every record; else only in banners.
+    pub(crate) per_record: bool,
+}
 
 /// The line buffer's capacity kept from record to record.
 pub(super) const LINE_KEPT: usize = 64 * 1024;

@@ -27,8 +27,6 @@ use slog::{Drain, OwnedKVList, Record};
 use slog_term::{Decorator, RecordDecorator};
 
 use crate::format::Format;
-use crate::host::cache::CacheRef;
-use crate::host::HostInfo;
 
 mod layout;
 mod style;
@@ -36,6 +34,7 @@ mod style;
 mod tests;
 
 use layout::Layout;
+pub(crate) use layout::{TermDrain, TermHost};
 use style::{Ansi, Plain};
 
 /// A byte buffer the term formats write into; the writer moves its contents
@@ -64,20 +63,6 @@ impl Write for SharedBuf {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
-}
-
-/// A term format as the writer uses it: records, and banners.
-pub(crate) trait TermDrain: Drain<Ok = (), Err = io::Error> + Send {
-    /// Writes `record` (a message, no fields) with the fields of `host` as
-    /// its fields: the banner.
-    fn banner(&self, record: &Record<'_>, host: &Arc<HostInfo>) -> io::Result<()>;
-}
-
-/// Where the host fields of a term format in the pipeline come from.
-pub(crate) struct TermHost {
-    pub(crate) cache: CacheRef,
-    /// On every record; else only in banners.
-    pub(crate) per_record: bool,
 }
 
 /// The drain for a term format, into `out`: with slog-term's colors
