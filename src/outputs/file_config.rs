@@ -255,11 +255,14 @@ impl FileConfig {
             Some((stamp, n)) => (stamp, rotation_index(n)?),
             None => (rest, 0),
         };
-        let (start, len) = stamp_period(stamp)?;
+        let (start, precision) = stamp_period(stamp)?;
+        // A period is as long as `rotate_every` (a stamp of days names 7-day
+        // periods too), or at least what the stamp's precision says.
+        let every = self.rotate_every.map_or(0, |e| e.as_secs());
         Some(RotatedName {
             start: Some(start),
             index,
-            end: Some(start + len),
+            end: Some(start + precision.max(every)),
         })
     }
 
@@ -287,13 +290,18 @@ pub(super) struct RotatedName {
     pub(super) start: Option<u64>,
     /// `.N`: its number (0 for a time-rotated file without one).
     pub(super) index: u32,
-    /// A file rotated by time: the end of the period its stamp names (its
-    /// newest record is older).
+    /// A file rotated by time: the end of its period, the stamp's start plus
+    /// `rotate_every` (or the stamp's precision, if longer): its newest
+    /// record is older.
     pub(super) end: Option<u64>,
 }
 
-/// `N` of a rotated name: 1 to 999,999, decimal, no leading zero.
-fn rotation_index(s: &str) -> Option<u32> {
+/// The largest `N` of a rotated name.
+pub(super) const MAX_ROTATION_INDEX: u32 = 999_999;
+
+/// `N` of a rotated name: 1 to [`MAX_ROTATION_INDEX`], decimal, no leading
+/// zero.
+pub(super) fn rotation_index(s: &str) -> Option<u32> {
     let ok =
         (1..=6).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0');
     ok.then(|| s.parse().ok()).flatten()
@@ -407,6 +415,20 @@ mod tests {
         for name in foreign {
             assert_eq!(c.rotated_name(name), None, "{name} is not ours");
         }
+    }
+
+    #[test]
+    fn a_period_ends_rotate_every_after_its_start_whatever_the_stamp_says() {
+        let week = FileConfig::new("/l/app.log").rotate_every(Duration::from_secs(7 * 86_400));
+        let r = week.rotated_name("app.log.2024-01-04").unwrap();
+        assert_eq!(r.end.unwrap() - r.start.unwrap(), 7 * 86_400);
+        let ninety = FileConfig::new("/l/app.log").rotate_every(Duration::from_secs(90));
+        let r = ninety.rotated_name("app.log.2024-01-04T10-00-30").unwrap();
+        assert_eq!(r.end.unwrap() - r.start.unwrap(), 90);
+        // No rotation by time set (an earlier run's files): the stamp's.
+        let none = FileConfig::new("/l/app.log");
+        let r = none.rotated_name("app.log.2024-01-04T10").unwrap();
+        assert_eq!(r.end.unwrap() - r.start.unwrap(), 3600);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::file_config::{FileConfig, RotatedName};
+use super::file_config::{rotation_index, FileConfig, RotatedName, MAX_ROTATION_INDEX};
 use super::stdio::{pipe_chunk, wait_writable};
 use crate::error::Error;
 use crate::record::queue::FLUSH_TIMEOUT;
@@ -48,7 +48,14 @@ pub(crate) struct RotatingFile {
 /// exclusive create, and taken again one number higher if it was taken.
 fn place(c: &FileConfig, staged: &Path, period: u64) -> io::Result<()> {
     let mut n = next_index(c, period);
+    if n > MAX_ROTATION_INDEX as usize {
+        // The top number is taken (a planted `.999999`): the lowest free ones.
+        n = 1;
+    }
     for _ in 0..1000 {
+        if n > MAX_ROTATION_INDEX as usize {
+            break;
+        }
         let to = c.timed(period, n);
         let claimed = if c.compress {
             compress(staged, &to, c.mode)
@@ -89,10 +96,9 @@ fn next_index(c: &FileConfig, period: u64) -> usize {
             if name == base {
                 return Some(1);
             }
-            name.strip_prefix(&format!("{base}."))?
-                .parse::<usize>()
-                .ok()
-                .map(|n| n + 1)
+            // Only numbers rotation makes (a planted `.18446744073709551615`
+            // or `.999999` must not push the next name out of the grammar).
+            rotation_index(name.strip_prefix(&format!("{base}."))?).map(|n| n as usize + 1)
         })
         .max()
         .unwrap_or(0)

@@ -65,11 +65,23 @@ fn kind_of(meta: &fs::Metadata) -> &'static str {
 /// Reads the filter file (following symlinks, as a ConfigMap mount needs).
 ///
 /// Never blocks and never reads more than [`MAX_FILTER_FILE_BYTES`] + 1
-/// bytes: the path is opened without blocking (a FIFO opens at once, with
-/// or without a writer), the opened file must be a regular file (not a
-/// FIFO, a device, a directory or a socket), and the read stops past the
-/// limit whatever size the file reports (`/proc` files say 0).
+/// bytes: the path must name a regular file (not a FIFO, a device, a
+/// directory or a socket) before it is opened, it is opened without
+/// blocking (a FIFO swapped in meanwhile opens at once, with or without a
+/// writer), the opened file must still be a regular file, and the read
+/// stops past the limit whatever size the file reports (`/proc` files say
+/// 0).
 fn read(path: &PathBuf) -> io::Result<(Version, String)> {
+    // Looked at before it is opened: opening a device can act (a watchdog,
+    // a tape that rewinds). Checked again on the open file below, for a
+    // path swapped in between.
+    let before = fs::metadata(path)?;
+    if !before.is_file() {
+        return Err(io::Error::other(format!(
+            "{}, not a regular file",
+            kind_of(&before)
+        )));
+    }
     let file = fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)

@@ -185,10 +185,12 @@ pub(crate) fn exit(id: u64) -> bool {
 }
 
 /// The span of `node` was left on a thread that had not entered it, or
-/// closed: it is off every thread's stack (the registry's view: a span
-/// exited or closed anywhere is no thread's current span).
+/// closed: it is off every thread's stack, so no record anywhere carries
+/// its fields any more (a closed span is no thread's current span for the
+/// registry either).
 pub(crate) fn left_elsewhere(node: &SpanNode) {
-    node.left.store(next_epoch(), Ordering::Release);
+    // The newest mark wins, whichever thread stores last.
+    node.left.fetch_max(next_epoch(), Ordering::AcqRel);
 }
 
 /// The node of span `id` if this thread has entered it.
@@ -206,16 +208,21 @@ pub(crate) fn entered_node(id: u64) -> Option<Arc<SpanNode>> {
         .flatten()
 }
 
-/// The node of the innermost span this thread has entered (dropping the
-/// entries of spans left elsewhere).
+/// The node of the innermost span this thread has entered, skipping the
+/// entries of spans left elsewhere. Those stay on the stack until this
+/// thread's own exit of them (which then finds them, and marks nothing), or
+/// until the stack holds [`STALE_KEPT`] entries.
 pub(crate) fn current() -> Option<Arc<SpanNode>> {
     ENTERED
         .try_with(|e| match e.try_borrow_mut() {
             Ok(mut e) => {
-                if !e.iter().all(live) {
+                if e.len() > STALE_KEPT {
                     e.retain(live);
                 }
-                e.last().map(|(_, n, _)| Arc::clone(n))
+                e.iter()
+                    .rev()
+                    .find(|entry| live(entry))
+                    .map(|(_, n, _)| Arc::clone(n))
             }
             Err(_) => e.try_borrow().ok().and_then(|e| {
                 e.iter()
@@ -227,6 +234,10 @@ pub(crate) fn current() -> Option<Arc<SpanNode>> {
         .ok()
         .flatten()
 }
+
+/// Past this many entries a thread's stack drops the stale ones (spans left
+/// on other threads and never exited here): memory stays bounded.
+const STALE_KEPT: usize = 64;
 
 /// True if this thread is inside a span: one thread-local read when it is
 /// not.
@@ -242,5 +253,58 @@ pub(crate) fn span_entered() -> bool {
 pub(crate) fn push_current_span_fields(ev: &mut Event) {
     if let Some(node) = current() {
         node.push_fields(ev);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node() -> Arc<SpanNode> {
+        SpanNode::new(SpanFields::default(), None)
+    }
+
+    /// Runs `f` on a thread of its own and waits for it.
+    fn on_thread<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+        std::thread::spawn(f).join().unwrap()
+    }
+
+    #[test]
+    fn a_span_left_on_another_thread_is_off_this_one_and_only_for_entries_before() {
+        let s = node();
+        let (s1, s2) = (Arc::clone(&s), Arc::clone(&s));
+        // Thread 1 enters S; thread 2, which never did, leaves it.
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<bool>();
+        let t1 = std::thread::spawn(move || {
+            enter(7, s1);
+            assert!(span_entered());
+            rx.recv().unwrap();
+            // Left elsewhere: not current here.
+            let after = current().is_some() || span_entered();
+            // Its own exit finds the stale entry: nothing else is marked.
+            let found = exit(7);
+            back_tx.send(after).unwrap();
+            found
+        });
+        let left_elsewhere_here = on_thread(move || !exit(7));
+        assert!(left_elsewhere_here, "thread 2 had not entered it");
+        left_elsewhere(&s2);
+        // Thread 3 enters S after the mark: live there.
+        let s3 = Arc::clone(&s);
+        let (go3, wait3) = std::sync::mpsc::channel::<()>();
+        let (done3, check3) = std::sync::mpsc::channel::<bool>();
+        let t3 = std::thread::spawn(move || {
+            enter(7, s3);
+            wait3.recv().unwrap();
+            done3.send(span_entered()).unwrap();
+        });
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        tx.send(()).unwrap();
+        assert!(!back_rx.recv().unwrap(), "thread 1 still sees the span");
+        assert!(t1.join().unwrap(), "thread 1's exit found its entry");
+        go3.send(()).unwrap();
+        assert!(check3.recv().unwrap(), "thread 3's later entry stays live");
+        t3.join().unwrap();
     }
 }
