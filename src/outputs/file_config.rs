@@ -50,9 +50,9 @@ pub const MAX_FILE_MAX_AGE: Duration = Duration::from_secs(3650 * 86_400);
 /// back), and a quiet period makes no file. A rotated name is claimed
 /// without replacing a file (hard link, `O_EXCL`). `keep` counts rotated
 /// files, the oldest period (by its name) deleted first; `max_age` deletes
-/// rotated files older than that: a time-rotated one once the end of the
-/// period in its name is, a numbered one (`app.log.3`) by its modification
-/// time. Both run at each rotation and when the output is opened, and touch
+/// rotated files older than that: a time-rotated one once the end of its
+/// period (the stamp plus `rotate_every`) is, a numbered one (`app.log.3`)
+/// by its modification time. Both run at each rotation and when the output is opened, and touch
 /// only names rotation makes, by a strict grammar (`app.log.N` with `N` from
 /// 1 to 999,999, or a valid UTC stamp as above, maybe `.N` and `.gz`):
 /// `app.log.0`, `app.log.bak`, `app.log.20240101`, `app.log.2024-13-45`, or a
