@@ -425,16 +425,24 @@ impl RotatingFile {
 
     fn commit_record(&mut self) -> io::Result<()> {
         self.check_path()?;
-        if let Some(p) = self.writing.filter(|_| self.regular) {
+        let writing = self.writing.filter(|_| self.regular);
+        if let Some(p) = writing {
             if self.size > 0 && self.period.is_some_and(|fp| p > fp) {
                 self.rotate()?;
             }
-            self.period = Some(self.period.map_or(p, |fp| fp.max(p)));
         }
         let len = self.record.len() as u64;
         // An empty file is never rotated, however large the record.
         if self.regular && self.size > 0 && self.size.saturating_add(len) > self.config.max_size {
+            // Named after the period of what the file holds.
             self.rotate()?;
+        }
+        // The file's period, set after any rotation: a rotation opens an
+        // empty file with none, and the record written now gives it its own
+        // (before, a size rotation left it unset, so the next period's
+        // records joined this one's file).
+        if let Some(p) = writing {
+            self.period = Some(self.period.map_or(p, |fp| fp.max(p)));
         }
         let file = self.file.as_mut().expect("opened above");
         let mut written = 0;
@@ -680,5 +688,36 @@ mod tests {
             c.compress(true).rotated(1),
             PathBuf::from("/var/log/app.log.1.gz")
         );
+    }
+
+    #[test]
+    fn after_a_size_rotation_the_next_period_still_rotates_by_time() {
+        let dir = dir_with("size-then-time", &[]);
+        let config = FileConfig::new(dir.join("app.log"))
+            .rotate_every(Duration::from_secs(1))
+            .max_size(100)
+            .keep(1000);
+        let mut f = RotatingFile::open(config, "test").unwrap();
+        let line = |c: char| format!("{}\n", c.to_string().repeat(59));
+        // Period 100 (1970-01-01T00:01:40): two lines, the second rotates by
+        // size; then a line of period 101.
+        for (text, period) in [(line('a'), 100), (line('b'), 100), (line('c'), 101)] {
+            let (failed, e) = f.write_lines(text.as_bytes(), Some(period));
+            assert_eq!((failed, e.map(|e| e.to_string())), (0, None));
+        }
+        assert_eq!(
+            read(&dir, "app.log").unwrap(),
+            line('c'),
+            "the live file: period 101 only"
+        );
+        assert_eq!(
+            read(&dir, "app.log.1970-01-01T00-01-40").unwrap(),
+            line('a')
+        );
+        assert_eq!(
+            read(&dir, "app.log.1970-01-01T00-01-40.1").unwrap(),
+            line('b')
+        );
+        fs::remove_dir_all(&dir).unwrap();
     }
 }
