@@ -40,8 +40,6 @@ RANK = {
 }
 # Rustdoc-only pages and test-only modules: not part of the data flow.
 SKIP = {"docs", "proptests"}
-# lib.rs's own public facade modules (re-exports of several folders).
-FACADES = {"drain", "flood", "file", "pipeline", "layer"}
 
 
 def modules():
@@ -105,27 +103,24 @@ def expand(tree):
     return [tree.split(" as ")[0]]
 
 
-def _unused_resolve(path, here, mods):
-    """The module a `crate::`/`super::`/`self::` path points into."""
-    parts = path.split("::")
-    if parts[0] == "crate":
-        base, rest = [], parts[1:]
-    elif parts[0] in ("super", "self"):
-        base = list(here)
-        rest = parts
-        while rest and rest[0] in ("super", "self"):
-            if rest[0] == "super":
-                base = base[:-1]
-            rest = rest[1:]
+def resolve(path, here, mods):
+    """The module a `crate::`, `super::` or `self::` path, written in module
+    `here`, points into: the longest run of its segments that names one."""
+    segs = path.split("::")
+    if segs[0] == "crate":
+        base, segs = (), segs[1:]
     else:
-        return None
+        base = here
+        while segs and segs[0] in ("super", "self"):
+            if segs[0] == "super":
+                base = base[:-1]
+            segs = segs[1:]
     target = tuple(base)
-    for p in rest:
-        if target + (p,) in mods:
-            target = target + (p,)
-        else:
+    for s in segs:
+        if target + (s,) not in mods:
             break
-    return target, rest
+        target = target + (s,)
+    return target
 
 
 def folder(mod):
@@ -182,20 +177,7 @@ def main():
                 if (first,) not in mods:
                     problems.append(f"{path}: `{p}` imports through lib.rs")
                     continue
-            if segs[0] == "crate":
-                base, segs = (), segs[1:]
-            else:
-                base = mod
-                while segs and segs[0] in ("super", "self"):
-                    if segs[0] == "super":
-                        base = base[:-1]
-                    segs = segs[1:]
-            target = tuple(base)
-            for s_ in segs:
-                if target + (s_,) in mods:
-                    target = target + (s_,)
-                else:
-                    break
+            target = resolve(p, mod, mods)
             if target == mod or target == ():
                 continue
             tpath = mods.get(target)
