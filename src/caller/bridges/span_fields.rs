@@ -151,7 +151,7 @@ fn live(entry: &Entry) -> bool {
 thread_local! {
     /// The spans this thread has entered and not left (span id, node,
     /// epoch), innermost last. Entries whose span was left elsewhere are
-    /// skipped, and dropped at the next look.
+    /// skipped (see [`current`]).
     static ENTERED: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -159,6 +159,9 @@ thread_local! {
 pub(crate) fn enter(id: u64, node: Arc<SpanNode>) {
     let _ = ENTERED.try_with(|e| {
         if let Ok(mut e) = e.try_borrow_mut() {
+            if e.len() >= STALE_KEPT {
+                e.retain(live);
+            }
             e.push((id, node, next_epoch()));
         }
     });
@@ -211,25 +214,16 @@ pub(crate) fn entered_node(id: u64) -> Option<Arc<SpanNode>> {
 /// The node of the innermost span this thread has entered, skipping the
 /// entries of spans left elsewhere. Those stay on the stack until this
 /// thread's own exit of them (which then finds them, and marks nothing), or
-/// until the stack holds [`STALE_KEPT`] entries.
+/// until the stack holds [`STALE_KEPT`] entries ([`enter`] drops them then).
 pub(crate) fn current() -> Option<Arc<SpanNode>> {
     ENTERED
-        .try_with(|e| match e.try_borrow_mut() {
-            Ok(mut e) => {
-                if e.len() > STALE_KEPT {
-                    e.retain(live);
-                }
+        .try_with(|e| {
+            e.try_borrow().ok().and_then(|e| {
                 e.iter()
                     .rev()
                     .find(|entry| live(entry))
                     .map(|(_, n, _)| Arc::clone(n))
-            }
-            Err(_) => e.try_borrow().ok().and_then(|e| {
-                e.iter()
-                    .rev()
-                    .find(|entry| live(entry))
-                    .map(|(_, n, _)| Arc::clone(n))
-            }),
+            })
         })
         .ok()
         .flatten()
