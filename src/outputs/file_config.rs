@@ -266,6 +266,23 @@ impl FileConfig {
         })
     }
 
+    /// The files in the log's directory whose names rotation makes, with
+    /// what their names say ([`rotated_name`](Self::rotated_name)); none if
+    /// the directory cannot be read.
+    pub(super) fn rotated_files(&self) -> Vec<(RotatedName, PathBuf)> {
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| Some((self.rotated_name(e.file_name().to_str()?)?, e.path())))
+            .collect()
+    }
+
     /// Where the current file is moved at the start of a rotation.
     pub(super) fn staged(&self) -> PathBuf {
         let mut name = self.path.clone().into_os_string();
@@ -301,7 +318,7 @@ pub(super) const MAX_ROTATION_INDEX: u32 = 999_999;
 
 /// `N` of a rotated name: 1 to [`MAX_ROTATION_INDEX`], decimal, no leading
 /// zero.
-pub(super) fn rotation_index(s: &str) -> Option<u32> {
+fn rotation_index(s: &str) -> Option<u32> {
     let ok =
         (1..=6).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0');
     ok.then(|| s.parse().ok()).flatten()

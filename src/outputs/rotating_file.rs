@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::file_config::{rotation_index, FileConfig, RotatedName, MAX_ROTATION_INDEX};
+use super::file_config::{FileConfig, RotatedName, MAX_ROTATION_INDEX};
 use super::stdio::{pipe_chunk, wait_writable};
 use crate::error::Error;
 use crate::record::queue::FLUSH_TIMEOUT;
@@ -74,32 +74,13 @@ fn place(c: &FileConfig, staged: &Path, period: u64) -> io::Result<()> {
 /// The number for the next file of `period`: one past the highest there
 /// (never a gap that retention left: numbers follow the order of records).
 fn next_index(c: &FileConfig, period: u64) -> usize {
-    let first = c.timed(period, 0);
-    let (Some(dir), Some(first)) = (first.parent(), first.file_name()) else {
-        return 0;
-    };
-    let first = first.to_string_lossy().into_owned();
-    let base = first.strip_suffix(".gz").unwrap_or(&first).to_owned();
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let Ok(entries) = fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let name = name.strip_suffix(".gz").unwrap_or(&name).to_owned();
-            if name == base {
-                return Some(1);
-            }
-            // Only numbers rotation makes (a planted `.18446744073709551615`
-            // or `.999999` must not push the next name out of the grammar).
-            rotation_index(name.strip_prefix(&format!("{base}."))?).map(|n| n as usize + 1)
-        })
+    let start = period * c.rotate_every.map_or(1, |e| e.as_secs().max(1));
+    // Only numbers rotation makes (a planted `.18446744073709551615` or
+    // `.999999` must not push the next name out of the grammar).
+    c.rotated_files()
+        .iter()
+        .filter(|(name, _)| name.start == Some(start))
+        .map(|(name, _)| name.index as usize + 1)
         .max()
         .unwrap_or(0)
 }
@@ -210,27 +191,16 @@ impl RotatingFile {
         if c.rotate_every.is_none() && c.max_age.is_none() {
             return;
         }
-        let Some(dir) = c.path.parent() else {
-            return;
-        };
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        let Ok(entries) = fs::read_dir(dir) else {
-            return;
-        };
         let now = SystemTime::now();
         let now_secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         // Only names rotation makes (a strict grammar, `rotated_name`); never
         // another file that starts like the log. Ordered and aged by what
         // the name says: a time-rotated file by the end of the period in its
         // name, a numbered one by its modification time, never in the future.
-        let mut rotated: Vec<(RotatedName, u64, PathBuf)> = entries
-            .flatten()
-            .filter_map(|e| {
-                let name = c.rotated_name(e.file_name().to_str()?)?;
+        let mut rotated: Vec<(RotatedName, u64, PathBuf)> = c
+            .rotated_files()
+            .into_iter()
+            .filter_map(|(name, path)| {
                 // Rotation never names a period that has not begun: such a
                 // name is not ours (nor the newest, whatever it says).
                 if name.start.is_some_and(|start| start > now_secs) {
@@ -238,14 +208,14 @@ impl RotatingFile {
                 }
                 let born = match name.end {
                     Some(end) => end,
-                    None => fs::symlink_metadata(e.path())
+                    None => fs::symlink_metadata(&path)
                         .ok()?
                         .modified()
                         .ok()?
                         .duration_since(UNIX_EPOCH)
                         .map_or(0, |d| d.as_secs()),
                 };
-                Some((name, born.min(now_secs), e.path()))
+                Some((name, born.min(now_secs), path))
             })
             .collect();
         rotated.sort();
@@ -718,6 +688,32 @@ mod tests {
             read(&dir, "app.log.1970-01-01T00-01-40.1").unwrap(),
             line('b')
         );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn planted_numbers_past_the_grammar_never_name_a_rotated_file() {
+        let stamp = "app.log.1970-01-01T00-01-40";
+        let dir = dir_with(
+            "planted-numbers",
+            &[
+                (&format!("{stamp}.18446744073709551615"), "planted"),
+                (&format!("{stamp}.999999"), "planted"),
+            ],
+        );
+        let config = FileConfig::new(dir.join("app.log"))
+            .rotate_every(Duration::from_secs(1))
+            .max_size(100)
+            .keep(1000);
+        let mut f = RotatingFile::open(config, "test").unwrap();
+        let line = |c: char| format!("{}\n", c.to_string().repeat(59));
+        for (text, period) in [(line('a'), 100), (line('b'), 100)] {
+            let (failed, e) = f.write_lines(text.as_bytes(), Some(period));
+            assert_eq!((failed, e.map(|e| e.to_string())), (0, None));
+        }
+        // The top number is taken: the lowest free one, inside the grammar.
+        assert_eq!(read(&dir, &format!("{stamp}.1")).unwrap(), line('a'));
+        assert_eq!(read(&dir, "app.log").unwrap(), line('b'));
         fs::remove_dir_all(&dir).unwrap();
     }
 }
