@@ -18,39 +18,15 @@ use serde_json::Value;
 
 fn child(name: &str) {
     match name {
-        "timed" => {
-            let guard = slog_host::init().unwrap();
-            let log = guard.logger();
-            let start = Instant::now();
-            let mut seq = 0u64;
-            // ~5 s of records, with a quiet stretch of 2.2 s in the middle
-            // (at least one whole second without a record).
-            while start.elapsed() < Duration::from_millis(5200) {
-                let t = start.elapsed();
-                if t >= Duration::from_millis(1800) && t < Duration::from_millis(4000) {
-                    std::thread::sleep(Duration::from_millis(10));
-                    continue;
-                }
-                slog::info!(log, "record"; "seq" => seq, "pad" => "x".repeat(100));
-                seq += 1;
-                std::thread::sleep(Duration::from_micros(500));
-            }
-            eprintln!("LOGGED {seq}");
-            drop(guard);
-        }
-        "for_seconds" => {
-            // Records for 3.5 s, to see rotation by time happen.
-            let guard = slog_host::init().unwrap();
-            let start = Instant::now();
-            let mut seq = 0u64;
-            while start.elapsed() < Duration::from_millis(3500) {
-                slog::info!(guard.logger(), "record"; "seq" => seq, "pad" => "x".repeat(100));
-                seq += 1;
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            eprintln!("LOGGED {seq}");
-            drop(guard);
-        }
+        // ~5 s of records, with a quiet stretch of 2.2 s in the middle (at
+        // least one whole second without a record).
+        "timed" => log_for(
+            Duration::from_millis(5200),
+            Some(Duration::from_millis(1800)..Duration::from_millis(4000)),
+            Duration::from_micros(500),
+        ),
+        // Records for 3.5 s, to see rotation by time happen.
+        "for_seconds" => log_for(Duration::from_millis(3500), None, Duration::from_millis(2)),
         "keep" => {
             let guard = slog_host::init().unwrap();
             for seq in 0..2000u64 {
@@ -60,6 +36,26 @@ fn child(name: &str) {
         }
         other => panic!("unknown scenario {other}"),
     }
+}
+
+/// Logs numbered records through `init()` for `total`, one per `pause`,
+/// none during `quiet`, and says how many on stderr (`LOGGED n`).
+fn log_for(total: Duration, quiet: Option<std::ops::Range<Duration>>, pause: Duration) {
+    let guard = slog_host::init().unwrap();
+    let log = guard.logger();
+    let start = Instant::now();
+    let mut seq = 0u64;
+    while start.elapsed() < total {
+        if quiet.as_ref().is_some_and(|q| q.contains(&start.elapsed())) {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        }
+        slog::info!(log, "record"; "seq" => seq, "pad" => "x".repeat(100));
+        seq += 1;
+        std::thread::sleep(pause);
+    }
+    eprintln!("LOGGED {seq}");
+    drop(guard);
 }
 
 fn fresh_dir(name: &str) -> PathBuf {

@@ -431,55 +431,38 @@ fn a_collector_starting_late_loses_nothing() {
     assert_eq!(guard.export_dropped(), 0);
 }
 
-/// 503 with `Retry-After: 1`, twice: the batch is sent again after the
-/// second each time (no retry storm), then accepted; nothing lost.
-fn retry_after_is_honoured() {
-    let rx = Receiver::start(0, |n| {
-        if n < 2 {
-            Reply::StatusRetryAfter(503, 1)
-        } else {
-            Reply::Status(200)
-        }
-    });
+/// Two refusals answered with `refusal`, then a success: the batch is sent
+/// again at least 950 ms after each refusal (no retry storm), then accepted;
+/// nothing lost.
+fn two_refusals_are_waited_for(refusal: Reply, src: &'static str, what: &str) {
+    let rx = Receiver::start(0, move |n| if n < 2 { refusal } else { Reply::Status(200) });
     let (_lines, guard) = exporting(&rx, one_batch);
     for i in 0..100 {
-        info!(guard.logger(), "retried"; "src" => "retry", "seq" => i);
+        info!(guard.logger(), "retried"; "src" => src, "seq" => i);
     }
     assert_eq!(guard.flush(), 0);
-    assert_spaced(
-        &rx,
-        3,
-        Duration::from_millis(950),
-        "two refusals with Retry-After: 1, then a success",
-    );
-    each_once(seqs(&rx.records(), "retry"), 100, "retry");
+    assert_spaced(&rx, 3, Duration::from_millis(950), what);
+    each_once(seqs(&rx.records(), src), 100, src);
     assert_eq!(guard.export_dropped(), 0);
 }
 
+/// 503 with `Retry-After: 1`, twice.
+fn retry_after_is_honoured() {
+    two_refusals_are_waited_for(
+        Reply::StatusRetryAfter(503, 1),
+        "retry",
+        "two refusals with Retry-After: 1, then a success",
+    );
+}
+
 /// `Retry-After` as an HTTP-date 2 s ahead (second resolution: at least
-/// 1 s of wait), twice: each try waits for the date, then the batch is
-/// accepted; nothing lost.
+/// 1 s of wait), twice.
 fn retry_after_as_an_http_date_is_honoured() {
-    let rx = Receiver::start(0, |n| {
-        if n < 2 {
-            Reply::StatusRetryAt(503, 2)
-        } else {
-            Reply::Status(200)
-        }
-    });
-    let (_lines, guard) = exporting(&rx, one_batch);
-    for i in 0..100 {
-        info!(guard.logger(), "retried"; "src" => "date", "seq" => i);
-    }
-    assert_eq!(guard.flush(), 0);
-    assert_spaced(
-        &rx,
-        3,
-        Duration::from_millis(950),
+    two_refusals_are_waited_for(
+        Reply::StatusRetryAt(503, 2),
+        "date",
         "two refusals with a Retry-After date, then a success",
     );
-    each_once(seqs(&rx.records(), "date"), 100, "date");
-    assert_eq!(guard.export_dropped(), 0);
 }
 
 /// A `Retry-After` of more digits than a `u64` holds is the longest wait,
