@@ -52,10 +52,10 @@ impl Jitter {
         (x >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// `d` times a factor from 0.5 to 1.5.
+    /// A duration from `low` to `high`.
     #[cfg(feature = "otlp")]
-    pub(crate) fn around(&mut self, d: Duration) -> Duration {
-        d.mul_f64(0.5 + self.unit())
+    pub(crate) fn between(&mut self, low: Duration, high: Duration) -> Duration {
+        low + high.saturating_sub(low).mul_f64(self.unit())
     }
 }
 
@@ -74,16 +74,14 @@ mod tests {
 
     #[cfg(feature = "otlp")]
     #[test]
-    fn jitter_around_a_duration_is_half_to_one_and_a_half_of_it() {
+    fn jitter_between_two_durations_stays_between_them() {
         let mut j = Jitter::new();
-        let d = Duration::from_secs(2);
-        for _ in 0..1000 {
-            let a = j.around(d);
-            assert!(
-                a >= Duration::from_secs(1) && a <= Duration::from_secs(3),
-                "{a:?}"
-            );
-        }
+        let (low, high) = (Duration::from_millis(250), Duration::from_millis(500));
+        let waits: Vec<Duration> = (0..1000).map(|_| j.between(low, high)).collect();
+        assert!(waits.iter().all(|w| (low..=high).contains(w)));
+        // Spread over the range, not stuck at one end.
+        assert!(waits.iter().any(|w| *w < Duration::from_millis(300)));
+        assert!(waits.iter().any(|w| *w > Duration::from_millis(450)));
     }
 
     #[test]

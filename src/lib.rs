@@ -231,16 +231,20 @@ pub mod file {
     };
 }
 
-/// The queue between the logging threads and the writer thread: its
-/// settings' defaults and limits, and the writer's polling times
+/// The queue between the logging threads and the writer thread, and each
+/// output's buffer: their settings' defaults and limits, the writer's
+/// polling times, and the bounds of flush and shutdown
 /// ([`docs::pipeline`]).
 pub mod pipeline {
     pub use crate::record::queue::{Overflow, FLUSH_TIMEOUT};
     pub use crate::setup::{
-        DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, DEFAULT_QUEUE_BYTES, MAX_CHANNEL_SIZE,
-        MAX_QUEUE_BYTES,
+        DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, DEFAULT_QUEUE_BYTES, DEFAULT_SHUTDOWN_TIMEOUT,
+        MAX_CHANNEL_SIZE, MAX_QUEUE_BYTES, MAX_SHUTDOWN_TIMEOUT,
     };
-    pub use crate::writer::{ACTIVE_POLL, IDLE_POLL, QUIET_SPELL};
+    pub use crate::writer::{
+        ACTIVE_POLL, DEFAULT_OUTPUT_BUFFER, IDLE_POLL, LINES_BOUND, MAX_OUTPUT_BUFFER,
+        MIN_OUTPUT_BUFFER, QUIET_SPELL, REPORT_EVERY,
+    };
 }
 
 /// The pieces of [`TracingLayer`]: the layer that turns `tracing` events into

@@ -735,11 +735,12 @@ fn a_stuck_output_bounds_flush_drop_and_blocked_callers() {
     );
 }
 
-/// Records the slow reader must get, 400 bytes of padding each.
-const SLOW_RECORDS: u64 = 3_000;
+/// Records the slow reader must get, 400 bytes of padding each: about
+/// 7 s at the reader's pace, over FLUSH_TIMEOUT and within LINES_BOUND.
+const SLOW_RECORDS: u64 = 1_500;
 
 fn a_slow_reader_under_block_loses_nothing() {
-    // About 100 KiB/s: one 1 MiB batch takes the writer ~10 s, twice
+    // About 100 KiB/s: the ~700 KB take stdout's thread ~7 s, over
     // FLUSH_TIMEOUT, while the pipe keeps taking bytes.
     let (text, out) = read_slowly("slow_block", Duration::from_millis(40));
     let s = summary(&out.stderr);

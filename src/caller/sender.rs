@@ -31,10 +31,19 @@ pub(crate) struct Sender {
     pub(crate) for_child: ForChild,
     /// With several outputs: which of them a record goes to. `None`: all.
     pub(crate) outputs: Option<Arc<LiveFilter>>,
-    /// Run after the writer acknowledged a flush (the OTLP export of what
-    /// it wrote); false if it did not finish.
+    /// Run after the writer acknowledged a flush: the line outputs' threads
+    /// write what it handed them (given the stall bound); false if they did
+    /// not finish.
+    pub(crate) flush_lanes: Option<FlushLanes>,
+    /// Run after the lines are written (the OTLP export of them); false if
+    /// it did not finish.
     pub(crate) after_flush: Option<AfterFlush>,
 }
+
+/// See [`Sender::flush_lanes`].
+pub(crate) type FlushLanes = Arc<
+    dyn Fn(Duration) -> bool + Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe,
+>;
 
 /// See [`Sender::after_flush`].
 pub(crate) type AfterFlush =
@@ -75,7 +84,13 @@ impl Sender {
         if self.forked() {
             return (self.for_child)().flush_lines(stall);
         }
-        self.queue.flush(&self.write_now, stall)
+        if !self.queue.flush(&self.write_now, stall) {
+            return false;
+        }
+        if thread_role::holds_output() {
+            return true;
+        }
+        self.flush_lanes.as_ref().is_none_or(|f| f(stall))
     }
 
     /// The exporters' part, after [`flush_lines`](Self::flush_lines): every

@@ -15,7 +15,9 @@ pub(crate) mod term;
 pub(crate) mod timestamp;
 
 pub use crate::host::schema::ECS_VERSION;
-pub use crate::record::own::{BANNER_MESSAGE, DROPPED_FIELDS_KEY, OVERFLOW_MESSAGE, TRUNCATED_KEY};
+pub use crate::record::own::{
+    BANNER_MESSAGE, DROPPED_FIELDS_KEY, OUTPUT_DROPPED_MESSAGE, OVERFLOW_MESSAGE, TRUNCATED_KEY,
+};
 pub use json::{Json, RESERVED_PREFIX};
 pub use timestamp::Rfc3339Utc;
 

@@ -19,10 +19,14 @@ use crate::background::Jitter;
 use crate::error::Error;
 use crate::host::cache::CacheRef;
 
-/// The first retry waits about this long; each next one twice as long.
-const FIRST_BACKOFF: Duration = Duration::from_millis(250);
-/// The longest backoff between two tries, before the ±50 % jitter.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// The shortest wait between two tries while the collector does not
+/// answer: each wait is drawn between this and [`MAX_BACKOFF`], so a
+/// collector that comes back is probed within half a second, and many
+/// replicas do not try in step. Retrying a batch and probing the collector
+/// are one thing: one request per wait, whatever the outage's length.
+pub const MIN_BACKOFF: Duration = Duration::from_millis(250);
+/// The longest wait between two tries (a `Retry-After` may ask for more).
+pub const MAX_BACKOFF: Duration = Duration::from_millis(500);
 /// The longest `Retry-After` honoured (a longer one waits this long). A
 /// shorter one than the first backoff (`Retry-After: 0`) waits that much.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -53,6 +57,9 @@ struct State {
     resolved: u64,
     /// A flush waits for `resolved` to reach this.
     flush_upto: u64,
+    /// Queued records were dropped to make room for newer ones since the
+    /// batch under way was taken: that batch is older than all of them.
+    evicted: bool,
     /// A flush waited in vain and nothing was exported since: the next
     /// flushes do not wait (one wait per outage, not one per flush).
     stalled: bool,
@@ -138,9 +145,10 @@ impl Exporter {
     }
 
     /// Queues the records `units` of `data` (writer thread), copied: the
-    /// queue holds only their bytes. What does not fit the queue's bounds
-    /// is dropped and counted. After shutdown (the guard was dropped)
-    /// records are not exported: they go to the line outputs only.
+    /// queue holds only their bytes. The queue keeps the newest records:
+    /// past its bounds the oldest are dropped, counted. After shutdown (the
+    /// guard was dropped) records are not exported: they go to the line
+    /// outputs only.
     pub(crate) fn push(&self, data: &[u8], units: &[Unit]) {
         let mut s = lock(&self.state);
         if s.dead {
@@ -151,23 +159,41 @@ impl Exporter {
         if s.finished || s.deadline.is_some() {
             return;
         }
-        let mut taken = 0;
-        let mut size = 0;
-        for u in units {
-            let len = u.record.len() + u.target.len();
-            if s.records + taken >= self.config.max_queue_size
-                || s.bytes + size + len > self.config.max_queue_bytes
-            {
-                break;
-            }
-            size += len;
-            taken += 1;
+        let (max_records, max_bytes) = (self.config.max_queue_size, self.config.max_queue_bytes);
+        let len = |u: &Unit| u.record.len() + u.target.len();
+        // A hand-over larger than the whole queue keeps its newest records.
+        let mut size: usize = units.iter().map(len).sum();
+        let mut first = 0;
+        while first < units.len() && (units.len() - first > max_records || size > max_bytes) {
+            size -= len(&units[first]);
+            first += 1;
         }
-        let dropped = (units.len() - taken) as u64;
-        if taken > 0 {
+        let units = &units[first..];
+        // Then the oldest queued records make room.
+        let mut evicted = 0u64;
+        while s.records + units.len() > max_records || s.bytes + size > max_bytes {
+            let Some(chunk) = s.chunks.front_mut() else {
+                break;
+            };
+            let freed = chunk.units.get(chunk.next).map(len);
+            chunk.next += 1;
+            if chunk.next >= chunk.units.len() {
+                s.chunks.pop_front();
+            }
+            if let Some(freed) = freed {
+                s.records -= 1;
+                s.bytes = s.bytes.saturating_sub(freed);
+                evicted += 1;
+            }
+        }
+        if evicted > 0 {
+            s.resolved += evicted;
+            s.evicted = true;
+        }
+        if !units.is_empty() {
             let mut packed = Vec::with_capacity(size);
-            let mut kept = Vec::with_capacity(taken);
-            for u in &units[..taken] {
+            let mut kept = Vec::with_capacity(units.len());
+            for u in units {
                 let t = packed.len();
                 packed.extend_from_slice(&data[u.target.clone()]);
                 let r = packed.len();
@@ -177,9 +203,9 @@ impl Exporter {
                     record: r..packed.len(),
                 });
             }
-            s.records += taken;
+            s.records += units.len();
             s.bytes += size;
-            s.accepted += taken as u64;
+            s.accepted += units.len() as u64;
             s.chunks.push_back(Chunk {
                 data: packed,
                 units: kept,
@@ -190,12 +216,16 @@ impl Exporter {
             }
         }
         drop(s);
+        let dropped = first as u64 + evicted;
         if dropped > 0 {
             let why = match lock(&self.stats.last_failure).as_deref() {
-                Some(f) => format!("the OTLP export queue is full ({f})"),
-                None => "the OTLP export queue is full".to_owned(),
+                Some(f) => {
+                    format!("the OTLP export queue is full ({f}): the oldest records are dropped")
+                }
+                None => "the OTLP export queue is full: the oldest records are dropped".to_owned(),
             };
             self.count_dropped(dropped, &why);
+            self.done.notify_all();
         }
     }
 
@@ -252,14 +282,15 @@ impl Exporter {
         upto.saturating_sub(s.resolved)
     }
 
-    /// Starts the shutdown: what is queued is exported until the export
-    /// timeout from now, then dropped. [`finish_shutdown`](Self::finish_shutdown)
+    /// Starts the shutdown: what is queued is exported until `deadline`,
+    /// then dropped; at once if a flush already waited in vain and nothing
+    /// was exported since (one wait per outage). [`finish_shutdown`](Self::finish_shutdown)
     /// waits for it (several exporters shut down at once: the guard's drop
-    /// waits one export timeout, not one each).
-    pub(crate) fn begin_shutdown(&self) {
+    /// waits once, not once each).
+    pub(crate) fn begin_shutdown(&self, deadline: Instant) {
         let mut s = lock(&self.state);
         if s.deadline.is_none() {
-            s.deadline = Some(Instant::now() + self.config.export_timeout);
+            s.deadline = Some(if s.stalled { Instant::now() } else { deadline });
         }
         self.work.notify_one();
     }
@@ -269,7 +300,7 @@ impl Exporter {
     /// dropped during the shutdown.
     pub(crate) fn finish_shutdown(&self) -> u64 {
         let dropped_before = self.stats.dropped.load(Ordering::Relaxed);
-        self.begin_shutdown();
+        self.begin_shutdown(Instant::now() + self.config.export_timeout);
         let deadline = lock(&self.state).deadline.unwrap_or_else(Instant::now);
         let thread = lock(&self.thread).take();
         if let Some(t) = thread {
@@ -284,13 +315,13 @@ impl Exporter {
                 let _ = t.join();
             }
         }
-        self.give_up("the OTLP export did not finish within the export timeout");
+        self.give_up("the OTLP export did not finish before the shutdown's deadline");
         let dropped = self.stats.dropped.load(Ordering::Relaxed) - dropped_before;
         if dropped > 0 {
             crate::error::report(format_args!(
-                "OTLP export to {} did not finish within {} ms: {dropped} records dropped",
+                "OTLP export to {} did not finish before the shutdown's deadline: {dropped} \
+                 records dropped",
                 self.config.shown_endpoint(),
-                self.config.export_timeout.as_millis()
             ));
         }
         dropped
@@ -333,7 +364,9 @@ impl Exporter {
                     if s.deadline.is_some_and(|d| Instant::now() >= d) {
                         // Shutdown's time is up: no more tries.
                         drop(s);
-                        self.give_up("the OTLP export did not finish within the export timeout");
+                        self.give_up(
+                            "the OTLP export did not finish before the shutdown's deadline",
+                        );
                         return;
                     }
                     let due = s.records >= self.config.max_export_batch_size
@@ -363,6 +396,7 @@ impl Exporter {
                         last_export = Instant::now();
                     }
                 }
+                s.evicted = false;
                 self.take(&mut s, &mut taken, &mut units)
             };
             let host = self.cache.load();
@@ -455,17 +489,18 @@ impl Exporter {
     }
 
     /// Sends `body`, retrying connection errors, timeouts, 429, 502, 503
-    /// and 504 with exponential backoff and jitter (or the `Retry-After`
-    /// the collector asked for); other statuses are final. Once shutdown
-    /// set a deadline, no try starts after it. `Ok` carries the records a
-    /// partial success rejected, with the collector's message.
+    /// and 504 every [`MIN_BACKOFF`] to [`MAX_BACKOFF`] (drawn at random),
+    /// or after the `Retry-After` the collector asked for; other statuses
+    /// are final. Once shutdown set a deadline, no try starts after it. A
+    /// batch whose records are older than all those queued (the queue
+    /// dropped its oldest meanwhile) is given up for the newer ones. `Ok`
+    /// carries the records a partial success rejected.
     fn send_with_retries(
         &self,
         agent: &ureq::Agent,
         body: &[u8],
         rng: &mut Jitter,
     ) -> Result<Option<u64>, String> {
-        let mut backoff = FIRST_BACKOFF;
         loop {
             let (why, retry_after) = match self.send(agent, body) {
                 Ok(Answer::Accepted(rejected)) => {
@@ -494,15 +529,14 @@ impl Exporter {
             };
             *lock(&self.stats.last_failure) = Some(why.clone());
             let wait = match retry_after {
-                Some(asked) => asked.clamp(FIRST_BACKOFF, MAX_RETRY_AFTER),
-                None => rng.around(backoff),
+                Some(asked) => asked.clamp(MIN_BACKOFF, MAX_RETRY_AFTER),
+                None => rng.between(MIN_BACKOFF, MAX_BACKOFF),
             };
-            backoff = (backoff * 2).min(MAX_BACKOFF);
             let until = Instant::now() + wait;
             let mut s = lock(&self.state);
             loop {
                 if s.deadline.is_some_and(|d| until >= d) {
-                    return Err(format!("{why}; the export timeout passed"));
+                    return Err(format!("{why}; the shutdown's deadline passed"));
                 }
                 let left = until.saturating_duration_since(Instant::now());
                 if left.is_zero() {
@@ -516,6 +550,11 @@ impl Exporter {
                     .wait_timeout(s, left)
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
+            }
+            if s.evicted {
+                return Err(format!(
+                    "{why}; the OTLP export queue is full: the oldest records are dropped"
+                ));
             }
         }
     }

@@ -5,8 +5,6 @@ use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::file_config::{FileConfig, RotatedName, MAX_ROTATION_INDEX};
@@ -38,7 +36,7 @@ pub(crate) struct RotatingFile {
     /// The fork generation it was opened in (`crate::fork`).
     born: u64,
     /// Bytes written, write by write (the writer's progress).
-    accepted: Arc<AtomicU64>,
+    accepted: super::Accepted,
     /// A full FIFO made the last write wait FLUSH_TIMEOUT in vain.
     fifo_stalled: bool,
 }
@@ -106,7 +104,7 @@ impl RotatingFile {
             period: None,
             writing: None,
             born: crate::fork::generation(),
-            accepted: Arc::default(),
+            accepted: super::Accepted::default(),
             fifo_stalled: false,
         };
         w.reopen().map_err(|e| {
@@ -121,7 +119,7 @@ impl RotatingFile {
     }
 
     /// Counts the bytes it writes into `accepted`.
-    pub(crate) fn count_accepted(&mut self, accepted: Arc<AtomicU64>) {
+    pub(crate) fn count_accepted(&mut self, accepted: super::Accepted) {
         self.accepted = accepted;
     }
 
@@ -177,11 +175,6 @@ impl RotatingFile {
             self.prune();
         }
         Ok(())
-    }
-
-    /// The period records logged at `t` belong to (rotation by time only).
-    pub(crate) fn period(&self, t: SystemTime) -> Option<u64> {
-        self.config.rotate_every.map(|every| period_of(t, every))
     }
 
     /// Deletes rotated files past `keep` (rotation by time: the oldest
@@ -441,7 +434,7 @@ impl RotatingFile {
                     written += n;
                     deadline = None;
                     self.fifo_stalled = false;
-                    self.accepted.fetch_add(n as u64, Ordering::Relaxed);
+                    self.accepted.add(n as u64);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

@@ -172,6 +172,11 @@ impl Queue {
         self.markers.fetch_sub(1, Ordering::Relaxed);
     }
 
+    /// Drops not reported yet.
+    pub(crate) fn unreported(&self) -> u64 {
+        self.unreported.load(Ordering::Relaxed)
+    }
+
     /// Takes the count of drops not reported yet (writer side).
     pub(crate) fn take_unreported(&self) -> u64 {
         self.unreported.swap(0, Ordering::AcqRel)
@@ -182,6 +187,11 @@ impl Queue {
         // SeqCst: a caller's push (a locked instruction) and this store are
         // ordered before the stopping thread counts what is queued.
         self.sync.store(true, Ordering::SeqCst);
+    }
+
+    /// True once callers write synchronously.
+    pub(crate) fn is_sync(&self) -> bool {
+        self.sync.load(Ordering::Acquire)
     }
 
     /// Whether the writer (or a thread writing synchronously) is taken for

@@ -15,6 +15,8 @@ use std::cell::Cell;
 
 /// The writer thread's name.
 pub(crate) const WRITER_THREAD_NAME: &str = "slog-host-log";
+/// The name of each line output's thread (`writer::lane`).
+pub(crate) const OUTPUT_THREAD_NAME: &str = "slog-host-out";
 /// The host refresher thread's name (names are at most 15 bytes, the Linux
 /// limit).
 pub(crate) const REFRESHER_THREAD_NAME: &str = "slog-host-rfsh";

@@ -17,6 +17,7 @@ use crate::host::refresher::DEFAULT_REFRESH_INTERVAL;
 use crate::host::schema::Schema;
 use crate::outputs::Output;
 use crate::record::queue::Overflow;
+use crate::writer::DEFAULT_OUTPUT_BUFFER;
 
 /// Default capacity of the queue between the logging threads and the writer
 /// thread, in records.
@@ -30,6 +31,11 @@ pub const MAX_CHANNEL_SIZE: usize = 1 << 20;
 pub const MAX_QUEUE_BYTES: usize = 1 << 30;
 /// Default overflow policy: callers wait, nothing is lost.
 pub const DEFAULT_OVERFLOW: Overflow = Overflow::Block;
+/// Default bound of the wait for the OTLP export at flush and shutdown
+/// ([`Builder::shutdown_timeout`]).
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest [`Builder::shutdown_timeout`].
+pub const MAX_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Configures and starts the logging pipeline.
 ///
@@ -51,6 +57,8 @@ pub const DEFAULT_OVERFLOW: Overflow = Overflow::Block;
 /// | [`channel_size`](Self::channel_size) | [`DEFAULT_CHANNEL_SIZE`] (8,192 records), at most [`MAX_CHANNEL_SIZE`] | |
 /// | [`queue_bytes`](Self::queue_bytes) | [`DEFAULT_QUEUE_BYTES`] (16 MiB), at most [`MAX_QUEUE_BYTES`] | |
 /// | [`overflow`](Self::overflow) | [`DEFAULT_OVERFLOW`] (`Block`: no loss) | |
+/// | [`output_buffer`](Self::output_buffer) | [`DEFAULT_OUTPUT_BUFFER`](crate::pipeline::DEFAULT_OUTPUT_BUFFER) (4 MiB per line output), [`MIN_OUTPUT_BUFFER`](crate::pipeline::MIN_OUTPUT_BUFFER) (64 KiB) to [`MAX_OUTPUT_BUFFER`](crate::pipeline::MAX_OUTPUT_BUFFER) (1 GiB) | `LOG_OUTPUT_BUFFER` (`4M`, `512K`) |
+/// | [`shutdown_timeout`](Self::shutdown_timeout) | [`DEFAULT_SHUTDOWN_TIMEOUT`] (5 s), at most [`MAX_SHUTDOWN_TIMEOUT`] (60 s) | `LOG_SHUTDOWN_TIMEOUT` (`5s`, `500ms`) |
 /// | [`global`](Self::global) | `true`: global slog-scope logger and `log` bridge | |
 /// | [`schema`](Self::schema) | [`Schema::Otel`] | `LOG_SCHEMA` (`otel`, `ecs`) |
 /// | [`source_location`](Self::source_location) | off | `LOG_SOURCE` (`1`, `true`, `yes`, `on`, `0`, `false`, `no`, `off`) |
@@ -90,6 +98,8 @@ pub struct Builder {
     /// `LOG_FILTER_FILE`, read at `init` and watched by the writer thread.
     pub(super) filter_file: Option<PathBuf>,
     pub(super) max_record_bytes: usize,
+    pub(super) output_buffer: usize,
+    pub(super) shutdown_timeout: Duration,
     /// More outputs ([`tee`](Self::tee)): each with its format and its own
     /// directives (`None`: the pipeline's, which `set_filter` changes).
     pub(super) tees: Vec<OutputConfig>,
@@ -149,6 +159,8 @@ impl Builder {
             output_setting: "output file",
             filter_file: None,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            output_buffer: DEFAULT_OUTPUT_BUFFER,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             tees: Vec::new(),
             env: None,
         }
@@ -280,6 +292,38 @@ impl Builder {
     /// Sets the queue's capacity in records (1 to [`MAX_CHANNEL_SIZE`]).
     pub fn channel_size(mut self, records: usize) -> Self {
         self.channel_size = records;
+        self
+    }
+
+    /// Sets the bound of each line output's buffer, in bytes
+    /// ([`MIN_OUTPUT_BUFFER`](crate::pipeline::MIN_OUTPUT_BUFFER) to
+    /// [`MAX_OUTPUT_BUFFER`](crate::pipeline::MAX_OUTPUT_BUFFER); default
+    /// 4 MiB; `LOG_OUTPUT_BUFFER`). Each line output (stdout, stderr, a
+    /// file, a writer) has a thread and a buffer of its own, so a slow or
+    /// stuck one never delays another, nor a caller, until its buffer is
+    /// full. Then the [`overflow`](Self::overflow) policy applies to that
+    /// output alone: `Block` waits for room (while the output takes bytes,
+    /// at most [`FLUSH_TIMEOUT`](crate::pipeline::FLUSH_TIMEOUT) without),
+    /// `DropAndReport` drops, counted in
+    /// [`LogGuard::output_dropped`](crate::LogGuard::output_dropped) and
+    /// reported on the other outputs
+    /// ([`OUTPUT_DROPPED_MESSAGE`](crate::format::OUTPUT_DROPPED_MESSAGE)).
+    /// The OTLP exporter's queue has bounds of its own
+    /// ([`OtlpConfig::batch`](crate::otlp::OtlpConfig::batch)).
+    pub fn output_buffer(mut self, bytes: usize) -> Self {
+        self.output_buffer = bytes;
+        self
+    }
+
+    /// Sets how long a flush and the guard's drop wait for the OTLP export,
+    /// together while the collector stays unreachable (default 5 s, at most
+    /// [`MAX_SHUTDOWN_TIMEOUT`]; `LOG_SHUTDOWN_TIMEOUT`). The lines are
+    /// written first ([`LINES_BOUND`](crate::pipeline::LINES_BOUND)); what
+    /// is not exported when it passes is dropped, counted and reported
+    /// ([`docs::otlp`](crate::docs::otlp)). `OTEL_BLRP_EXPORT_TIMEOUT`
+    /// bounds one export instead, and a shorter one also bounds this wait.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
         self
     }
 

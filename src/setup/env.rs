@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::builder::MAX_SHUTDOWN_TIMEOUT;
 use crate::caller::filter::Directives;
 use crate::caller::flood::FloodConfig;
 use crate::error::Error;
@@ -16,6 +17,7 @@ use crate::outputs::file_config::{
     MAX_FILE_KEEP, MAX_FILE_MAX_AGE, MAX_FILE_MAX_SIZE, MAX_ROTATE_EVERY, MIN_ROTATE_EVERY,
 };
 use crate::settings::{parse_bool, parse_count, parse_duration, parse_size};
+use crate::writer::{MAX_OUTPUT_BUFFER, MIN_OUTPUT_BUFFER};
 
 #[derive(Debug, Default)]
 pub(super) struct EnvOverrides {
@@ -35,6 +37,8 @@ pub(super) struct EnvOverrides {
     pub(super) source: Option<bool>,
     pub(super) filter_file: Option<PathBuf>,
     pub(super) max_record_bytes: Option<usize>,
+    pub(super) output_buffer: Option<usize>,
+    pub(super) shutdown_timeout: Option<Duration>,
     /// `LOG_STDOUT`, with the variable's text.
     pub(super) stdout: Option<(bool, String)>,
     pub(super) file_format: Option<(Format, String)>,
@@ -85,6 +89,24 @@ impl EnvOverrides {
             }
             // At most MAX_RECORD_CAP: fits.
             env.max_record_bytes = Some(n as usize);
+        }
+        if let Some(v) = env_var("LOG_OUTPUT_BUFFER")? {
+            let n = parse_size("LOG_OUTPUT_BUFFER", &v, MAX_OUTPUT_BUFFER as u64)?;
+            if n < MIN_OUTPUT_BUFFER as u64 {
+                return Err(Error::invalid(
+                    "LOG_OUTPUT_BUFFER",
+                    v,
+                    format!("too small: at least {MIN_OUTPUT_BUFFER} bytes"),
+                ));
+            }
+            env.output_buffer = Some(n as usize);
+        }
+        if let Some(v) = env_var("LOG_SHUTDOWN_TIMEOUT")? {
+            env.shutdown_timeout = Some(parse_duration(
+                "LOG_SHUTDOWN_TIMEOUT",
+                &v,
+                MAX_SHUTDOWN_TIMEOUT,
+            )?);
         }
         if let Some(v) = env_var("LOG_STDOUT")? {
             env.stdout = Some((parse_bool("LOG_STDOUT", &v)?, v));

@@ -144,11 +144,15 @@ impl LogGuard {
     /// output (or counted as a write error), and the output is flushed: 0.
     /// The same as `guard.logger().flush()`.
     ///
-    /// Bounded: if the writer takes no record for
-    /// [`FLUSH_TIMEOUT`](crate::pipeline::FLUSH_TIMEOUT) (5 s) it returns
-    /// the number of records not written yet (queued, or in a write that
-    /// has not returned; records other threads logged meanwhile included).
-    /// They stay queued: a later flush or the guard's drop tries again.
+    /// Bounded: the lines first, each output while it takes bytes, at most
+    /// [`FLUSH_TIMEOUT`](crate::pipeline::FLUSH_TIMEOUT) (5 s) without and
+    /// [`LINES_BOUND`](crate::pipeline::LINES_BOUND) (10 s) in all; then
+    /// the OTLP export, at most the
+    /// [`shutdown_timeout`](crate::Builder::shutdown_timeout) (5 s; not
+    /// again while the collector stays unreachable). Past a bound it
+    /// returns the number of records not written or exported yet (records
+    /// other threads logged meanwhile included). They stay queued: a later
+    /// flush or the guard's drop tries again.
     pub fn flush(&self) -> u64 {
         if self.sender.flush() {
             0
@@ -175,8 +179,9 @@ impl LogGuard {
         self.writer.export_counts().1
     }
 
-    /// Records written to the output so far (or counted as write errors),
-    /// reports included.
+    /// Records handed to the outputs so far (each once, however many outputs
+    /// it went to), reports included: after a [`flush`](Self::flush) that
+    /// returned 0, written (or counted as write errors).
     pub fn written(&self) -> u64 {
         self.writer.stats().written.load(Ordering::Acquire)
     }
@@ -214,10 +219,25 @@ impl LogGuard {
         self.writer.stats().truncated.load(Ordering::Relaxed)
     }
 
-    /// Records dropped because the queue was full (only with
-    /// [`Overflow::DropAndReport`](crate::Overflow::DropAndReport)); each drop is also reported in the output.
+    /// Records dropped because the queue between the callers and the
+    /// writer thread was full (only with
+    /// [`Overflow::DropAndReport`](crate::Overflow::DropAndReport)): lost
+    /// for every output. Each drop is also reported in the outputs
+    /// ([`OVERFLOW_MESSAGE`](crate::format::OVERFLOW_MESSAGE)).
     pub fn dropped(&self) -> u64 {
         self.sender.queue.dropped()
+    }
+
+    /// For each line output, in the order they were given (the
+    /// [`output`](crate::Builder::output), then each
+    /// [`tee`](crate::Builder::tee); OTLP outputs left out: see
+    /// [`export_dropped`](Self::export_dropped)), its name (`stdout`,
+    /// `stderr`, `file <path>`, `writer`) and the records it dropped because
+    /// its own buffer was full ([`Builder::output_buffer`](crate::Builder::output_buffer)).
+    /// Each drop is also reported on the other outputs, at most once a
+    /// second ([`OUTPUT_DROPPED_MESSAGE`](crate::format::OUTPUT_DROPPED_MESSAGE)).
+    pub fn output_dropped(&self) -> Vec<(String, u64)> {
+        self.writer.output_dropped()
     }
 }
 

@@ -38,6 +38,12 @@ impl Builder {
         if let Some(n) = env.max_record_bytes {
             self.max_record_bytes = n;
         }
+        if let Some(n) = env.output_buffer {
+            self.output_buffer = n;
+        }
+        if let Some(t) = env.shutdown_timeout {
+            self.shutdown_timeout = t;
+        }
         let stdout_on = env.stdout.as_ref().map(|(on, _)| *on);
         // OTLP export beside the line outputs; with LOG_STDOUT=off and
         // no other output, instead of stdout.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use slog::{info, o, Drain, Logger};
 
-use super::builder::{Builder, MAX_CHANNEL_SIZE, MAX_QUEUE_BYTES};
+use super::builder::{Builder, MAX_CHANNEL_SIZE, MAX_QUEUE_BYTES, MAX_SHUTDOWN_TIMEOUT};
 use super::guard::LogGuard;
 use crate::caller::bridges::log::{claim_log_logger, install_pipeline, LogBridge};
 use crate::caller::filter::{LevelFilter, LiveFilter};
@@ -19,11 +19,12 @@ use crate::host::cache::CacheRef;
 use crate::host::refresher::{RefreshConfig, Refresher};
 use crate::host::{HostCache, HostInfo};
 use crate::record::own::HOST_CHANGED_MESSAGE;
-use crate::record::queue::Queue;
+use crate::record::queue::{Overflow, Queue};
 use crate::writer::batch::FormatSpec;
 use crate::writer::filter_file::FilterFile;
 use crate::writer::output_set::MAX_OUTPUTS;
 use crate::writer::thread::Writer;
+use crate::writer::{MAX_OUTPUT_BUFFER, MIN_OUTPUT_BUFFER};
 
 impl Builder {
     /// Starts the pipeline: host detection, the refresher thread, the writer
@@ -49,6 +50,20 @@ impl Builder {
                 "max record bytes",
                 this.max_record_bytes.to_string(),
                 format!("must be from {MIN_RECORD_CAP} to {MAX_RECORD_CAP} bytes"),
+            ));
+        }
+        if !(MIN_OUTPUT_BUFFER..=MAX_OUTPUT_BUFFER).contains(&this.output_buffer) {
+            return Err(Error::invalid(
+                "output buffer",
+                this.output_buffer.to_string(),
+                format!("must be from {MIN_OUTPUT_BUFFER} to {MAX_OUTPUT_BUFFER} bytes"),
+            ));
+        }
+        if this.shutdown_timeout > MAX_SHUTDOWN_TIMEOUT {
+            return Err(Error::invalid(
+                "shutdown timeout",
+                format!("{:?}", this.shutdown_timeout),
+                format!("must be at most {} s", MAX_SHUTDOWN_TIMEOUT.as_secs()),
             ));
         }
         let refresh = RefreshConfig::every(this.refresh);
@@ -119,6 +134,8 @@ impl Builder {
             cache: cache.clone(),
             host_fields_per_record: self.host_fields_per_record,
             max_record_bytes: self.max_record_bytes,
+            output_buffer: self.output_buffer,
+            block: self.overflow == Overflow::Block,
         };
         let mut outputs = vec![(spec.clone(), output)];
         for (format, color, opened) in tees {
@@ -139,6 +156,7 @@ impl Builder {
             Arc::clone(&queue),
             outputs,
             crate::record::thread_role::WRITER_THREAD_NAME,
+            self.shutdown_timeout,
         )?;
         let directives = LiveFilter::with_outputs(self.filter.clone(), tee_filters);
         let mut sender = writer.sender();

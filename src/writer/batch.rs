@@ -1,18 +1,19 @@
 //! One output's batch (writer thread): the records formatted for that
 //! output, its formatter, and its destination, written with one `write`.
 //! The stages of an output: `Output` (its configuration) -> `Opened` ->
-//! [`Batch`] -> [`Destination`].
+//! [`Batch`] -> [`Destination`] (a line output's [`Lane`], or the
+//! exporter).
 
-use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use slog::{Level, OwnedKVList};
 
 use super::banner::{term_log, Banner};
 use super::counters::{Stats, WriteErrors};
+use super::lane::{Lane, Sink};
 use crate::format::json::Encoder;
 use crate::format::term::{term_drain, SharedBuf, TermDrain, TermHost};
 use crate::format::timestamp::with_record_time;
@@ -21,8 +22,8 @@ use crate::host::cache::CacheRef;
 use crate::host::schema::Schema;
 #[cfg(feature = "otlp")]
 use crate::otlp::{exporter::Exporter, record::RecordEncoder, request::Unit};
-use crate::outputs::rotating_file::RotatingFile;
-use crate::outputs::Opened;
+use crate::outputs::rotating_file::period_of;
+use crate::outputs::{Accepted, Opened};
 use crate::record::event::{Cut, Event};
 use crate::record::own::CRATE_TARGET;
 #[cfg(feature = "otlp")]
@@ -79,9 +80,8 @@ impl Otlp {
 
 /// Where the batch goes.
 pub(super) enum Destination {
-    Stream(Box<dyn Write + Send>),
-    /// Rotation needs record boundaries: the file writes whole lines.
-    File(RotatingFile),
+    /// A line output: its own buffer and thread.
+    Lane(Arc<Lane>),
     /// The exporter takes the encoded records.
     #[cfg(feature = "otlp")]
     Otlp(Arc<Exporter>),
@@ -100,6 +100,12 @@ pub(crate) struct FormatSpec {
     pub(crate) host_fields_per_record: bool,
     /// The longest record written, in bytes (`Builder::max_record_bytes`).
     pub(crate) max_record_bytes: usize,
+    /// The bound of a line output's buffer, in bytes
+    /// (`Builder::output_buffer`).
+    pub(crate) output_buffer: usize,
+    /// A full output buffer makes the writer wait (`Overflow::Block`)
+    /// rather than drop.
+    pub(crate) block: bool,
 }
 
 /// One output: its formatter, its sink and the batch between them.
@@ -115,33 +121,42 @@ pub(crate) struct Batch {
     pub(super) max_record: usize,
     /// Records cut to `max_record` (shared with the guard).
     pub(super) truncated: Arc<AtomicU64>,
-    /// Bytes the output accepted (see [`Stats::accepted`]).
-    pub(super) accepted: Arc<AtomicU64>,
-    /// A file rotated by time: the period of the records in `batch`.
+    /// A file rotated by time: how often, and the period of the records
+    /// in `batch`.
+    pub(super) rotate_every: Option<Duration>,
     pub(super) batch_period: Option<u64>,
-}
-
-/// A writer of the application's, counting what it accepts into
-/// `accepted`, write by write.
-fn write_counted(w: &mut dyn Write, mut buf: &[u8], accepted: &AtomicU64) -> io::Result<()> {
-    while !buf.is_empty() {
-        match w.write(buf) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => {
-                accepted.fetch_add(n as u64, Ordering::Relaxed);
-                buf = &buf[n..];
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 impl FormatSpec {
     pub(super) fn build(&self, output: Opened, errors: Arc<WriteErrors>, stats: &Stats) -> Batch {
-        let (truncated, accepted) = (Arc::clone(&stats.truncated), Arc::clone(&stats.accepted));
-        let (formatter, mut sink) = match (self.format, output) {
+        let truncated = Arc::clone(&stats.truncated);
+        let rotate_every = match &output {
+            Opened::File(f) => f.config().rotate_every,
+            _ => None,
+        };
+        let lane = |output: Opened| {
+            let (label, sink) = match output {
+                Opened::Stdout(f) => ("stdout".to_owned(), Sink::Stream(Box::new(f))),
+                Opened::Stderr(f) => ("stderr".to_owned(), Sink::Stream(Box::new(f))),
+                Opened::File(f) => (format!("file {}", f.config().path.display()), Sink::File(f)),
+                Opened::Writer(w) => ("writer".to_owned(), Sink::Stream(w)),
+                // Started by `Writer::start`.
+                #[cfg(feature = "otlp")]
+                Opened::Otlp(_) | Opened::OtlpConfig(_) => {
+                    ("otlp".to_owned(), Sink::Stream(Box::new(std::io::sink())))
+                }
+            };
+            let accepted = Accepted::new(Arc::clone(&stats.accepted));
+            Destination::Lane(Arc::new(Lane::new(
+                label,
+                sink,
+                self.output_buffer,
+                self.block,
+                accepted,
+                Arc::clone(&errors),
+            )))
+        };
+        let (formatter, sink) = match (self.format, output) {
             #[cfg(feature = "otlp")]
             (_, Opened::Otlp(exporter)) => (
                 Formatter::Otlp(Box::new(Otlp {
@@ -157,17 +172,14 @@ impl FormatSpec {
                     self.source,
                     Some(self.cache.clone()),
                 ))),
-                sink(output),
+                lane(output),
             ),
             (format, output) => {
                 let buf = SharedBuf::default();
                 let colors = self.color && output.is_terminal();
-                (self.term(format, colors, buf.clone()), sink(output))
+                (self.term(format, colors, buf.clone()), lane(output))
             }
         };
-        if let Destination::File(f) = &mut sink {
-            f.count_accepted(Arc::clone(&accepted));
-        }
         Batch {
             formatter,
             sink,
@@ -176,7 +188,7 @@ impl FormatSpec {
             errors,
             max_record: self.max_record_bytes,
             truncated,
-            accepted,
+            rotate_every,
             batch_period: None,
         }
     }
@@ -192,19 +204,6 @@ impl FormatSpec {
             shown: None,
         });
         Formatter::Term(drain, buf, banner)
-    }
-}
-
-fn sink(output: Opened) -> Destination {
-    match output {
-        Opened::Stdout(f) | Opened::Stderr(f) => Destination::Stream(Box::new(f)),
-        Opened::File(f) => Destination::File(f),
-        Opened::Writer(w) => Destination::Stream(w),
-        #[cfg(feature = "otlp")]
-        Opened::Otlp(e) => Destination::Otlp(e),
-        // Started by `Writer::start`.
-        #[cfg(feature = "otlp")]
-        Opened::OtlpConfig(_) => Destination::Stream(Box::new(io::sink())),
     }
 }
 
@@ -242,10 +241,10 @@ impl Batch {
     /// own, so every file holds only its period's: a record logged at `t` in
     /// another period than the batch's writes the batch first.
     pub(super) fn enter_period(&mut self, t: SystemTime) {
-        if let Destination::File(f) = &self.sink {
+        if let Some(every) = self.rotate_every {
             // Never back: a record queued after one of the next period (two
             // threads, a clock step) joins the newer period's file.
-            let period = match (f.period(t), self.batch_period) {
+            let period = match (Some(period_of(t, every)), self.batch_period) {
                 (Some(p), Some(b)) => Some(p.max(b)),
                 (p, _) => p,
             };
@@ -312,8 +311,15 @@ impl Batch {
         }
     }
 
-    /// Formats a record made here (a report of `dropped` records, and why).
-    pub(super) fn format_report(&mut self, message: &str, dropped: u64, why: Option<&str>) {
+    /// Formats a record made here: a report of `dropped` records, why, and
+    /// which `output` dropped them.
+    pub(super) fn format_report(
+        &mut self,
+        message: &str,
+        dropped: u64,
+        why: Option<&str>,
+        output: Option<&str>,
+    ) {
         let empty = crate::record::event::no_values();
         let rs = slog::record_static!(Level::Warning, CRATE_TARGET);
         let now = SystemTime::now();
@@ -328,65 +334,54 @@ impl Batch {
             #[cfg(feature = "otlp")]
             Formatter::Otlp(otlp) => otlp.encode(batch, record, empty, now, None),
         };
-        match why {
-            None => log(&slog::Record::new(
+        let msg = format_args!("{message}");
+        match (why, output) {
+            (None, _) => log(&slog::Record::new(
                 &rs,
-                &format_args!("{message}"),
+                &msg,
                 slog::b!("dropped" => dropped),
             )),
-            Some(why) => log(&slog::Record::new(
+            (Some(why), None) => log(&slog::Record::new(
                 &rs,
-                &format_args!("{message}"),
+                &msg,
                 slog::b!("dropped" => dropped, "error" => why),
+            )),
+            (Some(why), Some(output)) => log(&slog::Record::new(
+                &rs,
+                &msg,
+                slog::b!("dropped" => dropped, "error" => why, "output" => output),
             )),
         }
         self.batch_records += 1;
     }
 
-    /// Writes the batch with one write (one commit per record for files).
+    /// Hands the batch to its output (the lane's thread writes it, one
+    /// write; whole lines for files).
     pub(super) fn write_out(&mut self) {
         if self.batch_records == 0 && self.batch.is_empty() {
             return;
         }
-        #[cfg(feature = "otlp")]
-        if let (Destination::Otlp(e), Formatter::Otlp(o)) = (&self.sink, &mut self.formatter) {
-            // Copied into the exporter's queue: the batch keeps its memory.
-            self.batch_records = 0;
-            e.push(&self.batch, &o.units);
-            o.units.clear();
-            self.batch.clear();
-            return;
-        }
         let n = std::mem::take(&mut self.batch_records);
-        let errors = &self.errors;
-        let (sink, batch, period) = (&mut self.sink, &self.batch, self.batch_period);
-        let accepted = &*self.accepted;
-        // A writer of the application's may panic: the batch is then counted
-        // as not written, and the writer (and every flush) goes on.
-        let result = catch_unwind(AssertUnwindSafe(|| match sink {
-            Destination::Stream(w) => {
-                match write_counted(w.as_mut(), batch, accepted).and_then(|()| w.flush()) {
-                    Ok(()) => (0, None),
-                    Err(e) => (n, Some(e)),
-                }
-            }
-            // Whole records, as few writes as rotation allows.
-            Destination::File(f) => f.write_lines(batch, period),
-            // Handed over as they are (the exporter counts what it drops).
+        match &self.sink {
             #[cfg(feature = "otlp")]
-            Destination::Otlp(_) => (0, None),
-        }))
-        .unwrap_or_else(|_| (n, Some(io::Error::other("the output panicked"))));
-        match result {
-            (0, _) => errors.recovered(),
-            (failed, e) => errors.failed_n(
-                &e.unwrap_or_else(|| io::Error::other("write failed")),
-                failed,
-            ),
+            Destination::Otlp(e) => {
+                // Copied into the exporter's queue: the batch keeps its memory.
+                if let Formatter::Otlp(o) = &mut self.formatter {
+                    e.push(&self.batch, &o.units);
+                    o.units.clear();
+                }
+                self.batch.clear();
+            }
+            Destination::Lane(lane) => lane.push(&mut self.batch, n, self.batch_period),
         }
-        self.batch.clear();
-        if self.batch.capacity() > 4 * MAX_BATCH_BYTES {
-            self.batch.shrink_to(MAX_BATCH_BYTES);
+    }
+
+    /// The output's lane (a line output).
+    pub(super) fn lane(&self) -> Option<&Arc<Lane>> {
+        match &self.sink {
+            Destination::Lane(l) => Some(l),
+            #[cfg(feature = "otlp")]
+            Destination::Otlp(_) => None,
         }
     }
 }

@@ -4,7 +4,6 @@
 
 use std::io;
 
-use super::batch::Destination;
 use super::output_set::{OutputSet, Reopen, Specs};
 use crate::outputs::rotating_file::RotatingFile;
 use crate::outputs::stdio::own_stream;
@@ -22,7 +21,7 @@ fn discard(why: &str) -> Opened {
 /// The outputs of `specs` opened again in a forked child; `parent` is the
 /// parent's output set if no thread held it at the fork (its custom writers
 /// are taken over).
-pub(super) fn reopen(specs: &Specs, mut parent: Option<&mut OutputSet>) -> Vec<Opened> {
+pub(super) fn reopen(specs: &Specs, parent: Option<&OutputSet>) -> Vec<Opened> {
     specs
         .0
         .iter()
@@ -38,11 +37,12 @@ pub(super) fn reopen(specs: &Specs, mut parent: Option<&mut OutputSet>) -> Vec<O
             ),
             Reopen::File(c) => RotatingFile::open(c.clone(), "output file")
                 .map_or_else(|_| discard("the log file cannot be opened"), Opened::File),
-            Reopen::Writer => match parent.as_mut().map(|set| &mut set.outs[i].sink) {
-                Some(Destination::Stream(w)) => {
-                    Opened::Writer(std::mem::replace(w, Box::new(io::sink())))
-                }
-                _ => discard("the writer thread held the custom writer at the fork"),
+            Reopen::Writer => match parent
+                .and_then(|set| set.outs[i].lane())
+                .and_then(|lane| lane.take_writer())
+            {
+                Some(w) => Opened::Writer(w),
+                None => discard("a writer thread held the custom writer at the fork"),
             },
             #[cfg(feature = "otlp")]
             Reopen::Otlp => discard("OTLP export has no exporter thread"),

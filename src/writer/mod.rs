@@ -1,5 +1,7 @@
 //! The writer thread (`slog-host-log`): it drains the queue, formats each
-//! record for every output it goes to, and writes each output's batch.
+//! record for every output it goes to, and hands each output's batch to
+//! that output: a line output's own thread and buffer (`lane`), or the
+//! OTLP exporter's.
 //! After the guard is dropped, and in a forked child, callers run the same
 //! code synchronously.
 
@@ -8,8 +10,11 @@ pub(crate) mod batch;
 pub(crate) mod child;
 pub(crate) mod counters;
 pub(crate) mod filter_file;
+pub(crate) mod lane;
 pub(crate) mod output_set;
 pub(crate) mod thread;
 pub(crate) mod truncate;
 
-pub use thread::{ACTIVE_POLL, IDLE_POLL, QUIET_SPELL};
+pub use lane::{DEFAULT_OUTPUT_BUFFER, MAX_OUTPUT_BUFFER, MIN_OUTPUT_BUFFER};
+pub use output_set::REPORT_EVERY;
+pub use thread::{ACTIVE_POLL, IDLE_POLL, LINES_BOUND, QUIET_SPELL};

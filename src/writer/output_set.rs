@@ -1,9 +1,10 @@
 //! Every output of a pipeline (writer thread): one event is formatted
 //! into the batch of each output its mask names, the queue is drained, and
-//! drops are reported.
+//! drops are reported (at most one report a second from each source).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 #[cfg(feature = "otlp")]
 use super::batch::Destination;
@@ -14,13 +15,16 @@ use crate::outputs::Opened;
 use crate::record::event::{Event, Kind};
 #[cfg(feature = "otlp")]
 use crate::record::own::EXPORT_DROPPED_MESSAGE;
-use crate::record::own::OVERFLOW_MESSAGE;
+use crate::record::own::{OUTPUT_DROPPED_MESSAGE, OVERFLOW_MESSAGE};
 use crate::record::queue::Queue;
 
 /// The most outputs a pipeline writes (a record's output mask is a `u64`).
 pub(crate) const MAX_OUTPUTS: usize = 64;
 /// Popped events whose bytes are given back to the queue at once.
 const RELEASE_EVERY: u64 = 64;
+/// The least time between two drop reports of one source (the queue, an
+/// output); the last report comes at shutdown, whenever it is.
+pub const REPORT_EVERY: Duration = Duration::from_secs(1);
 
 /// Every output; used by one thread at a time (the writer thread, or a
 /// caller writing synchronously). A record goes to the outputs its event's
@@ -31,6 +35,8 @@ pub(crate) struct OutputSet {
     /// outputs took them.
     pub(super) pending: u64,
     pub(super) stats: Arc<Stats>,
+    /// When each source last reported drops: the queue, then each output.
+    reported: Vec<Option<Instant>>,
 }
 
 /// What the output is, to open it again in a forked child.
@@ -54,6 +60,7 @@ pub(crate) struct Specs(pub(super) Vec<(FormatSpec, Reopen)>);
 impl Specs {
     pub(super) fn build(&self, opened: Vec<Opened>, stats: &Arc<Stats>) -> OutputSet {
         OutputSet {
+            reported: vec![None; self.0.len() + 1],
             outs: self
                 .0
                 .iter()
@@ -80,31 +87,78 @@ impl OutputSet {
         self.pending += 1;
     }
 
-    /// Formats a record made here (overflow report) into every output.
-    pub(super) fn format_report(&mut self, dropped: u64) {
-        for out in &mut self.outs {
-            out.format_report(OVERFLOW_MESSAGE, dropped, None);
+    /// True if `source` (0: the queue, `i + 1`: output `i`) may report now:
+    /// its last report is [`REPORT_EVERY`] old, or this is a `last` drain.
+    fn report_due(&mut self, source: usize, last: bool) -> bool {
+        let now = Instant::now();
+        match self.reported[source] {
+            Some(t) if !last && now.duration_since(t) < REPORT_EVERY => false,
+            _ => {
+                self.reported[source] = Some(now);
+                true
+            }
         }
-        self.pending += 1;
+    }
+
+    /// Reports the drops not reported yet, each source at most once a
+    /// second (every one on the `last` drain).
+    fn report_drops(&mut self, queue: &Queue, last: bool) {
+        if queue.unreported() > 0 && self.report_due(0, last) {
+            let dropped = queue.take_unreported();
+            for out in &mut self.outs {
+                out.format_report(OVERFLOW_MESSAGE, dropped, None, None);
+            }
+            self.pending += 1;
+        }
+        for i in 0..self.outs.len() {
+            let Some(lane) = self.outs[i].lane().map(Arc::clone) else {
+                continue;
+            };
+            let pending = lane.unreported.load(Ordering::Relaxed)
+                + lane.failed_unreported.load(Ordering::Relaxed);
+            if pending == 0 || !self.report_due(i + 1, last) {
+                continue;
+            }
+            let full = lane.unreported.swap(0, Ordering::Relaxed);
+            let failed = lane.failed_unreported.swap(0, Ordering::Relaxed);
+            let error = lane.last_error().unwrap_or_default();
+            let failed_why = format!("cannot write: {error}");
+            // On the other outputs; alone, on itself.
+            let alone = self.outs.len() == 1;
+            for (n, why) in [(full, "its buffer was full"), (failed, failed_why.as_str())] {
+                if n == 0 {
+                    continue;
+                }
+                for (j, out) in self.outs.iter_mut().enumerate() {
+                    if j != i || alone {
+                        out.format_report(OUTPUT_DROPPED_MESSAGE, n, Some(why), Some(&lane.label));
+                    }
+                }
+                self.pending += 1;
+            }
+        }
+        #[cfg(feature = "otlp")]
+        self.report_export_drops(last);
     }
 
     /// Reports the records the OTLP exporters dropped since the last
     /// report, in the other outputs.
     #[cfg(feature = "otlp")]
-    pub(super) fn report_export_drops(&mut self) {
+    fn report_export_drops(&mut self, last: bool) {
         for i in 0..self.outs.len() {
             let Destination::Otlp(e) = &self.outs[i].sink else {
                 continue;
             };
-            let n = e.stats.unreported.swap(0, Ordering::Relaxed);
-            if n == 0 {
+            let e = Arc::clone(e);
+            if e.stats.unreported.load(Ordering::Relaxed) == 0 || !self.report_due(i + 1, last) {
                 continue;
             }
+            let n = e.stats.unreported.swap(0, Ordering::Relaxed);
             let why = e.last_drop().unwrap_or_default();
             let mut reported = false;
             for out in &mut self.outs {
                 if !matches!(out.sink, Destination::Otlp(_)) {
-                    out.format_report(EXPORT_DROPPED_MESSAGE, n, Some(&why));
+                    out.format_report(EXPORT_DROPPED_MESSAGE, n, Some(&why), None);
                     reported = true;
                 }
             }
@@ -117,7 +171,12 @@ impl OutputSet {
         }
     }
 
-    /// Writes every output's batch.
+    /// The line outputs' lanes.
+    pub(super) fn lanes(&self) -> impl Iterator<Item = &Arc<super::lane::Lane>> {
+        self.outs.iter().filter_map(Batch::lane)
+    }
+
+    /// Hands every output's batch to it.
     pub(super) fn write_out(&mut self) {
         self.stats.in_write.store(self.pending, Ordering::Relaxed);
         for out in &mut self.outs {
@@ -177,12 +236,10 @@ impl OutputSet {
             }
         }
         queue.release(held_bytes, held);
-        let dropped = queue.take_unreported();
-        if dropped > 0 {
-            self.format_report(dropped);
-        }
-        #[cfg(feature = "otlp")]
-        self.report_export_drops();
+        // Stopping, or no writer thread (callers write synchronously, and
+        // the drain that reports may be the last): every drop is reported.
+        let last = queue.is_sync() || stop.is_some_and(|s| s.load(Ordering::Relaxed));
+        self.report_drops(queue, last);
         self.write_out();
         if let Some(t) = tickets {
             queue.flushed(t);

@@ -24,8 +24,9 @@ use arc_swap::ArcSwapOption;
 use super::batch::FormatSpec;
 use super::child::reopen;
 use super::counters::Stats;
+use super::lane::Lane;
 use super::output_set::{OutputSet, Reopen, Specs};
-use crate::caller::sender::{AfterFlush, Sender};
+use crate::caller::sender::{AfterFlush, FlushLanes, Sender};
 use crate::error::Error;
 #[cfg(feature = "otlp")]
 use crate::otlp::exporter::Exporter;
@@ -40,6 +41,16 @@ pub const QUIET_SPELL: Duration = Duration::from_millis(250);
 /// The longest deep sleep (the first record after a quiet spell wakes the
 /// writer at once).
 pub const IDLE_POLL: Duration = Duration::from_secs(1);
+/// The longest a flush, the guard's drop or the panic hook waits for the
+/// line outputs in all, even while they take bytes (a slow reader); without
+/// progress each wait ends after
+/// [`FLUSH_TIMEOUT`](crate::pipeline::FLUSH_TIMEOUT). An output a wait
+/// gave up on is not waited for again until it has written all it holds
+/// (a flush then the drop wait once). The export is waited for after the
+/// lines, at most the shutdown timeout
+/// ([`Builder::shutdown_timeout`](crate::Builder::shutdown_timeout)): 15 s
+/// and 5 s, well inside Kubernetes' default grace period of 30 s.
+pub const LINES_BOUND: Duration = Duration::from_secs(15);
 
 /// What the writer thread runs on every poll.
 pub(crate) type Tick = Box<dyn FnMut() + Send>;
@@ -65,6 +76,13 @@ pub(crate) struct Writer {
     tick: Mutex<Option<Tick>>,
     stop: AtomicBool,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The line outputs' lanes (each with its thread, in the process that
+    /// started the writer).
+    lanes: Vec<Arc<Lane>>,
+    /// The longest flushes and the shutdown wait for the export, together
+    /// while the collector stays unreachable.
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+    shutdown_timeout: Duration,
     /// The OTLP outputs' exporters.
     #[cfg(feature = "otlp")]
     exporters: Vec<Arc<Exporter>>,
@@ -77,6 +95,7 @@ impl Writer {
         queue: Arc<Queue>,
         outputs: Vec<(FormatSpec, Opened)>,
         name: &str,
+        shutdown_timeout: Duration,
     ) -> Result<Arc<Writer>, Error> {
         if !crate::fork::watch() {
             return Err(Error::other(
@@ -110,7 +129,11 @@ impl Writer {
             .collect::<Result<Vec<_>, Error>>()?;
         let specs = Specs(specs);
         let stats = Arc::new(Stats::new(opened.len(), queue.accepted()));
-        let writer = Arc::new(Writer::new(queue, specs, opened, stats));
+        let writer = Arc::new(Writer::new(queue, specs, opened, stats, shutdown_timeout));
+        for lane in &writer.lanes {
+            lane.start()
+                .map_err(|e| Error::io("cannot start a log output's thread", &e))?;
+        }
         let w = Arc::clone(&writer);
         let thread = std::thread::Builder::new()
             .name(name.to_string())
@@ -120,7 +143,13 @@ impl Writer {
         Ok(writer)
     }
 
-    fn new(queue: Arc<Queue>, specs: Specs, opened: Vec<Opened>, stats: Arc<Stats>) -> Writer {
+    fn new(
+        queue: Arc<Queue>,
+        specs: Specs,
+        opened: Vec<Opened>,
+        stats: Arc<Stats>,
+        shutdown_timeout: Duration,
+    ) -> Writer {
         #[cfg(feature = "otlp")]
         let exporters = opened
             .iter()
@@ -129,10 +158,13 @@ impl Writer {
                 _ => None,
             })
             .collect();
+        let output_set = specs.build(opened, &stats);
         Writer {
             #[cfg(feature = "otlp")]
             exporters,
-            output_set: Mutex::new(specs.build(opened, &stats)),
+            lanes: output_set.lanes().cloned().collect(),
+            shutdown_timeout,
+            output_set: Mutex::new(output_set),
             queue,
             child: ArcSwapOption::empty(),
             specs,
@@ -151,12 +183,34 @@ impl Writer {
             write_now: Arc::new(Box::new(move || writer.drain_here())),
             for_child: Arc::new(move || parent.child_sender()),
             outputs: None,
+            flush_lanes: self.flush_lanes_hook(),
             after_flush: self.after_flush(),
         }
     }
 
-    /// What a flush waits for after the writer wrote everything: the
-    /// exporters' export of it (true if all of it was exported).
+    /// What a flush waits for once the writer handed everything over: the
+    /// line outputs' threads writing it (true if all of it was written).
+    fn flush_lanes_hook(self: &Arc<Self>) -> Option<FlushLanes> {
+        if self.lanes.is_empty() {
+            return None;
+        }
+        let w = Arc::clone(self);
+        Some(Arc::new(move |stall| w.flush_lanes(stall) == 0))
+    }
+
+    /// Waits until every line output wrote what it was handed before the
+    /// call: each while it takes bytes, at most `stall` without, all at
+    /// most [`LINES_BOUND`]. The records not written then.
+    pub(crate) fn flush_lanes(&self, stall: Duration) -> u64 {
+        if self.forked() {
+            return 0;
+        }
+        let deadline = Instant::now() + LINES_BOUND;
+        self.lanes.iter().map(|l| l.flush(stall, deadline)).sum()
+    }
+
+    /// What a flush waits for after the lines are written: the exporters'
+    /// export of them (true if all of it was exported).
     fn after_flush(self: &Arc<Self>) -> Option<AfterFlush> {
         #[cfg(feature = "otlp")]
         if !self.exporters.is_empty() {
@@ -166,26 +220,34 @@ impl Writer {
         None
     }
 
-    /// Waits for every exporter to export what it holds, each at most its
-    /// export timeout: the records not exported then.
+    /// Waits for every exporter to export what it holds, all together at
+    /// most the shutdown timeout (or the export timeout, if shorter): the
+    /// records not exported then. While the collector stays unreachable
+    /// after such a wait, flushes and the shutdown do not wait again.
     #[cfg(feature = "otlp")]
     pub(crate) fn flush_exports(&self) -> u64 {
         if self.forked() {
             return 0;
         }
-        // One deadline for all: several exporters wait the longest export
-        // timeout, not the sum.
-        let longest = self.exporters.iter().map(|e| e.export_timeout()).max();
-        let deadline = Instant::now() + longest.unwrap_or_default();
+        let deadline = Instant::now() + self.export_wait();
         self.exporters.iter().map(|e| e.flush(deadline)).sum()
     }
 
-    /// Shuts the exporters down together, at most the longest export
-    /// timeout: the records they dropped doing it.
+    /// The longest wait for the export: the shutdown timeout, or the
+    /// longest export timeout if that is shorter.
+    #[cfg(feature = "otlp")]
+    fn export_wait(&self) -> Duration {
+        let longest = self.exporters.iter().map(|e| e.export_timeout()).max();
+        longest.unwrap_or_default().min(self.shutdown_timeout)
+    }
+
+    /// Shuts the exporters down together, at most the export wait: the
+    /// records they dropped doing it.
     #[cfg(feature = "otlp")]
     fn shutdown_exports(&self) -> u64 {
+        let deadline = Instant::now() + self.export_wait();
         for e in &self.exporters {
-            e.begin_shutdown();
+            e.begin_shutdown(deadline);
         }
         self.exporters.iter().map(|e| e.finish_shutdown()).sum()
     }
@@ -208,6 +270,15 @@ impl Writer {
                 d + e.stats.dropped.load(Ordering::Relaxed),
             )
         })
+    }
+
+    /// Each line output's name and the records it dropped (its buffer was
+    /// full).
+    pub(crate) fn output_dropped(&self) -> Vec<(String, u64)> {
+        self.lanes
+            .iter()
+            .map(|l| (l.label.clone(), l.dropped.load(Ordering::Relaxed)))
+            .collect()
     }
 
     pub(crate) fn stats(&self) -> &Arc<Stats> {
@@ -241,8 +312,8 @@ impl Writer {
             }
         }
         let opened = {
-            let mut parent = self.output_set.try_lock().ok();
-            reopen(&self.specs, parent.as_deref_mut())
+            let parent = self.output_set.try_lock().ok();
+            reopen(&self.specs, parent.as_deref())
         };
         let queue = Arc::new(self.queue.like());
         queue.set_sync();
@@ -251,6 +322,7 @@ impl Writer {
             self.specs.clone(),
             opened,
             Arc::clone(&self.stats),
+            self.shutdown_timeout,
         ));
         let sender = writer.sender();
         let made = Arc::new(Child {
@@ -380,19 +452,24 @@ impl Writer {
         if self.forked() {
             return self.current_child().map_or(0, |c| c.writer.unwritten());
         }
-        self.queue.records_queued() + self.stats.in_write.load(Ordering::Relaxed)
+        self.queue.records_queued()
+            + self.stats.in_write.load(Ordering::Relaxed)
+            + self.lanes.iter().map(|l| l.unwritten()).sum::<u64>()
     }
 
-    /// Writes everything queued, stops the thread, and switches callers to
-    /// synchronous writes. Waits while the writer makes progress, and at
-    /// most [`FLUSH_TIMEOUT`] without: an output that takes no write is
-    /// left to its thread (detached), and the records it holds are returned
-    /// as not written (and reported on stderr). In a forked child this
-    /// stops the child's own pipeline, never the parent's.
+    /// Writes everything queued, stops the threads, and switches callers to
+    /// synchronous writes. The lines first: the writer thread and each line
+    /// output's thread are waited for while they make progress, at most
+    /// [`FLUSH_TIMEOUT`] without and [`LINES_BOUND`] in all (one that takes
+    /// no write is left to its thread, detached, and the records it holds
+    /// are returned as not written and reported on stderr); then the
+    /// export, at most the shutdown timeout. In a forked child this stops
+    /// the child's own pipeline, never the parent's.
     pub(crate) fn stop(&self) -> u64 {
         if self.forked() {
             return self.current_child().map_or(0, |c| c.writer.stop());
         }
+        let lines_deadline = Instant::now() + LINES_BOUND;
         self.stop.store(true, Ordering::Release);
         let thread = self
             .thread
@@ -408,7 +485,8 @@ impl Writer {
                 let popped = self.queue.progress();
                 if popped != progress.0 {
                     progress = (popped, Instant::now());
-                } else if progress.1.elapsed() >= FLUSH_TIMEOUT {
+                } else if progress.1.elapsed() >= FLUSH_TIMEOUT || Instant::now() >= lines_deadline
+                {
                     stuck = true;
                     break;
                 }
@@ -425,26 +503,37 @@ impl Writer {
                 .unwrap_or_else(PoisonError::into_inner)
                 .take(),
         );
-        if !stuck && self.drain_here_until(Some(&self.stop)) {
-            #[cfg(feature = "otlp")]
-            if !self.exporters.is_empty() {
-                let left = self.shutdown_exports();
-                // The report of what the exporters dropped, into the lines.
-                self.drain_here_until(Some(&self.stop));
-                return left;
-            }
-            return 0;
+        if !stuck {
+            self.drain_here_until(Some(&self.stop));
         }
-        // A stuck line output: the exporters still export what they hold
-        // (bounded), and stop.
+        // Each line output writes what it holds, on its thread, all at once;
+        // then callers write synchronously.
+        let mut left = Vec::new();
+        for lane in &self.lanes {
+            if !lane.close(lines_deadline) {
+                left.push(lane);
+            }
+        }
+        let unwritten = if stuck {
+            self.unwritten()
+        } else {
+            left.iter().map(|l| l.unwritten()).sum()
+        };
+        if stuck || !left.is_empty() {
+            crate::error::report(format_args!(
+                "a log output took no write for {} s (or the lines took over {} s in all): \
+                 {unwritten} records are not written (its thread is left to finish them if it can)",
+                FLUSH_TIMEOUT.as_secs(),
+                LINES_BOUND.as_secs()
+            ));
+        }
         #[cfg(feature = "otlp")]
-        self.shutdown_exports();
-        let unwritten = self.unwritten();
-        crate::error::report(format_args!(
-            "the log output took no write for {} s: {unwritten} records are not written \
-             (its writer thread is left to finish them if it can)",
-            FLUSH_TIMEOUT.as_secs()
-        ));
+        if !self.exporters.is_empty() {
+            let left = self.shutdown_exports();
+            // The report of what the exporters dropped, into the lines.
+            self.drain_here_until(Some(&self.stop));
+            return unwritten + left;
+        }
         unwritten
     }
 }

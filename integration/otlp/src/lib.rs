@@ -172,6 +172,11 @@ fn serve(
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
             return;
         }
+        // A stopped receiver is a collector gone: a connection kept alive
+        // from before is closed, not answered.
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
         let mut headers = Vec::new();
         loop {
             let mut h = String::new();

@@ -923,6 +923,193 @@ fn the_environment_configures_the_exporter() {
     );
 }
 
+/// A collector down for 10 s (stopped, then started again on its port)
+/// while 1,000 records a second are logged, with the SDK's default batch
+/// settings (a queue of 2,048): the exporter probes it every 250 to 500 ms
+/// and exports within a second of its return; every record logged after
+/// the return is exported; the queue kept the newest records of the outage
+/// (each of the last second before the return is exported); the drops are
+/// reported at most once a second (at most 12 reports for the outage), and
+/// every record is exported once or counted dropped, exactly.
+fn an_outage_exports_the_newest_records_as_soon_as_the_collector_is_back() {
+    let port = free_port();
+    let endpoint = format!("http://127.0.0.1:{port}/v1/logs");
+    let first = Receiver::start(port, ok);
+    let lines = Lines::default();
+    let guard = builder(&lines, OtlpConfig::new(&endpoint).unwrap())
+        .init()
+        .unwrap();
+    let log = guard.logger().clone();
+    let start = Instant::now();
+    let (mut first, mut second) = (Some(first), None);
+    let (mut down_from, mut back_from, mut back_at) = (0i64, 0i64, start);
+    let mut seq = 0i64;
+    for tick in 0..1_600u64 {
+        let t = Duration::from_millis(tick * 10);
+        if t == Duration::from_secs(2) {
+            drop(first.take());
+            down_from = seq;
+        }
+        if t == Duration::from_secs(12) {
+            second = Some(Receiver::start(port, ok));
+            (back_from, back_at) = (seq, Instant::now());
+        }
+        for _ in 0..10 {
+            info!(log, "outage"; "src" => "outage", "seq" => seq);
+            seq += 1;
+        }
+        if let Some(wait) =
+            (start + t + Duration::from_millis(10)).checked_duration_since(Instant::now())
+        {
+            std::thread::sleep(wait);
+        }
+    }
+    assert_eq!(
+        guard.flush(),
+        0,
+        "everything exported or counted once it is back"
+    );
+    let (exported_n, dropped_n) = (guard.exported(), guard.export_dropped());
+    drop(guard);
+    let (first, second) = (first, second.unwrap());
+    drop(first);
+    let back = second.requests();
+    let first_ok = back
+        .iter()
+        .find(|r| r.status == 200)
+        .map(|r| r.at - back_at)
+        .expect("an export after the return");
+    let mut got = seqs(&second.records(), "outage");
+    got.sort_unstable();
+    let after: Vec<i64> = got.iter().copied().filter(|s| *s >= back_from).collect();
+    let during: Vec<i64> = got
+        .iter()
+        .copied()
+        .filter(|s| (down_from..back_from).contains(s))
+        .collect();
+    let reports = lines.text().matches(EXPORT_DROPPED_MESSAGE).count();
+    println!(
+        "    first export {first_ok:.0?} after the return; of the outage's {} records {} \
+         exported (seq {:?}..); {dropped_n} dropped in {reports} reports; {exported_n} exported",
+        back_from - down_from,
+        during.len(),
+        during.first()
+    );
+    assert!(
+        first_ok <= Duration::from_secs(1),
+        "the first export came {first_ok:?} after the return"
+    );
+    each_once(
+        after.iter().map(|s| s - back_from).collect(),
+        seq - back_from,
+        "records logged after the return",
+    );
+    let last_second: Vec<i64> = (back_from - 1_000..back_from).collect();
+    let missing = last_second
+        .iter()
+        .filter(|s| during.binary_search(s).is_err())
+        .count();
+    assert_eq!(missing, 0, "the newest records of the outage were kept");
+    assert!(
+        during.len() <= 2_048 + 512,
+        "the queue's bound (2,048) and one batch: {} kept",
+        during.len()
+    );
+    assert!(reports <= 12, "{reports} drop reports for a 10 s outage");
+    assert_eq!(lines.reported_drops(), dropped_n, "each drop reported once");
+    assert_eq!(
+        exported_n + dropped_n,
+        seq as u64,
+        "every record exported or counted dropped"
+    );
+}
+
+/// The collector down at shutdown, with the SDK's default export timeout
+/// (30 s): `flush()` then the drop return within the shutdown timeout
+/// (5 s) and a second, every line written, what was not exported counted
+/// and reported.
+fn the_collector_down_at_shutdown_costs_one_bounded_wait() {
+    let lines = Lines::default();
+    let dead = format!("http://127.0.0.1:{}/v1/logs", free_port());
+    let guard = builder(&lines, OtlpConfig::new(&dead).unwrap())
+        .init()
+        .unwrap();
+    for i in 0..1_000 {
+        info!(guard.logger(), "at shutdown"; "seq" => i);
+    }
+    let started = Instant::now();
+    let left = guard.flush();
+    let flushed = started.elapsed();
+    drop(guard);
+    let took = started.elapsed();
+    println!(
+        "    flush {flushed:.1?}, flush and drop {took:.1?} ({left} not exported at the flush)"
+    );
+    assert!(left > 0, "nothing was exported");
+    assert!(
+        took < Duration::from_secs(6),
+        "flush and drop took {took:?}"
+    );
+    assert_eq!(
+        lines.text().matches("at shutdown").count(),
+        1_000,
+        "every line"
+    );
+    assert_eq!(
+        lines.reported_drops(),
+        1_000,
+        "every record reported dropped"
+    );
+}
+
+/// The same with SIGTERM handled as the README shows (a tokio service):
+/// the process ends within 6 s of the signal, every line in its file.
+fn sigterm_with_the_collector_down_ends_within_the_deadline() {
+    let dir = std::env::temp_dir().join(format!("slog-host-sigterm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("app.log");
+    let _ = std::fs::remove_file(&file);
+    let dead = format!("http://127.0.0.1:{}/v1/logs", free_port());
+    let mut child = runner::scenario_command_killed_after(
+        60,
+        "sigterm",
+        &[
+            ("OTEL_LOGS_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &dead),
+            ("LOG_FILE", file.to_str().unwrap()),
+            ("LOG_FORMAT", "json"),
+        ],
+    )
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let ready = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(&file).map_or(0, |t| t.matches("before the signal").count())
+        < 1_000
+        && Instant::now() < ready
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let signalled = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    let took = signalled.elapsed();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("    exited {took:.1?} after SIGTERM ({status})");
+    assert!(status.success(), "{status}");
+    assert!(
+        took < Duration::from_secs(6),
+        "SIGTERM to exit took {took:?}"
+    );
+    assert_eq!(text.matches("before the signal").count(), 1_000);
+    assert!(text.contains("SIGTERM: shutting down"), "{text}");
+}
+
 fn child(name: &str) {
     match name {
         "env_init" => {
@@ -980,6 +1167,27 @@ fn child(name: &str) {
                 info!(guard.logger(), "lost"; "seq" => i);
             }
         }
+        "sigterm" => {
+            // The README's graceful shutdown, as it is there.
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let guard = slog_host::init().unwrap();
+                for i in 0..1_000 {
+                    info!(guard.logger(), "before the signal"; "seq" => i);
+                }
+                let mut sigterm =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .unwrap();
+                tokio::select! {
+                    _ = sigterm.recv() => slog::info!(guard.logger(), "SIGTERM: shutting down"),
+                    _ = tokio::signal::ctrl_c() => slog::info!(guard.logger(), "interrupted"),
+                }
+                drop(guard); // every record is written before the process ends
+            });
+        }
         "env_error" => match slog_host::Builder::from_env() {
             Ok(_) => panic!("accepted"),
             Err(e) => eprintln!("{e}"),
@@ -1002,6 +1210,9 @@ crate::suite_main!(
         trace_level_never_writes_the_exporters_credentials,
         a_hanging_collector_never_delays_the_lines,
         a_collector_down_for_good_bounds_memory_and_counts_drops,
+        an_outage_exports_the_newest_records_as_soon_as_the_collector_is_back,
+        the_collector_down_at_shutdown_costs_one_bounded_wait,
+        sigterm_with_the_collector_down_ends_within_the_deadline,
         a_current_thread_runtime_does_not_deadlock,
         a_multi_thread_runtime_works_too,
         a_panic_exports_what_was_logged,
