@@ -56,9 +56,11 @@
 //!   as a `FATAL` record before the process can end
 //!   ([`Builder::panic_hook`]).
 //!
-//! and starts three threads: the writer (`slog-host-log`), the host
-//! refresher (`slog-host-rfsh`) and the flood guard's timer
-//! (`slog-host-flood`, unless the guard is off). A second global `init` in a
+//! and starts its threads: the writer (`slog-host-log`), one for each line
+//! output (`slog-host-out`: stdout, a file; see
+//! [`Builder::output_buffer`]), the OTLP exporter (`slog-host-otlp`, with
+//! the feature `otlp`), the host refresher (`slog-host-rfsh`) and the flood
+//! guard's timer (`slog-host-flood`, unless the guard is off). A second global `init` in a
 //! process is an error, and so is one that finds the `log` logger or the
 //! global `tracing` subscriber already taken. `Builder::global(false)` makes a
 //! private pipeline that installs nothing.
@@ -238,12 +240,12 @@ pub mod file {
 pub mod pipeline {
     pub use crate::record::queue::{Overflow, FLUSH_TIMEOUT};
     pub use crate::setup::{
-        DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, DEFAULT_QUEUE_BYTES, DEFAULT_SHUTDOWN_TIMEOUT,
-        MAX_CHANNEL_SIZE, MAX_QUEUE_BYTES, MAX_SHUTDOWN_TIMEOUT,
+        DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, DEFAULT_QUEUE_BYTES, MAX_CHANNEL_SIZE,
+        MAX_QUEUE_BYTES,
     };
     pub use crate::writer::{
-        ACTIVE_POLL, DEFAULT_OUTPUT_BUFFER, IDLE_POLL, LINES_BOUND, MAX_OUTPUT_BUFFER,
-        MIN_OUTPUT_BUFFER, QUIET_SPELL, REPORT_EVERY,
+        ACTIVE_POLL, DEFAULT_OUTPUT_BUFFER, DEFAULT_SHUTDOWN_TIMEOUT, IDLE_POLL, LINES_BOUND,
+        MAX_OUTPUT_BUFFER, MAX_SHUTDOWN_TIMEOUT, MIN_OUTPUT_BUFFER, QUIET_SPELL, REPORT_EVERY,
     };
 }
 

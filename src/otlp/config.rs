@@ -17,8 +17,10 @@ pub const DEFAULT_MAX_QUEUE_SIZE: usize = 2048;
 pub const DEFAULT_MAX_EXPORT_BATCH_SIZE: usize = 512;
 /// How long records wait for a full batch (`OTEL_BLRP_SCHEDULE_DELAY`): 1 s.
 pub const DEFAULT_SCHEDULE_DELAY: Duration = Duration::from_secs(1);
-/// How long a flush, the guard's drop or the panic hook waits for the
-/// export of what is queued (`OTEL_BLRP_EXPORT_TIMEOUT`): 30 s.
+/// How long one export may take (`OTEL_BLRP_EXPORT_TIMEOUT`): 30 s. A
+/// flush, the guard's drop or the panic hook waits for the export at most
+/// this or [`Builder::shutdown_timeout`](crate::Builder::shutdown_timeout)
+/// (5 s), whichever is shorter.
 pub const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most bytes of encoded records waiting for export: 16 MiB (records
 /// past it are dropped and counted, like records past the queue size).
@@ -246,9 +248,9 @@ impl OtlpConfig {
 
     /// The batch processor's settings: how long a record waits for a full
     /// batch, the most records queued, the most in one request, and how
-    /// long a flush or the guard's drop waits for the export (defaults 1 s,
-    /// 2048, 512, 30 s). Each is kept within 1 and its maximum; the batch
-    /// within the queue.
+    /// long one export may take (defaults 1 s, 2048, 512, 30 s; a flush or
+    /// the guard's drop waits at most this or the shutdown timeout). Each is
+    /// kept within 1 and its maximum; the batch within the queue.
     pub fn batch(
         mut self,
         schedule_delay: Duration,

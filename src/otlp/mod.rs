@@ -10,6 +10,7 @@ pub(crate) mod exporter;
 pub(crate) mod proto;
 pub(crate) mod record;
 pub(crate) mod request;
+pub(crate) mod response;
 
 pub use crate::record::own::EXPORT_DROPPED_MESSAGE;
 pub use crate::record::thread_role::EXPORT_THREAD_NAME;

@@ -36,7 +36,7 @@ pub(crate) struct RotatingFile {
     /// The fork generation it was opened in (`crate::fork`).
     born: u64,
     /// Bytes written, write by write (the writer's progress).
-    accepted: super::Accepted,
+    accepted: super::accepted::Accepted,
     /// A full FIFO made the last write wait FLUSH_TIMEOUT in vain.
     fifo_stalled: bool,
 }
@@ -104,7 +104,7 @@ impl RotatingFile {
             period: None,
             writing: None,
             born: crate::fork::generation(),
-            accepted: super::Accepted::default(),
+            accepted: super::accepted::Accepted::default(),
             fifo_stalled: false,
         };
         w.reopen().map_err(|e| {
@@ -119,7 +119,7 @@ impl RotatingFile {
     }
 
     /// Counts the bytes it writes into `accepted`.
-    pub(crate) fn count_accepted(&mut self, accepted: super::Accepted) {
+    pub(crate) fn count_accepted(&mut self, accepted: super::accepted::Accepted) {
         self.accepted = accepted;
     }
 

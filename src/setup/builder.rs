@@ -17,7 +17,7 @@ use crate::host::refresher::DEFAULT_REFRESH_INTERVAL;
 use crate::host::schema::Schema;
 use crate::outputs::Output;
 use crate::record::queue::Overflow;
-use crate::writer::DEFAULT_OUTPUT_BUFFER;
+use crate::writer::{DEFAULT_OUTPUT_BUFFER, DEFAULT_SHUTDOWN_TIMEOUT};
 
 /// Default capacity of the queue between the logging threads and the writer
 /// thread, in records.
@@ -31,11 +31,6 @@ pub const MAX_CHANNEL_SIZE: usize = 1 << 20;
 pub const MAX_QUEUE_BYTES: usize = 1 << 30;
 /// Default overflow policy: callers wait, nothing is lost.
 pub const DEFAULT_OVERFLOW: Overflow = Overflow::Block;
-/// Default bound of the wait for the OTLP export at flush and shutdown
-/// ([`Builder::shutdown_timeout`]).
-pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
-/// The longest [`Builder::shutdown_timeout`].
-pub const MAX_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Configures and starts the logging pipeline.
 ///
@@ -58,7 +53,7 @@ pub const MAX_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(60);
 /// | [`queue_bytes`](Self::queue_bytes) | [`DEFAULT_QUEUE_BYTES`] (16 MiB), at most [`MAX_QUEUE_BYTES`] | |
 /// | [`overflow`](Self::overflow) | [`DEFAULT_OVERFLOW`] (`Block`: no loss) | |
 /// | [`output_buffer`](Self::output_buffer) | [`DEFAULT_OUTPUT_BUFFER`](crate::pipeline::DEFAULT_OUTPUT_BUFFER) (4 MiB per line output), [`MIN_OUTPUT_BUFFER`](crate::pipeline::MIN_OUTPUT_BUFFER) (64 KiB) to [`MAX_OUTPUT_BUFFER`](crate::pipeline::MAX_OUTPUT_BUFFER) (1 GiB) | `LOG_OUTPUT_BUFFER` (`4M`, `512K`) |
-/// | [`shutdown_timeout`](Self::shutdown_timeout) | [`DEFAULT_SHUTDOWN_TIMEOUT`] (5 s), at most [`MAX_SHUTDOWN_TIMEOUT`] (60 s) | `LOG_SHUTDOWN_TIMEOUT` (`5s`, `500ms`) |
+/// | [`shutdown_timeout`](Self::shutdown_timeout) | [`DEFAULT_SHUTDOWN_TIMEOUT`](crate::pipeline::DEFAULT_SHUTDOWN_TIMEOUT) (5 s), at most [`MAX_SHUTDOWN_TIMEOUT`](crate::pipeline::MAX_SHUTDOWN_TIMEOUT) (60 s) | `LOG_SHUTDOWN_TIMEOUT` (`5s`, `500ms`) |
 /// | [`global`](Self::global) | `true`: global slog-scope logger and `log` bridge | |
 /// | [`schema`](Self::schema) | [`Schema::Otel`] | `LOG_SCHEMA` (`otel`, `ecs`) |
 /// | [`source_location`](Self::source_location) | off | `LOG_SOURCE` (`1`, `true`, `yes`, `on`, `0`, `false`, `no`, `off`) |
@@ -210,11 +205,12 @@ impl Builder {
     /// own format and its own directives (`RUST_LOG` syntax); any number up
     /// to 63 more. Each record is captured once on the calling thread,
     /// whatever the number of outputs (the caller keeps what the most
-    /// verbose output wants), and the writer thread writes each output in
-    /// batches of its own: a failing output counts its own errors and never
-    /// costs another output a record (a blocked one delays the others: one
-    /// writer thread writes them in turn). The host fields, the schema and the
-    /// flood guard are shared; each term output shows its own banner.
+    /// verbose output wants), the writer thread formats it for each output,
+    /// and each line output writes its batches from a buffer and a thread of
+    /// its own ([`output_buffer`](Self::output_buffer)): a slow, stuck or
+    /// failing output counts its own losses and never delays another output.
+    /// The host fields, the schema and the flood guard are shared; each term
+    /// output shows its own banner.
     ///
     /// ```no_run
     /// use slog_host::{Builder, FileConfig, Format, Output};
@@ -317,7 +313,7 @@ impl Builder {
 
     /// Sets how long a flush and the guard's drop wait for the OTLP export,
     /// together while the collector stays unreachable (default 5 s, at most
-    /// [`MAX_SHUTDOWN_TIMEOUT`]; `LOG_SHUTDOWN_TIMEOUT`). The lines are
+    /// [`MAX_SHUTDOWN_TIMEOUT`](crate::pipeline::MAX_SHUTDOWN_TIMEOUT); `LOG_SHUTDOWN_TIMEOUT`). The lines are
     /// written first ([`LINES_BOUND`](crate::pipeline::LINES_BOUND)); what
     /// is not exported when it passes is dropped, counted and reported
     /// ([`docs::otlp`](crate::docs::otlp)). `OTEL_BLRP_EXPORT_TIMEOUT`

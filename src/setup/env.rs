@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::builder::MAX_SHUTDOWN_TIMEOUT;
 use crate::caller::filter::Directives;
 use crate::caller::flood::FloodConfig;
 use crate::error::Error;
@@ -17,7 +16,7 @@ use crate::outputs::file_config::{
     MAX_FILE_KEEP, MAX_FILE_MAX_AGE, MAX_FILE_MAX_SIZE, MAX_ROTATE_EVERY, MIN_ROTATE_EVERY,
 };
 use crate::settings::{parse_bool, parse_count, parse_duration, parse_size};
-use crate::writer::{MAX_OUTPUT_BUFFER, MIN_OUTPUT_BUFFER};
+use crate::writer::{MAX_OUTPUT_BUFFER, MAX_SHUTDOWN_TIMEOUT, MIN_OUTPUT_BUFFER};
 
 #[derive(Debug, Default)]
 pub(super) struct EnvOverrides {

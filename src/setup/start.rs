@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use slog::{info, o, Drain, Logger};
 
-use super::builder::{Builder, MAX_CHANNEL_SIZE, MAX_QUEUE_BYTES, MAX_SHUTDOWN_TIMEOUT};
+use super::builder::{Builder, MAX_CHANNEL_SIZE, MAX_QUEUE_BYTES};
 use super::guard::LogGuard;
 use crate::caller::bridges::log::{claim_log_logger, install_pipeline, LogBridge};
 use crate::caller::filter::{LevelFilter, LiveFilter};
@@ -24,7 +24,7 @@ use crate::writer::batch::FormatSpec;
 use crate::writer::filter_file::FilterFile;
 use crate::writer::output_set::MAX_OUTPUTS;
 use crate::writer::thread::Writer;
-use crate::writer::{MAX_OUTPUT_BUFFER, MIN_OUTPUT_BUFFER};
+use crate::writer::{MAX_OUTPUT_BUFFER, MAX_SHUTDOWN_TIMEOUT, MIN_OUTPUT_BUFFER};
 
 impl Builder {
     /// Starts the pipeline: host detection, the refresher thread, the writer

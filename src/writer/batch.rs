@@ -22,8 +22,9 @@ use crate::host::cache::CacheRef;
 use crate::host::schema::Schema;
 #[cfg(feature = "otlp")]
 use crate::otlp::{exporter::Exporter, record::RecordEncoder, request::Unit};
+use crate::outputs::accepted::Accepted;
 use crate::outputs::rotating_file::period_of;
-use crate::outputs::{Accepted, Opened};
+use crate::outputs::Opened;
 use crate::record::event::{Cut, Event};
 use crate::record::own::CRATE_TARGET;
 #[cfg(feature = "otlp")]

@@ -27,8 +27,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::counters::WriteErrors;
+use crate::outputs::accepted::Accepted;
 use crate::outputs::rotating_file::RotatingFile;
-use crate::outputs::Accepted;
 use crate::record::queue::FLUSH_TIMEOUT;
 
 /// Default bound of each line output's buffer, in bytes.
@@ -41,6 +41,9 @@ pub const MAX_OUTPUT_BUFFER: usize = 1 << 30;
 const LOOK: Duration = Duration::from_millis(20);
 /// Spare buffers kept for the writer thread to swap its batch with.
 const SPARES: usize = 4;
+/// A written batch's buffer is kept as a spare if it is at most this large
+/// (twice the writer's largest batch).
+const KEEP_SPARE: usize = 2 << 20;
 
 /// The writing end of a line output.
 pub(crate) enum Sink {
@@ -76,6 +79,10 @@ struct State {
     /// took bytes (a slow reader): until it has written all it holds, no
     /// flush or shutdown waits for it again (one wait per backlog).
     behind: bool,
+    /// Threads waiting on `moved`.
+    waiters: u32,
+    /// The lane's thread waits on `work` (a hand-over wakes it only then).
+    idle: bool,
 }
 
 /// One line output: its buffer, its thread, its counters.
@@ -171,11 +178,7 @@ impl Lane {
                 self.unreported.fetch_add(records, Ordering::Relaxed);
                 return;
             }
-            s = self
-                .moved
-                .wait_timeout(s, LOOK)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            s = self.wait_moved(s);
         }
         let spare = s.spare.pop().unwrap_or_default();
         s.chunks.push_back(Chunk {
@@ -185,13 +188,27 @@ impl Lane {
         });
         s.bytes += len;
         s.pushed += records;
-        let threaded = s.threaded;
+        let (threaded, idle) = (s.threaded, s.idle);
         drop(s);
-        if threaded {
-            self.work.notify_one();
-        } else {
+        if !threaded {
             self.write_here();
+        } else if idle {
+            self.work.notify_one();
         }
+    }
+
+    /// Waits (at most [`LOOK`]) until a chunk is written. Counted, so that
+    /// the thread wakes waiters only when there are some (a wake is a system
+    /// call, and most chunks have none).
+    fn wait_moved<'a>(&self, mut s: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        s.waiters += 1;
+        let mut s = self
+            .moved
+            .wait_timeout(s, LOOK)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+        s.waiters -= 1;
+        s
     }
 
     /// True (and marks the lane stuck) once the output has taken no byte
@@ -258,11 +275,7 @@ impl Lane {
                 s.behind = true;
                 return target - s.done.min(target);
             }
-            s = self
-                .moved
-                .wait_timeout(s, LOOK)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            s = self.wait_moved(s);
         }
         0
     }
@@ -324,7 +337,9 @@ impl Lane {
             {
                 let mut s = lock(&self.state);
                 while s.chunks.is_empty() && !s.closing {
+                    s.idle = true;
                     s = self.work.wait(s).unwrap_or_else(PoisonError::into_inner);
+                    s.idle = false;
                 }
                 if s.chunks.is_empty() {
                     // Under the lock a hand-over looks at: from now on it
@@ -410,14 +425,16 @@ impl Lane {
             } else if result.0 > 0 && started.elapsed() >= FLUSH_TIMEOUT {
                 s.stuck = true;
             }
-            if s.spare.len() < SPARES && chunk.bytes.capacity() <= super::batch::MAX_BATCH_BYTES * 2
-            {
+            if s.spare.len() < SPARES && chunk.bytes.capacity() <= KEEP_SPARE {
                 let mut b = chunk.bytes;
                 b.clear();
                 s.spare.push(b);
             }
+            let waiters = s.waiters > 0;
             drop(s);
-            self.moved.notify_all();
+            if waiters {
+                self.moved.notify_all();
+            }
         }
     }
 }
@@ -446,4 +463,131 @@ fn write_counted(
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Write};
+    use std::sync::atomic::Ordering;
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::time::{Duration, Instant};
+
+    use super::{Lane, Sink};
+    use crate::outputs::accepted::Accepted;
+
+    /// Whether the gate is open, and what it took.
+    type Taken = Mutex<(bool, Vec<u8>)>;
+
+    /// A writer that takes nothing until the test opens it, then keeps every
+    /// byte.
+    #[derive(Clone, Default)]
+    struct Gate(Arc<(Taken, Condvar)>);
+
+    impl Write for Gate {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            let (m, cv) = &*self.0;
+            let mut g = m.lock().unwrap();
+            while !g.0 {
+                g = cv.wait(g).unwrap();
+            }
+            g.1.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Gate {
+        fn open(&self) {
+            self.0 .0.lock().unwrap().0 = true;
+            self.0 .1.notify_all();
+        }
+        fn lines(&self) -> Vec<String> {
+            let g = self.0 .0.lock().unwrap();
+            String::from_utf8_lossy(&g.1)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        }
+    }
+
+    /// A held output under `DropAndReport`: hand-overs never wait, what does
+    /// not fit the buffer is dropped and counted exactly, and once the
+    /// output takes bytes again everything kept is written, in order.
+    #[test]
+    fn a_held_output_drops_for_itself_without_waiting_and_counts_exactly() {
+        let gate = Gate::default();
+        let lane = Arc::new(Lane::new(
+            "writer".into(),
+            Sink::Stream(Box::new(gate.clone())),
+            4096,
+            false,
+            Accepted::default(),
+            Arc::default(),
+        ));
+        lane.start().unwrap();
+        let started = Instant::now();
+        // 100 batches of 10 records of 100 bytes: 1,000 bytes a batch, so
+        // the thread holds one (inside its write) and the buffer four more.
+        for b in 0..100u64 {
+            let mut batch = Vec::new();
+            for r in 0..10 {
+                writeln!(batch, "{:098}", b * 10 + r).unwrap();
+            }
+            lane.push(&mut batch, 10, None);
+            assert!(batch.is_empty(), "the batch is taken or dropped");
+        }
+        let took = started.elapsed();
+        let dropped = lane.dropped.load(Ordering::Relaxed);
+        assert!(took < Duration::from_secs(1), "hand-overs waited {took:?}");
+        assert_eq!(dropped % 10, 0, "whole batches");
+        assert!((900..=960).contains(&dropped), "{dropped} dropped");
+        assert_eq!(lane.unreported.load(Ordering::Relaxed), dropped);
+        gate.open();
+        assert_eq!(
+            lane.flush(
+                Duration::from_secs(5),
+                Instant::now() + Duration::from_secs(5)
+            ),
+            0
+        );
+        let lines = gate.lines();
+        assert_eq!(
+            lines.len() as u64 + dropped,
+            1000,
+            "each record written or counted"
+        );
+        let seqs: Vec<u64> = lines.iter().map(|l| l.parse().unwrap()).collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order");
+        assert!(lane.close(Instant::now() + Duration::from_secs(5)));
+    }
+
+    /// Each hand-over wakes an idle thread (a wake is skipped only while the
+    /// thread is busy): batches handed over one by one, with pauses, are
+    /// written without a flush.
+    #[test]
+    fn each_hand_over_to_an_idle_thread_is_written() {
+        let gate = Gate::default();
+        gate.open();
+        let lane = Arc::new(Lane::new(
+            "writer".into(),
+            Sink::Stream(Box::new(gate.clone())),
+            1 << 20,
+            true,
+            Accepted::default(),
+            Arc::default(),
+        ));
+        lane.start().unwrap();
+        for i in 0..5 {
+            let mut batch = format!("{i}\n").into_bytes();
+            lane.push(&mut batch, 1, None);
+            let until = Instant::now() + Duration::from_secs(5);
+            while gate.lines().len() <= i && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            assert_eq!(gate.lines().len(), i + 1, "batch {i} written");
+        }
+        assert!(lane.close(Instant::now() + Duration::from_secs(5)));
+    }
 }

@@ -51,6 +51,11 @@ pub const IDLE_POLL: Duration = Duration::from_secs(1);
 /// ([`Builder::shutdown_timeout`](crate::Builder::shutdown_timeout)): 15 s
 /// and 5 s, well inside Kubernetes' default grace period of 30 s.
 pub const LINES_BOUND: Duration = Duration::from_secs(15);
+/// Default bound of the wait for the OTLP export at flush and shutdown
+/// ([`Builder::shutdown_timeout`](crate::Builder::shutdown_timeout)).
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest [`Builder::shutdown_timeout`](crate::Builder::shutdown_timeout).
+pub const MAX_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What the writer thread runs on every poll.
 pub(crate) type Tick = Box<dyn FnMut() + Send>;

@@ -150,6 +150,11 @@ fn bad_env_values_are_errors_naming_variable_and_value() {
         ("OTEL_RESOURCE_ATTRIBUTES", "novalue"),
         ("OTEL_RESOURCE_ATTRIBUTES", "k=%zz"),
         ("OTEL_RESOURCE_ATTRIBUTES", "host.ip=999.1.1.1"),
+        ("LOG_OUTPUT_BUFFER", "lots"),
+        ("LOG_OUTPUT_BUFFER", "1K"),
+        ("LOG_OUTPUT_BUFFER", "2G"),
+        ("LOG_SHUTDOWN_TIMEOUT", "soon"),
+        ("LOG_SHUTDOWN_TIMEOUT", "2m"),
     ];
     for (var, value) in cases {
         let out = run("init_only", &[(var, value)]);
@@ -169,6 +174,8 @@ fn bad_env_values_are_errors_naming_variable_and_value() {
             ("RUST_LOG", "info"),
             ("POD_IP", "10.1.2.3"),
             ("LOG_HOST_REFRESH", "250ms"),
+            ("LOG_OUTPUT_BUFFER", "64K"),
+            ("LOG_SHUTDOWN_TIMEOUT", "500ms"),
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -443,6 +450,18 @@ fn builder_errors_name_the_setting() {
         .init()
         .unwrap_err();
     assert_eq!(e.setting(), Some("channel size"));
+    let e = Builder::new()
+        .global(false)
+        .output_buffer(1024)
+        .init()
+        .unwrap_err();
+    assert_eq!(e.setting(), Some("output buffer"), "{e}");
+    let e = Builder::new()
+        .global(false)
+        .shutdown_timeout(Duration::from_secs(120))
+        .init()
+        .unwrap_err();
+    assert_eq!(e.setting(), Some("shutdown timeout"), "{e}");
 }
 
 fn drop_and_report_counts_what_it_drops() {
