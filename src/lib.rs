@@ -238,14 +238,14 @@ pub mod file {
 /// polling times, and the bounds of flush and shutdown
 /// ([`docs::pipeline`]).
 pub mod pipeline {
-    pub use crate::record::queue::{Overflow, FLUSH_TIMEOUT};
+    pub use crate::record::queue::{Overflow, FLUSH_TIMEOUT, LINES_BOUND};
     pub use crate::setup::{
         DEFAULT_CHANNEL_SIZE, DEFAULT_OVERFLOW, DEFAULT_QUEUE_BYTES, MAX_CHANNEL_SIZE,
         MAX_QUEUE_BYTES,
     };
     pub use crate::writer::{
-        ACTIVE_POLL, DEFAULT_OUTPUT_BUFFER, DEFAULT_SHUTDOWN_TIMEOUT, IDLE_POLL, LINES_BOUND,
-        MAX_OUTPUT_BUFFER, MAX_SHUTDOWN_TIMEOUT, MIN_OUTPUT_BUFFER, QUIET_SPELL, REPORT_EVERY,
+        ACTIVE_POLL, DEFAULT_OUTPUT_BUFFER, DEFAULT_SHUTDOWN_TIMEOUT, IDLE_POLL, MAX_OUTPUT_BUFFER,
+        MAX_SHUTDOWN_TIMEOUT, MIN_OUTPUT_BUFFER, QUIET_SPELL, REPORT_EVERY,
     };
 }
 

@@ -84,13 +84,9 @@ impl Sender {
         if self.forked() {
             return (self.for_child)().flush_lines(stall);
         }
-        if !self.queue.flush(&self.write_now, stall) {
-            return false;
-        }
-        if thread_role::holds_output() {
-            return true;
-        }
-        self.flush_lanes.as_ref().is_none_or(|f| f(stall))
+        // (On a thread that holds the output, the queue's flush is false.)
+        self.queue.flush(&self.write_now, stall)
+            && self.flush_lanes.as_ref().is_none_or(|f| f(stall))
     }
 
     /// The exporters' part, after [`flush_lines`](Self::flush_lines): every

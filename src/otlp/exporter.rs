@@ -53,10 +53,16 @@ struct State {
     records: usize,
     bytes: usize,
     /// Records accepted into the queue so far, and those resolved
-    /// (exported, or dropped after they were accepted).
+    /// (exported, or dropped after they were accepted): counts.
     accepted: u64,
     resolved: u64,
-    /// A flush waits for `resolved` to reach this.
+    /// Records are numbered in the order they were accepted: the first one
+    /// queued, and the first of the batch under way. Everything older than
+    /// both is resolved (the oldest queued records may be dropped while an
+    /// older batch is under way, so `resolved` alone cannot say it).
+    queue_start: u64,
+    in_flight: Option<u64>,
+    /// A flush waits until everything before this is resolved.
     flush_upto: u64,
     /// Queued records were dropped to make room for newer ones since the
     /// batch under way was taken: that batch is older than all of them.
@@ -72,6 +78,14 @@ struct State {
     /// The exporter thread panicked: records that come are dropped and
     /// counted.
     dead: bool,
+}
+
+impl State {
+    /// The number of the oldest record not resolved yet (`accepted` if
+    /// none is).
+    fn oldest(&self) -> u64 {
+        self.in_flight.unwrap_or(self.queue_start)
+    }
 }
 
 /// Counters shared with the guard.
@@ -189,6 +203,7 @@ impl Exporter {
         }
         if evicted > 0 {
             s.resolved += evicted;
+            s.queue_start += evicted;
             s.evicted = true;
         }
         if !units.is_empty() {
@@ -264,11 +279,11 @@ impl Exporter {
         let mut s = lock(&self.state);
         let upto = s.accepted;
         if s.stalled {
-            return upto.saturating_sub(s.resolved);
+            return s.accepted.saturating_sub(s.resolved);
         }
         s.flush_upto = s.flush_upto.max(upto);
         self.work.notify_one();
-        while s.resolved < upto && !s.finished {
+        while s.oldest() < upto && !s.finished {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 s.stalled = true;
@@ -280,7 +295,7 @@ impl Exporter {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
-        upto.saturating_sub(s.resolved)
+        0
     }
 
     /// Starts the shutdown: what is queued is exported until `deadline`,
@@ -335,6 +350,7 @@ impl Exporter {
         s.finished = true;
         let left = s.accepted.saturating_sub(s.resolved);
         s.resolved = s.accepted;
+        (s.queue_start, s.in_flight) = (s.accepted, None);
         s.chunks.clear();
         s.records = 0;
         s.bytes = 0;
@@ -373,7 +389,7 @@ impl Exporter {
                     let due = s.records >= self.config.max_export_batch_size
                         || (s.records > 0
                             && (last_export.elapsed() >= self.config.schedule_delay
-                                || s.flush_upto > s.resolved
+                                || s.flush_upto > s.oldest()
                                 || s.deadline.is_some()));
                     if due {
                         break;
@@ -430,6 +446,7 @@ impl Exporter {
                 return;
             }
             s.resolved += n;
+            s.in_flight = None;
             match outcome {
                 Ok(rejected) => {
                     // A partial success: what the collector rejected is
@@ -481,6 +498,8 @@ impl Exporter {
             }
         }
         let n = units.len();
+        s.in_flight = Some(s.queue_start);
+        s.queue_start += n as u64;
         s.records -= n;
         s.bytes = s.bytes.saturating_sub(taken.len());
         if s.records == 0 {
@@ -617,9 +636,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 #[cfg(test)]
-mod bound_tests {
+mod tests {
     use std::sync::Arc;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     use super::{lock, Exporter};
     use crate::host::{HostCache, HostInfo};
@@ -661,6 +680,53 @@ mod bound_tests {
         assert!(held <= 2048 * buffer.len(), "the queue holds {held} bytes");
         // For scale: what 2,048 of the writer's buffers would hold.
         assert!(2048 * buffer.capacity() > 100 * held);
+        e.finish_shutdown();
+    }
+
+    /// A flush waits for the batch under way, even when newer queued
+    /// records are dropped (the queue keeps the newest) before it ends: the
+    /// count of records resolved passing the flush's mark is not enough.
+    #[test]
+    fn a_flush_waits_for_the_batch_under_way_whatever_the_queue_drops() {
+        let cache = Arc::new(HostCache::new(|| Ok(HostInfo::new())).unwrap());
+        // Nothing listens: the batch under way is retried until the end.
+        let config = OtlpConfig::new("http://127.0.0.1:9/v1/logs")
+            .unwrap()
+            .batch(Duration::from_millis(1), 100, 10, Duration::from_secs(5));
+        let e = Exporter::start(config, cache.into()).unwrap();
+        let record = b"tRECORD".to_vec();
+        let units = [Unit {
+            target: 0..1,
+            record: 1..record.len(),
+        }];
+        for _ in 0..10 {
+            e.push(&record, &units);
+        }
+        let until = Instant::now() + Duration::from_secs(5);
+        while lock(&e.state).in_flight.is_none() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(lock(&e.state).in_flight.is_some(), "the batch is under way");
+        let flushing = Arc::clone(&e);
+        let flush =
+            std::thread::spawn(move || flushing.flush(Instant::now() + Duration::from_millis(500)));
+        std::thread::sleep(Duration::from_millis(20));
+        // 110 newer records into a queue of 100: 10 of them are dropped.
+        for _ in 0..110 {
+            e.push(&record, &units);
+        }
+        // The next try is 250 ms or more away: the batch is still under way.
+        std::thread::sleep(Duration::from_millis(50));
+        let under_way = lock(&e.state).in_flight.is_some();
+        assert!(
+            !under_way || !flush.is_finished(),
+            "the flush returned while the batch was under way"
+        );
+        // It returns once the batch is given up for the newer records
+        // (dropped, counted) or at its deadline.
+        let left = flush.join().unwrap();
+        let dropped = e.stats.dropped.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(left > 0 || dropped >= 20, "left {left}, dropped {dropped}");
         e.finish_shutdown();
     }
 }

@@ -29,8 +29,9 @@ pub const OVERFLOW_MESSAGE: &str = "log records dropped: queue overflow";
 /// The message of the WARN record that reports records one output lost:
 /// its buffer was full, or its write failed (fields `dropped`, `error`: why,
 /// `output`: which one, `stdout`, `stderr`, `file <path>` or `writer`). It
-/// is written on the other outputs (on the output itself if it is the only
-/// one), at most once a second for each output.
+/// is written on the other outputs, at most once a second for each output;
+/// an output alone reports its full buffer on itself (its write failures
+/// are said on stderr, as they come and go).
 pub const OUTPUT_DROPPED_MESSAGE: &str = "log output dropped records";
 
 /// The message of the WARN record that reports records the OTLP exporter

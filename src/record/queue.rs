@@ -51,6 +51,16 @@ pub(crate) type WriteNow = Box<dyn Fn() -> bool + Send + Sync + RefUnwindSafe + 
 /// not written; a waiting record is dropped and counted like an overflow.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The longest a flush, the guard's drop or the panic hook waits for the
+/// line outputs in all, even while they take bytes (a slow reader); without
+/// progress each wait ends after [`FLUSH_TIMEOUT`]. An output a wait gave
+/// up on is not waited for again until it has written all it holds (a
+/// flush then the drop wait once). The export is waited for after the
+/// lines, at most the shutdown timeout
+/// ([`Builder::shutdown_timeout`](crate::Builder::shutdown_timeout)): 15 s
+/// and 5 s, well inside Kubernetes' default grace period of 30 s.
+pub const LINES_BOUND: Duration = Duration::from_secs(15);
+
 /// Pool slots beyond the queue's capacity.
 const POOL_SLACK: usize = 256;
 
@@ -352,7 +362,8 @@ impl Queue {
             return false; // the writer took nothing for FLUSH_TIMEOUT
         }
         self.wake();
-        let mut progress = (self.progress(), Instant::now());
+        let started = Instant::now();
+        let mut progress = (self.progress(), started);
         let mut done = self.flushed.lock().unwrap_or_else(PoisonError::into_inner);
         while *done < ticket {
             done = self
@@ -366,6 +377,9 @@ impl Queue {
                     return write_here(write_now);
                 }
                 let popped = self.progress();
+                if started.elapsed() >= LINES_BOUND {
+                    return false; // progress, but too slow to wait for
+                }
                 if popped != progress.0 {
                     progress = (popped, Instant::now());
                 } else if progress.1.elapsed() >= stall {

@@ -146,7 +146,7 @@ impl LogGuard {
     ///
     /// Bounded: the lines first, each output while it takes bytes, at most
     /// [`FLUSH_TIMEOUT`](crate::pipeline::FLUSH_TIMEOUT) (5 s) without and
-    /// [`LINES_BOUND`](crate::pipeline::LINES_BOUND) (10 s) in all; then
+    /// [`LINES_BOUND`](crate::pipeline::LINES_BOUND) (15 s) in all; then
     /// the OTLP export, at most the
     /// [`shutdown_timeout`](crate::Builder::shutdown_timeout) (5 s; not
     /// again while the collector stays unreachable). Past a bound it

@@ -83,6 +83,8 @@ struct State {
     waiters: u32,
     /// The lane's thread waits on `work` (a hand-over wakes it only then).
     idle: bool,
+    /// Set when the pipeline stops: no wait for room past it.
+    deadline: Option<Instant>,
 }
 
 /// One line output: its buffer, its thread, its counters.
@@ -145,7 +147,18 @@ impl Lane {
         let lane = Arc::clone(self);
         let t = std::thread::Builder::new()
             .name(crate::record::thread_role::OUTPUT_THREAD_NAME.to_owned())
-            .spawn(move || lane.run())?;
+            .spawn(move || {
+                if catch_unwind(AssertUnwindSafe(|| lane.run())).is_err() {
+                    // Whoever hands a batch over writes it from now on (and
+                    // what this thread left queued).
+                    lock(&lane.state).threaded = false;
+                    crate::error::report(format_args!(
+                        "the thread of log output {} panicked; its batches are written by the \
+                         log writer from now on",
+                        lane.label
+                    ));
+                }
+            })?;
         lock(&self.state).threaded = true;
         *lock(&self.thread) = Some(t);
         Ok(())
@@ -171,7 +184,8 @@ impl Lane {
                     break;
                 }
             }
-            if !s.threaded || !self.block || s.stuck || self.stalled(&mut s, &mut waiting) {
+            let past = s.deadline.is_some_and(|d| Instant::now() >= d);
+            if !s.threaded || !self.block || s.stuck || past || self.stalled(&mut s, &mut waiting) {
                 drop(s);
                 batch.clear();
                 self.dropped.fetch_add(records, Ordering::Relaxed);
@@ -234,6 +248,12 @@ impl Lane {
         self.errors.last()
     }
 
+    /// From now on no hand-over waits for room past `deadline` (the
+    /// pipeline stops).
+    pub(crate) fn set_deadline(&self, deadline: Instant) {
+        lock(&self.state).deadline = Some(deadline);
+    }
+
     /// Records handed over and not written yet.
     pub(crate) fn unwritten(&self) -> u64 {
         let s = lock(&self.state);
@@ -245,6 +265,9 @@ impl Lane {
     /// written, once the output took no byte for `stall`, or at `deadline`;
     /// while it stays stuck after such a wait, returns at once.
     pub(crate) fn flush(&self, stall: Duration, deadline: Instant) -> u64 {
+        // Only a wait that began before the deadline marks the lane behind
+        // (an output flushed after another used the time up is not).
+        let in_time = Instant::now() < deadline;
         let threaded = lock(&self.state).threaded;
         if !threaded {
             self.write_here();
@@ -272,7 +295,7 @@ impl Lane {
                 return target - s.done.min(target);
             }
             if Instant::now() >= deadline {
-                s.behind = true;
+                s.behind |= in_time;
                 return target - s.done.min(target);
             }
             s = self.wait_moved(s);
@@ -288,12 +311,16 @@ impl Lane {
         let deadline = {
             let mut s = lock(&self.state);
             s.closing = true;
-            // Behind after a flush's wait: the shutdown does not wait again.
-            if s.behind || s.stuck {
-                Instant::now()
+            // Behind or stuck, with records held: the shutdown does not
+            // wait for them again. An idle thread is always waited for
+            // (briefly: it only has to see `closing`).
+            let now = Instant::now();
+            let wait = if (s.behind || s.stuck) && s.pushed > s.done {
+                now
             } else {
                 deadline
-            }
+            };
+            wait.max(now + Duration::from_millis(100))
         };
         self.work.notify_one();
         let thread = lock(&self.thread).take();
@@ -309,7 +336,9 @@ impl Lane {
                 }
             }
             if !t.is_finished() {
-                lock(&self.state).threaded = false;
+                // Left to finish its write: nothing waits for its sink again.
+                let mut s = lock(&self.state);
+                (s.threaded, s.stuck) = (false, true);
                 return false;
             }
             let _ = t.join();
@@ -589,5 +618,52 @@ mod tests {
             assert_eq!(gate.lines().len(), i + 1, "batch {i} written");
         }
         assert!(lane.close(Instant::now() + Duration::from_secs(5)));
+    }
+
+    /// A lane taken for stuck (a flush waited `FLUSH_TIMEOUT` in vain) whose
+    /// output then failed the record: nothing is held, so the shutdown
+    /// joins its thread and has nothing to report.
+    #[test]
+    fn an_idle_lane_once_stuck_closes_cleanly() {
+        #[derive(Clone, Default)]
+        struct Failing(Arc<(Mutex<bool>, Condvar)>);
+        impl Write for Failing {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                let (open, cv) = &*self.0;
+                let mut g = open.lock().unwrap();
+                while !*g {
+                    g = cv.wait(g).unwrap();
+                }
+                Err(io::Error::other("broken pipe"))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let out = Failing::default();
+        let lane = Arc::new(Lane::new(
+            "writer".into(),
+            Sink::Stream(Box::new(out.clone())),
+            1 << 20,
+            true,
+            Accepted::default(),
+            Arc::default(),
+        ));
+        lane.start().unwrap();
+        lane.push(&mut b"x\n".to_vec(), 1, None);
+        let far = Instant::now() + Duration::from_secs(30);
+        assert_eq!(lane.flush(Duration::from_secs(5), far), 1, "stuck");
+        *out.0 .0.lock().unwrap() = true;
+        out.0 .1.notify_all();
+        let until = Instant::now() + Duration::from_secs(5);
+        while lane.unwritten() > 0 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(lane.unwritten(), 0, "the record failed, counted");
+        assert_eq!(lane.failed_unreported.load(Ordering::Relaxed), 1);
+        assert!(
+            lane.close(Instant::now() + Duration::from_secs(5)),
+            "joined"
+        );
     }
 }

@@ -123,14 +123,19 @@ impl OutputSet {
             let failed = lane.failed_unreported.swap(0, Ordering::Relaxed);
             let error = lane.last_error().unwrap_or_default();
             let failed_why = format!("cannot write: {error}");
-            // On the other outputs; alone, on itself.
+            // On the other outputs. Alone, the output reports its full
+            // buffer on itself (as the queue's overflow); its write failures
+            // are said on stderr as they come (and counted in `write_errors`).
             let alone = self.outs.len() == 1;
-            for (n, why) in [(full, "its buffer was full"), (failed, failed_why.as_str())] {
-                if n == 0 {
+            for (n, why, on_itself) in [
+                (full, "its buffer was full", alone),
+                (failed, failed_why.as_str(), false),
+            ] {
+                if n == 0 || (alone && !on_itself) {
                     continue;
                 }
                 for (j, out) in self.outs.iter_mut().enumerate() {
-                    if j != i || alone {
+                    if j != i || on_itself {
                         out.format_report(OUTPUT_DROPPED_MESSAGE, n, Some(why), Some(&lane.label));
                     }
                 }

@@ -31,7 +31,7 @@ use crate::error::Error;
 #[cfg(feature = "otlp")]
 use crate::otlp::exporter::Exporter;
 use crate::outputs::Opened;
-use crate::record::queue::{Queue, FLUSH_TIMEOUT};
+use crate::record::queue::{Queue, FLUSH_TIMEOUT, LINES_BOUND};
 
 /// How often the writer polls while records arrive.
 pub const ACTIVE_POLL: Duration = Duration::from_millis(20);
@@ -41,16 +41,6 @@ pub const QUIET_SPELL: Duration = Duration::from_millis(250);
 /// The longest deep sleep (the first record after a quiet spell wakes the
 /// writer at once).
 pub const IDLE_POLL: Duration = Duration::from_secs(1);
-/// The longest a flush, the guard's drop or the panic hook waits for the
-/// line outputs in all, even while they take bytes (a slow reader); without
-/// progress each wait ends after
-/// [`FLUSH_TIMEOUT`](crate::pipeline::FLUSH_TIMEOUT). An output a wait
-/// gave up on is not waited for again until it has written all it holds
-/// (a flush then the drop wait once). The export is waited for after the
-/// lines, at most the shutdown timeout
-/// ([`Builder::shutdown_timeout`](crate::Builder::shutdown_timeout)): 15 s
-/// and 5 s, well inside Kubernetes' default grace period of 30 s.
-pub const LINES_BOUND: Duration = Duration::from_secs(15);
 /// Default bound of the wait for the OTLP export at flush and shutdown
 /// ([`Builder::shutdown_timeout`](crate::Builder::shutdown_timeout)).
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -135,15 +125,22 @@ impl Writer {
         let specs = Specs(specs);
         let stats = Arc::new(Stats::new(opened.len(), queue.accepted()));
         let writer = Arc::new(Writer::new(queue, specs, opened, stats, shutdown_timeout));
+        // A thread that cannot start fails `init`; those started end.
+        let close_lanes = |e| {
+            for lane in &writer.lanes {
+                lane.close(Instant::now());
+            }
+            e
+        };
         for lane in &writer.lanes {
             lane.start()
-                .map_err(|e| Error::io("cannot start a log output's thread", &e))?;
+                .map_err(|e| close_lanes(Error::io("cannot start a log output's thread", &e)))?;
         }
         let w = Arc::clone(&writer);
         let thread = std::thread::Builder::new()
             .name(name.to_string())
             .spawn(move || w.run())
-            .map_err(|e| Error::io("cannot start the writer thread", &e))?;
+            .map_err(|e| close_lanes(Error::io("cannot start the writer thread", &e)))?;
         *writer.thread.lock().unwrap_or_else(PoisonError::into_inner) = Some(thread);
         Ok(writer)
     }
@@ -475,6 +472,9 @@ impl Writer {
             return self.current_child().map_or(0, |c| c.writer.stop());
         }
         let lines_deadline = Instant::now() + LINES_BOUND;
+        for lane in &self.lanes {
+            lane.set_deadline(lines_deadline);
+        }
         self.stop.store(true, Ordering::Release);
         let thread = self
             .thread
@@ -490,8 +490,8 @@ impl Writer {
                 let popped = self.queue.progress();
                 if popped != progress.0 {
                     progress = (popped, Instant::now());
-                } else if progress.1.elapsed() >= FLUSH_TIMEOUT || Instant::now() >= lines_deadline
-                {
+                }
+                if progress.1.elapsed() >= FLUSH_TIMEOUT || Instant::now() >= lines_deadline {
                     stuck = true;
                     break;
                 }
@@ -533,11 +533,11 @@ impl Writer {
             ));
         }
         #[cfg(feature = "otlp")]
-        if !self.exporters.is_empty() {
-            let left = self.shutdown_exports();
-            // The report of what the exporters dropped, into the lines.
+        let unwritten = unwritten + self.shutdown_exports();
+        // The last reports (what the outputs lost closing, what the
+        // exporters dropped), into the lines.
+        if !stuck {
             self.drain_here_until(Some(&self.stop));
-            return unwritten + left;
         }
         unwritten
     }

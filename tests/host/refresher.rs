@@ -146,7 +146,9 @@ fn dropping_the_handle_stops_and_joins_within_50ms() {
     let took = start.elapsed();
     println!("refresher stopped and joined in {took:?}");
     assert!(took < Duration::from_millis(50), "stop took {took:?}");
-    assert_eq!(refresher_threads(), before, "the thread is gone");
+    // Joined; its /proc entry can outlive the join by a moment, and a
+    // test running beside this one may hold a refresher of its own briefly.
+    wait_for(|| refresher_threads() <= before, "the thread gone");
     assert_eq!(cache.status().refreshes, 0, "an hour did not pass");
 }
 
