@@ -155,6 +155,8 @@
 //!   [`TracingLayer`].
 //! - `opentelemetry`: `trace_id`, `span_id`, `trace_flags` from the current
 //!   OpenTelemetry context.
+//! - `otlp`: export over OTLP/HTTP to an OpenTelemetry collector
+//!   (`Output::Otlp`, the module `otlp`; [`docs::otlp`]).
 //! - `max_level_*`, `release_max_level_*`: slog's compile-time level limits
 //!   ([`docs::limits`]).
 // One audited exception, `src/fork.rs` (a `pthread_atfork` registration).
@@ -196,6 +198,7 @@ mod writer;
 
 #[cfg(feature = "tracing")]
 pub use caller::bridges::tracing::TracingLayer;
+pub use caller::filter_change::FilterHandle;
 pub use caller::flood::FloodConfig;
 pub use error::Error;
 #[doc(inline)]

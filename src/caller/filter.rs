@@ -19,12 +19,16 @@ use crate::record::target::target;
 /// `warn`, `info`, `debug`, `trace` in any case. env_logger's `/regex` message
 /// filter is not supported and is an error.
 ///
-/// A bare word that is not a level is a target, as in env_logger, even when
-/// it looks like a misspelled level (`inof`, `debgu`) or a number (`0`):
-/// `RUST_LOG=inof` shows only target `inof` and turns everything else off.
-/// So that this is never silent, [`Builder::from_env`](crate::Builder::from_env)
-/// and [`Builder::filter`](crate::Builder::filter) print one warning line on
-/// stderr for each such directive, naming it.
+/// Strict where a typo would silence a service: a bare word that looks like
+/// a misspelled level (`inof`, `wran`, `infoo`) or is a number (`0`) is an
+/// error with a suggestion (env_logger reads it as a target and turns
+/// everything else off; a target of such a name is written `inof=trace`),
+/// and so are `;` between directives, an empty target, tracing's span
+/// directives (`[span{field=value}]=level`, which this filter does not
+/// apply), and a target that is not a module path (letters, digits, `_`,
+/// `-`, `.` and `::`). The same rules hold for `RUST_LOG`,
+/// [`Builder::filter`](crate::Builder::filter), `set_filter` and
+/// `LOG_FILTER_FILE`.
 ///
 /// ```
 /// use slog::Level;
@@ -45,8 +49,6 @@ pub struct Directives {
     /// record's cost then does not grow with the number of directives.
     table: Option<TargetTable>,
     max: FilterLevel,
-    /// Bare targets that look like misspelled levels, with the level meant.
-    suspicious: Vec<(String, &'static str)>,
     /// The directives as given, trimmed.
     text: String,
 }
@@ -123,18 +125,54 @@ fn misspelled_level(word: &str) -> Option<&'static str> {
 }
 
 /// Why one directive (trimmed, not empty) is invalid, in words that do not
-/// quote it; `None` if it is valid on its own.
-fn part_problem(part: &str) -> Option<&'static str> {
+/// quote it (a filter file's content is never echoed); `None` if it is
+/// valid.
+fn part_problem(part: &str) -> Option<String> {
     if part.contains('/') {
-        return Some("a message filter (`/regex`), which is not supported");
+        return Some("a message filter (`/regex`), which is not supported".into());
+    }
+    if part.contains(';') {
+        return Some("directives are separated by commas, not `;`".into());
+    }
+    if part.contains(['[', ']', '{', '}']) {
+        return Some(
+            "a span directive (`[span{field=value}]=level`), which this filter does not apply: \
+             filter by target"
+                .into(),
+        );
     }
     match part.split_once('=') {
-        Some((t, _)) if t.trim().is_empty() => Some("an empty target"),
+        Some((t, _)) if t.trim().is_empty() => Some("an empty target".into()),
         Some((_, l)) if parse_level(l.trim()).is_none() => {
-            Some("an unknown level (expected off, error, warn, info, debug or trace)")
+            Some("an unknown level (expected off, error, warn, info, debug or trace)".into())
         }
-        _ => None,
+        Some((t, _)) => target_problem(t.trim()),
+        None if parse_level(part).is_some() => None,
+        None => target_problem(part).or_else(|| {
+            misspelled_level(part).map(|meant| {
+                let meant = if meant.starts_with("a level") {
+                    meant.to_owned()
+                } else {
+                    format!("\"{meant}\"")
+                };
+                format!(
+                    "not a level; did you mean {meant}? (a target of that name is written \
+                     `name=trace`)"
+                )
+            })
+        }),
     }
+}
+
+/// Why `target` is not a module path (letters, digits, `_`, `-`, `.`,
+/// `::`), if it is not.
+fn target_problem(target: &str) -> Option<String> {
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':');
+    target.chars().find(|c| !ok(*c)).map(|c| {
+        format!(
+            "a target with {c:?}: a target is a module path (letters, digits, `_`, `-`, `.`, `::`)"
+        )
+    })
 }
 
 impl Directives {
@@ -151,33 +189,24 @@ impl Directives {
         // A target given twice keeps its last level (an index per target:
         // linear in the number of directives, not quadratic).
         let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        let mut suspicious = Vec::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if let Some(why) = part_problem(part) {
+                // The variable's value is quoted whole already; the
+                // directive too (a filter file's errors never quote).
+                return Err(bad(format!("directive {part:?}: {why}")));
+            }
             let (target, level) = match part.split_once('=') {
-                Some((t, l)) => {
-                    let level = parse_level(l.trim()).ok_or_else(|| {
-                        bad(format!(
-                            "unknown level {:?} in {part:?} (expected off, error, warn, info, debug or trace)",
-                            l.trim()
-                        ))
-                    })?;
-                    (Some(t.trim()), level)
-                }
+                Some((t, l)) => (
+                    Some(t.trim()),
+                    parse_level(l.trim()).unwrap_or(FilterLevel::Off),
+                ),
                 None => match parse_level(part) {
                     Some(level) => (None, level),
-                    None => {
-                        if let Some(meant) = misspelled_level(part) {
-                            if !suspicious.iter().any(|(w, _)| w == part) {
-                                suspicious.push((part.to_string(), meant));
-                            }
-                        }
-                        (Some(part), FilterLevel::Trace)
-                    }
+                    None => (Some(part), FilterLevel::Trace),
                 },
             };
             match target {
                 None => default = Some(level),
-                Some("") => return Err(bad(format!("empty target in {part:?}"))),
                 Some(t) => match index.get(t) {
                     Some(&i) => targets[i].1 = level,
                     None => {
@@ -206,7 +235,6 @@ impl Directives {
             targets,
             table,
             max,
-            suspicious,
             text: spec.trim().to_string(),
         })
     }
@@ -219,19 +247,18 @@ impl Directives {
     pub(crate) fn parse_file(setting: &str, path: &str, spec: &str) -> Result<Directives, Error> {
         Directives::parse_setting(setting, spec).map_err(|_| {
             let mut at = 0;
-            let mut why = "not valid directives";
+            let why = "not valid directives";
             for (i, part) in spec.split(',').enumerate() {
                 let trimmed = part.trim();
                 if !trimmed.is_empty() {
                     if let Some(reason) = part_problem(trimmed) {
-                        why = reason;
                         let start = at + (part.len() - part.trim_start().len());
                         return Error::invalid(
                             setting,
                             path,
                             format!(
                                 "its content ({} bytes, not shown) is invalid: directive {} \
-                                 (bytes {}..{}): {why}",
+                                 (bytes {}..{}): {reason}",
                                 spec.len(),
                                 i + 1,
                                 start,
@@ -248,33 +275,6 @@ impl Directives {
                 format!("its content ({} bytes, not shown) is {why}", spec.len()),
             )
         })
-    }
-
-    /// One warning per bare target that looks like a misspelled level, each
-    /// naming `setting` and the directive; empty for ordinary directives.
-    pub(crate) fn warnings(&self, setting: &str) -> Vec<String> {
-        self.suspicious
-            .iter()
-            .map(|(word, meant)| {
-                let meant = if meant.starts_with("a level") {
-                    (*meant).to_string()
-                } else {
-                    format!("\"{meant}\"")
-                };
-                format!(
-                    "warning: {setting} directive {word:?} is not a level, so it is read as a \
-                     target: only records of target {word:?} pass, everything else is off; \
-                     did you mean {meant}?"
-                )
-            })
-            .collect()
-    }
-
-    /// Prints [`warnings`](Self::warnings) on stderr, one line each.
-    pub(crate) fn report_warnings(&self, setting: &str) {
-        for w in self.warnings(setting) {
-            crate::error::report(format_args!("{w}"));
-        }
     }
 
     /// True if a record at `level` from `target` (a module path) passes.
@@ -511,45 +511,41 @@ mod tests {
     }
 
     #[test]
-    fn misspelled_levels_warn_once_each_and_stay_targets() {
-        for (spec, word, meant) in [
-            ("inof", "inof", "\"info\""),
-            ("debgu", "debgu", "\"debug\""),
-            ("0", "0", "a level name"),
-            ("warn,my_app,errro", "errro", "\"error\""),
-            ("TRCAE", "TRCAE", "\"trace\""),
-            ("wraning", "wraning", "\"warning\""),
-            ("eror", "eror", "\"error\""),
-            ("infoo", "infoo", "\"info\""),
-            ("debig", "debig", "\"debug\""),
+    fn misspelled_levels_and_unapplied_syntax_are_errors_with_a_reason() {
+        for (spec, why) in [
+            ("inof", "did you mean \"info\"?"),
+            ("wran", "did you mean \"warn\"?"),
+            ("infoo", "did you mean \"info\"?"),
+            ("debgu", "did you mean \"debug\"?"),
+            ("0", "did you mean a level name"),
+            ("warn,my_app,errro", "did you mean \"error\"?"),
+            ("TRCAE", "did you mean \"trace\"?"),
+            ("wraning", "did you mean \"warning\"?"),
+            ("eror", "did you mean \"error\"?"),
+            ("debig", "did you mean \"debug\"?"),
+            ("info;tower_http=debug", "not `;`"),
+            ("info,[http_request]=debug", "span directive"),
+            ("info,[{id=7}]", "span directive"),
+            ("info,my app=debug", "a target with ' '"),
+            ("info,=debug", "an empty target"),
+            ("info/abc", "not supported"),
+            ("foo=loud", "an unknown level"),
+            ("a=b=c", "an unknown level"),
         ] {
-            let x = d(spec);
-            let w = x.warnings("RUST_LOG");
-            assert_eq!(w.len(), 1, "{spec}: {w:?}");
+            let e = Directives::parse_setting("RUST_LOG", spec).unwrap_err();
+            let text = e.to_string();
             assert!(
-                w[0].contains(&format!("RUST_LOG directive {word:?}")),
-                "{w:?}"
+                text.starts_with(&format!("invalid RUST_LOG={spec:?}")),
+                "{text}"
             );
-            assert!(w[0].contains(meant), "{w:?}");
-            assert!(
-                x.enabled(Level::Trace, word),
-                "still a target, as env_logger reads it"
-            );
+            assert!(text.contains(why), "{spec}: {text}");
         }
-        assert!(
-            !d("inof").enabled(Level::Error, "my_app"),
-            "everything else is off"
-        );
-        assert_eq!(
-            d("inof,inof").warnings("RUST_LOG").len(),
-            1,
-            "once per directive"
-        );
-        assert_eq!(d("inof,debgu").warnings("RUST_LOG").len(), 2);
+        // A target named like a misspelled level, written as a target.
+        assert!(d("inof=trace").enabled(Level::Trace, "inof"));
     }
 
     #[test]
-    fn ordinary_directives_do_not_warn() {
+    fn ordinary_directives_parse() {
         for spec in [
             "",
             "info",
@@ -567,8 +563,13 @@ mod tests {
             "inof=info",
             "h2",
             "into",
+            "tower-http=debug",
+            "info,",
         ] {
-            assert!(d(spec).warnings("RUST_LOG").is_empty(), "{spec}");
+            assert!(
+                Directives::parse_setting("RUST_LOG", spec).is_ok(),
+                "{spec}"
+            );
         }
     }
 
@@ -578,24 +579,6 @@ mod tests {
         assert_eq!(edit_distance("debgu", "debug"), 1);
         assert_eq!(edit_distance("", "off"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
-    }
-
-    #[test]
-    fn bad_specs_name_setting_and_value() {
-        for (spec, why) in [
-            ("foo=loud", "unknown level \"loud\""),
-            ("info,=debug", "empty target"),
-            ("info/abc", "not supported"),
-            ("a=b=c", "unknown level \"b=c\""),
-        ] {
-            let e = Directives::parse_setting("RUST_LOG", spec).unwrap_err();
-            let text = e.to_string();
-            assert!(
-                text.starts_with(&format!("invalid RUST_LOG={spec:?}")),
-                "{text}"
-            );
-            assert!(text.contains(why), "{text}");
-        }
     }
 
     #[test]

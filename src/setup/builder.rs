@@ -41,14 +41,15 @@ pub const DEFAULT_OVERFLOW: Overflow = Overflow::Block;
 ///
 /// | setting | default | environment ([`from_env`](Self::from_env)) |
 /// |---|---|---|
-/// | [`filter`](Self::filter) | [`DEFAULT_FILTER`](crate::drain::DEFAULT_FILTER) (`info`) | `RUST_LOG` (a bare word that looks like a misspelled level, `inof`, is a target as in env_logger, with one warning on stderr) |
+/// | [`filter`](Self::filter) | [`DEFAULT_FILTER`](crate::drain::DEFAULT_FILTER) (`info`) | `RUST_LOG`; `LOG_FILTER_FILE` (a file of directives, read again once a second). A typo (`inof`, `;`, a span directive) is an error ([`Directives`](crate::drain::Directives)) |
 /// | [`format`](Self::format) | `Json` if the output is not a terminal, else `Full` | `LOG_FORMAT` (`json`, `full`, `compact`) |
 /// | colors (term formats) | on a terminal only | `NO_COLOR` (any non-empty value: never) |
-/// | [`output`](Self::output) | `Output::Stdout` | `LOG_FILE` (with `LOG_FILE_MAX_SIZE` up to [`MAX_FILE_MAX_SIZE`](crate::file::MAX_FILE_MAX_SIZE), `LOG_FILE_KEEP` up to [`MAX_FILE_KEEP`](crate::file::MAX_FILE_KEEP): see [`FileConfig`](crate::FileConfig); these two also apply to a file output set in code) |
+/// | [`output`](Self::output) | `Output::Stdout` | `LOG_FILE` (with `LOG_FILE_MAX_SIZE` up to [`MAX_FILE_MAX_SIZE`](crate::file::MAX_FILE_MAX_SIZE), `LOG_FILE_KEEP` up to [`MAX_FILE_KEEP`](crate::file::MAX_FILE_KEEP): see [`FileConfig`](crate::FileConfig); these two also apply to a file output set in code; `LOG_FILE_ROTATE_EVERY`, `LOG_FILE_MAX_AGE`, `LOG_FILE_FORMAT`, `LOG_FILE_FILTER`); `LOG_STDOUT` (`on`: stdout beside the file or OTLP); `OTEL_LOGS_EXPORTER`, `OTEL_EXPORTER_OTLP_*` ([`docs::otlp`](crate::docs::otlp)) |
 /// | [`refresh_interval`](Self::refresh_interval) | [`DEFAULT_REFRESH_INTERVAL`] (30 s), at most [`MAX_REFRESH_INTERVAL`](crate::host::MAX_REFRESH_INTERVAL) (24 h) | `LOG_HOST_REFRESH` (`30s`, `250ms`, `5m`, `1h`) |
 /// | [`service`](Self::service) | the executable name, no version | `OTEL_SERVICE_NAME`; `service.name`, `service.version` in `OTEL_RESOURCE_ATTRIBUTES` |
 /// | [`field`](Self::field) | none | `OTEL_RESOURCE_ATTRIBUTES` (the same key) |
 /// | host detection | see [`SystemProbe`] | `POD_IP`, `POD_NAME`, `POD_NAMESPACE`, `NODE_NAME` (and `MY_` aliases) |
+/// | [`max_record_bytes`](Self::max_record_bytes) | 32 KiB | `LOG_MAX_RECORD_BYTES` (`32K`, `1M`) |
 /// | [`channel_size`](Self::channel_size) | [`DEFAULT_CHANNEL_SIZE`] (8,192 records), at most [`MAX_CHANNEL_SIZE`] | |
 /// | [`queue_bytes`](Self::queue_bytes) | [`DEFAULT_QUEUE_BYTES`] (16 MiB), at most [`MAX_QUEUE_BYTES`] | |
 /// | [`overflow`](Self::overflow) | [`DEFAULT_OVERFLOW`] (`Block`: no loss) | |
@@ -190,7 +191,6 @@ impl Builder {
     /// with [`from_env`](Self::from_env), `RUST_LOG` wins.
     pub fn filter(mut self, directives: &str) -> Result<Self, Error> {
         self.filter = Directives::parse_setting("filter", directives)?;
-        self.filter.report_warnings("filter");
         Ok(self)
     }
 
@@ -230,7 +230,6 @@ impl Builder {
     /// invalid string is an [`Error`] naming it.
     pub fn tee(mut self, output: Output, format: Format, directives: &str) -> Result<Self, Error> {
         let filter = Directives::parse_setting("tee filter", directives)?;
-        filter.report_warnings("tee filter");
         self.tees.push(OutputConfig {
             output,
             format,

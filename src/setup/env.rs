@@ -52,7 +52,6 @@ impl EnvOverrides {
         let mut env = EnvOverrides::default();
         if let Some(spec) = env_var("RUST_LOG")? {
             let filter = Directives::parse_setting("RUST_LOG", &spec)?;
-            filter.report_warnings("RUST_LOG");
             env.filter = Some(filter);
         }
         if let Some(f) = env_var("LOG_FORMAT")? {
@@ -115,7 +114,6 @@ impl EnvOverrides {
         }
         if let Some(v) = env_var("LOG_FILE_FILTER")? {
             let filter = Directives::parse_setting("LOG_FILE_FILTER", &v)?;
-            filter.report_warnings("LOG_FILE_FILTER");
             env.file_filter = Some((filter, v));
         }
         if let Some(v) = env_var("LOG_FILE_MAX_SIZE")? {
@@ -139,29 +137,94 @@ impl EnvOverrides {
             let n = parse_count("LOG_FILE_KEEP", &v, "files", MAX_FILE_KEEP as u64)?;
             env.file_keep = Some((n, v));
         }
-        if let Some(v) = env_var("OTEL_LOGS_EXPORTER")? {
-            match v.as_str() {
-                "none" => {}
-                #[cfg(feature = "otlp")]
-                "otlp" => env.otlp = Some(crate::otlp::OtlpConfig::from_env()?),
-                #[cfg(not(feature = "otlp"))]
-                "otlp" => {
-                    return Err(Error::invalid(
-                        "OTEL_LOGS_EXPORTER",
-                        v,
-                        "export over OTLP needs slog-host's cargo feature `otlp`",
-                    ))
-                }
-                _ => {
-                    return Err(Error::invalid(
-                        "OTEL_LOGS_EXPORTER",
-                        v,
-                        "expected otlp or none (the line outputs are set with LOG_FORMAT, \
-                         LOG_FILE and LOG_STDOUT)",
-                    ))
+        env.read_otel_exporter()?;
+        Ok(env)
+    }
+}
+
+impl EnvOverrides {
+    /// `OTEL_SDK_DISABLED`, `OTEL_LOGS_EXPORTER` and whether an endpoint is
+    /// set, as the OpenTelemetry specification reads them: `otlp`,
+    /// `console` (the line outputs, there anyway) or both; `none`; unset
+    /// with an `OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT` set is `otlp` (said once
+    /// on stderr), unset without one is no export; `OTEL_SDK_DISABLED=true`
+    /// turns export off whatever else is set.
+    fn read_otel_exporter(&mut self) -> Result<(), Error> {
+        let disabled = match env_var("OTEL_SDK_DISABLED")? {
+            Some(v) if v.eq_ignore_ascii_case("true") => true,
+            Some(v) if v.eq_ignore_ascii_case("false") => false,
+            Some(v) => {
+                return Err(Error::invalid(
+                    "OTEL_SDK_DISABLED",
+                    v,
+                    "expected true or false",
+                ))
+            }
+            None => false,
+        };
+        let exporters = env_var("OTEL_LOGS_EXPORTER")?;
+        let mut otlp = false;
+        match &exporters {
+            Some(v) => {
+                let names: Vec<&str> = v.split(',').map(str::trim).collect();
+                for name in &names {
+                    match *name {
+                        "otlp" => otlp = true,
+                        "console" => {}
+                        "none" if names.len() == 1 => {}
+                        "none" => {
+                            return Err(Error::invalid(
+                                "OTEL_LOGS_EXPORTER",
+                                v.as_str(),
+                                "none cannot be combined with an exporter",
+                            ))
+                        }
+                        _ => {
+                            return Err(Error::invalid(
+                                "OTEL_LOGS_EXPORTER",
+                                v.as_str(),
+                                "expected otlp, console (the line outputs: LOG_FORMAT, LOG_FILE, \
+                                 LOG_STDOUT), both as otlp,console, or none",
+                            ))
+                        }
+                    }
                 }
             }
+            #[cfg(feature = "otlp")]
+            None => {
+                for var in [
+                    "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                ] {
+                    if env_var(var)?.is_some() {
+                        otlp = true;
+                        if !disabled {
+                            crate::error::report(format_args!(
+                                "OTLP export is on: {var} is set and OTEL_LOGS_EXPORTER is not \
+                                 (unset means otlp, as the OpenTelemetry specification says; \
+                                 OTEL_LOGS_EXPORTER=none turns it off)"
+                            ));
+                        }
+                        break;
+                    }
+                }
+            }
+            #[cfg(not(feature = "otlp"))]
+            None => {}
         }
-        Ok(env)
+        if !otlp || disabled {
+            return Ok(());
+        }
+        #[cfg(feature = "otlp")]
+        {
+            self.otlp = Some(crate::otlp::OtlpConfig::from_env()?);
+            Ok(())
+        }
+        #[cfg(not(feature = "otlp"))]
+        Err(Error::invalid(
+            "OTEL_LOGS_EXPORTER",
+            exporters.unwrap_or_default(),
+            "export over OTLP needs slog-host's cargo feature `otlp`",
+        ))
     }
 }

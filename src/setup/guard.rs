@@ -8,7 +8,7 @@ use std::sync::Arc;
 use slog::Logger;
 
 use crate::caller::filter::LiveFilter;
-use crate::caller::filter_change::FilterControl;
+use crate::caller::filter_change::{FilterControl, FilterHandle};
 use crate::caller::flood::FloodStats;
 use crate::caller::sender::Sender;
 use crate::error::Error;
@@ -126,6 +126,13 @@ impl LogGuard {
     /// ```
     pub fn set_filter(&self, directives: &str) -> Result<(), Error> {
         self.filter.set("filter", directives)
+    }
+
+    /// A handle to read and change the directives without the guard
+    /// (`Clone + Send + Sync`): for an admin endpoint or a handler, so the
+    /// guard itself stays in `main` and drops at shutdown.
+    pub fn filter_handle(&self) -> FilterHandle {
+        FilterHandle(Arc::clone(&self.filter))
     }
 
     /// The level directives in force (as given to

@@ -18,7 +18,7 @@ use crate::format::{Format, MAX_RECORD_CAP, MIN_RECORD_CAP};
 use crate::host::cache::CacheRef;
 use crate::host::refresher::{RefreshConfig, Refresher};
 use crate::host::{HostCache, HostInfo};
-use crate::record::own::HOST_CHANGED_MESSAGE;
+use crate::record::own::{CRATE_TARGET, HOST_CHANGED_MESSAGE};
 use crate::record::queue::{Overflow, Queue};
 use crate::writer::batch::FormatSpec;
 use crate::writer::filter_file::FilterFile;
@@ -274,5 +274,5 @@ fn change_notice(log: &Logger, old: &HostInfo, new: &HostInfo) {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    info!(log, "{}", HOST_CHANGED_MESSAGE; "changes" => changes);
+    info!(log, #CRATE_TARGET, "{}", HOST_CHANGED_MESSAGE; "changes" => changes);
 }

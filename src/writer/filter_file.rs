@@ -202,7 +202,6 @@ impl FilterFile {
         };
         match parsed {
             Ok(new) => {
-                new.report_warnings("LOG_FILTER_FILE");
                 control.apply(new);
             }
             Err(e) => {

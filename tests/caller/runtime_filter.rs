@@ -233,6 +233,11 @@ fn records_follow_the_filter_in_force_when_logged() {
         .map(|v| (v["from"].as_str().unwrap(), v["to"].as_str().unwrap()))
         .collect();
     assert_eq!(notices, [("info", "debug"), ("debug", "info")]);
+    // The crate's own records carry the crate's target, not a module path.
+    assert!(all
+        .iter()
+        .filter(|v| v["msg"] == "log filter changed")
+        .all(|v| v["target"] == "slog_host"));
     println!(
         "set_filter: {checked} records checked under debug, {} written in all",
         records.len()

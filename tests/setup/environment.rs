@@ -463,35 +463,33 @@ fn blank_values_count_as_unset_and_values_are_trimmed() {
     assert_eq!(v["service.name"], "orders");
 }
 
-fn misspelled_rust_log_levels_print_one_warning() {
-    for (spec, directive) in [
-        ("inof", "inof"),
-        ("debgu", "debgu"),
-        ("0", "0"),
-        ("warn,eror", "eror"),
+fn a_rust_log_typo_is_an_init_error_with_a_suggestion() {
+    for (spec, hint) in [
+        ("inof", "did you mean \"info\"?"),
+        ("debgu", "did you mean \"debug\"?"),
+        ("0", "did you mean a level name"),
+        ("warn,eror", "did you mean \"error\"?"),
+        ("info;tower_http=debug", "not `;`"),
+        ("info,[http_request]=debug", "span directive"),
     ] {
         let out = run("init_only", &[("RUST_LOG", spec), ("LOG_FORMAT", "json")]);
         assert_eq!(
             out.code,
-            Some(0),
-            "not an error, as in env_logger: {}",
+            Some(2),
+            "RUST_LOG={spec} must fail init(): {}",
             out.stderr
         );
-        let warnings: Vec<&str> = out.stderr.lines().collect();
-        assert_eq!(warnings.len(), 1, "RUST_LOG={spec}: {}", out.stderr);
         assert!(
-            warnings[0].contains(&format!("RUST_LOG directive {directive:?} is not a level")),
+            out.stderr.contains(&format!("invalid RUST_LOG={spec:?}")) && out.stderr.contains(hint),
             "{}",
-            warnings[0]
+            out.stderr
         );
+        assert!(out.stdout.is_empty(), "nothing logged");
     }
-    // env_logger reads `inof` as a target: only its records, here none.
-    let out = run("init_only", &[("RUST_LOG", "inof"), ("LOG_FORMAT", "json")]);
-    assert!(out.stdout.is_empty(), "{}", out.stdout);
-    // Control: ordinary directives print nothing.
-    for spec in ["info", "warn,hyper=debug", "my_app", "INFO"] {
+    // Control: ordinary directives start and print nothing on stderr.
+    for spec in ["info", "warn,hyper=debug", "my_app", "INFO", "inof=trace"] {
         let out = run("init_only", &[("RUST_LOG", spec), ("LOG_FORMAT", "json")]);
-        assert_eq!(out.code, Some(0));
+        assert_eq!(out.code, Some(0), "RUST_LOG={spec}: {}", out.stderr);
         assert!(out.stderr.is_empty(), "RUST_LOG={spec}: {}", out.stderr);
     }
 }
@@ -538,7 +536,7 @@ crate::suite!(
         environment_wins_over_code_in_from_env,
         extreme_settings_are_errors_naming_the_variable,
         blank_values_count_as_unset_and_values_are_trimmed,
-        misspelled_rust_log_levels_print_one_warning,
+        a_rust_log_typo_is_an_init_error_with_a_suggestion,
         flood_defaults_keep_an_access_log_and_bound_an_error_loop,
     ]
 );

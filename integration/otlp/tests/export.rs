@@ -1110,6 +1110,87 @@ fn sigterm_with_the_collector_down_ends_within_the_deadline() {
     assert!(text.contains("SIGTERM: shutting down"), "{text}");
 }
 
+/// `OTEL_LOGS_EXPORTER` and `OTEL_SDK_DISABLED` as the specification reads
+/// them, each in a child: unset with an endpoint set exports (said once on
+/// stderr); unset without one does not, silently; `otlp,console` exports
+/// beside the lines; `OTEL_SDK_DISABLED=true` turns export off; `none`
+/// with an exporter, and a disabled flag that is not a boolean, are errors.
+fn the_exporter_variables_follow_the_specification() {
+    let rx = Receiver::start(0, ok);
+    let base = format!("http://{}", rx.addr);
+    let exported = |src: &str| {
+        rx.records()
+            .iter()
+            .filter(|r| r.resource.get("service.name") == Some(&Val::Str(src.to_owned())))
+            .count()
+    };
+    // (service name, variables, records exported, the one stderr note)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, usize, Option<&'a str>);
+    let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", base.as_str());
+    let cases: Vec<Case> = vec![
+        (
+            "unset-endpoint",
+            vec![endpoint],
+            10,
+            Some("OTLP export is on"),
+        ),
+        ("unset-nothing", vec![], 0, None),
+        (
+            "otlp-console",
+            vec![("OTEL_LOGS_EXPORTER", "otlp,console"), endpoint],
+            10,
+            None,
+        ),
+        (
+            "disabled",
+            vec![
+                ("OTEL_SDK_DISABLED", "TRUE"),
+                ("OTEL_LOGS_EXPORTER", "otlp"),
+                endpoint,
+            ],
+            0,
+            None,
+        ),
+        (
+            "console",
+            vec![("OTEL_LOGS_EXPORTER", "console"), endpoint],
+            0,
+            None,
+        ),
+    ];
+    for (name, mut env, n, note) in cases {
+        env.push(("OTEL_SERVICE_NAME", name));
+        env.push(("OTEL_BLRP_SCHEDULE_DELAY", "50"));
+        let out = runner::run_json("env_init", &env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(exported(name), n, "{name}: records exported; {err}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            text.matches("from the environment").count(),
+            10,
+            "{name}: the lines"
+        );
+        match note {
+            Some(note) => assert_eq!(err.matches(note).count(), 1, "{name}: {err}"),
+            None => assert!(err.is_empty(), "{name}: {err}"),
+        }
+    }
+    for (var, value) in [
+        ("OTEL_LOGS_EXPORTER", "none,otlp"),
+        ("OTEL_LOGS_EXPORTER", "otlp,zipkin"),
+        ("OTEL_SDK_DISABLED", "yes"),
+    ] {
+        let out = runner::scenario_command("env_error", &[(var, value)])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("invalid {var}={value:?}")),
+            "{var}={value}: {err}"
+        );
+    }
+}
+
 fn child(name: &str) {
     match name {
         "env_init" => {
@@ -1217,5 +1298,6 @@ crate::suite_main!(
         a_multi_thread_runtime_works_too,
         a_panic_exports_what_was_logged,
         the_environment_configures_the_exporter,
+        the_exporter_variables_follow_the_specification,
     ]
 );
