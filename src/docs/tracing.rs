@@ -22,6 +22,10 @@
 //! - **Spans**: the fields of every span the event is inside are top-level fields too, after the event's own,
 //!   outermost span first. A key given twice keeps the innermost value (the event's own, then the nearest
 //!   span's) and is written once. Spans are never records of their own: no `->`, `<-` or `--` lines.
+//!   A span is filtered like an event, by its level and target: one the directives disable is not
+//!   recorded, so its fields are on no record (with `warn,svc::payments=info`, a record of
+//!   `svc::payments` inside an INFO span of `svc::http` passes without that span's `request_id`; tracing's
+//!   `EnvFilter` does the same). Enable the span's target too (`warn,svc::payments=info,svc::http=info`).
 //! - **Origin**: `target` is the event's target (the module path unless given with `target:`); level, file and
 //!   line come from its metadata (`code.file.path`, `code.line.number` with `source_location`).
 //! - **Filter**: the same `RUST_LOG` directives as slog and `log` records. A call site they disable gets

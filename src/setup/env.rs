@@ -76,29 +76,8 @@ impl EnvOverrides {
         }
         env.file = env_var("LOG_FILE")?.map(PathBuf::from);
         env.filter_file = env_var("LOG_FILTER_FILE")?.map(PathBuf::from);
-        if let Some(v) = env_var("LOG_MAX_RECORD_BYTES")? {
-            let n = parse_size("LOG_MAX_RECORD_BYTES", &v, MAX_RECORD_CAP as u64)?;
-            if n < MIN_RECORD_CAP as u64 {
-                return Err(Error::invalid(
-                    "LOG_MAX_RECORD_BYTES",
-                    v,
-                    format!("too small: at least {MIN_RECORD_CAP} bytes"),
-                ));
-            }
-            // At most MAX_RECORD_CAP: fits.
-            env.max_record_bytes = Some(n as usize);
-        }
-        if let Some(v) = env_var("LOG_OUTPUT_BUFFER")? {
-            let n = parse_size("LOG_OUTPUT_BUFFER", &v, MAX_OUTPUT_BUFFER as u64)?;
-            if n < MIN_OUTPUT_BUFFER as u64 {
-                return Err(Error::invalid(
-                    "LOG_OUTPUT_BUFFER",
-                    v,
-                    format!("too small: at least {MIN_OUTPUT_BUFFER} bytes"),
-                ));
-            }
-            env.output_buffer = Some(n as usize);
-        }
+        env.max_record_bytes = size_var("LOG_MAX_RECORD_BYTES", MIN_RECORD_CAP, MAX_RECORD_CAP)?;
+        env.output_buffer = size_var("LOG_OUTPUT_BUFFER", MIN_OUTPUT_BUFFER, MAX_OUTPUT_BUFFER)?;
         if let Some(v) = env_var("LOG_SHUTDOWN_TIMEOUT")? {
             env.shutdown_timeout = Some(parse_duration(
                 "LOG_SHUTDOWN_TIMEOUT",
@@ -227,4 +206,22 @@ impl EnvOverrides {
             "export over OTLP needs slog-host's cargo feature `otlp`",
         ))
     }
+}
+
+/// The size `var` sets (`32K`, `4M`), from `min` to `max` bytes; `None` if
+/// unset.
+fn size_var(var: &str, min: usize, max: usize) -> Result<Option<usize>, Error> {
+    let Some(v) = env_var(var)? else {
+        return Ok(None);
+    };
+    let n = parse_size(var, &v, max as u64)?;
+    if n < min as u64 {
+        return Err(Error::invalid(
+            var,
+            v,
+            format!("too small: at least {min} bytes"),
+        ));
+    }
+    // At most `max`: fits.
+    Ok(Some(n as usize))
 }

@@ -504,6 +504,20 @@ mod tests {
     use super::{Lane, Sink};
     use crate::outputs::accepted::Accepted;
 
+    /// A lane writing to `out`, its thread started.
+    fn started(out: Box<dyn Write + Send>, max_bytes: usize, block: bool) -> Arc<Lane> {
+        let lane = Arc::new(Lane::new(
+            "writer".into(),
+            Sink::Stream(out),
+            max_bytes,
+            block,
+            Accepted::default(),
+            Arc::default(),
+        ));
+        lane.start().unwrap();
+        lane
+    }
+
     /// Whether the gate is open, and what it took.
     type Taken = Mutex<(bool, Vec<u8>)>;
 
@@ -547,15 +561,7 @@ mod tests {
     #[test]
     fn a_held_output_drops_for_itself_without_waiting_and_counts_exactly() {
         let gate = Gate::default();
-        let lane = Arc::new(Lane::new(
-            "writer".into(),
-            Sink::Stream(Box::new(gate.clone())),
-            4096,
-            false,
-            Accepted::default(),
-            Arc::default(),
-        ));
-        lane.start().unwrap();
+        let lane = started(Box::new(gate.clone()), 4096, false);
         let started = Instant::now();
         // 100 batches of 10 records of 100 bytes: 1,000 bytes a batch, so
         // the thread holds one (inside its write) and the buffer four more.
@@ -599,15 +605,7 @@ mod tests {
     fn each_hand_over_to_an_idle_thread_is_written() {
         let gate = Gate::default();
         gate.open();
-        let lane = Arc::new(Lane::new(
-            "writer".into(),
-            Sink::Stream(Box::new(gate.clone())),
-            1 << 20,
-            true,
-            Accepted::default(),
-            Arc::default(),
-        ));
-        lane.start().unwrap();
+        let lane = started(Box::new(gate.clone()), 1 << 20, true);
         for i in 0..5 {
             let mut batch = format!("{i}\n").into_bytes();
             lane.push(&mut batch, 1, None);
@@ -641,15 +639,7 @@ mod tests {
             }
         }
         let out = Failing::default();
-        let lane = Arc::new(Lane::new(
-            "writer".into(),
-            Sink::Stream(Box::new(out.clone())),
-            1 << 20,
-            true,
-            Accepted::default(),
-            Arc::default(),
-        ));
-        lane.start().unwrap();
+        let lane = started(Box::new(out.clone()), 1 << 20, true);
         lane.push(&mut b"x\n".to_vec(), 1, None);
         let far = Instant::now() + Duration::from_secs(30);
         assert_eq!(lane.flush(Duration::from_secs(5), far), 1, "stuck");
