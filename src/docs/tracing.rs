@@ -67,24 +67,27 @@
 //!
 //! ```rust,ignore
 //! use tracing_subscriber::layer::SubscriberExt;
-//! use tracing_subscriber::util::SubscriberInitExt;
 //!
 //! let guard = slog_host::Builder::from_env()?.tracing(false).init()?;
-//! tracing_subscriber::registry()
-//!     .with(guard.tracing_layer())
-//!     .with(tracing_opentelemetry::layer().with_tracer(tracer))
-//!     .init();
+//! guard.install_tracing(
+//!     tracing_subscriber::registry()
+//!         .with(guard.tracing_layer())
+//!         .with(tracing_opentelemetry::layer().with_tracer(tracer)),
+//! )?;
 //! ```
 //!
 //! - `guard.tracing_layer()` is a `tracing_subscriber::Layer` (`slog_host::TracingLayer`) that writes each
 //!   event as `init()`'s own subscriber does, filtered by the pipeline's `RUST_LOG` directives as a
 //!   **per-layer filter**: the other layers keep their own filters and see every event those allow (a call
 //!   site no layer wants still costs only tracing's cached check).
-//! - With `tracing(false)`, `init()` leaves the `log` crate to the service's subscriber: tracing-subscriber's
-//!   `init()` (default feature `tracing-log`) installs `LogTracer`, and each `log` record reaches the pipeline
-//!   once, through the layer, with its own target, file and line. tracing-log does not forward `log`'s
-//!   key-values; a service that installs its subscriber without `LogTracer` calls
-//!   `tracing_log::LogTracer::init()` itself.
+//! - **`log` records**: `guard.install_tracing(subscriber)` sets the subscriber and makes this crate's
+//!   `log` bridge the `log` logger: each `log` record is written once, with its key-values typed
+//!   (`log::info!(amount_cents = 1234, approved = true; ..)`), its target, file and line and the entered
+//!   span's fields, and is handed to the subscriber's other layers as tracing-log's `LogTracer` would
+//!   (this crate's layer skips that copy). tracing-subscriber's `init()` works too: its `LogTracer` brings
+//!   each `log` record to the layer once, but without its key-values (tracing-log does not forward them,
+//!   tokio-rs/tracing#3355). A service that sets its subscriber another way, without either, calls
+//!   `tracing_log::LogTracer::init()` itself, or its `log` records are not written.
 //! - Change its filter with `guard.set_filter(..)` (or `LOG_FILTER_FILE`), not by wrapping the layer in
 //!   `tracing_subscriber::reload::Layer`: the layer is a per-layer-filtered layer, and tracing-subscriber
 //!   cannot reload those (after a reload every event panics: tokio-rs/tracing #1629, #2101). `set_filter`

@@ -35,7 +35,9 @@ pub enum Overflow {
     Block,
     /// The record is dropped and counted; the writer writes the count as a
     /// WARN record ([`OVERFLOW_MESSAGE`](crate::format::OVERFLOW_MESSAGE), field
-    /// `dropped`) with its next batch, and at shutdown.
+    /// `dropped`) at most once a second, and at shutdown. Each output's own
+    /// buffer follows the same policy for that output alone
+    /// ([`Builder::output_buffer`](crate::Builder::output_buffer)).
     DropAndReport,
 }
 

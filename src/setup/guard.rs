@@ -74,24 +74,24 @@ impl LogGuard {
     ///
     /// ```no_run
     /// use tracing_subscriber::layer::SubscriberExt;
-    /// use tracing_subscriber::util::SubscriberInitExt;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let guard = slog_host::Builder::from_env()?.tracing(false).init()?;
-    /// tracing_subscriber::registry()
-    ///     .with(guard.tracing_layer())
+    /// guard.install_tracing(
+    ///     tracing_subscriber::registry().with(guard.tracing_layer()),
     ///     // .with(tracing_opentelemetry::layer().with_tracer(tracer))
-    ///     .try_init()?;
+    /// )?;
     /// tracing::info!(order_id = 7, "served");
-    /// log::info!("and `log` records, through tracing-log's LogTracer");
+    /// log::info!(order_id = 7; "and `log` records, key-values included");
     /// # Ok(()) }
     /// ```
     ///
-    /// With `tracing(false)`, [`init`](crate::Builder::init) leaves the `log` crate
-    /// to the service's subscriber: tracing-subscriber's `init`/`try_init`
-    /// (its default `tracing-log` feature) installs tracing-log's
-    /// `LogTracer`, and `log` records reach this layer as events, each once.
-    /// A service that installs its subscriber another way calls
+    /// With `tracing(false)`, [`init`](crate::Builder::init) leaves the `log`
+    /// crate to the service: [`install_tracing`](Self::install_tracing) keeps
+    /// this crate's `log` bridge (key-values typed); tracing-subscriber's
+    /// `init`/`try_init` installs tracing-log's `LogTracer` instead, and `log`
+    /// records reach this layer as events, each once, without their
+    /// key-values. A service that installs its subscriber another way calls
     /// `tracing_log::LogTracer::init()` itself, or its `log` records are not
     /// written.
     #[cfg(feature = "tracing")]
@@ -100,6 +100,52 @@ impl LogGuard {
         S: tracing_core::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
     {
         crate::caller::bridges::tracing::layer(self.logger.clone(), Arc::clone(&self.directives))
+    }
+
+    /// Sets `subscriber` (a registry with [`tracing_layer`](Self::tracing_layer)
+    /// and the service's other layers) as the global `tracing` subscriber,
+    /// and makes this crate's `log` bridge the `log` logger: `log` records
+    /// keep their key-values, typed (`log::info!(amount_cents = 1234; "..")`),
+    /// and still reach the subscriber's other layers, as tracing-log's
+    /// `LogTracer` would send them (this crate's layer does not write them
+    /// twice). For a pipeline built with [`Builder::tracing(false)`](crate::Builder::tracing)
+    /// (and `global(true)`, the default).
+    ///
+    /// tracing-subscriber's own `init()` works too, but the `LogTracer` it
+    /// installs drops `log`'s key-values (tokio-rs/tracing#3355).
+    ///
+    /// ```no_run
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let guard = slog_host::Builder::from_env()?.tracing(false).init()?;
+    /// guard.install_tracing(
+    ///     tracing_subscriber::registry().with(guard.tracing_layer()), // .with(otel_layer)
+    /// )?;
+    /// log::info!(order_id = 7, approved = true; "payment authorized"); // typed fields
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tracing")]
+    pub fn install_tracing(
+        &self,
+        subscriber: impl Into<tracing_core::Dispatch>,
+    ) -> Result<(), Error> {
+        if !self.global {
+            return Err(Error::other(
+                "install_tracing sets the process's tracing subscriber and `log` logger: it needs \
+                 the global pipeline (Builder::global(true), the default)",
+            ));
+        }
+        tracing_core::dispatcher::set_global_default(subscriber.into()).map_err(|_| {
+            Error::other(
+                "a global tracing subscriber is already set (init() sets one unless \
+                 Builder::tracing(false))",
+            )
+        })?;
+        crate::caller::bridges::log::install_with_echo(crate::caller::bridges::log::LogBridge {
+            logger: self.logger.clone(),
+            directives: Arc::clone(&self.directives),
+        })
     }
 
     /// Replaces the level directives (`RUST_LOG` syntax) at once for slog,

@@ -1,10 +1,11 @@
 //! The writer thread: drains the queue, replays each event as a
-//! `slog::Record`, formats it into a batch and writes the batch with one
-//! `write`.
+//! `slog::Record`, formats it into each output's batch and hands the batch
+//! to that output (a line output's own thread, `lane.rs`, or the OTLP
+//! exporter's), never waiting for one while it has room.
 //!
 //! Wake-up rule (an adaptive poll; callers never wake it per record):
 //! - while records arrive it polls every [`ACTIVE_POLL`] (20 ms), so a record
-//!   is in the output within about 20 ms of the call;
+//!   is handed to the outputs within about 20 ms of the call;
 //! - after [`QUIET_SPELL`] without records it sleeps up to [`IDLE_POLL`]
 //!   (1 s), and the first record after the spell wakes it (one wake-up);
 //! - a caller also wakes it when the queue is half full, full, or flushed.

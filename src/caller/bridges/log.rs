@@ -48,10 +48,48 @@ static ROUTER: Router = Router;
 static PIPELINE: OnceLock<LogBridge> = OnceLock::new();
 /// Live test captures in the process: while zero, no record looks for one.
 static CAPTURES: AtomicUsize = AtomicUsize::new(0);
+/// `LogGuard::install_tracing` was called: each `log` record also goes to the
+/// global tracing subscriber's other layers.
+#[cfg(feature = "tracing")]
+static ECHO: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 thread_local! {
     /// This thread's test captures, innermost last.
     static CAPTURE: RefCell<Vec<Arc<LogBridge>>> = const { RefCell::new(Vec::new()) };
+    /// This thread dispatches a `log` record to the tracing subscriber (see
+    /// [`ECHO`]): this crate's layer, which wrote it already, skips it.
+    #[cfg(feature = "tracing")]
+    static ECHOING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True while this thread hands a `log` record this crate wrote to the
+/// tracing subscriber's other layers.
+#[cfg(feature = "tracing")]
+pub(crate) fn echoing() -> bool {
+    ECHOING.try_with(std::cell::Cell::get).unwrap_or(false)
+}
+
+/// Makes `bridge` the global pipeline's `log` side, as [`claim_log_logger`]
+/// and [`install_pipeline`] do, and sends each `log` record on to the global
+/// tracing subscriber's other layers (as tracing-log's `LogTracer` would,
+/// which drops the record's key-values; this crate writes them).
+#[cfg(feature = "tracing")]
+pub(crate) fn install_with_echo(bridge: LogBridge) -> Result<(), crate::error::Error> {
+    claim_log_logger()?;
+    ECHO.store(true, Ordering::Release);
+    install_pipeline(bridge);
+    Ok(())
+}
+
+/// The record to the tracing subscriber's other layers (not this crate's).
+#[cfg(feature = "tracing")]
+fn echo(r: &log::Record<'_>) {
+    if !ECHO.load(Ordering::Acquire) || echoing() {
+        return;
+    }
+    let _ = ECHOING.try_with(|e| e.set(true));
+    let _ = tracing_log::format_trace(r);
+    let _ = ECHOING.try_with(|e| e.set(false));
 }
 
 /// Serializes changes of the capture count with `log::set_max_level`, so a
@@ -87,8 +125,9 @@ pub(crate) fn report_if_log_is_unset() {
     if !router_installed() && log::max_level() == log::LevelFilter::Off {
         crate::error::report(format_args!(
             "no `log` logger is set: records of the `log` crate are not written; with \
-             Builder::tracing(false), install tracing-log's LogTracer (tracing-subscriber's \
-             init() does, with its default features)"
+             Builder::tracing(false), set the subscriber with LogGuard::install_tracing (or \
+             install tracing-log's LogTracer: tracing-subscriber's init() does, with its default \
+             features, but it drops `log`'s key-values)"
         ));
     }
 }
@@ -143,7 +182,27 @@ fn set_max_level(change: isize) {
             None => log::LevelFilter::Off,
         }
     };
+    // The subscriber's other layers get what they ask for, too.
+    #[cfg(feature = "tracing")]
+    let level = if ECHO.load(Ordering::Acquire) {
+        level.max(tracing_to_log(tracing_core::LevelFilter::current()))
+    } else {
+        level
+    };
     log::set_max_level(level);
+}
+
+#[cfg(feature = "tracing")]
+fn tracing_to_log(l: tracing_core::LevelFilter) -> log::LevelFilter {
+    use tracing_core::LevelFilter as T;
+    match l {
+        T::OFF => log::LevelFilter::Off,
+        T::ERROR => log::LevelFilter::Error,
+        T::WARN => log::LevelFilter::Warn,
+        T::INFO => log::LevelFilter::Info,
+        T::DEBUG => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Trace,
+    }
 }
 
 fn to_log_level(l: slog::FilterLevel) -> log::LevelFilter {
@@ -213,7 +272,13 @@ impl log::Log for Router {
     fn enabled(&self, m: &log::Metadata<'_>) -> bool {
         match thread_capture() {
             Some(capture) => capture.enabled(m),
-            None => PIPELINE.get().is_some_and(|p| p.enabled(m)),
+            None => {
+                #[cfg(feature = "tracing")]
+                if ECHO.load(Ordering::Acquire) {
+                    return true; // the subscriber's other layers decide too
+                }
+                PIPELINE.get().is_some_and(|p| p.enabled(m))
+            }
         }
     }
 
@@ -224,6 +289,8 @@ impl log::Log for Router {
                 if let Some(p) = PIPELINE.get() {
                     p.log(r);
                 }
+                #[cfg(feature = "tracing")]
+                echo(r);
             }
         }
     }

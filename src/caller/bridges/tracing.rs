@@ -180,7 +180,10 @@ impl Visit for Fields<'_> {
 impl EventFilter {
     fn enabled_for(&self, meta: &Metadata<'_>) -> bool {
         self.directives.enabled(level(meta.level()), meta.target())
-            && !(is_log_record(meta) && excluded_log_target(level(meta.level()), meta.target()))
+            && !(is_log_record(meta)
+                && (excluded_log_target(level(meta.level()), meta.target())
+                    // Written by the `log` bridge already (`install_tracing`).
+                    || super::log::echoing()))
     }
 }
 
