@@ -185,7 +185,12 @@ impl Lane {
                 }
             }
             let past = s.deadline.is_some_and(|d| Instant::now() >= d);
-            if !s.threaded || !self.block || s.stuck || past || self.stalled(&mut s, &mut waiting) {
+            if !s.threaded
+                || !self.block
+                || s.stuck
+                || past
+                || self.stalled(&mut s, &mut waiting, FLUSH_TIMEOUT)
+            {
                 drop(s);
                 batch.clear();
                 self.dropped.fetch_add(records, Ordering::Relaxed);
@@ -225,16 +230,23 @@ impl Lane {
         s
     }
 
-    /// True (and marks the lane stuck) once the output has taken no byte
-    /// for [`FLUSH_TIMEOUT`] since `waiting` started.
-    fn stalled(&self, s: &mut State, waiting: &mut Option<(u64, Instant)>) -> bool {
+    /// True once the output has taken no byte for `stall` since `waiting`
+    /// started; a stall of [`FLUSH_TIMEOUT`] marks the lane stuck (one wait
+    /// per stall). Hand-overs and flushes share it.
+    fn stalled(
+        &self,
+        s: &mut State,
+        waiting: &mut Option<(u64, Instant)>,
+        stall: Duration,
+    ) -> bool {
         let progress = self.accepted.own();
         match waiting {
             Some((seen, since)) if *seen == progress => {
-                if since.elapsed() >= FLUSH_TIMEOUT {
+                let out = since.elapsed() >= stall;
+                if out && stall >= FLUSH_TIMEOUT {
                     s.stuck = true;
                 }
-                s.stuck
+                out
             }
             _ => {
                 *waiting = Some((progress, Instant::now()));
@@ -277,20 +289,7 @@ impl Lane {
         let mut waiting = None;
         let stall = stall.min(FLUSH_TIMEOUT);
         while s.done < target {
-            let progress = self.accepted.own();
-            let stalled = match waiting {
-                Some((seen, since)) if seen == progress => {
-                    let out = Instant::elapsed(&since) >= stall;
-                    if out && stall >= FLUSH_TIMEOUT {
-                        s.stuck = true;
-                    }
-                    out
-                }
-                _ => {
-                    waiting = Some((progress, Instant::now()));
-                    false
-                }
-            };
+            let stalled = self.stalled(&mut s, &mut waiting, stall);
             if s.stuck || s.behind || stalled || !s.threaded {
                 return target - s.done.min(target);
             }
