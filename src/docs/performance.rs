@@ -34,7 +34,11 @@
 //!   the outputs then) shows 0.099 system calls per record at 1,000 records/s: one sleep and one write per
 //!   20 ms poll. Since each output drains on a thread of its own (2026-12-07, short mode), a poll costs
 //!   four: the writer's sleep, and the output thread's wake, sleep and write: 0.199 per record at 1,000/s,
-//!   0.021 at 10,000/s, 0.0036 at 100,000/s (the bench's floor is 4 calls a poll, plus 5 %). That is the
+//!   0.021 at 10,000/s, 0.0036 at 100,000/s (the bench's floor is 4 calls a poll, plus 5 %). The writer
+//!   then looped at once for records that came while it wrote, a few at a time, each hand-over a wake: on
+//!   CI that made 0.016 at 100,000/s. Since 2026-12-08 they wait for the next poll: 0.200 / 0.0196 /
+//!   0.0020 (1 output), 0.39 / 0.040 / 0.0040 (3 outputs) at 1k / 10k / 100k, the floor at every rate
+//!   (the bench allows twice it at 10k and 100k). That is the
 //!   price of a slow output never delaying another: two calls per poll per output. slog-async and
 //!   tracing-appender make one futex wake per record on the caller and about 7 system calls per record in
 //!   the process at ordinary rates.

@@ -446,16 +446,12 @@ impl Queue {
         }
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.records.is_empty()
-    }
-
     /// Sleeps up to `timeout`, or until a caller wakes the writer; `idle`
     /// says that the next record should wake it.
     pub(crate) fn park(&self, timeout: Duration, idle: bool) {
         self.parked
             .store(if idle { IDLE } else { POLLING }, Ordering::SeqCst);
-        if self.records.is_empty() || !idle {
+        if !timeout.is_zero() && (self.records.is_empty() || !idle) {
             std::thread::park_timeout(timeout);
         }
         self.parked.store(RUNNING, Ordering::SeqCst);
