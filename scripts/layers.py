@@ -28,7 +28,7 @@ MAX_LINES = 700
 # Lower rank = lower layer. Folders of one rank may not import each other
 # in both directions (the folder graph must have no circle).
 RANK = {
-    "background": 0, "error": 0, "fork": 0, "intern": 0, "settings": 0,
+    "background": 0, "config_file": 0, "error": 0, "fork": 0, "intern": 0, "settings": 0,
     "record": 1,
     "host": 2,
     "caller": 3, "format": 3,

@@ -156,7 +156,10 @@
 //! - `opentelemetry`: `trace_id`, `span_id`, `trace_flags` from the current
 //!   OpenTelemetry context.
 //! - `otlp`: export over OTLP/HTTP to an OpenTelemetry collector
-//!   (`Output::Otlp`, the module `otlp`; [`docs::otlp`]).
+//!   (`Output::Otlp`, the module `otlp`; [`docs::otlp`]), plain http only.
+//! - `otlp-tls`: `otlp` with https (rustls), a private CA and client
+//!   certificates (`OTEL_EXPORTER_OTLP_CERTIFICATE`, `_CLIENT_CERTIFICATE`,
+//!   `_CLIENT_KEY`).
 //! - `max_level_*`, `release_max_level_*`: slog's compile-time level limits
 //!   ([`docs::limits`]).
 // One audited exception, `src/fork.rs` (a `pthread_atfork` registration).
@@ -178,6 +181,7 @@
 //   leaves:   background, error, fork, intern, settings (any thread)
 mod background;
 mod caller;
+mod config_file;
 pub mod docs;
 mod error;
 mod fork;

@@ -2,8 +2,12 @@
 //! OpenTelemetry SDK's environment variables.
 
 use std::fmt;
+#[cfg(feature = "otlp-tls")]
+use std::path::Path;
 use std::time::Duration;
 
+#[cfg(feature = "otlp-tls")]
+use super::tls::Tls;
 use crate::error::Error;
 use crate::host::detect::{env_secret, env_var};
 
@@ -65,14 +69,16 @@ pub struct OtlpConfig {
     pub(crate) max_export_batch_size: usize,
     pub(crate) export_timeout: Duration,
     pub(crate) max_queue_bytes: usize,
+    #[cfg(feature = "otlp-tls")]
+    pub(crate) tls: Tls,
 }
 
 impl fmt::Debug for OtlpConfig {
     // Header values are credentials: only their names are shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
-        f.debug_struct("OtlpConfig")
-            .field("endpoint", &self.shown_endpoint())
+        let mut d = f.debug_struct("OtlpConfig");
+        d.field("endpoint", &self.shown_endpoint())
             .field("protocol", &self.protocol)
             .field("headers", &names)
             .field("timeout", &self.timeout)
@@ -81,8 +87,10 @@ impl fmt::Debug for OtlpConfig {
             .field("max_queue_size", &self.max_queue_size)
             .field("max_export_batch_size", &self.max_export_batch_size)
             .field("export_timeout", &self.export_timeout)
-            .field("max_queue_bytes", &self.max_queue_bytes)
-            .finish()
+            .field("max_queue_bytes", &self.max_queue_bytes);
+        #[cfg(feature = "otlp-tls")]
+        d.field("tls", &self.tls);
+        d.finish()
     }
 }
 
@@ -99,6 +107,8 @@ impl Default for OtlpConfig {
             max_export_batch_size: DEFAULT_MAX_EXPORT_BATCH_SIZE,
             export_timeout: DEFAULT_EXPORT_TIMEOUT,
             max_queue_bytes: DEFAULT_MAX_QUEUE_BYTES,
+            #[cfg(feature = "otlp-tls")]
+            tls: Tls::default(),
         }
     }
 }
@@ -164,18 +174,7 @@ impl OtlpConfig {
         if let Some((var, v)) = signal_var("HEADERS", env_secret)? {
             c.headers = parse_headers(&var, &v)?;
         }
-        // Certificates of one's own are not supported: a set variable is an
-        // error, not a silent fallback to the built-in roots.
-        for name in ["CERTIFICATE", "CLIENT_KEY", "CLIENT_CERTIFICATE"] {
-            if let Some((var, v)) = signal_var(name, env_var)? {
-                return Err(Error::invalid(
-                    &var,
-                    v,
-                    "not supported: https endpoints are checked against the webpki roots \
-                     (Mozilla's) compiled in, with no client certificate",
-                ));
-            }
-        }
+        c.tls_from_env()?;
         if let Some((var, v)) = signal_var("TIMEOUT", env_var)? {
             c.timeout = millis(&var, &v)?;
         }
@@ -211,6 +210,109 @@ impl OtlpConfig {
         }
         c.max_export_batch_size = c.max_export_batch_size.min(c.max_queue_size);
         Ok(c)
+    }
+
+    /// `OTEL_EXPORTER_OTLP_(LOGS_)CERTIFICATE`, `_CLIENT_CERTIFICATE` and
+    /// `_CLIENT_KEY`: each file read and checked now.
+    #[cfg(feature = "otlp-tls")]
+    fn tls_from_env(&mut self) -> Result<(), Error> {
+        if let Some((var, v)) = signal_var("CERTIFICATE", env_var)? {
+            self.check_https(&var, &v)?;
+            self.tls.set_ca(&var, Path::new(&v))?;
+        }
+        match (
+            signal_var("CLIENT_CERTIFICATE", env_var)?,
+            signal_var("CLIENT_KEY", env_var)?,
+        ) {
+            (Some((cv, c)), Some((kv, k))) => {
+                self.check_https(&cv, &c)?;
+                self.tls
+                    .set_client((&cv, Path::new(&c)), (&kv, Path::new(&k)))
+            }
+            (Some((var, v)), None) => Err(Error::invalid(
+                &var,
+                v,
+                "a client certificate needs its key: set OTEL_EXPORTER_OTLP_CLIENT_KEY too",
+            )),
+            (None, Some((var, v))) => Err(Error::invalid(
+                &var,
+                v,
+                "a client key needs its certificate: set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE too",
+            )),
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// Without the `otlp-tls` feature every TLS variable is an error: the
+    /// build cannot honour it.
+    #[cfg(not(feature = "otlp-tls"))]
+    fn tls_from_env(&mut self) -> Result<(), Error> {
+        for name in ["CERTIFICATE", "CLIENT_CERTIFICATE", "CLIENT_KEY"] {
+            if let Some((var, v)) = signal_var(name, env_var)? {
+                return Err(Error::invalid(&var, v, NO_TLS));
+            }
+        }
+        Ok(())
+    }
+
+    /// A certificate setting for an `http://` endpoint would do nothing: an
+    /// error, not a setting silently ignored.
+    #[cfg(feature = "otlp-tls")]
+    fn check_https(&self, setting: &str, value: &str) -> Result<(), Error> {
+        if self.endpoint.starts_with("https://") {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            setting,
+            value,
+            format!(
+                "the endpoint {} is plain http: certificates apply to https:// endpoints",
+                self.shown_endpoint()
+            ),
+        ))
+    }
+
+    /// Trusts the CA certificates in the PEM file at `path`, instead of
+    /// the built-in webpki roots (Mozilla's): a collector whose certificate
+    /// a private CA signed. As `OTEL_EXPORTER_OTLP_CERTIFICATE` does. The
+    /// file is read now (at most [`MAX_PEM_BYTES`](crate::otlp::MAX_PEM_BYTES),
+    /// a regular file); an unreadable file, one with no certificate, or an
+    /// `http://` endpoint is an error naming the path.
+    ///
+    /// ```no_run
+    /// use slog_host::otlp::OtlpConfig;
+    /// # fn main() -> Result<(), slog_host::Error> {
+    /// let config = OtlpConfig::new("https://otel-collector:4318/v1/logs")?
+    ///     .certificate("/etc/otel/ca.pem")?
+    ///     .client_certificate("/etc/otel/client.pem", "/etc/otel/client.key")?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "otlp-tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp-tls")))]
+    pub fn certificate(mut self, path: impl AsRef<std::path::Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        self.check_https("OTLP certificate", &path.display().to_string())?;
+        self.tls.set_ca("OTLP certificate", path)?;
+        Ok(self)
+    }
+
+    /// Presents the certificate chain in the PEM file `cert` and its
+    /// private key in `key` (PKCS#8, PKCS#1 or SEC1) when the collector asks
+    /// for one: mutual TLS, as `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and
+    /// `_CLIENT_KEY` do. Both read now; a key that does not belong to the
+    /// certificate is an error (the key is never shown).
+    #[cfg(feature = "otlp-tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp-tls")))]
+    pub fn client_certificate(
+        mut self,
+        cert: impl AsRef<std::path::Path>,
+        key: impl AsRef<std::path::Path>,
+    ) -> Result<Self, Error> {
+        let (cert, key) = (cert.as_ref(), key.as_ref());
+        self.check_https("OTLP client certificate", &cert.display().to_string())?;
+        self.tls
+            .set_client(("OTLP client certificate", cert), ("OTLP client key", key))?;
+        Ok(self)
     }
 
     /// Encodes requests as `protocol` says (default: protobuf).
@@ -285,6 +387,12 @@ impl OtlpConfig {
         shown(&self.endpoint)
     }
 }
+
+/// Why a TLS setting is refused by a build without the `otlp-tls` feature.
+#[cfg(not(feature = "otlp-tls"))]
+const NO_TLS: &str =
+    "this build exports over plain http only: enable the crate's otlp-tls feature \
+                      for https, a private CA or client certificates";
 
 /// What is shown instead of a credential.
 const HIDDEN: &str = "(not shown: it is a credential)";
@@ -374,6 +482,10 @@ fn check_endpoint(setting: &str, value: &str) -> Result<String, Error> {
                  percent-encode the others)",
             ))
         }
+    }
+    #[cfg(not(feature = "otlp-tls"))]
+    if v.starts_with("https://") {
+        return Err(bad(NO_TLS));
     }
     Ok(v.to_owned())
 }
@@ -492,7 +604,16 @@ mod tests {
     #[test]
     fn endpoints_must_be_http_urls() {
         assert!(check_endpoint("E", "http://c:4318/v1/logs").is_ok());
+        #[cfg(feature = "otlp-tls")]
         assert!(check_endpoint("E", "https://c").is_ok());
+        // Without TLS compiled in, https is an error saying what to enable.
+        #[cfg(not(feature = "otlp-tls"))]
+        {
+            let e = check_endpoint("E", "https://c/v1/logs")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("otlp-tls"), "{e}");
+        }
         assert!(check_endpoint("E", "http://[::1]:4318/v1/logs").is_ok());
         assert!(check_endpoint("E", "http://c:4318?k=v").is_ok());
         assert!(check_endpoint("E", "http://xn--exmple-cua.com:4318/v1/logs").is_ok());

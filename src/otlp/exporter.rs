@@ -360,7 +360,10 @@ impl Exporter {
     }
 
     fn run(&self) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let agent = ureq::Agent::config_builder();
+        #[cfg(feature = "otlp-tls")]
+        let agent = agent.tls_config(self.config.tls.config());
+        let agent: ureq::Agent = agent
             .timeout_global(Some(self.config.timeout))
             .http_status_as_error(false)
             // A redirect would turn the POST into a GET and carry the
@@ -530,15 +533,7 @@ impl Exporter {
                 Ok(Answer::Retry(status, retry_after)) => {
                     (format!("the collector answered {status}"), retry_after)
                 }
-                Ok(Answer::Final(status)) => {
-                    let why = if (300..400).contains(&status) {
-                        format!(
-                            "the collector answered {status}, a redirect (not followed: set the \
-                             endpoint to the final URL)"
-                        )
-                    } else {
-                        format!("the collector answered {status} (not retried)")
-                    };
+                Ok(Answer::Final(why)) => {
                     crate::error::report(format_args!(
                         "OTLP export to {}: {why}; the batch is dropped",
                         self.config.shown_endpoint()
@@ -613,10 +608,20 @@ impl Exporter {
                 Ok(match status {
                     200..=299 => Answer::Accepted(partial_success(&answer, self.json())),
                     429 | 502 | 503 | 504 => Answer::Retry(status, retry_after),
-                    _ => Answer::Final(status),
+                    300..=399 => Answer::Final(format!(
+                        "the collector answered {status}, a redirect (not followed: set the \
+                         endpoint to the final URL)"
+                    )),
+                    _ => Answer::Final(format!("the collector answered {status} (not retried)")),
                 })
             }
-            Err(e) => Err(format!("cannot reach the collector: {e}")),
+            Err(e) => {
+                #[cfg(feature = "otlp-tls")]
+                if let Some(why) = super::tls::final_failure(&e) {
+                    return Ok(Answer::Final(why));
+                }
+                Err(format!("cannot reach the collector: {e}"))
+            }
         }
     }
 }
@@ -627,8 +632,9 @@ enum Answer {
     Accepted(Option<u64>),
     /// A status to retry, with its `Retry-After`.
     Retry(u16, Option<Duration>),
-    /// A status never retried.
-    Final(u16),
+    /// A status never retried, or a failure a retry cannot mend (a TLS
+    /// certificate refused): why.
+    Final(String),
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

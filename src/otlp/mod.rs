@@ -11,6 +11,8 @@ pub(crate) mod proto;
 pub(crate) mod record;
 pub(crate) mod request;
 pub(crate) mod response;
+#[cfg(feature = "otlp-tls")]
+pub(crate) mod tls;
 
 pub use crate::record::own::EXPORT_DROPPED_MESSAGE;
 pub use crate::record::thread_role::EXPORT_THREAD_NAME;
@@ -20,3 +22,6 @@ pub use config::{
     MAX_OTLP_DURATION, MAX_QUEUE_SIZE,
 };
 pub use exporter::{MAX_BACKOFF, MAX_RETRY_AFTER, MIN_BACKOFF};
+#[cfg(feature = "otlp-tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp-tls")))]
+pub use tls::MAX_PEM_BYTES;

@@ -3,14 +3,15 @@
 //! [`FilterControl`] when it changes.
 
 use std::fs;
-use std::io::{self, Read as _};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
-use std::path::PathBuf;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::caller::filter::Directives;
 use crate::caller::filter_change::FilterControl;
+use crate::config_file;
 use crate::error::Error;
 
 /// How often the writer thread looks at `LOG_FILTER_FILE` (one `stat`).
@@ -44,63 +45,10 @@ fn version_of(meta: &fs::Metadata) -> Version {
     (meta.dev(), meta.ino(), meta.modified().ok(), meta.len())
 }
 
-/// What a path that is not a regular file is, for an error.
-fn kind_of(meta: &fs::Metadata) -> &'static str {
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    }
-}
-
-/// Reads the filter file (following symlinks, as a ConfigMap mount needs).
-///
-/// Never blocks and never reads more than [`MAX_FILTER_FILE_BYTES`] + 1
-/// bytes: the path must name a regular file (not a FIFO, a device, a
-/// directory or a socket) before it is opened, it is opened without
-/// blocking (a FIFO swapped in meanwhile opens at once, with or without a
-/// writer), the opened file must still be a regular file, and the read
-/// stops past the limit whatever size the file reports (`/proc` files say
-/// 0).
-fn read(path: &PathBuf) -> io::Result<(Version, String)> {
-    // Looked at before it is opened: opening a device can act (a watchdog,
-    // a tape that rewinds). Checked again on the open file below, for a
-    // path swapped in between.
-    let before = fs::metadata(path)?;
-    if !before.is_file() {
-        return Err(io::Error::other(format!(
-            "{}, not a regular file",
-            kind_of(&before)
-        )));
-    }
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::other(format!(
-            "{}, not a regular file",
-            kind_of(&meta)
-        )));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_FILTER_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_FILTER_FILE_BYTES {
-        return Err(io::Error::other(format!(
-            "longer than {MAX_FILTER_FILE_BYTES} bytes"
-        )));
-    }
+/// Reads the filter file (see `config_file` for what is never done with
+/// the path), as trimmed UTF-8 text.
+fn read(path: &Path) -> io::Result<(Version, String)> {
+    let (meta, bytes) = config_file::read(path, MAX_FILTER_FILE_BYTES)?;
     let text = String::from_utf8(bytes).map_err(|_| io::Error::other("not UTF-8 text"))?;
     Ok((version_of(&meta), text.trim().to_owned()))
 }

@@ -2,7 +2,9 @@
 //! server on localhost that decodes each request with the official
 //! protobuf definitions (opentelemetry-proto, prost) or, for `http/json`,
 //! with serde_json, and answers as a test's policy says (a status, a
-//! `Retry-After`, or no answer at all).
+//! `Retry-After`, or no answer at all). [`Receiver::start_tls`] serves the
+//! same over TLS (rustls, as a collector with a private CA and, if asked,
+//! client certificates would).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -15,6 +17,56 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as PbValue;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 use prost::Message;
+
+/// A line output a test can read (`Output::Writer(Box::new(lines.clone()))`).
+#[derive(Clone, Default)]
+pub struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Lines {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Lines {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// The export-drop reports (`EXPORT_DROPPED_MESSAGE` records), parsed.
+    pub fn drop_reports(&self) -> Vec<serde_json::Value> {
+        self.text()
+            .lines()
+            .filter(|l| l.contains(slog_host::otlp::EXPORT_DROPPED_MESSAGE))
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// The sum of `dropped` over the export-drop reports.
+    pub fn reported_drops(&self) -> u64 {
+        self.drop_reports()
+            .iter()
+            .map(|v| v["dropped"].as_u64().unwrap())
+            .sum()
+    }
+}
+
+/// The `seq` attributes of the records whose `src` is `src`, in order of
+/// arrival.
+pub fn seqs(records: &[Rec], src: &str) -> Vec<i64> {
+    records
+        .iter()
+        .filter(|r| r.attrs.get("src") == Some(&Val::Str(src.to_owned())))
+        .map(|r| match r.attrs["seq"] {
+            Val::Int(n) => n,
+            ref v => panic!("seq is not an integer: {v:?}"),
+        })
+        .collect()
+}
 
 /// An attribute value, as decoded.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,11 +135,39 @@ pub struct Receiver {
     pub addr: SocketAddr,
     requests: Arc<Mutex<Vec<Request>>>,
     stop: Arc<AtomicBool>,
+    tls: Option<Arc<TlsSeen>>,
+}
+
+/// What a TLS receiver saw of its handshakes.
+#[derive(Default)]
+pub struct TlsSeen {
+    /// Why each failed handshake failed, as the server saw it.
+    pub failures: Mutex<Vec<String>>,
+    /// Each completed handshake's client certificate (DER), if one was shown.
+    pub clients: Mutex<Vec<Option<Vec<u8>>>>,
 }
 
 impl Receiver {
     /// Listens on `port` of 127.0.0.1 (0: any free one).
     pub fn start(port: u16, policy: impl Fn(usize) -> Reply + Send + Sync + 'static) -> Receiver {
+        Receiver::listen(port, None, policy)
+    }
+
+    /// Listens on a free port of 127.0.0.1, over TLS with `config` (its
+    /// certificate, and a client verifier for mutual TLS).
+    pub fn start_tls(
+        config: rustls::ServerConfig,
+        policy: impl Fn(usize) -> Reply + Send + Sync + 'static,
+    ) -> Receiver {
+        Receiver::listen(0, Some(Arc::new(config)), policy)
+    }
+
+    fn listen(
+        port: u16,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        policy: impl Fn(usize) -> Reply + Send + Sync + 'static,
+    ) -> Receiver {
+        let seen_tls = tls.as_ref().map(|_| Arc::new(TlsSeen::default()));
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the receiver");
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -95,6 +175,7 @@ impl Receiver {
         let policy: Arc<Policy> = Arc::new(Box::new(policy));
         let seen = Arc::new(Mutex::new(0usize));
         let (r, s) = (Arc::clone(&requests), Arc::clone(&stop));
+        let tls_seen = seen_tls.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if s.load(Ordering::Relaxed) {
@@ -107,19 +188,37 @@ impl Receiver {
                     Arc::clone(&policy),
                     Arc::clone(&seen),
                 );
-                std::thread::spawn(move || serve(conn, &r, &s, &p, &seen));
+                let tls = tls.clone().zip(tls_seen.clone());
+                std::thread::spawn(move || match tls {
+                    None => serve(conn, &r, &s, &p, &seen),
+                    Some((config, tls_seen)) => {
+                        if let Some(conn) = handshake(conn, config, &tls_seen) {
+                            serve(conn, &r, &s, &p, &seen);
+                        }
+                    }
+                });
             }
         });
         Receiver {
             addr,
             requests,
             stop,
+            tls: seen_tls,
         }
     }
 
-    /// The endpoint URL of the logs service.
+    /// The endpoint URL of the logs service (`https` for a TLS receiver,
+    /// with the name `localhost`, the one its certificate should carry).
     pub fn endpoint(&self) -> String {
-        format!("http://{}/v1/logs", self.addr)
+        match self.tls {
+            None => format!("http://{}/v1/logs", self.addr),
+            Some(_) => format!("https://localhost:{}/v1/logs", self.addr.port()),
+        }
+    }
+
+    /// A TLS receiver's handshakes.
+    pub fn tls(&self) -> &TlsSeen {
+        self.tls.as_deref().expect("a TLS receiver")
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -158,15 +257,43 @@ impl Drop for Receiver {
     }
 }
 
+/// The server's side of a TLS handshake on `tcp`, recorded in `seen`.
+fn handshake(
+    mut tcp: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    seen: &TlsSeen,
+) -> Option<rustls::StreamOwned<rustls::ServerConnection, TcpStream>> {
+    let mut conn = rustls::ServerConnection::new(config).expect("a server connection");
+    while conn.is_handshaking() {
+        if let Err(e) = conn.complete_io(&mut tcp) {
+            seen.failures.lock().unwrap().push(e.to_string());
+            // The alert out, then a lingering close, as a careful server
+            // does: closing with the client's request unread would reset
+            // the connection, and the client could see the reset instead
+            // of the alert.
+            while conn.wants_write() && conn.write_tls(&mut tcp).is_ok() {}
+            let _ = tcp.shutdown(std::net::Shutdown::Write);
+            let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = std::io::copy(&mut tcp, &mut std::io::sink());
+            return None;
+        }
+    }
+    let client = conn
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| c.to_vec());
+    seen.clients.lock().unwrap().push(client);
+    Some(rustls::StreamOwned::new(conn, tcp))
+}
+
 fn serve(
-    conn: TcpStream,
+    conn: impl Read + Write,
     requests: &Mutex<Vec<Request>>,
     stop: &AtomicBool,
     policy: &Policy,
     seen: &Mutex<usize>,
 ) {
-    let mut reader = BufReader::new(conn.try_clone().unwrap());
-    let mut conn = conn;
+    let mut reader = BufReader::new(conn);
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -284,15 +411,16 @@ fn serve(
                 )
                 .into_bytes();
                 a.extend_from_slice(&body);
-                if conn.write_all(&a).is_err() {
+                if reader.get_mut().write_all(&a).is_err() {
                     return;
                 }
                 continue;
             }
         };
-        if conn.write_all(answer.as_bytes()).is_err() {
+        if reader.get_mut().write_all(answer.as_bytes()).is_err() {
             return;
         }
+        let _ = reader.get_mut().flush();
     }
 }
 

@@ -10,46 +10,12 @@
 mod runner;
 
 use std::collections::HashSet;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use slog::{info, o, warn};
 use slog_host::otlp::{OtlpConfig, Protocol, EXPORT_DROPPED_MESSAGE};
 use slog_host::{Builder, Format, Output};
-use slog_host_otlp::{Rec, Receiver, Reply, Val};
-
-/// A line output the test can read.
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Lines {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    /// The sum of `dropped` over the export-drop reports.
-    fn reported_drops(&self) -> u64 {
-        self.text()
-            .lines()
-            .filter(|l| l.contains(EXPORT_DROPPED_MESSAGE))
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                v["dropped"].as_u64().unwrap()
-            })
-            .sum()
-    }
-}
+use slog_host_otlp::{seqs, Lines, Rec, Receiver, Reply, Val};
 
 fn ok(_: usize) -> Reply {
     Reply::Status(200)
@@ -111,18 +77,6 @@ fn assert_spaced(rx: &Receiver, n: usize, min: Duration, what: &str) {
 fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
-}
-
-/// The `seq` attributes of the records from `src`.
-fn seqs(records: &[Rec], src: &str) -> Vec<i64> {
-    records
-        .iter()
-        .filter(|r| r.attrs.get("src") == Some(&Val::Str(src.to_owned())))
-        .map(|r| match r.attrs["seq"] {
-            Val::Int(n) => n,
-            ref v => panic!("seq is not an integer: {v:?}"),
-        })
-        .collect()
 }
 
 fn each_once(mut got: Vec<i64>, n: i64, what: &str) {
