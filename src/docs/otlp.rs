@@ -191,7 +191,9 @@
 //!     collector refuses ours or wants one) is not retried: a retry cannot
 //!     mend it. Each batch is tried once, then dropped, counted, reported
 //!     on stderr and in the lines' drop report with the reason and the
-//!     variable to set. Tested against a rustls server on 127.0.0.1 with
+//!     variable to set. (A collector that refuses a client certificate and
+//!     closes before its alert is read looks like a reset connection: that
+//!     is retried as an unreachable collector.) Tested against a rustls server on 127.0.0.1 with
 //!     certificates the test makes: a private CA, mutual TLS, a wrong CA, a
 //!     missing client certificate (`integration/otlp/tests/tls.rs`).
 //! - **gRPC** (`OTEL_EXPORTER_OTLP_PROTOCOL=grpc`) is an error naming the
