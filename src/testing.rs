@@ -28,7 +28,43 @@
 //!
 //! Each capture sees only its own thread's records, so tests running in
 //! parallel never see each other's. Records logged on threads the test
-//! starts are not captured (give them `capture.logger()`).
+//! starts are not captured (give them `capture.logger()`), nor those of a
+//! tokio runtime's worker threads: a spawned task, a server's handler.
+//!
+//! ## Every thread: [`capture_all`]
+//!
+//! For a test whose code logs from other threads (a
+//! `#[tokio::test(flavor = "multi_thread")]` with spawned tasks, an axum
+//! app served on a socket, a thread pool), [`capture_all`] takes the
+//! records of every thread that has no capture of its own: slog through
+//! `slog_scope::logger()` (the global logger, for its life) and
+//! [`Capture::logger`], `log`, and `tracing` (through a global subscriber
+//! it sets once per process if none is set; see [`Capture::coverage`]).
+//! Its cost: the tests that use it run one at a time (the next
+//! `capture_all` waits for the live one to end, at most
+//! [`CAPTURE_ALL_WAIT`]), and a test of the same binary that logs without
+//! any capture meanwhile is seen by it. Tests using `capture` run beside it
+//! and keep their own records. A test binary that also calls
+//! [`init`](crate::init) does so before its first `capture_all` (the
+//! global tracing subscriber is set once), or gives `init` a
+//! `Builder::tracing(false)`.
+//!
+//! ```
+//! # /*
+//! #[tokio::test(flavor = "multi_thread")]
+//! # */
+//! # async fn serves() {
+//! let logs = slog_host::testing::capture_all();
+//! tokio::spawn(async {
+//!     tracing::info!(order_id = 7, "in a task");
+//!     slog::info!(slog_scope::logger(), "through slog-scope");
+//! })
+//! .await
+//! .unwrap();
+//! assert_eq!(logs.lines().len(), 2, "{}", logs.coverage());
+//! # }
+//! # tokio::runtime::Builder::new_multi_thread().build().unwrap().block_on(serves());
+//! ```
 //!
 //! What it changes for the process, and for how long:
 //! - `tracing`: a thread-local default subscriber for the capture's life,
@@ -50,20 +86,38 @@
 //! beside it: a test that captures while another test of the same binary
 //! runs `init()` sees its own records, and the pipeline keeps the others.
 
+use std::fmt;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use slog::{o, Drain, Logger, OwnedKVList, Record};
 
-use crate::caller::bridges::log::{CaptureLog, LogBridge};
+use crate::caller::bridges::log::{thread_capture, CaptureLog, LogBridge};
 use crate::caller::filter::{Directives, LevelFilter, LiveFilter};
 use crate::format::json::Encoder;
 use crate::host::cache::CacheRef;
 use crate::host::schema::Schema;
 use crate::record::event::Event;
 
+/// The longest [`capture_all`] waits for the live one to end: 5 minutes
+/// (then it panics, naming the wait).
+pub const CAPTURE_ALL_WAIT: Duration = Duration::from_secs(300);
+
 /// Starts capturing this thread's records; see the [module](self).
 pub fn capture() -> Capture {
+    start(false)
+}
+
+/// Starts capturing the records of every thread without a capture of its
+/// own, after the live `capture_all` (if any) ends; see the
+/// [module](self#every-thread-capture_all).
+pub fn capture_all() -> Capture {
+    start(true)
+}
+
+fn start(process: bool) -> Capture {
+    let turn = process.then(Turn::wait);
     let lines = Arc::new(Mutex::new(Vec::new()));
     let directives =
         LiveFilter::new(Directives::parse_setting("capture", "trace").expect("parses"));
@@ -75,16 +129,30 @@ pub fn capture() -> Capture {
         LevelFilter::live(drain, Arc::clone(&directives)).fuse(),
         o!(),
     );
-    let log = CaptureLog::start(Arc::new(LogBridge {
-        logger: logger.clone(),
-        directives: Arc::clone(&directives),
-    }));
+    let log = CaptureLog::start(
+        Arc::new(LogBridge {
+            logger: logger.clone(),
+            directives: Arc::clone(&directives),
+        }),
+        process,
+    );
     #[cfg(feature = "tracing")]
-    let tracing = {
+    let tracing_all = process && tracing_router();
+    #[cfg(not(feature = "tracing"))]
+    let tracing_all = false;
+    // This thread's default, unless the global router takes every thread's.
+    #[cfg(feature = "tracing")]
+    let tracing = (!tracing_all).then(|| {
         use tracing_subscriber::layer::SubscriberExt;
         let layer = crate::caller::bridges::tracing::layer(logger.clone(), directives);
         let dispatch = tracing_core::Dispatch::new(tracing_subscriber::registry().with(layer));
         tracing_core::dispatcher::set_default(&dispatch)
+    });
+    let coverage = Coverage {
+        all_threads: process,
+        log: log.installed(),
+        tracing_all_threads: tracing_all,
+        slog_scope_global: process,
     };
     Capture {
         lines,
@@ -92,8 +160,158 @@ pub fn capture() -> Capture {
         log,
         #[cfg(feature = "tracing")]
         _tracing: tracing,
+        _scope: process.then(ScopeSwap::install),
+        coverage,
+        _turn: turn,
         _this_thread: PhantomData,
     }
+}
+
+/// What a [`Capture`] takes, to say why a test captured nothing
+/// (`assert!(!logs.lines().is_empty(), "{}", logs.coverage())`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Coverage {
+    /// Every thread without a capture of its own ([`capture_all`]), or
+    /// only the thread that started it ([`capture`]).
+    pub all_threads: bool,
+    /// `log` records (false if the test binary set another `log` logger
+    /// first).
+    pub log: bool,
+    /// `tracing` events of every thread: [`capture_all`] set the global
+    /// subscriber (false if another one, `init()`'s included, was set
+    /// first: then only this thread's events are taken).
+    pub tracing_all_threads: bool,
+    /// `slog_scope::logger()` outside `slog_scope::scope` (the global
+    /// logger, for the capture's life).
+    pub slog_scope_global: bool,
+}
+
+impl fmt::Display for Coverage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.all_threads {
+            f.write_str("the capture takes every thread's records (testing::capture_all)")?;
+            if !self.tracing_all_threads {
+                f.write_str(
+                    "; tracing events only from the thread that started it: a global \
+                     subscriber was set before (init() or another)",
+                )?;
+            }
+        } else {
+            f.write_str(
+                "the capture takes only the records of the thread that started it \
+                 (testing::capture): not those of other threads, tokio's worker threads \
+                 (spawned tasks, a server's handlers) included, nor slog_scope::logger() \
+                 outside slog_scope::scope; testing::capture_all takes every thread's",
+            )?;
+        }
+        if !self.log {
+            f.write_str("; no `log` records: the test binary set another `log` logger first")?;
+        }
+        Ok(())
+    }
+}
+
+/// The turn of one [`capture_all`] at a time.
+struct Turn;
+
+static TAKEN: Mutex<bool> = Mutex::new(false);
+static FREED: Condvar = Condvar::new();
+
+impl Turn {
+    fn wait() -> Turn {
+        let until = Instant::now() + CAPTURE_ALL_WAIT;
+        let mut taken = TAKEN.lock().unwrap_or_else(PoisonError::into_inner);
+        while *taken {
+            let left = until.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "testing::capture_all waited {CAPTURE_ALL_WAIT:?} for another test's capture_all \
+                 to end (they run one at a time): is a Capture kept alive?"
+            );
+            taken = FREED
+                .wait_timeout(taken, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        *taken = true;
+        Turn
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        *TAKEN.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        FREED.notify_one();
+    }
+}
+
+/// A slog drain that hands each record to the capture of the thread that
+/// logs it (its own, else [`capture_all`]'s), else to `fallback`.
+struct ToCapture {
+    fallback: Option<Logger>,
+}
+
+impl Drain for ToCapture {
+    type Ok = ();
+    type Err = slog::Never;
+
+    fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), slog::Never> {
+        match thread_capture() {
+            // The logger as a drain: the record's logger values kept.
+            Some(capture) => Drain::log(&capture.logger, record, values),
+            None => match &self.fallback {
+                Some(l) => Drain::log(l, record, values),
+                None => Ok(()),
+            },
+        }
+    }
+}
+
+/// `slog_scope`'s global logger, routed to the captures while a
+/// [`capture_all`] lives, then the one before it again.
+struct ScopeSwap {
+    previous: Logger,
+}
+
+impl ScopeSwap {
+    fn install() -> ScopeSwap {
+        let previous = slog_scope::logger();
+        let router = ToCapture {
+            fallback: Some(previous.clone()),
+        };
+        slog_scope::set_global_logger(Logger::root(router, o!())).cancel_reset();
+        ScopeSwap { previous }
+    }
+}
+
+impl Drop for ScopeSwap {
+    fn drop(&mut self) {
+        slog_scope::set_global_logger(self.previous.clone()).cancel_reset();
+    }
+}
+
+/// Sets, once per process if no global tracing subscriber is set, one
+/// that hands every thread's events to its capture; true if it is the
+/// global one.
+#[cfg(feature = "tracing")]
+fn tracing_router() -> bool {
+    static GLOBAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *GLOBAL.get_or_init(|| {
+        use tracing_subscriber::layer::SubscriberExt;
+        let logger = Logger::root(ToCapture { fallback: None }, o!());
+        let all = LiveFilter::new(Directives::parse_setting("capture", "trace").expect("parses"));
+        let layer = crate::caller::bridges::tracing::layer(logger, all);
+        let set = tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(
+            tracing_subscriber::registry().with(layer),
+        ))
+        .is_ok();
+        if set {
+            crate::caller::bridges::tracing::CAPTURE_ROUTER
+                .store(true, std::sync::atomic::Ordering::Release);
+        }
+        set
+    })
 }
 
 /// The records one test thread logged; see the [module](self). Dropping it
@@ -104,7 +322,11 @@ pub struct Capture {
     logger: Logger,
     log: CaptureLog,
     #[cfg(feature = "tracing")]
-    _tracing: tracing_core::dispatcher::DefaultGuard,
+    _tracing: Option<tracing_core::dispatcher::DefaultGuard>,
+    _scope: Option<ScopeSwap>,
+    coverage: Coverage,
+    /// Released last: the next `capture_all` starts once this one ended.
+    _turn: Option<Turn>,
     /// Thread-local state: dropped on the thread that made it.
     _this_thread: PhantomData<*const ()>,
 }
@@ -113,6 +335,7 @@ impl std::fmt::Debug for Capture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Capture")
             .field("lines", &self.lines.lock().map(|l| l.len()).unwrap_or(0))
+            .field("coverage", &self.coverage)
             .finish_non_exhaustive()
     }
 }
@@ -135,6 +358,12 @@ impl Capture {
     /// could be set: then `log` records are not captured.
     pub fn captures_log(&self) -> bool {
         self.log.installed()
+    }
+
+    /// Which threads and which front doors this capture takes; its
+    /// `Display` says why a test may have captured nothing.
+    pub fn coverage(&self) -> Coverage {
+        self.coverage
     }
 }
 

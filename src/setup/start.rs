@@ -206,10 +206,18 @@ impl Builder {
                 let subscriber = tracing_subscriber::registry().with(layer);
                 if tracing_core::dispatcher::set_global_default(subscriber.into()).is_err() {
                     writer.stop();
-                    return Err(Error::other(
-                        "a global tracing subscriber is already set; use Builder::tracing(false) \
-                         and add LogGuard::tracing_layer() to it, or remove the other one",
-                    ));
+                    let by = if crate::caller::bridges::tracing::CAPTURE_ROUTER
+                        .load(std::sync::atomic::Ordering::Acquire)
+                    {
+                        " (by testing::capture_all: call init() before it in this process)"
+                    } else {
+                        ""
+                    };
+                    return Err(Error::other(format!(
+                        "a global tracing subscriber is already set{by}; use \
+                         Builder::tracing(false) and add LogGuard::tracing_layer() to it, or \
+                         remove the other one"
+                    )));
                 }
             }
             if bridge_log {

@@ -48,6 +48,9 @@ static ROUTER: Router = Router;
 static PIPELINE: OnceLock<LogBridge> = OnceLock::new();
 /// Live test captures in the process: while zero, no record looks for one.
 static CAPTURES: AtomicUsize = AtomicUsize::new(0);
+/// The process-wide test capture (`testing::capture_all`) while one lives:
+/// it takes the records of every thread without a capture of its own.
+static PROCESS: Mutex<Option<Arc<LogBridge>>> = Mutex::new(None);
 /// `LogGuard::install_tracing` was called: each `log` record also goes to the
 /// global tracing subscriber's other layers.
 #[cfg(feature = "tracing")]
@@ -222,16 +225,26 @@ fn to_log_level(l: slog::FilterLevel) -> log::LevelFilter {
 pub(crate) struct CaptureLog {
     installed: bool,
     bridge: Arc<LogBridge>,
+    process: bool,
 }
 
 impl CaptureLog {
-    pub(crate) fn start(bridge: Arc<LogBridge>) -> CaptureLog {
+    /// This thread's capture (`process` false), or the process-wide one.
+    pub(crate) fn start(bridge: Arc<LogBridge>, process: bool) -> CaptureLog {
         let installed = install_router();
         if installed {
-            CAPTURE.with(|c| c.borrow_mut().push(Arc::clone(&bridge)));
+            if process {
+                *PROCESS.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&bridge));
+            } else {
+                CAPTURE.with(|c| c.borrow_mut().push(Arc::clone(&bridge)));
+            }
             set_max_level(1);
         }
-        CaptureLog { installed, bridge }
+        CaptureLog {
+            installed,
+            bridge,
+            process,
+        }
     }
 
     /// False if another `log` logger was set first: `log` records are not
@@ -243,7 +256,14 @@ impl CaptureLog {
 
 impl Drop for CaptureLog {
     fn drop(&mut self) {
-        if self.installed {
+        if self.installed && self.process {
+            let mut p = PROCESS.lock().unwrap_or_else(PoisonError::into_inner);
+            if p.as_ref().is_some_and(|b| Arc::ptr_eq(b, &self.bridge)) {
+                *p = None;
+            }
+            drop(p);
+            set_max_level(-1);
+        } else if self.installed {
             // This capture's entry, wherever it is: captures may end out of
             // order.
             let _ = CAPTURE.try_with(|c| {
@@ -257,8 +277,9 @@ impl Drop for CaptureLog {
     }
 }
 
-/// This thread's innermost capture, if any test capture lives.
-fn thread_capture() -> Option<Arc<LogBridge>> {
+/// The capture this thread's records go to, if any test capture lives:
+/// the thread's innermost, else the process-wide one.
+pub(crate) fn thread_capture() -> Option<Arc<LogBridge>> {
     if CAPTURES.load(Ordering::Acquire) == 0 {
         return None;
     }
@@ -266,6 +287,12 @@ fn thread_capture() -> Option<Arc<LogBridge>> {
         .try_with(|c| c.borrow().last().cloned())
         .ok()
         .flatten()
+        .or_else(|| {
+            PROCESS
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        })
 }
 
 impl log::Log for Router {

@@ -85,6 +85,11 @@ pub struct EventFilter {
     directives: Arc<LiveFilter>,
 }
 
+/// True once `testing::capture_all` set the global tracing subscriber (for
+/// `init()`'s error when it cannot set its own).
+pub(crate) static CAPTURE_ROUTER: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 /// A [`TracingLayer`] that logs through `logger` (the pipeline's root, which
 /// filters slog records by the same directives) and is filtered by
 /// `directives`.
