@@ -19,9 +19,9 @@
 //! ```
 //!
 //! While a [`Capture`] lives, the records the calling thread logs through
-//! [`Capture::logger`] (and through `slog_scope` inside
-//! `slog_scope::scope(capture.logger(), ..)`), through the `log` crate and
-//! through `tracing` are formatted as the pipeline formats them (JSON, host
+//! [`Capture::logger`], through `slog_scope::logger()` (inside
+//! `slog_scope::scope` as the scope says, outside it through the global
+//! logger), through the `log` crate and through `tracing` are formatted as the pipeline formats them (JSON, host
 //! fields, the OpenTelemetry schema, span fields, trace ids), synchronously,
 //! and printed with `print!`, so libtest shows them only when the test fails
 //! (or with `--nocapture`). Every level passes; no flood guard applies.
@@ -37,17 +37,17 @@
 //! `#[tokio::test(flavor = "multi_thread")]` with spawned tasks, an axum
 //! app served on a socket, a thread pool), [`capture_all`] takes the
 //! records of every thread that has no capture of its own: slog through
-//! `slog_scope::logger()` (the global logger, for its life) and
-//! [`Capture::logger`], `log`, and `tracing` (through a global subscriber
-//! it sets once per process if none is set; see [`Capture::coverage`]).
-//! Its cost: the tests that use it run one at a time (the next
-//! `capture_all` waits for the live one to end, at most
-//! [`CAPTURE_ALL_WAIT`]), and a test of the same binary that logs without
-//! any capture meanwhile is seen by it. Tests using `capture` run beside it
-//! and keep their own records. A test binary that also calls
-//! [`init`](crate::init) does so before its first `capture_all` (the
-//! global tracing subscriber is set once), or gives `init` a
-//! `Builder::tracing(false)`.
+//! `slog_scope::logger()` and [`Capture::logger`], `log`, and `tracing`
+//! (through a global subscriber it sets once per process if none is set;
+//! see [`Capture::coverage`]). Its cost: the tests that use it run one at
+//! a time (the next `capture_all` waits for the live one to end, at most
+//! [`CAPTURE_ALL_WAIT`]; one thread's do not nest), and the records of a
+//! test of the same binary that logs without any capture meanwhile are
+//! taken by it (`init()`'s pipeline's too, for `log` and slog-scope). Tests using `capture` run beside
+//! it and keep their own records. A test binary that also calls
+//! [`init`](crate::init) gives it `Builder::tracing(false)` (libtest does
+//! not order tests: the global tracing subscriber is set once, by whichever
+//! comes first; `init()` names `capture_all` when it came first).
 //!
 //! ```
 //! # /*
@@ -67,15 +67,25 @@
 //! ```
 //!
 //! What it changes for the process, and for how long:
-//! - `tracing`: a thread-local default subscriber for the capture's life,
-//!   which wins over a global one (`init()`'s included) on this thread only;
+//! - `tracing`: [`capture`], a thread-local default subscriber for the
+//!   capture's life, which wins over a global one (`init()`'s included) on
+//!   this thread only; the first [`capture_all`], if no global subscriber
+//!   is set, a global one for the rest of the process, which hands each
+//!   event to the capture of its thread (its own, else `capture_all`'s) and
+//!   drops it when there is none;
 //! - `log`: once per process, if no other `log` logger is set, this crate's
-//!   `log` logger, which hands a record to the thread's capture while there
-//!   is one and otherwise to `init()`'s pipeline (or nowhere). `log`'s
-//!   maximum level is `trace` while any capture lives, and back to the
-//!   pipeline's (or off) when the last one drops. If the test binary set
-//!   another `log` logger first, `log` records are not captured
-//!   ([`Capture::captures_log`] says so).
+//!   `log` logger, which hands a record to the thread's capture (its own,
+//!   else `capture_all`'s) while there is one and otherwise to `init()`'s
+//!   pipeline (or nowhere). `log`'s maximum level is `trace` while any
+//!   capture lives, and back to the pipeline's (or off) when the last one
+//!   drops. If the test binary set another `log` logger first, `log`
+//!   records are not captured ([`Capture::captures_log`] and
+//!   [`Capture::coverage`] say so);
+//! - slog-scope: once per process, at the first capture, the global logger
+//!   becomes a router for the rest of the process: a record goes to its
+//!   thread's capture (its own, else `capture_all`'s), else to the logger
+//!   that was global before, or `init()`'s root logger, whenever `init()`
+//!   runs.
 //!
 //! Captures on one thread nest: the innermost takes the records. End them
 //! in reverse order (as with `tracing`'s own thread defaults: dropping an
@@ -83,18 +93,23 @@
 //! it).
 //!
 //! It installs no panic hook, and it works without [`init`](crate::init) and
-//! beside it: a test that captures while another test of the same binary
-//! runs `init()` sees its own records, and the pipeline keeps the others.
+//! beside it: a test that captures (with [`capture`]) while another test of
+//! the same binary runs `init()` sees its own records, and the pipeline
+//! keeps the others (while no `capture_all` lives).
 
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use slog::{o, Drain, Logger, OwnedKVList, Record};
 
-use crate::caller::bridges::log::{thread_capture, CaptureLog, LogBridge};
+use crate::caller::bridges::log::{CaptureLog, LogBridge};
 use crate::caller::filter::{Directives, LevelFilter, LiveFilter};
+use crate::caller::scope_router;
+#[cfg(feature = "tracing")]
+use crate::caller::scope_router::ToCapture;
 use crate::format::json::Encoder;
 use crate::host::cache::CacheRef;
 use crate::host::schema::Schema;
@@ -148,11 +163,11 @@ fn start(process: bool) -> Capture {
         let dispatch = tracing_core::Dispatch::new(tracing_subscriber::registry().with(layer));
         tracing_core::dispatcher::set_default(&dispatch)
     });
+    scope_router::route();
     let coverage = Coverage {
         all_threads: process,
         log: log.installed(),
         tracing_all_threads: tracing_all,
-        slog_scope_global: process,
     };
     Capture {
         lines,
@@ -160,7 +175,6 @@ fn start(process: bool) -> Capture {
         log,
         #[cfg(feature = "tracing")]
         _tracing: tracing,
-        _scope: process.then(ScopeSwap::install),
         coverage,
         _turn: turn,
         _this_thread: PhantomData,
@@ -182,9 +196,6 @@ pub struct Coverage {
     /// subscriber (false if another one, `init()`'s included, was set
     /// first: then only this thread's events are taken).
     pub tracing_all_threads: bool,
-    /// `slog_scope::logger()` outside `slog_scope::scope` (the global
-    /// logger, for the capture's life).
-    pub slog_scope_global: bool,
 }
 
 impl fmt::Display for Coverage {
@@ -201,8 +212,8 @@ impl fmt::Display for Coverage {
             f.write_str(
                 "the capture takes only the records of the thread that started it \
                  (testing::capture): not those of other threads, tokio's worker threads \
-                 (spawned tasks, a server's handlers) included, nor slog_scope::logger() \
-                 outside slog_scope::scope; testing::capture_all takes every thread's",
+                 (spawned tasks, a server's handlers) included; testing::capture_all takes \
+                 every thread's",
             )?;
         }
         if !self.log {
@@ -215,14 +226,22 @@ impl fmt::Display for Coverage {
 /// The turn of one [`capture_all`] at a time.
 struct Turn;
 
-static TAKEN: Mutex<bool> = Mutex::new(false);
+/// The thread whose `capture_all` lives, if one does.
+static TAKEN: Mutex<Option<ThreadId>> = Mutex::new(None);
 static FREED: Condvar = Condvar::new();
 
 impl Turn {
     fn wait() -> Turn {
         let until = Instant::now() + CAPTURE_ALL_WAIT;
+        let me = std::thread::current().id();
         let mut taken = TAKEN.lock().unwrap_or_else(PoisonError::into_inner);
-        while *taken {
+        while let Some(holder) = *taken {
+            // Its own turn would never come.
+            assert!(
+                holder != me,
+                "testing::capture_all called while this thread's capture_all lives: \
+                 they do not nest (use the live one, or testing::capture)"
+            );
             let left = until.saturating_duration_since(Instant::now());
             assert!(
                 !left.is_zero(),
@@ -234,60 +253,15 @@ impl Turn {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
-        *taken = true;
+        *taken = Some(me);
         Turn
     }
 }
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        *TAKEN.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        *TAKEN.lock().unwrap_or_else(PoisonError::into_inner) = None;
         FREED.notify_one();
-    }
-}
-
-/// A slog drain that hands each record to the capture of the thread that
-/// logs it (its own, else [`capture_all`]'s), else to `fallback`.
-struct ToCapture {
-    fallback: Option<Logger>,
-}
-
-impl Drain for ToCapture {
-    type Ok = ();
-    type Err = slog::Never;
-
-    fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), slog::Never> {
-        match thread_capture() {
-            // The logger as a drain: the record's logger values kept.
-            Some(capture) => Drain::log(&capture.logger, record, values),
-            None => match &self.fallback {
-                Some(l) => Drain::log(l, record, values),
-                None => Ok(()),
-            },
-        }
-    }
-}
-
-/// `slog_scope`'s global logger, routed to the captures while a
-/// [`capture_all`] lives, then the one before it again.
-struct ScopeSwap {
-    previous: Logger,
-}
-
-impl ScopeSwap {
-    fn install() -> ScopeSwap {
-        let previous = slog_scope::logger();
-        let router = ToCapture {
-            fallback: Some(previous.clone()),
-        };
-        slog_scope::set_global_logger(Logger::root(router, o!())).cancel_reset();
-        ScopeSwap { previous }
-    }
-}
-
-impl Drop for ScopeSwap {
-    fn drop(&mut self) {
-        slog_scope::set_global_logger(self.previous.clone()).cancel_reset();
     }
 }
 
@@ -299,7 +273,7 @@ fn tracing_router() -> bool {
     static GLOBAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *GLOBAL.get_or_init(|| {
         use tracing_subscriber::layer::SubscriberExt;
-        let logger = Logger::root(ToCapture { fallback: None }, o!());
+        let logger = Logger::root(ToCapture { fallback: false }, o!());
         let all = LiveFilter::new(Directives::parse_setting("capture", "trace").expect("parses"));
         let layer = crate::caller::bridges::tracing::layer(logger, all);
         let set = tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(
@@ -323,7 +297,6 @@ pub struct Capture {
     log: CaptureLog,
     #[cfg(feature = "tracing")]
     _tracing: Option<tracing_core::dispatcher::DefaultGuard>,
-    _scope: Option<ScopeSwap>,
     coverage: Coverage,
     /// Released last: the next `capture_all` starts once this one ended.
     _turn: Option<Turn>,

@@ -56,10 +56,7 @@ fn only_own(lines: &[String], own: &str) {
 async fn spawned_tasks_and_threads_are_captured() {
     let logs = testing::capture_all();
     let c = logs.coverage();
-    assert!(
-        c.all_threads && c.log && c.tracing_all_threads && c.slog_scope_global,
-        "{c}"
-    );
+    assert!(c.all_threads && c.log && c.tracing_all_threads, "{c}");
     log_from_tasks("tasks", 50).await;
     let lines = logs.lines();
     let mine = tagged(&lines, "tasks");
@@ -118,7 +115,7 @@ async fn capture_takes_only_its_own_thread_and_says_so() {
     let all = testing::capture_all();
     let mine = testing::capture();
     let c = mine.coverage();
-    assert!(!c.all_threads && !c.slog_scope_global, "{c}");
+    assert!(!c.all_threads && c.log && !c.tracing_all_threads, "{c}");
     assert!(c.to_string().contains("tokio"), "{c}");
     tracing::info!(test = "control", "on the test's own thread");
     slog::info!(slog_scope::logger(), "slog-scope on the test's thread"; "test" => "control");
@@ -136,4 +133,17 @@ async fn capture_takes_only_its_own_thread_and_says_so() {
     // The global tracing subscriber is capture_all's: init() says so.
     let e = slog_host::Builder::new().init().unwrap_err().to_string();
     assert!(e.contains("by testing::capture_all"), "{e}");
+}
+
+#[test]
+fn a_nested_capture_all_panics_at_once() {
+    let _all = testing::capture_all();
+    let t = std::time::Instant::now();
+    let nested = std::panic::catch_unwind(testing::capture_all);
+    assert!(
+        nested.is_err(),
+        "one thread's capture_all calls do not nest"
+    );
+    // Not the turn's five-minute wait on itself.
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
 }

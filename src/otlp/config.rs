@@ -216,19 +216,36 @@ impl OtlpConfig {
     /// `_CLIENT_KEY`: each file read and checked now.
     #[cfg(feature = "otlp-tls")]
     fn tls_from_env(&mut self) -> Result<(), Error> {
-        if let Some((var, v)) = signal_var("CERTIFICATE", env_var)? {
-            self.check_https(&var, &v)?;
-            self.tls.set_ca(&var, Path::new(&v))?;
-        }
-        match (
+        let ca = signal_var("CERTIFICATE", env_var)?;
+        let client = (
             signal_var("CLIENT_CERTIFICATE", env_var)?,
             signal_var("CLIENT_KEY", env_var)?,
-        ) {
-            (Some((cv, c)), Some((kv, k))) => {
-                self.check_https(&cv, &c)?;
-                self.tls
-                    .set_client((&cv, Path::new(&c)), (&kv, Path::new(&k)))
+        );
+        if !self.endpoint.starts_with("https://") {
+            // Certificates do nothing for plain http. The logs variables
+            // are then a mistake; the general ones may be set for every
+            // signal (traces over https beside a plain-http logs
+            // collector): left, and said once.
+            let set: Vec<&(String, String)> =
+                [&ca, &client.0, &client.1].into_iter().flatten().collect();
+            if let Some((var, v)) = set.iter().find(|(var, _)| var.contains("_LOGS_")) {
+                return self.check_https(var, v);
             }
+            if let Some((var, _)) = set.first() {
+                crate::error::report(format_args!(
+                    "{var} is not used: the OTLP logs endpoint {} is plain http",
+                    self.shown_endpoint()
+                ));
+            }
+            return Ok(());
+        }
+        if let Some((var, v)) = ca {
+            self.tls.set_ca(&var, Path::new(&v))?;
+        }
+        match client {
+            (Some((cv, c)), Some((kv, k))) => self
+                .tls
+                .set_client((&cv, Path::new(&c)), (&kv, Path::new(&k))),
             (Some((var, v)), None) => Err(Error::invalid(
                 &var,
                 v,

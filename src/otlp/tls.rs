@@ -66,6 +66,15 @@ impl Tls {
         let bad_key = |why: &str| Error::invalid(key_setting, shown(key), why);
         let (_, bytes) = config_file::read(key, MAX_PEM_BYTES)
             .map_err(|e| Error::invalid(key_setting, shown(key), format!("cannot read it: {e}")))?;
+        if bytes
+            .windows(b"ENCRYPTED PRIVATE KEY".len())
+            .any(|w| w == b"ENCRYPTED PRIVATE KEY")
+        {
+            return Err(bad_key(
+                "an encrypted private key: not supported (no passphrase setting); store it \
+                 unencrypted, as a Kubernetes TLS secret does",
+            ));
+        }
         // The PEM error is not shown: it can quote a line of the key.
         let der = PrivateKeyDer::from_pem_slice(&bytes)
             .map_err(|_| bad_key("no PEM private key in it (PKCS#8, PKCS#1 or SEC1)"))?;
@@ -152,9 +161,9 @@ pub(crate) fn final_failure(e: &ureq::Error) -> Option<String> {
     };
     match tls {
         rustls::Error::InvalidCertificate(why) => Some(format!(
-            "the collector's TLS certificate is not trusted ({why:?}): \
-             OTEL_EXPORTER_OTLP_CERTIFICATE names the CA to trust (the built-in webpki roots when \
-             unset)"
+            "the collector's TLS certificate is not trusted ({why:?}): trust the CA that signed \
+             it (OTEL_EXPORTER_OTLP_CERTIFICATE or OtlpConfig::certificate; the built-in webpki \
+             roots when unset), or check the certificate's host names and dates"
         )),
         rustls::Error::AlertReceived(
             alert @ (rustls::AlertDescription::CertificateRequired

@@ -446,6 +446,16 @@ impl Queue {
         }
     }
 
+    /// What should not wait for the writer's next poll: a flush marker, or
+    /// the queue past its high-water mark (half full in records or bytes).
+    /// Callers wake a sleeping writer for these; one that came while it
+    /// wrote found it awake, so the writer looks before it sleeps.
+    pub(crate) fn urgent(&self) -> bool {
+        self.markers.load(Ordering::Relaxed) > 0
+            || self.records.len() > self.records.capacity() / 2
+            || self.bytes.load(Ordering::Relaxed) > self.max_bytes / 2
+    }
+
     /// Sleeps up to `timeout`, or until a caller wakes the writer; `idle`
     /// says that the next record should wake it.
     pub(crate) fn park(&self, timeout: Duration, idle: bool) {

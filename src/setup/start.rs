@@ -228,7 +228,7 @@ impl Builder {
             }
             // The global logger stays for the life of the process: records
             // logged after the guard is dropped are written synchronously.
-            slog_scope::set_global_logger(root.clone()).cancel_reset();
+            crate::caller::scope_router::set_global(root.clone());
         }
 
         // Filter changes: from the guard (`set_filter`) and, with

@@ -381,7 +381,11 @@ impl Writer {
             // up (a loop at once took a few records at a time and woke each
             // output for them, 4 to 8 times the syscalls at 100k records/s).
             // A poll that took longer than ACTIVE_POLL is followed at once,
-            // and callers wake the writer at the queue's high-water mark.
+            // and so is a flush or a queue past its high-water mark that
+            // came while it wrote (callers wake a sleeping writer for those).
+            if self.queue.urgent() {
+                continue;
+            }
             if last_record.elapsed() >= QUIET_SPELL {
                 self.queue.park(IDLE_POLL, true);
             } else {

@@ -797,7 +797,8 @@ fn the_environment_configures_the_exporter() {
         ),
         ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://a:1:2/v1/logs"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://host:1/p<>{}"),
-        ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem"),
+        // A certificate for the default, plain-http endpoint.
+        ("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "/etc/ca.pem"),
         ("OTEL_BLRP_MAX_QUEUE_SIZE", "0"),
         ("OTEL_BLRP_EXPORT_TIMEOUT", "-1"),
         ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "5000"),

@@ -327,6 +327,52 @@ fn the_variables_configure_tls() {
     );
 }
 
+/// Certificates do nothing for a plain-http endpoint: the general variables
+/// (maybe set for every signal) are left with a note, the logs ones are an
+/// error.
+fn certificates_for_a_plain_http_endpoint() {
+    let pki = Pki::new();
+    let rx = Receiver::start(0, |_| Reply::Status(200));
+    let ca = pki.path_str("ca.pem");
+    let endpoint = rx.endpoint();
+    let out = runner::run_json(
+        "env_init",
+        &[
+            ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &endpoint),
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", &ca),
+            ("OTEL_BLRP_SCHEDULE_DELAY", "50"),
+            ("LOG_STDOUT", "off"),
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        sorted_seqs(&rx, "env"),
+        (0..10).collect::<Vec<_>>(),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("OTEL_EXPORTER_OTLP_CERTIFICATE is not used")
+            .count(),
+        1,
+        "{err}"
+    );
+    let out = runner::scenario_command_killed_after(
+        30,
+        "env_error",
+        &[
+            ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &endpoint),
+            ("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", &ca),
+        ],
+    )
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE=") && err.contains("plain http"),
+        "{err}"
+    );
+}
+
 /// Each bad file or pair, from the variables (child processes) and from
 /// code: an error naming the setting and the path, at once, the key never
 /// shown.
@@ -340,6 +386,11 @@ fn bad_settings_are_errors_naming_the_setting_and_the_path() {
         .unwrap()
         .success());
     std::fs::write(dir.join("empty.pem"), "").unwrap();
+    std::fs::write(
+        dir.join("encrypted.key"),
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    )
+    .unwrap();
     let p = |name: &str| dir.join(name).display().to_string();
     let https = "https://localhost:4318";
     // (variables, what the error must say)
@@ -393,6 +444,13 @@ fn bad_settings_are_errors_naming_the_setting_and_the_path() {
         (
             vec![
                 ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", p("client.pem")),
+                ("OTEL_EXPORTER_OTLP_CLIENT_KEY", p("encrypted.key")),
+            ],
+            vec!["an encrypted private key".into()],
+        ),
+        (
+            vec![
+                ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", p("client.pem")),
                 ("OTEL_EXPORTER_OTLP_CLIENT_KEY", p("client.pem")),
             ],
             vec!["no PEM private key".into()],
@@ -414,11 +472,12 @@ fn bad_settings_are_errors_naming_the_setting_and_the_path() {
         for w in &wanted {
             assert!(err.contains(w.as_str()), "{vars:?}: wanted {w:?} in {err}");
         }
-        let key = std::fs::read_to_string(pki.path("stranger.key")).unwrap();
-        assert!(
-            !err.contains(key.lines().nth(1).unwrap()),
-            "a key is never shown: {err}"
-        );
+        for key in ["stranger.key", "client.key"] {
+            let key = std::fs::read_to_string(pki.path(key)).unwrap();
+            for line in key.lines().filter(|l| !l.starts_with("-----")) {
+                assert!(!err.contains(line), "a key is never shown: {err}");
+            }
+        }
     }
 
     // A certificate for a plain-http endpoint would do nothing: an error.
@@ -467,6 +526,7 @@ crate::suite_main!(
         mutual_tls_presents_the_client_certificate,
         a_wrong_ca_is_a_clear_counted_failure_at_once,
         the_variables_configure_tls,
+        certificates_for_a_plain_http_endpoint,
         bad_settings_are_errors_naming_the_setting_and_the_path,
     ]
 );

@@ -192,7 +192,10 @@ fn set_max_level(change: isize) {
     } else {
         level
     };
-    log::set_max_level(level);
+    // Another `log` logger's level is its own business.
+    if router_installed() {
+        log::set_max_level(level);
+    }
 }
 
 #[cfg(feature = "tracing")]
@@ -230,16 +233,16 @@ pub(crate) struct CaptureLog {
 
 impl CaptureLog {
     /// This thread's capture (`process` false), or the process-wide one.
+    /// The capture is looked up by the slog-scope and tracing routers too,
+    /// so it is registered even when `log` has another logger.
     pub(crate) fn start(bridge: Arc<LogBridge>, process: bool) -> CaptureLog {
         let installed = install_router();
-        if installed {
-            if process {
-                *PROCESS.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&bridge));
-            } else {
-                CAPTURE.with(|c| c.borrow_mut().push(Arc::clone(&bridge)));
-            }
-            set_max_level(1);
+        if process {
+            *PROCESS.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&bridge));
+        } else {
+            CAPTURE.with(|c| c.borrow_mut().push(Arc::clone(&bridge)));
         }
+        set_max_level(1);
         CaptureLog {
             installed,
             bridge,
@@ -256,14 +259,12 @@ impl CaptureLog {
 
 impl Drop for CaptureLog {
     fn drop(&mut self) {
-        if self.installed && self.process {
+        if self.process {
             let mut p = PROCESS.lock().unwrap_or_else(PoisonError::into_inner);
             if p.as_ref().is_some_and(|b| Arc::ptr_eq(b, &self.bridge)) {
                 *p = None;
             }
-            drop(p);
-            set_max_level(-1);
-        } else if self.installed {
+        } else {
             // This capture's entry, wherever it is: captures may end out of
             // order.
             let _ = CAPTURE.try_with(|c| {
@@ -272,8 +273,8 @@ impl Drop for CaptureLog {
                     c.remove(at);
                 }
             });
-            set_max_level(-1);
         }
+        set_max_level(-1);
     }
 }
 
