@@ -324,17 +324,7 @@ impl Lane {
         self.work.notify_one();
         let thread = lock(&self.thread).take();
         if let Some(t) = thread {
-            let mut progress = (self.accepted.own(), Instant::now());
-            while !t.is_finished() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(1));
-                let now = self.accepted.own();
-                if now != progress.0 {
-                    progress = (now, Instant::now());
-                } else if progress.1.elapsed() >= FLUSH_TIMEOUT {
-                    break;
-                }
-            }
-            if !t.is_finished() {
+            if !ended_while_progressing(&t, || self.accepted.own(), deadline) {
                 // Left to finish its write: nothing waits for its sink again.
                 let mut s = lock(&self.state);
                 (s.threaded, s.stuck) = (false, true);
@@ -465,6 +455,28 @@ impl Lane {
             }
         }
     }
+}
+
+/// Waits for `t` to end while `progress()` moves, at most [`FLUSH_TIMEOUT`]
+/// without a move and not past `deadline`: true if it ended (the writer's
+/// stop and a lane's close).
+pub(super) fn ended_while_progressing(
+    t: &JoinHandle<()>,
+    progress: impl Fn() -> u64,
+    deadline: Instant,
+) -> bool {
+    let mut last = (progress(), Instant::now());
+    while !t.is_finished() {
+        if Instant::now() >= deadline || last.1.elapsed() >= FLUSH_TIMEOUT {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+        let now = progress();
+        if now != last.0 {
+            last = (now, Instant::now());
+        }
+    }
+    true
 }
 
 /// Writes `buf`, counting what the writer accepts, write by write; an

@@ -25,7 +25,7 @@ use arc_swap::ArcSwapOption;
 use super::batch::FormatSpec;
 use super::child::reopen;
 use super::counters::Stats;
-use super::lane::Lane;
+use super::lane::{ended_while_progressing, Lane};
 use super::output_set::{OutputSet, Reopen, Specs};
 use crate::caller::sender::{AfterFlush, FlushLanes, Sender};
 use crate::error::Error;
@@ -492,18 +492,7 @@ impl Writer {
         let mut stuck = false;
         if let Some(t) = thread {
             t.thread().unpark();
-            let mut progress = (self.queue.progress(), Instant::now());
-            while !t.is_finished() {
-                std::thread::sleep(Duration::from_millis(1));
-                let popped = self.queue.progress();
-                if popped != progress.0 {
-                    progress = (popped, Instant::now());
-                }
-                if progress.1.elapsed() >= FLUSH_TIMEOUT || Instant::now() >= lines_deadline {
-                    stuck = true;
-                    break;
-                }
-            }
+            stuck = !ended_while_progressing(&t, || self.queue.progress(), lines_deadline);
             if !stuck {
                 let _ = t.join();
             }
