@@ -50,7 +50,8 @@
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `OTEL_LOGS_EXPORTER` | `otlp` or `none` | `none` |
+//! | `OTEL_LOGS_EXPORTER` | `otlp`, `console` (the line outputs), `otlp,console` or `none` | `otlp` when an endpoint variable is set (said once on stderr), else `none` |
+//! | `OTEL_SDK_DISABLED` | `true` turns export off (any case; not a boolean: an error) | `false` |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL of every signal: `/v1/logs` is appended | `http://localhost:4318` |
 //! | `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` | the logs URL, used as it is | `http://localhost:4318/v1/logs` |
 //! | `OTEL_EXPORTER_OTLP_(LOGS_)PROTOCOL` | `http/protobuf` or `http/json`; `grpc` is an error (it needs HTTP/2 on an async runtime) | `http/protobuf` |
@@ -61,7 +62,8 @@
 //! | `OTEL_BLRP_MAX_QUEUE_SIZE` | records waiting for export, at most | `2048` |
 //! | `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE` | records in one request, at most (not above the queue) | `512` |
 //! | `OTEL_BLRP_EXPORT_TIMEOUT` | milliseconds one export may take; a flush, the guard's drop or the panic hook waits for the export at most this or the shutdown timeout (`LOG_SHUTDOWN_TIMEOUT`, 5 s), whichever is shorter | `30000` |
-//! | `OTEL_EXPORTER_OTLP_(LOGS_)CERTIFICATE`, `_CLIENT_KEY`, `_CLIENT_CERTIFICATE` | not supported: an error when set | unset |
+//! | `OTEL_EXPORTER_OTLP_(LOGS_)CERTIFICATE` | PEM file of the CA certificates to trust instead of the built-in roots (feature `otlp-tls`; below) | the webpki roots |
+//! | `OTEL_EXPORTER_OTLP_(LOGS_)CLIENT_CERTIFICATE`, `_CLIENT_KEY` | PEM files of the client certificate chain and its key, for mutual TLS (feature `otlp-tls`) | none |
 //!
 //! Durations are at most 10 minutes, sizes at most 1,048,576 records.
 //! Besides the record count, the queue holds at most
@@ -181,11 +183,16 @@
 //!     are read once, at `init()`, as `LOG_FILTER_FILE` is: a regular file
 //!     (never a FIFO or a device: no hang), at most
 //!     [`MAX_PEM_BYTES`](crate::otlp::MAX_PEM_BYTES) (1 MiB). A missing or
-//!     unreadable file, one with no certificate or no key, a key that does
-//!     not belong to its certificate, or a certificate set for an `http://`
-//!     endpoint is an error naming the variable and the path; the key's
+//!     unreadable file, one with no certificate or no key, an encrypted
+//!     key (no passphrase setting), or a key that does not belong to its
+//!     certificate is an error naming the variable and the path; the key's
 //!     content is never shown. A certificate replaced on disk is read at
 //!     the next start (restart the pod after a rotation).
+//!   - For a plain `http://` logs endpoint, certificates do nothing: the
+//!     `_LOGS_` variables and the `OtlpConfig` methods are then an error;
+//!     the general variables, often set for every signal (traces over
+//!     https beside a plain-http logs collector), are not used, said once
+//!     on stderr.
 //!   - A handshake that fails on a certificate (the collector's is not
 //!     signed by the trusted CA, names another host or expired; or the
 //!     collector refuses ours or wants one) is not retried: a retry cannot
@@ -193,9 +200,10 @@
 //!     on stderr and in the lines' drop report with the reason and the
 //!     variable to set. (A collector that refuses a client certificate and
 //!     closes before its alert is read looks like a reset connection: that
-//!     is retried as an unreachable collector.) Tested against a rustls server on 127.0.0.1 with
-//!     certificates the test makes: a private CA, mutual TLS, a wrong CA, a
-//!     missing client certificate (`integration/otlp/tests/tls.rs`).
+//!     is retried as an unreachable collector.) Tested against a rustls
+//!     server on 127.0.0.1 with certificates the test makes: a private CA,
+//!     mutual TLS, a wrong CA, a missing client certificate
+//!     (`integration/otlp/tests/tls.rs`).
 //! - **gRPC** (`OTEL_EXPORTER_OTLP_PROTOCOL=grpc`) is an error naming the
 //!   variable: gRPC runs over HTTP/2, and Rust's HTTP/2 clients (h2, hyper,
 //!   tonic) are async on tokio. A private runtime on the exporter's thread
