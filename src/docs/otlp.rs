@@ -169,8 +169,9 @@
 //! - **Fork**: a forked child has no exporter thread; its records go to its
 //!   line outputs only (a note on stderr says so).
 //! - **TLS** (feature `otlp-tls`; `otlp` alone is plain http, and an
-//!   `https` endpoint or a certificate variable is then an `init()` error
-//!   saying to enable `otlp-tls`): rustls (ring) with the Mozilla root
+//!   `https` endpoint or a `_LOGS_` certificate variable is then an `init()`
+//!   error saying to enable `otlp-tls`, a general one is not used, said
+//!   once): rustls (ring) with the Mozilla root
 //!   certificates compiled in (webpki-roots), not the system's store.
 //!   - `OTEL_EXPORTER_OTLP_CERTIFICATE` ([`OtlpConfig::certificate`](crate::otlp::OtlpConfig::certificate)):
 //!     a PEM file of CA certificates trusted *instead of* the built-in

@@ -260,13 +260,21 @@ impl OtlpConfig {
         }
     }
 
-    /// Without the `otlp-tls` feature every TLS variable is an error: the
-    /// build cannot honour it.
+    /// Without the `otlp-tls` feature the endpoint is plain http: a logs
+    /// TLS variable is an error (the build cannot honour it), a general one
+    /// (maybe set for every signal) is not used, said once.
     #[cfg(not(feature = "otlp-tls"))]
     fn tls_from_env(&mut self) -> Result<(), Error> {
         for name in ["CERTIFICATE", "CLIENT_CERTIFICATE", "CLIENT_KEY"] {
             if let Some((var, v)) = signal_var(name, env_var)? {
-                return Err(Error::invalid(&var, v, NO_TLS));
+                if var.contains("_LOGS_") {
+                    return Err(Error::invalid(&var, v, NO_TLS));
+                }
+                crate::error::report(format_args!(
+                    "{var} is not used: this build exports logs over plain http only (the \
+                     crate's otlp-tls feature adds TLS)"
+                ));
+                return Ok(());
             }
         }
         Ok(())
