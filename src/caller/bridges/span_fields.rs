@@ -270,9 +270,11 @@ mod tests {
         // Thread 1 enters S; thread 2, which never did, leaves it.
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let (back_tx, back_rx) = std::sync::mpsc::channel::<bool>();
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel::<()>();
         let t1 = std::thread::spawn(move || {
             enter(7, s1);
             assert!(span_entered());
+            entered_tx.send(()).unwrap();
             rx.recv().unwrap();
             // Left elsewhere: not current here.
             let after = current().is_some() || span_entered();
@@ -281,6 +283,9 @@ mod tests {
             back_tx.send(after).unwrap();
             found
         });
+        // Thread 1's entry comes before the mark (on a busy machine the
+        // thread could start after it, and its entry would then be live).
+        entered_rx.recv().unwrap();
         let left_elsewhere_here = on_thread(move || !exit(7));
         assert!(left_elsewhere_here, "thread 2 had not entered it");
         left_elsewhere(&s2);
